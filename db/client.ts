@@ -1,0 +1,49 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { Kysely } from "kysely";
+import { PGliteDialect } from "kysely-pglite-dialect";
+import { PostgresJSDialect } from "kysely-postgres-js";
+import postgres from "postgres";
+import type { Database } from "./schema.js";
+
+export type Db = Kysely<Database>;
+
+export type DbOptions =
+  /** Real PostgreSQL through postgres.js. */
+  | { url: string; maxConnections?: number }
+  /** Embedded PostgreSQL (PGlite) with its data under dataDir, or in memory. */
+  | { dataDir: string | "memory" }
+  /** An already open PGlite, e.g. a clone of a migrated template in tests. */
+  | { pglite: PGlite };
+
+const INT8 = 20;
+const DATE = 1082;
+
+/**
+ * Both drivers return bigint counts as numbers (our counts stay far below 2^53) and dates as
+ * `YYYY-MM-DD` strings, so the same domain code works on either database.
+ */
+export function createDb(options: DbOptions): Db {
+  if ("url" in options) {
+    const client = postgres(options.url, {
+      max: options.maxConnections ?? 10,
+      onnotice: () => {},
+      types: {
+        bigint: { to: INT8, from: [INT8], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+        date: { to: DATE, from: [DATE], serialize: (v: string) => v, parse: (v: string) => v },
+      },
+    });
+    return new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: client }) });
+  }
+  const pglite = "pglite" in options ? options.pglite : openPglite(options.dataDir);
+  return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+}
+
+export function openPglite(dataDir: string | "memory"): PGlite {
+  const parsers = { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v };
+  if (dataDir === "memory") return new PGlite({ parsers });
+  const path = resolve(dataDir);
+  mkdirSync(path, { recursive: true });
+  return new PGlite(path, { parsers });
+}

@@ -1,0 +1,180 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+/** Timestamps come back as Date from both drivers and accept Date or ISO strings on write. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+/** Defaults on insert, settable on update. */
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type Role = "owner" | "admin" | "viewer";
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  password_hash: string;
+  created_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the token; the token itself lives only in the cookie. */
+  id: string;
+  user_id: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  key_hash: string;
+  prefix: string;
+  integration: Generated<boolean>;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface SitesTable {
+  id: Generated<string>;
+  domain: string;
+  timezone: string;
+  created_at: CreatedAt;
+}
+
+export interface SiteMembershipsTable {
+  site_id: string;
+  user_id: string;
+  role: Role;
+  created_at: CreatedAt;
+}
+
+export interface SegmentsTable {
+  id: Generated<string>;
+  site_id: string;
+  name: string;
+  filters: ColumnType<unknown, string, string>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SharedLinksTable {
+  id: Generated<string>;
+  site_id: string;
+  name: string;
+  slug: string;
+  password_hash: string | null;
+  password_changed_at: Timestamp | null;
+  segment_id: string | null;
+  integration: Generated<boolean>;
+  view_count: Generated<number>;
+  last_viewed_at: Timestamp | null;
+  failed_unlock_count: Generated<number>;
+  last_failed_unlock_at: Timestamp | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface LinkAuditTable {
+  id: Generated<number>;
+  link_id: string;
+  site_id: string;
+  actor_user_id: string | null;
+  action: "create" | "update" | "delete";
+  /** Snapshots without secrets: the password appears only as a boolean. */
+  before: ColumnType<unknown, string | null, never>;
+  after: ColumnType<unknown, string | null, never>;
+  created_at: CreatedAt;
+}
+
+export interface RateLimitHitsTable {
+  key: string;
+  bucket: Timestamp;
+  hits: number;
+}
+
+export interface VisitorSaltsTable {
+  day: string;
+  salt: string;
+  created_at: CreatedAt;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  site_id: string;
+  ts: Timestamp;
+  /** The site-local calendar day of ts: daily salts and daily rollups are keyed by it. */
+  day: string;
+  name: string;
+  pathname: string;
+  referrer_source: string;
+  referrer: string;
+  utm_source: string;
+  utm_medium: string;
+  utm_campaign: string;
+  country: string;
+  device: string;
+  browser: string;
+  os: string;
+  visitor_id: number;
+  session_id: number;
+  /** First pathname of the visit, copied on every event so entry-page filters need no join. */
+  entry_page: string;
+}
+
+/** One row per visit (a visitor's events with no gap over 30 minutes), kept up to date on ingestion. */
+export interface VisitsTable {
+  site_id: string;
+  session_id: number;
+  visitor_id: number;
+  day: string;
+  started_at: Timestamp;
+  ended_at: Timestamp;
+  pageviews: number;
+  events: number;
+  entry_page: string;
+  exit_page: string;
+  referrer_source: string;
+  referrer: string;
+  utm_source: string;
+  utm_medium: string;
+  utm_campaign: string;
+  country: string;
+  device: string;
+  browser: string;
+  os: string;
+}
+
+export interface StatsDayCacheTable {
+  site_id: string;
+  day: string;
+  filter_key: string;
+  payload: ColumnType<unknown, string, string>;
+  computed_at: CreatedAt;
+  used_at: Timestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  sites: SitesTable;
+  site_memberships: SiteMembershipsTable;
+  segments: SegmentsTable;
+  shared_links: SharedLinksTable;
+  link_audit: LinkAuditTable;
+  rate_limit_hits: RateLimitHitsTable;
+  visitor_salts: VisitorSaltsTable;
+  events: EventsTable;
+  visits: VisitsTable;
+  stats_day_cache: StatsDayCacheTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type Site = Selectable<SitesTable>;
+export type Segment = Selectable<SegmentsTable>;
+export type SharedLink = Selectable<SharedLinksTable>;
+export type NewEvent = Insertable<EventsTable>;
+export type SharedLinkUpdate = Updateable<SharedLinksTable>;

@@ -1,0 +1,47 @@
+import { Argon2id } from "oslo/password";
+import { TooManyRequests } from "../errors.js";
+
+// OWASP's recommended Argon2id parameters (19 MiB, 2 passes), which are also oslo's defaults.
+const argon2id = new Argon2id({ memorySize: 19456, iterations: 2, parallelism: 1 });
+
+/**
+ * Each hash costs ~20 MiB and tens of milliseconds of CPU. Capping how many run at once, and how
+ * many may wait, keeps a flood of password attempts from starving page rendering.
+ */
+const MAX_ACTIVE = 2;
+const MAX_WAITING = 64;
+let active = 0;
+const waiting: Array<() => void> = [];
+
+async function withSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (active >= MAX_ACTIVE) {
+    if (waiting.length >= MAX_WAITING) {
+      throw new TooManyRequests("The server is busy checking passwords. Please try again in a moment.", 5);
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    active++;
+  }
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else active--;
+  }
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return withSlot(() => argon2id.hash(password));
+}
+
+export function verifyPassword(hash: string, password: string): Promise<boolean> {
+  return withSlot(() => argon2id.verify(hash, password));
+}
+
+/** Spends the same work as a real verification, so unknown accounts answer as slowly as known ones. */
+const DUMMY_HASH = argon2id.hash("glimpse-timing-equaliser");
+export async function verifyAgainstNothing(password: string): Promise<false> {
+  await verifyPassword(await DUMMY_HASH, password);
+  return false;
+}

@@ -1,0 +1,47 @@
+import type { Db } from "../db/client.js";
+import { type ApiKeyAuth, authenticateApiKey } from "./auth/api-keys.js";
+import { type SessionUser, validateSession } from "./auth/sessions.js";
+
+/** Unlock state as read from the signed cookie: slug → fingerprint of the password it was unlocked with. */
+export type Unlocks = Record<string, string>;
+
+export interface ContextInput {
+  db: Db;
+  /** Token from the session cookie, if any. */
+  sessionToken?: string | null;
+  /** Bearer token from the Authorization header, if any. */
+  apiKey?: string | null;
+  ip?: string;
+  unlocks?: Unlocks;
+}
+
+export type Auth = { kind: "session"; user: SessionUser } | ({ kind: "apiKey" } & ApiKeyAuth);
+
+export function createContext(input: ContextInput) {
+  let auth: Promise<Auth | null> | undefined;
+  return {
+    db: input.db,
+    ip: input.ip ?? "unknown",
+    unlocks: input.unlocks ?? {},
+    sessionToken: input.sessionToken ?? null,
+    /** Resolved once per request, and only by procedures that need a user. */
+    auth(): Promise<Auth | null> {
+      auth ??= resolveAuth(input);
+      return auth;
+    },
+  };
+}
+
+export type Context = ReturnType<typeof createContext>;
+
+async function resolveAuth(input: ContextInput): Promise<Auth | null> {
+  if (input.apiKey) {
+    const key = await authenticateApiKey(input.db, input.apiKey);
+    return key ? { kind: "apiKey", ...key } : null;
+  }
+  if (input.sessionToken) {
+    const user = await validateSession(input.db, input.sessionToken);
+    return user ? { kind: "session", user } : null;
+  }
+  return null;
+}

@@ -1,0 +1,81 @@
+import { z } from "zod";
+
+/** Known only to development and tests; production refuses to start with it. */
+export const DEVELOPMENT_SECRET = "glimpse-development-secret-do-not-use-in-production";
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, "must look like postgres://user@host:5432/database")
+      .optional(),
+    DATA_DIR: z.string().min(1).default("./.data"),
+    SESSION_SECRET: z.string().optional(),
+    PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an absolute http(s) URL such as https://glimpse.example.com" }).optional(),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default("0.0.0.0"),
+    TRUSTED_PROXY_COUNTRY_HEADER: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, "must be an HTTP header name such as CF-IPCountry")
+      .optional(),
+    TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+    UNLOCK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+    UNLOCK_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    SEED: z.enum(["true", "false"]).default("true"),
+    LOG_REQUESTS: z.enum(["true", "false"]).default("true"),
+  })
+  .transform((env, ctx) => {
+    const production = env.NODE_ENV === "production";
+    const secrets = (env.SESSION_SECRET ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (production) {
+      if (secrets.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "is required in production (32+ random characters; openssl rand -hex 32 makes one)" });
+      } else if (secrets.some((s) => s === DEVELOPMENT_SECRET)) {
+        ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "is the development default; set a real secret (openssl rand -hex 32)" });
+      } else if (secrets[0]!.length < 32) {
+        ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "must be at least 32 characters (openssl rand -hex 32 makes one)" });
+      }
+    }
+    const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, "");
+    return {
+      production,
+      nodeEnv: env.NODE_ENV,
+      databaseUrl: env.DATABASE_URL,
+      dataDir: env.DATA_DIR,
+      /** The first secret signs; every secret verifies, so secrets can be rotated. */
+      sessionSecrets: secrets.length > 0 ? secrets : [DEVELOPMENT_SECRET],
+      publicUrl,
+      port: env.PORT,
+      host: env.HOST,
+      countryHeader: env.TRUSTED_PROXY_COUNTRY_HEADER?.toLowerCase(),
+      trustProxy: env.TRUST_PROXY === "true",
+      unlockLimit: { max: env.UNLOCK_MAX_ATTEMPTS, windowMinutes: env.UNLOCK_WINDOW_MINUTES },
+      seed: env.SEED === "true",
+      logRequests: env.LOG_REQUESTS === "true",
+    };
+  });
+
+export type Env = z.output<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "environment"}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+}
+
+let cached: Env | undefined;
+
+/** The only reader of process.env in the backend. */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

@@ -1,0 +1,56 @@
+/**
+ * Domain errors. Domain modules throw these; `trpc.ts` maps them to tRPC codes and the app maps
+ * those to HTTP statuses. A `field` ties the message to a form field.
+ */
+export class DomainError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Invalid extends DomainError {
+  override name = "Invalid";
+}
+export class NotFound extends DomainError {
+  override name = "NotFound";
+}
+export class Conflict extends DomainError {
+  override name = "Conflict";
+}
+export class Forbidden extends DomainError {
+  override name = "Forbidden";
+}
+export class Unauthorized extends DomainError {
+  override name = "Unauthorized";
+}
+export class TooManyRequests extends DomainError {
+  override name = "TooManyRequests";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Postgres error helpers that work with both postgres.js and PGlite. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  return pgCode(error) === "23505" && (constraint === undefined || pgConstraint(error) === constraint);
+}
+
+export function isForeignKeyViolation(error: unknown, constraint?: string): boolean {
+  return pgCode(error) === "23503" && (constraint === undefined || pgConstraint(error) === constraint);
+}
+
+function pgCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
+}
+
+export function pgConstraint(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const e = error as { constraint?: string; constraint_name?: string };
+  return e.constraint ?? e.constraint_name;
+}

@@ -1,0 +1,53 @@
+import { sql } from "kysely";
+import type { Db } from "../db/client.js";
+import { TooManyRequests } from "./errors.js";
+
+export interface Limit {
+  max: number;
+  windowMinutes: number;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * A sliding window in one-minute buckets kept in Postgres, so every app instance sees the same
+ * counts. Throws TooManyRequests with the seconds until the oldest counted bucket ages out.
+ */
+export async function assertUnderLimit(db: Db, keys: string[], limit: Limit, message: string, now = new Date()): Promise<void> {
+  const since = new Date(now.getTime() - limit.windowMinutes * MINUTE);
+  const rows = await db
+    .selectFrom("rate_limit_hits")
+    .select(["key", "bucket", "hits"])
+    .where("key", "in", keys)
+    .where("bucket", ">", since)
+    .orderBy("bucket")
+    .execute();
+  let retryAfter = 0;
+  for (const key of keys) {
+    const buckets = rows.filter((r) => r.key === key);
+    let total = buckets.reduce((sum, b) => sum + b.hits, 0);
+    if (total < limit.max) continue;
+    for (const b of buckets) {
+      total -= b.hits;
+      if (total < limit.max) {
+        const freeAt = b.bucket.getTime() + limit.windowMinutes * MINUTE;
+        retryAfter = Math.max(retryAfter, Math.ceil((freeAt - now.getTime()) / 1000));
+        break;
+      }
+    }
+  }
+  if (retryAfter > 0) throw new TooManyRequests(message, retryAfter);
+}
+
+export async function recordHits(db: Db, keys: string[], now = new Date()): Promise<void> {
+  const bucket = new Date(Math.floor(now.getTime() / MINUTE) * MINUTE);
+  await db
+    .insertInto("rate_limit_hits")
+    .values(keys.map((key) => ({ key, bucket, hits: 1 })))
+    .onConflict((oc) => oc.columns(["key", "bucket"]).doUpdateSet({ hits: sql`rate_limit_hits.hits + 1` }))
+    .execute();
+  // Old buckets are only ever read to be ignored; sweep them now and then.
+  if (Math.random() < 0.02) {
+    await db.deleteFrom("rate_limit_hits").where("bucket", "<", new Date(now.getTime() - 24 * 60 * MINUTE)).execute();
+  }
+}

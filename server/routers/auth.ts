@@ -1,0 +1,33 @@
+import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys.js";
+import { deleteSession } from "../auth/sessions.js";
+import { login, signup } from "../auth/users.js";
+import { createApiKeyInput, loginInput, revokeApiKeyInput, signupInput } from "../schemas/auth.js";
+import { authedProcedure, publicProcedure, router } from "../trpc.js";
+
+export const authRouter = router({
+  signup: publicProcedure.input(signupInput).mutation(async ({ ctx, input }) => {
+    const { user, token, expiresAt } = await signup(ctx.db, input, ctx.ip);
+    return { user, token, expiresAt: expiresAt.toISOString() };
+  }),
+
+  login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
+    const { user, token, expiresAt } = await login(ctx.db, input, ctx.ip);
+    return { user, token, expiresAt: expiresAt.toISOString() };
+  }),
+
+  logout: publicProcedure.mutation(async ({ ctx }) => {
+    if (ctx.sessionToken) await deleteSession(ctx.db, ctx.sessionToken);
+    return { ok: true as const };
+  }),
+
+  me: publicProcedure.query(async ({ ctx }) => {
+    const auth = await ctx.auth();
+    return auth ? { id: auth.user.id, email: auth.user.email } : null;
+  }),
+
+  apiKeys: router({
+    list: authedProcedure.query(({ ctx }) => listApiKeys(ctx.db, ctx.user.id)),
+    create: authedProcedure.input(createApiKeyInput).mutation(({ ctx, input }) => createApiKey(ctx.db, ctx.user.id, input)),
+    revoke: authedProcedure.input(revokeApiKeyInput).mutation(({ ctx, input }) => revokeApiKey(ctx.db, ctx.user.id, input.id)),
+  }),
+});

@@ -1,0 +1,21 @@
+import { createLinkInput, linkRefInput, listLinksInput, updateLinkInput } from "../schemas/shared-links.js";
+import { createLink, deleteLink, getLink, listLinks, updateLink } from "../shared-links/links.js";
+import { router, siteProcedure } from "../trpc.js";
+
+export const sharedLinksRouter = router({
+  list: siteProcedure("viewer")
+    .input(listLinksInput)
+    .query(({ ctx, input }) => listLinks(ctx.db, ctx.site.id, { includeIntegration: input.includeIntegration })),
+  get: siteProcedure("viewer")
+    .input(linkRefInput)
+    .query(({ ctx, input }) => getLink(ctx.db, ctx.site.id, input.id)),
+  create: siteProcedure("admin")
+    .input(createLinkInput)
+    .mutation(({ ctx, input }) => createLink(ctx.db, ctx.site.id, ctx.actor, input)),
+  update: siteProcedure("admin")
+    .input(updateLinkInput)
+    .mutation(({ ctx, input }) => updateLink(ctx.db, ctx.site.id, ctx.actor, input)),
+  delete: siteProcedure("admin")
+    .input(linkRefInput)
+    .mutation(({ ctx, input }) => deleteLink(ctx.db, ctx.site.id, ctx.actor, input.id)),
+});

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { text } from "./common.js";
+
+/** The whitelist of filterable dimensions; each maps to one column in the stats queries. */
+export const DIMENSIONS = [
+  "page",
+  "entry_page",
+  "source",
+  "referrer",
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "country",
+  "device",
+  "browser",
+  "os",
+] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+export const DIMENSION_LABELS: Record<Dimension, string> = {
+  page: "Page",
+  entry_page: "Entry page",
+  source: "Source",
+  referrer: "Referrer",
+  utm_source: "UTM source",
+  utm_medium: "UTM medium",
+  utm_campaign: "UTM campaign",
+  country: "Country",
+  device: "Device",
+  browser: "Browser",
+  os: "Operating system",
+};
+
+export const OPERATORS = ["is", "is_not", "contains"] as const;
+export type Operator = (typeof OPERATORS)[number];
+
+export const OPERATOR_LABELS: Record<Operator, string> = {
+  is: "is",
+  is_not: "is not",
+  contains: "contains",
+};
+
+export const MAX_FILTER_VALUES = 20;
+
+export const filter = z.strictObject({
+  dimension: z.enum(DIMENSIONS, { error: "Choose a dimension from the list" }),
+  operator: z.enum(OPERATORS, { error: "Choose an operator: is, is not or contains" }),
+  values: z
+    .array(text("Value", 500), { error: "Give at least one value" })
+    .min(1, "Give at least one value")
+    .max(MAX_FILTER_VALUES, `Give at most ${MAX_FILTER_VALUES} values`),
+});
+export type Filter = z.output<typeof filter>;
+
+export const filterList = (max: number) =>
+  z.array(filter, { error: "Filters must be a list" }).max(max, `Use at most ${max} filters`);

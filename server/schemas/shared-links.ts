@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { id, password, siteRef, text } from "./common.js";
+
+/** Names reserved for links that integrations create through the API. Compared case-insensitively. */
+export const RESERVED_LINK_NAMES = ["WordPress - Shared Dashboard"] as const;
+
+export function isReservedLinkName(name: string): boolean {
+  const folded = name.trim().toLowerCase();
+  return RESERVED_LINK_NAMES.some((r) => r.toLowerCase() === folded);
+}
+
+const segmentId = z.uuid({ error: "Segment not found for this site" });
+
+export const listLinksInput = z.strictObject({
+  site: siteRef,
+  /** Links made by integrations are hidden from the settings list unless asked for. */
+  includeIntegration: z.boolean().optional(),
+});
+
+export const linkRefInput = z.strictObject({ site: siteRef, id: id("Shared link") });
+
+export const createLinkInput = z.strictObject({
+  site: siteRef,
+  name: text("Name", 100),
+  password: password.optional(),
+  segmentId: segmentId.nullable().optional(),
+  integration: z.boolean().optional(),
+});
+
+/**
+ * `password`: absent keeps the current one, a string replaces it, null removes it.
+ * `segmentId`: absent keeps it, null means all data.
+ */
+export const updateLinkInput = z.strictObject({
+  site: siteRef,
+  id: id("Shared link"),
+  name: text("Name", 100).optional(),
+  password: password.nullable().optional(),
+  segmentId: segmentId.nullable().optional(),
+});

@@ -1,0 +1,31 @@
+import type { Transaction } from "kysely";
+import type { Database, SharedLink } from "../../db/schema.js";
+
+/** What the trail keeps of a link: enough to answer "who changed what", never a secret or the slug. */
+function snapshot(link: SharedLink) {
+  return {
+    name: link.name,
+    hasPassword: link.password_hash !== null,
+    passwordChangedAt: link.password_changed_at?.toISOString() ?? null,
+    segmentId: link.segment_id,
+    integration: link.integration,
+  };
+}
+
+export async function writeAudit(
+  trx: Transaction<Database>,
+  entry: { action: "create" | "update" | "delete"; actorId: string; before?: SharedLink; after?: SharedLink },
+): Promise<void> {
+  const link = entry.after ?? entry.before!;
+  await trx
+    .insertInto("link_audit")
+    .values({
+      link_id: link.id,
+      site_id: link.site_id,
+      actor_user_id: entry.actorId,
+      action: entry.action,
+      before: entry.before ? JSON.stringify(snapshot(entry.before)) : null,
+      after: entry.after ? JSON.stringify(snapshot(entry.after)) : null,
+    })
+    .execute();
+}

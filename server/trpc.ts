@@ -1,0 +1,98 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { Role } from "../db/schema.js";
+import type { Context } from "./context.js";
+import { Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized } from "./errors.js";
+import { requireSite } from "./sites/sites.js";
+
+type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string };
+
+/** Field errors keyed by dotted path ("filters.0.values"), with "" for the whole form. */
+export type FieldErrors = Record<string, string[]>;
+
+function issuesOf(cause: unknown): Issue[] | null {
+  const issues = (cause as { issues?: unknown } | undefined)?.issues;
+  return Array.isArray(issues) ? (issues as Issue[]) : null;
+}
+
+function fieldErrorsOf(error: TRPCError): FieldErrors | null {
+  const issues = issuesOf(error.cause);
+  if (issues) {
+    const fields: FieldErrors = {};
+    for (const issue of issues) {
+      const key = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".");
+      (fields[key] ??= []).push(issue.message);
+    }
+    return fields;
+  }
+  if (error.cause instanceof DomainError && error.cause.field) return { [error.cause.field]: [error.cause.message] };
+  return null;
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const retryAfter = error.cause instanceof TooManyRequests ? error.cause.retryAfterSeconds : undefined;
+    const issues = issuesOf(error.cause);
+    const message = issues ? issues.map((i) => i.message).join("; ") : shape.message;
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    return {
+      ...shape,
+      // Internal errors keep their detail in the server log only.
+      message: internal ? "Something went wrong on our side. Please try again." : message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        fieldErrors: internal ? null : fieldErrorsOf(error),
+        retryAfter: retryAfter ?? null,
+      },
+    };
+  },
+});
+
+const CODES = new Map<Function, TRPCError["code"]>([
+  [Invalid, "BAD_REQUEST"],
+  [NotFound, "NOT_FOUND"],
+  [Conflict, "CONFLICT"],
+  [Forbidden, "FORBIDDEN"],
+  [Unauthorized, "UNAUTHORIZED"],
+  [TooManyRequests, "TOO_MANY_REQUESTS"],
+]);
+
+/** Domain errors become tRPC errors here, once, by class (never by message text). */
+const mapDomainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    const code = cause ? CODES.get(cause.constructor) : undefined;
+    if (code) throw new TRPCError({ code, message: cause!.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(mapDomainErrors);
+
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const auth = await ctx.auth();
+  if (!auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Log in or use a valid API key" });
+  return next({
+    ctx: { ...ctx, user: auth.user, actor: { userId: auth.user.id, integration: auth.kind === "apiKey" && auth.apiKey.integration } },
+  });
+});
+
+/**
+ * Site-scoped procedures name the site (by domain) in their input; membership and role are checked
+ * here for every call, so no procedure can forget it.
+ */
+export function siteProcedure(minimum: Role) {
+  return authedProcedure.use(async ({ ctx, next, getRawInput }) => {
+    const raw = (await getRawInput()) as { site?: unknown } | undefined;
+    if (typeof raw?.site !== "string" || raw.site.trim() === "") {
+      throw new Invalid("Site is required", "site");
+    }
+    const access = await requireSite(ctx.db, ctx.user.id, raw.site, minimum);
+    return next({ ctx: { ...ctx, site: access.site, role: access.role } });
+  });
+}
