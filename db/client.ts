@@ -40,10 +40,12 @@ export function createDb(options: DbOptions): Db {
   return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
 }
 
-export function openPglite(dataDir: string | "memory"): PGlite {
+/** Opens PGlite on a data directory, in memory, or from a dump of a data directory (test templates). */
+export function openPglite(source: string | "memory" | Blob): PGlite {
   const parsers = { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v };
-  if (dataDir === "memory") return new PGlite({ parsers });
-  const path = resolve(dataDir);
+  if (source instanceof Blob) return new PGlite({ parsers, loadDataDir: source });
+  if (source === "memory") return new PGlite({ parsers });
+  const path = resolve(source);
   mkdirSync(path, { recursive: true });
   return new PGlite(path, { parsers });
 }

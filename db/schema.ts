@@ -1,9 +1,12 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Insertable, RawBuilder, Selectable, Updateable } from "kysely";
 
 /** Timestamps come back as Date from both drivers and accept Date or ISO strings on write. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 /** Defaults on insert, settable on update. */
+/** jsonb columns are written through db/json.ts so both drivers store the same value. */
+type Json = ColumnType<unknown, RawBuilder<unknown>, RawBuilder<unknown>>;
+type JsonOrNull = ColumnType<unknown, RawBuilder<unknown> | null, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export type Role = "owner" | "admin" | "viewer";
@@ -53,7 +56,7 @@ export interface SegmentsTable {
   id: Generated<string>;
   site_id: string;
   name: string;
-  filters: ColumnType<unknown, string, string>;
+  filters: Json;
   created_by: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -84,8 +87,8 @@ export interface LinkAuditTable {
   actor_user_id: string | null;
   action: "create" | "update" | "delete";
   /** Snapshots without secrets: the password appears only as a boolean. */
-  before: ColumnType<unknown, string | null, never>;
-  after: ColumnType<unknown, string | null, never>;
+  before: JsonOrNull;
+  after: JsonOrNull;
   created_at: CreatedAt;
 }
 
@@ -151,7 +154,7 @@ export interface StatsDayCacheTable {
   site_id: string;
   day: string;
   filter_key: string;
-  payload: ColumnType<unknown, string, string>;
+  payload: Json;
   computed_at: CreatedAt;
   used_at: Timestamp;
 }

@@ -42,7 +42,8 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 }
 
 export function isForeignKeyViolation(error: unknown, constraint?: string): boolean {
-  return pgCode(error) === "23503" && (constraint === undefined || pgConstraint(error) === constraint);
+  // 23503 for a missing referenced row; 23001 when ON DELETE RESTRICT refuses a delete.
+  return (pgCode(error) === "23503" || pgCode(error) === "23001") && (constraint === undefined || pgConstraint(error) === constraint);
 }
 
 function pgCode(error: unknown): string | undefined {

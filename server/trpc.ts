@@ -14,7 +14,7 @@ function issuesOf(cause: unknown): Issue[] | null {
   return Array.isArray(issues) ? (issues as Issue[]) : null;
 }
 
-function fieldErrorsOf(error: TRPCError): FieldErrors | null {
+export function fieldErrorsOf(error: TRPCError): FieldErrors | null {
   const issues = issuesOf(error.cause);
   if (issues) {
     const fields: FieldErrors = {};
@@ -31,13 +31,11 @@ function fieldErrorsOf(error: TRPCError): FieldErrors | null {
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const retryAfter = error.cause instanceof TooManyRequests ? error.cause.retryAfterSeconds : undefined;
-    const issues = issuesOf(error.cause);
-    const message = issues ? issues.map((i) => i.message).join("; ") : shape.message;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
       ...shape,
       // Internal errors keep their detail in the server log only.
-      message: internal ? "Something went wrong on our side. Please try again." : message,
+      message: internal ? "Something went wrong on our side. Please try again." : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
@@ -58,13 +56,20 @@ const CODES = new Map<Function, TRPCError["code"]>([
   [TooManyRequests, "TOO_MANY_REQUESTS"],
 ]);
 
-/** Domain errors become tRPC errors here, once, by class (never by message text). */
+/**
+ * Domain errors become tRPC errors here, once, by class (never by message text), and zod issues
+ * get a sentence a person can read instead of zod's JSON, for callers and HTTP clients alike.
+ */
 const mapDomainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
     const code = cause ? CODES.get(cause.constructor) : undefined;
     if (code) throw new TRPCError({ code, message: cause!.message, cause });
+    const issues = issuesOf(cause);
+    if (issues && result.error.code === "BAD_REQUEST") {
+      throw new TRPCError({ code: "BAD_REQUEST", message: issues.map((i) => i.message).join("; "), cause });
+    }
   }
   return result;
 });

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
+import { jsonb } from "../../db/json.js";
 import { Conflict, isForeignKeyViolation, isUniqueViolation, NotFound } from "../errors.js";
 import type { Filter } from "../schemas/filters.js";
 
@@ -32,7 +33,7 @@ export async function createSegment(db: Db, siteId: string, userId: string, inpu
   try {
     const row = await db
       .insertInto("segments")
-      .values({ site_id: siteId, name: input.name, filters: JSON.stringify(input.filters), created_by: userId })
+      .values({ site_id: siteId, name: input.name, filters: jsonb(input.filters), created_by: userId })
       .returning(columns)
       .executeTakeFirstOrThrow();
     return toDto(row, []);
@@ -47,7 +48,7 @@ export async function updateSegment(db: Db, siteId: string, input: { id: string;
       .updateTable("segments")
       .set({
         ...(input.name !== undefined && { name: input.name }),
-        ...(input.filters !== undefined && { filters: JSON.stringify(input.filters) }),
+        ...(input.filters !== undefined && { filters: jsonb(input.filters) }),
         updated_at: new Date(),
       })
       .where("site_id", "=", siteId)

@@ -1,4 +1,5 @@
 import type { Transaction } from "kysely";
+import { jsonb } from "../../db/json.js";
 import type { Database, SharedLink } from "../../db/schema.js";
 
 /** What the trail keeps of a link: enough to answer "who changed what", never a secret or the slug. */
@@ -24,8 +25,8 @@ export async function writeAudit(
       site_id: link.site_id,
       actor_user_id: entry.actorId,
       action: entry.action,
-      before: entry.before ? JSON.stringify(snapshot(entry.before)) : null,
-      after: entry.after ? JSON.stringify(snapshot(entry.after)) : null,
+      before: entry.before ? jsonb(snapshot(entry.before)) : null,
+      after: entry.after ? jsonb(snapshot(entry.after)) : null,
     })
     .execute();
 }

@@ -1,0 +1,11 @@
+import { PGlite } from "@electric-sql/pglite";
+import { createDb } from "/work/main/db/client.ts";
+import { migrateToLatest } from "/work/main/db/migrate.ts";
+let t=Date.now();
+const pg = new PGlite();
+await pg.waitReady; console.log("new", Date.now()-t); t=Date.now();
+await migrateToLatest(createDb({pglite: pg})); console.log("migrate", Date.now()-t); t=Date.now();
+const dump = await pg.dumpDataDir("none"); console.log("dump", Date.now()-t, dump.size); t=Date.now();
+const pg2 = new PGlite({ loadDataDir: dump }); await pg2.waitReady; console.log("load", Date.now()-t); t=Date.now();
+const r = await pg2.query("select count(*) from shared_links"); console.log(r.rows, Date.now()-t); t=Date.now();
+const pg3 = await pg.clone(); console.log("clone", Date.now()-t); t=Date.now();

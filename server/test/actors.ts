@@ -1,0 +1,45 @@
+import type { Db } from "../../db/client.js";
+import type { Role } from "../../db/schema.js";
+import { createSession } from "../auth/sessions.js";
+import { ensureUser } from "../auth/users.js";
+import { createContext } from "../context.js";
+import { createCaller } from "../root.js";
+import { addMember, createSite } from "../sites/sites.js";
+
+let counter = 0;
+
+/** A signed-in user and a caller acting as them, the way a loader would call the router. */
+export async function signedIn(db: Db, label = "user") {
+  counter += 1;
+  const email = `${label}-${counter}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+  const user = await ensureUser(db, email, "correct horse battery staple");
+  const { token } = await createSession(db, user.id);
+  const caller = createCaller(createContext({ db, sessionToken: token, ip: `10.0.0.${counter % 250}` }));
+  return { user, token, caller };
+}
+
+export function anonymous(db: Db, ip = "10.1.1.1") {
+  return createCaller(createContext({ db, ip }));
+}
+
+export async function siteOwnedBy(db: Db, userId: string, domain = `site-${++counter}.example`) {
+  const { site } = await createSite(db, userId, { domain, timezone: "UTC" });
+  return site;
+}
+
+export async function member(db: Db, siteId: string, role: Role, label = role) {
+  const actor = await signedIn(db, label);
+  await addMember(db, siteId, actor.user.id, role);
+  return actor;
+}
+
+export async function expectCode(promise: Promise<unknown>, code: string) {
+  try {
+    await promise;
+  } catch (error) {
+    const actual = (error as { code?: string }).code;
+    if (actual !== code) throw new Error(`expected ${code}, got ${actual}: ${(error as Error).message}`, { cause: error });
+    return error as Error & { code: string; shape?: unknown };
+  }
+  throw new Error(`expected ${code}, but the call succeeded`);
+}

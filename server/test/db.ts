@@ -1,0 +1,39 @@
+import { readFileSync } from "node:fs";
+import postgres from "postgres";
+import { afterAll, inject } from "vitest";
+import { createDb, type Db, openPglite } from "../../db/client.js";
+import { migrateToLatest } from "../../db/migrate.js";
+
+/**
+ * One fresh database per test file: a copy of the migrated PGlite template, or, when DATABASE_URL
+ * is set, a new database on that server that is dropped when the file is done.
+ */
+export async function freshDb(): Promise<Db> {
+  const url = process.env.DATABASE_URL;
+  return url ? freshPostgres(url) : freshPglite();
+}
+
+async function freshPglite(): Promise<Db> {
+  const template = inject("pgliteTemplate");
+  const pglite = openPglite(template ? new Blob([readFileSync(template)]) : "memory");
+  const db = createDb({ pglite });
+  if (!template) await migrateToLatest(db);
+  afterAll(() => db.destroy());
+  return db;
+}
+
+async function freshPostgres(url: string): Promise<Db> {
+  const name = `glimpse_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const dbUrl = new URL(url);
+  dbUrl.pathname = `/${name}`;
+  const db = createDb({ url: dbUrl.toString(), maxConnections: 20 });
+  await migrateToLatest(db);
+  afterAll(async () => {
+    await db.destroy();
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  });
+  return db;
+}
