@@ -12,6 +12,9 @@ export interface ContextInput {
   /** Bearer token from the Authorization header, if any. */
   apiKey?: string | null;
   ip?: string;
+  userAgent?: string;
+  /** ISO country code from the trusted proxy header, already validated by the app layer. */
+  country?: string;
   unlocks?: Unlocks;
 }
 
@@ -22,6 +25,8 @@ export function createContext(input: ContextInput) {
   return {
     db: input.db,
     ip: input.ip ?? "unknown",
+    userAgent: input.userAgent ?? "",
+    country: input.country ?? "",
     unlocks: input.unlocks ?? {},
     sessionToken: input.sessionToken ?? null,
     /** Resolved once per request, and only by procedures that need a user. */

@@ -1,0 +1,58 @@
+import type { Dimension, Filter } from "../schemas/filters.js";
+import type { Period } from "../schemas/stats.js";
+
+/**
+ * The contract between the stats domain and the dashboard component: everything one dashboard
+ * render needs, computed under the given filters (a shared link's segment already ANDed in).
+ */
+export interface DashboardStats {
+  site: { domain: string; timezone: string };
+  /** The resolved period: inclusive site-local days, and the series granularity. */
+  range: { key: Period["key"]; from: string; to: string; label: string; interval: "hour" | "day" | "month" };
+  /** Filters applied on top of any segment (the viewer's own). */
+  filters: Filter[];
+  totals: Totals;
+  /** Totals of the previous period of the same length, for the change badges; null for custom. */
+  previous: Totals | null;
+  series: SeriesPoint[];
+  breakdowns: Breakdown[];
+  /** Visitors with an event in the last 5 minutes, under the same filters. */
+  currentVisitors: number;
+}
+
+export interface Totals {
+  visitors: number;
+  visits: number;
+  pageviews: number;
+  /** pageviews / visits, rounded to 2 decimals; 0 without visits. */
+  viewsPerVisit: number;
+  /** Percentage 0–100 of visits with a single pageview, rounded to an integer. */
+  bounceRate: number;
+  /** Mean visit duration in whole seconds. */
+  visitDuration: number;
+}
+
+export interface SeriesPoint {
+  /** Start of the bucket as a site-local label: "2026-11-26T14:00" for hours, "2026-11-26" for days, "2026-11" for months. */
+  bucket: string;
+  visitors: number;
+  pageviews: number;
+}
+
+export interface Breakdown {
+  dimension: Dimension;
+  /** Rows sorted by visitors desc, then value; at most `limit`. */
+  rows: BreakdownRow[];
+  /** True when more rows exist than were returned (the "more" link asks again with a larger limit). */
+  more: boolean;
+}
+
+export interface BreakdownRow {
+  /** The raw value to filter on ("" means none/unknown: Direct / None for sources, Unknown otherwise). */
+  value: string;
+  visitors: number;
+  /** Pageviews for page dimensions, visits for the others. */
+  count: number;
+  /** Share of the period's unique visitors, 0–100, one decimal. */
+  percentage: number;
+}
