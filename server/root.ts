@@ -2,6 +2,7 @@ import { authRouter } from "./routers/auth.js";
 import { segmentsRouter } from "./routers/segments.js";
 import { sharedLinksRouter } from "./routers/shared-links.js";
 import { sitesRouter } from "./routers/sites.js";
+import { systemRouter } from "./routers/system.js";
 import { createCallerFactory, router } from "./trpc.js";
 
 export const appRouter = router({
@@ -9,6 +10,7 @@ export const appRouter = router({
   sites: sitesRouter,
   segments: segmentsRouter,
   sharedLinks: sharedLinksRouter,
+  system: systemRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,29 @@
+import type { AppLoadContext } from "@remix-run/node";
+import { createContext } from "../../server/context.js";
+import { env } from "../../server/env.js";
+import { createCaller } from "../../server/root.js";
+import { readSessionToken } from "./cookies.server.js";
+import { getDb } from "./runtime.server.js";
+
+const COUNTRY = /^[A-Z]{2}$/;
+
+/**
+ * The only way routes reach the backend: a tRPC caller bound to this request's session, client IP
+ * and unlock cookie, so every call passes the same checks as over HTTP.
+ */
+export async function getCaller(request: Request, context: AppLoadContext, extra: { unlocks?: Record<string, string> } = {}) {
+  const countryHeader = env().countryHeader;
+  const country = countryHeader ? (request.headers.get(countryHeader) ?? "").toUpperCase() : "";
+  return createCaller(
+    createContext({
+      db: getDb(),
+      sessionToken: await readSessionToken(request),
+      ip: context.ip,
+      userAgent: request.headers.get("User-Agent") ?? "",
+      country: COUNTRY.test(country) && country !== "XX" ? country : "",
+      unlocks: extra.unlocks,
+    }),
+  );
+}
+
+export type Caller = Awaited<ReturnType<typeof getCaller>>;

@@ -1,0 +1,41 @@
+import { createCookie } from "@remix-run/node";
+import { SESSION_DAYS } from "../../server/auth/sessions.js";
+import { env } from "../../server/env.js";
+
+const config = env();
+
+/** Holds the random session token; the database knows only its SHA-256. */
+export const sessionCookie = createCookie("glimpse_session", {
+  httpOnly: true,
+  sameSite: "lax",
+  secure: config.production,
+  path: "/",
+  maxAge: SESSION_DAYS * 24 * 60 * 60,
+  secrets: config.sessionSecrets,
+});
+
+/** One-shot message shown after a redirect ("Shared link “Client A” created"). */
+export const flashCookie = createCookie("glimpse_flash", {
+  httpOnly: true,
+  sameSite: "lax",
+  secure: config.production,
+  path: "/",
+  maxAge: 60,
+  secrets: config.sessionSecrets,
+});
+
+export async function readSessionToken(request: Request): Promise<string | null> {
+  const value = await sessionCookie.parse(request.headers.get("Cookie"));
+  return typeof value === "string" && value.length > 0 && value.length < 200 ? value : null;
+}
+
+export function setFlash(message: string): Promise<string> {
+  return flashCookie.serialize(message);
+}
+
+/** Returns the message and the Set-Cookie that clears it. */
+export async function takeFlash(request: Request): Promise<{ flash: string | null; headers: HeadersInit }> {
+  const value = await flashCookie.parse(request.headers.get("Cookie"));
+  if (typeof value !== "string") return { flash: null, headers: {} };
+  return { flash: value, headers: { "Set-Cookie": await flashCookie.serialize("", { maxAge: 0 }) } };
+}

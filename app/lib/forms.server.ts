@@ -1,0 +1,21 @@
+import { data } from "@remix-run/node";
+import { toFormError } from "./errors.server";
+
+/** Reads named text fields from a form; missing fields become "" so validation reports them. */
+export function textFields<K extends string>(form: FormData, names: readonly K[]): Record<K, string> {
+  const values = {} as Record<K, string>;
+  for (const name of names) {
+    const value = form.get(name);
+    values[name] = typeof value === "string" ? value : "";
+  }
+  return values;
+}
+
+/**
+ * The failed-submission response every form shares: the router's message and per-field errors,
+ * the submitted values (never passwords) so nothing typed is lost, and the error's HTTP status.
+ */
+export function formFailure<V extends Record<string, unknown>>(error: unknown, values: V) {
+  const failure = toFormError(error);
+  return data({ ok: false as const, message: failure.message, fieldErrors: failure.fieldErrors, values }, { status: failure.status });
+}

@@ -1,0 +1,54 @@
+import { sql } from "kysely";
+import type { Db } from "../../db/client.js";
+import { env } from "../../server/env.js";
+import { describeDatabase, migrate, openDatabase } from "../../server/runtime.js";
+
+let db: Db | undefined;
+
+/** The process-wide database; opened by boot() before the server listens. */
+export function getDb(): Db {
+  db ??= openDatabase();
+  return db;
+}
+
+export interface BootResult {
+  production: boolean;
+  port: number;
+  host: string;
+  publicUrl: string;
+  publicOrigin: string;
+  trustProxy: boolean;
+  logRequests: boolean;
+}
+
+/** Validates the configuration, migrates, and seeds an empty embedded database. */
+export async function boot({ log }: { log: (line: string) => void }): Promise<BootResult> {
+  const config = env();
+  const database = getDb();
+  log(`Database: ${describeDatabase(config)}`);
+  const applied = await migrate(database);
+  if (applied > 0) log(`Applied ${applied} migration(s)`);
+  if (config.seed && !config.databaseUrl) {
+    const { seedIfEmpty } = await import("../../server/seed/demo.js");
+    await seedIfEmpty(database, log);
+  }
+  return {
+    production: config.production,
+    port: config.port,
+    host: config.host,
+    publicUrl: config.publicUrl,
+    publicOrigin: new URL(config.publicUrl).origin,
+    trustProxy: config.trustProxy,
+    logRequests: config.logRequests,
+  };
+}
+
+/** The first query on a fresh PGlite pays for its caches; pay it before a visitor does. */
+export async function warmUp(): Promise<void> {
+  await sql`select count(*) from shared_links`.execute(getDb());
+}
+
+export async function shutdown(): Promise<void> {
+  await db?.destroy();
+  db = undefined;
+}

@@ -1,0 +1,57 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
+import { Field, FormError } from "~/components/form";
+import { getCaller } from "~/lib/caller.server";
+import { sessionCookie } from "~/lib/cookies.server";
+import { safeRedirect } from "~/lib/errors.server";
+import { formFailure, textFields } from "~/lib/forms.server";
+
+export const meta: MetaFunction = () => [{ title: "Log in · Glimpse" }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const caller = await getCaller(request, context);
+  if (await caller.auth.me()) throw redirect(safeRedirect(new URL(request.url).searchParams.get("redirectTo")));
+  return null;
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await request.formData();
+  const values = textFields(form, ["email", "password"]);
+  const caller = await getCaller(request, context);
+  try {
+    const { token } = await caller.auth.login(values);
+    return redirect(safeRedirect(form.get("redirectTo")), { headers: { "Set-Cookie": await sessionCookie.serialize(token) } });
+  } catch (error) {
+    return formFailure(error, { email: values.email });
+  }
+}
+
+export default function Login() {
+  const result = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  const busy = useNavigation().state === "submitting";
+  const errors = result?.fieldErrors ?? {};
+  const message = result && !errors.email && !errors.password ? result.message : null;
+  return (
+    <div className="app-main narrow">
+      <div className="auth-card">
+        <h1>Log in to Glimpse</h1>
+        <FormError message={message} />
+        <Form method="post" className="form" noValidate>
+          <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? "/"} />
+          <Field label="Email" name="email" type="email" autoComplete="email" required defaultValue={result?.values.email} errors={errors} />
+          <Field label="Password" name="password" type="password" autoComplete="current-password" required errors={errors} />
+          <div className="form-actions">
+            <button type="submit" className="button" disabled={busy}>
+              {busy ? "Logging in…" : "Log in"}
+            </button>
+            <span className="muted small">
+              No account? <Link to="/signup">Sign up</Link>
+            </span>
+          </div>
+        </Form>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,115 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Field, FieldError, FormError } from "~/components/form";
+import { EmbedSnippet } from "~/components/shared-links/embed-snippet";
+import { NameField, PASSWORD_HINT, SegmentSelect } from "~/components/shared-links/link-fields";
+import { getCaller } from "~/lib/caller.server";
+import { setFlash } from "~/lib/cookies.server";
+import { httpError } from "~/lib/errors.server";
+import { formFailure } from "~/lib/forms.server";
+import { readEditForm } from "~/lib/shared-link-form.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Edit ${data?.link.name ?? "shared link"} · Glimpse` }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const caller = await getCaller(request, context);
+  const site = params.domain ?? "";
+  const [info, link, segments] = await Promise.all([
+    caller.sites.get({ site }),
+    caller.sharedLinks.get({ site, id: params.id ?? "" }),
+    caller.segments.list({ site }),
+  ]).catch((error) => httpError(error, request));
+  if (info.role === "viewer") throw new Response("Only admins can edit shared links", { status: 403 });
+  return {
+    domain: info.domain,
+    link: { id: link.id, name: link.name, url: link.url, hasPassword: link.hasPassword, segmentId: link.segment?.id ?? "" },
+    segments: segments.map((s) => ({ id: s.id, name: s.name })),
+  };
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const { values, input, passwordError } = readEditForm(await request.formData());
+  if (passwordError) {
+    return data({ ok: false as const, message: passwordError, fieldErrors: { password: [passwordError] }, values }, { status: 400 });
+  }
+  const caller = await getCaller(request, context);
+  try {
+    const link = await caller.sharedLinks.update({ site: params.domain ?? "", id: params.id ?? "", ...input });
+    return redirect(`/sites/${params.domain}/settings/visibility`, { headers: { "Set-Cookie": await setFlash(`Shared link “${link.name}” updated`) } });
+  } catch (error) {
+    return formFailure(error, values);
+  }
+}
+
+const FIELDS = new Set(["name", "password", "segmentId"]);
+
+export default function EditLink() {
+  const { domain, link, segments } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === "submitting";
+  const errors = result?.fieldErrors ?? {};
+  const other = result && !Object.keys(errors).some((k) => FIELDS.has(k)) ? result.message : null;
+  const values = result?.values ?? { name: link.name, segmentId: link.segmentId, passwordAction: "keep" };
+  const back = `/sites/${domain}/settings/visibility`;
+  return (
+    <>
+      <p className="breadcrumbs">
+        <Link to={back}>← Shared links</Link>
+      </p>
+      <section className="card" aria-labelledby="edit-title">
+        <h2 id="edit-title">Edit “{link.name}”</h2>
+        <FormError message={other} />
+        <Form method="post" className="form" noValidate>
+          <NameField errors={errors} defaultValue={values.name} />
+          {link.hasPassword ? (
+            <fieldset className="field">
+              <legend>Password</legend>
+              <p className="hint">This link is protected. A new password signs out everyone who unlocked it with the old one.</p>
+              <label className="choice">
+                <input type="radio" name="passwordAction" value="keep" defaultChecked={values.passwordAction !== "replace" && values.passwordAction !== "remove"} />
+                Keep the current password
+              </label>
+              <label className="choice">
+                <input type="radio" name="passwordAction" value="replace" defaultChecked={values.passwordAction === "replace"} />
+                Replace it with a new password (below)
+              </label>
+              <label className="choice">
+                <input type="radio" name="passwordAction" value="remove" defaultChecked={values.passwordAction === "remove"} />
+                Remove the password (anyone with the link can view)
+              </label>
+              <label htmlFor="field-password">New password</label>
+              <input
+                id="field-password"
+                name="password"
+                type="password"
+                autoComplete="new-password"
+                aria-describedby="field-password-hint"
+                aria-invalid={errors.password ? true : undefined}
+              />
+              <p className="hint" id="field-password-hint">
+                Leave empty to keep the current password. At least 12 characters; case-sensitive.
+              </p>
+              <FieldError message={errors.password?.[0]} />
+            </fieldset>
+          ) : (
+            <>
+              <input type="hidden" name="passwordAction" value="keep" />
+              <Field label="Password" name="password" type="password" autoComplete="new-password" hint={`This link is open. ${PASSWORD_HINT}`} errors={errors} />
+            </>
+          )}
+          <SegmentSelect segments={segments} errors={errors} defaultValue={values.segmentId} domain={domain} />
+          <div className="form-actions">
+            <button type="submit" className="button" disabled={busy}>
+              {busy ? "Saving…" : "Save changes"}
+            </button>
+            <Link to={back} className="button button-secondary">
+              Cancel
+            </Link>
+          </div>
+        </Form>
+      </section>
+      <EmbedSnippet url={link.url} protectedLink={link.hasPassword} />
+    </>
+  );
+}

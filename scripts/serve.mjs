@@ -1,0 +1,122 @@
+// The production server: Express in front of the Remix build. Everything that must hold for every
+// response (security headers, CSRF, request logs, client IP) lives here, once.
+import { randomBytes } from "node:crypto";
+import { createRequestHandler } from "@remix-run/express";
+import express from "express";
+
+const build = await import("../build/index.js");
+const runtime = build.entry.module;
+
+let config;
+try {
+  config = await runtime.boot({ log: (line) => process.stdout.write(`${line}\n`) });
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+const app = express();
+app.disable("x-powered-by");
+app.set("trust proxy", config.trustProxy);
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+// Ingestion is cross-site by design; the tRPC endpoint checks Origin itself for cookie-authenticated calls.
+const CROSS_SITE_PATHS = ["/api/event", "/api/trpc"];
+
+function defaultCsp(nonce) {
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}'`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+// Defaults are filled in when headers are written, so a route that sets its own (the embed CSP) wins.
+app.use((req, res, next) => {
+  const nonce = randomBytes(16).toString("base64");
+  res.locals.cspNonce = nonce;
+  const isShare = req.path === "/share" || req.path.startsWith("/share/");
+  const writeHead = res.writeHead;
+  res.writeHead = function patchedWriteHead(...args) {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", defaultCsp(nonce));
+    // Share URLs are bearer secrets: they must never leak through Referer.
+    if (isShare) res.setHeader("Referrer-Policy", "no-referrer");
+    else if (!res.hasHeader("Referrer-Policy")) res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
+    if (isShare) res.setHeader("X-Robots-Tag", "noindex, nofollow");
+    if (config.production) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    return writeHead.apply(this, args);
+  };
+  next();
+});
+
+if (config.logRequests) {
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on("finish", () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      // The path only: query strings can carry filters people typed, and share paths are logged
+      // without their slug so a log reader cannot open the dashboards.
+      const path = req.path.replace(/^\/share\/[^/]+/, "/share/:slug");
+      process.stdout.write(
+        `${JSON.stringify({ t: new Date().toISOString(), method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 })}\n`,
+      );
+    });
+    next();
+  });
+}
+
+// CSRF: the session cookie is SameSite=Lax, and every state-changing request must also come from
+// our own origin, as browsers tell us through Sec-Fetch-Site or Origin.
+app.use((req, res, next) => {
+  if (SAFE_METHODS.has(req.method) || CROSS_SITE_PATHS.some((p) => req.path.startsWith(p))) return next();
+  const site = req.get("sec-fetch-site");
+  const origin = req.get("origin");
+  const host = req.get("host");
+  const sameOrigin = origin ? origin === config.publicOrigin || origin === `${req.protocol}://${host}` : undefined;
+  if (site === "cross-site" || site === "same-site" || sameOrigin === false) {
+    res.status(403).type("text/plain").send("Cross-site form submissions are not accepted. Go back, reload the page and try again.");
+    return;
+  }
+  next();
+});
+
+app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
+app.use(express.static("public", { maxAge: "1h" }));
+
+app.all(
+  "*",
+  createRequestHandler({
+    build,
+    mode: config.production ? "production" : "development",
+    getLoadContext: (req, res) => ({ ip: req.ip ?? "unknown", cspNonce: res.locals.cspNonce }),
+  }),
+);
+
+const server = app.listen(config.port, config.host, () => {
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = config.port === 0 ? `http://127.0.0.1:${port}` : config.publicUrl;
+  process.stdout.write(`Glimpse is running at ${url}\n`);
+  runtime.warmUp().catch(() => {});
+});
+
+let closing = false;
+async function shutdown(signal) {
+  if (closing) return;
+  closing = true;
+  process.stdout.write(`${signal}: closing\n`);
+  server.close();
+  server.closeAllConnections?.();
+  await runtime.shutdown();
+  process.exit(0);
+}
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
