@@ -1,0 +1,87 @@
+import { Link } from "@remix-run/react";
+import { DIMENSION_LABELS } from "../../../server/schemas/filters.js";
+import type { Breakdown } from "../../../server/stats/types.js";
+import { toSearch, withFilter, withParam, type DashboardQuery } from "../../lib/dashboard-query.js";
+import { BREAKDOWN_TITLES, displayValue, formatCount, formatExact, formatPercent } from "./format.js";
+
+interface Props {
+  breakdown: Breakdown;
+  query: DashboardQuery;
+  basePath: string;
+}
+
+/** One "top N" table; each value is a link that narrows the whole dashboard to it. */
+export function BreakdownCard({ breakdown, query, basePath }: Props) {
+  const { dimension, rows, more } = breakdown;
+  const title = BREAKDOWN_TITLES[dimension];
+  const headingId = `dash-breakdown-${dimension}`;
+  const widest = Math.max(1, ...rows.map((r) => r.visitors));
+  const noun = DIMENSION_LABELS[dimension].toLowerCase();
+
+  return (
+    <section className="dash-card dash-breakdown" aria-labelledby={headingId}>
+      <h2 id={headingId} className="dash-card__title">
+        {title}
+      </h2>
+      {rows.length === 0 ? (
+        <p className="dash-breakdown__empty">No data for this period</p>
+      ) : (
+        <table className="dash-table dash-breakdown__table">
+          <caption className="dash-visually-hidden">
+            {title}: visitors and share of visitors. Choose a {noun} to filter the dashboard by it.
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">{DIMENSION_LABELS[dimension]}</th>
+              <th scope="col" className="dash-num dash-breakdown__visitors">
+                Visitors
+              </th>
+              <th scope="col" className="dash-num dash-breakdown__pct">
+                <abbr title="Share of all visitors">%</abbr>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => {
+              const label = displayValue(dimension, row.value);
+              // "" (direct / unknown) is not a value a filter can name, so it is not a link.
+              const href = row.value.trim()
+                ? basePath + toSearch(withFilter(query, { dimension, operator: "is", values: [row.value] }))
+                : null;
+              return (
+                <tr key={row.value}>
+                  <th scope="row" className="dash-breakdown__label">
+                    <svg className="dash-bar" aria-hidden="true" focusable="false" width="100%" height="100%">
+                      <rect width={`${((row.visitors / widest) * 100).toFixed(1)}%`} height="100%" rx="4" />
+                    </svg>
+                    {href ? (
+                      <Link to={href} className="dash-breakdown__value" title={label} preventScrollReset>
+                        {label}
+                      </Link>
+                    ) : (
+                      <span className="dash-breakdown__value dash-breakdown__value--none" title={label}>
+                        {label}
+                      </span>
+                    )}
+                  </th>
+                  <td className="dash-num" title={formatExact(row.visitors)}>
+                    {formatCount(row.visitors)}
+                  </td>
+                  <td className="dash-num dash-muted">{formatPercent(row.percentage)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {more ? (
+        <p className="dash-breakdown__more">
+          <Link to={basePath + toSearch(withParam(query, "more", dimension))}>
+            More <span className="dash-visually-hidden">{title.toLowerCase()}</span>
+            <span aria-hidden="true"> →</span>
+          </Link>
+        </p>
+      ) : null}
+    </section>
+  );
+}

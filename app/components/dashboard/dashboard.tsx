@@ -1,0 +1,107 @@
+import { DIMENSIONS } from "../../../server/schemas/filters.js";
+import type { DashboardStats } from "../../../server/stats/types.js";
+import { parseDashboardQuery, toSearch } from "../../lib/dashboard-query.js";
+import { BreakdownCard } from "./breakdown-card.js";
+import { FilterBar, type DashboardSegment } from "./filter-bar.js";
+import { formatExact, formatRange } from "./format.js";
+import { PeriodPicker } from "./period-picker.js";
+import { SeriesChart } from "./series-chart.js";
+import { TotalsRow } from "./totals.js";
+
+export type { DashboardSegment };
+
+export interface DashboardProps {
+  stats: DashboardStats;
+  /** Path the dashboard lives at ("/sites/example.com", "/share/abc…"); links and forms point here. */
+  basePath: string;
+  /** The current query string, with or without "?": period, filters, embed, theme, background. */
+  search: string;
+  /** A shared link's segment: shown read-only, never removable. */
+  segment?: DashboardSegment | null;
+  mode: "member" | "share";
+  /** Chrome-less rendering for iframes. */
+  embed?: boolean;
+}
+
+const THEMES = ["light", "dark", "system"] as const;
+
+/** The read-only analytics dashboard: props in, server-renderable markup out. */
+export function Dashboard({ stats, basePath, search, segment = null, mode, embed = false }: DashboardProps) {
+  const query = parseDashboardQuery(search);
+  const params = new URLSearchParams(search);
+  const theme = THEMES.find((t) => t === params.get("theme")) ?? "light";
+  const classes = ["dashboard", `dashboard--${theme}`, `dashboard--${mode}`];
+  if (embed) classes.push("dashboard--embed");
+  // Only named backgrounds: an arbitrary colour would need an inline style, which the CSP forbids.
+  if (params.get("background") === "transparent") classes.push("dashboard--bg-transparent");
+
+  const { totals, range } = stats;
+  const empty = totals.visitors === 0 && totals.pageviews === 0;
+  const filtered = query.filters.length > 0 || (segment?.filters.length ?? 0) > 0;
+  const breakdowns = [...stats.breakdowns].sort((a, b) => DIMENSIONS.indexOf(a.dimension) - DIMENSIONS.indexOf(b.dimension));
+
+  return (
+    <div className={classes.join(" ")}>
+      <div className="dash-inner">
+        <header className="dash-header">
+          <div className="dash-header__site">
+            <h1 className="dash-site">{stats.site.domain}</h1>
+            <p className="dash-range">
+              {range.label} · {formatRange(range.from, range.to)}
+            </p>
+          </div>
+          <CurrentVisitors count={stats.currentVisitors} />
+          <PeriodPicker key={toSearch(query)} query={query} range={range} basePath={basePath} />
+        </header>
+
+        {query.errors.length > 0 ? (
+          <div className="dash-notice" role="status">
+            <ul>
+              {query.errors.map((e) => (
+                <li key={e}>{e}</li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
+
+        <FilterBar query={query} segment={segment} basePath={basePath} />
+
+        {empty ? (
+          <section className="dash-card dash-empty" aria-labelledby="dash-empty-heading">
+            <h2 id="dash-empty-heading">No visitors in this period yet</h2>
+            <p>
+              {filtered
+                ? "Nothing matches these filters in this period. Try a longer period or remove a filter."
+                : "Visits will appear here as soon as they are recorded. Try a longer period to see earlier traffic."}
+            </p>
+          </section>
+        ) : (
+          <>
+            <TotalsRow totals={totals} previous={stats.previous} />
+            <SeriesChart stats={stats} />
+            <div className="dash-grid">
+              {breakdowns.map((b) => (
+                <BreakdownCard key={b.dimension} breakdown={b} query={query} basePath={basePath} />
+              ))}
+            </div>
+          </>
+        )}
+
+        {mode === "share" && !embed ? (
+          <footer className="dash-footer">
+            <p>Read-only shared dashboard · Privacy-friendly analytics by Glimpse</p>
+          </footer>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+function CurrentVisitors({ count }: { count: number }) {
+  return (
+    <p className={count > 0 ? "dash-live dash-live--active" : "dash-live"}>
+      <span className="dash-live__dot" aria-hidden="true" />
+      {formatExact(count)} current {count === 1 ? "visitor" : "visitors"}
+    </p>
+  );
+}

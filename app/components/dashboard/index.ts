@@ -1,0 +1,1 @@
+export { Dashboard, type DashboardProps, type DashboardSegment } from "./dashboard.js";
