@@ -83,8 +83,19 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const auth = await ctx.auth();
   if (!auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Log in or use a valid API key" });
   return next({
-    ctx: { ...ctx, user: auth.user, actor: { userId: auth.user.id, integration: auth.kind === "apiKey" && auth.apiKey.integration } },
+    ctx: {
+      ...ctx,
+      user: auth.user,
+      authKind: auth.kind,
+      actor: { userId: auth.user.id, integration: auth.kind === "apiKey" && auth.apiKey.integration },
+    },
   });
+});
+
+/** Account management (API keys) needs a person at a browser: an API key cannot mint more keys. */
+export const sessionProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.authKind !== "session") throw new TRPCError({ code: "FORBIDDEN", message: "API keys can only be managed when logged in" });
+  return next();
 });
 
 /**

@@ -39,3 +39,13 @@ export async function takeFlash(request: Request): Promise<{ flash: string | nul
   if (typeof value !== "string") return { flash: null, headers: {} };
   return { flash: value, headers: { "Set-Cookie": await flashCookie.serialize("", { maxAge: 0 }) } };
 }
+
+/** A just-created API key, shown once on the page the create form redirects to, then cleared. */
+export const newApiKeyCookie = createCookie("glimpse_new_key", {
+  httpOnly: true,
+  sameSite: "strict",
+  secure: config.production,
+  path: "/account",
+  maxAge: 60,
+  secrets: config.sessionSecrets,
+});

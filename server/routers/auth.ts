@@ -2,7 +2,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys.js";
 import { deleteSession } from "../auth/sessions.js";
 import { login, signup } from "../auth/users.js";
 import { createApiKeyInput, loginInput, revokeApiKeyInput, signupInput } from "../schemas/auth.js";
-import { authedProcedure, publicProcedure, router } from "../trpc.js";
+import { publicProcedure, router, sessionProcedure } from "../trpc.js";
 
 export const authRouter = router({
   signup: publicProcedure.input(signupInput).mutation(async ({ ctx, input }) => {
@@ -26,8 +26,8 @@ export const authRouter = router({
   }),
 
   apiKeys: router({
-    list: authedProcedure.query(({ ctx }) => listApiKeys(ctx.db, ctx.user.id)),
-    create: authedProcedure.input(createApiKeyInput).mutation(({ ctx, input }) => createApiKey(ctx.db, ctx.user.id, input)),
-    revoke: authedProcedure.input(revokeApiKeyInput).mutation(({ ctx, input }) => revokeApiKey(ctx.db, ctx.user.id, input.id)),
+    list: sessionProcedure.query(({ ctx }) => listApiKeys(ctx.db, ctx.user.id)),
+    create: sessionProcedure.input(createApiKeyInput).mutation(({ ctx, input }) => createApiKey(ctx.db, ctx.user.id, input)),
+    revoke: sessionProcedure.input(revokeApiKeyInput).mutation(({ ctx, input }) => revokeApiKey(ctx.db, ctx.user.id, input.id)),
   }),
 });
