@@ -6,6 +6,7 @@ import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceContext } from "./lib/nonce";
 
+export { contentSecurityPolicy } from "./lib/csp.server";
 export { boot, shutdown, warmUp } from "./lib/runtime.server";
 
 const ABORT_DELAY = 5_000;

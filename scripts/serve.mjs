@@ -23,20 +23,6 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 // Ingestion is cross-site by design; the tRPC endpoint checks Origin itself for cookie-authenticated calls.
 const CROSS_SITE_PATHS = ["/api/event", "/api/trpc"];
 
-function defaultCsp(nonce) {
-  return [
-    "default-src 'self'",
-    `script-src 'self' 'nonce-${nonce}'`,
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join("; ");
-}
 
 // Defaults are filled in when headers are written, so a route that sets its own (the embed CSP) wins.
 app.use((req, res, next) => {
@@ -46,7 +32,7 @@ app.use((req, res, next) => {
   const writeHead = res.writeHead;
   res.writeHead = function patchedWriteHead(...args) {
     res.setHeader("X-Content-Type-Options", "nosniff");
-    if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", defaultCsp(nonce));
+    if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
     // Share URLs are bearer secrets: they must never leak through Referer.
     if (isShare) res.setHeader("Referrer-Policy", "no-referrer");
     else if (!res.hasHeader("Referrer-Policy")) res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");

@@ -1,9 +1,7 @@
 import type { Db } from "../db/client.js";
 import { type ApiKeyAuth, authenticateApiKey } from "./auth/api-keys.js";
 import { type SessionUser, validateSession } from "./auth/sessions.js";
-
-/** Unlock state as read from the signed cookie: slug → fingerprint of the password it was unlocked with. */
-export type Unlocks = Record<string, string>;
+import type { Unlocks } from "./share/access.js";
 
 export interface ContextInput {
   db: Db;

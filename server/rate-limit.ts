@@ -51,3 +51,56 @@ export async function recordHits(db: Db, keys: string[], now = new Date()): Prom
     await db.deleteFrom("rate_limit_hits").where("bucket", "<", new Date(now.getTime() - 24 * 60 * MINUTE)).execute();
   }
 }
+
+/**
+ * Counts an attempt before the work it guards, so concurrent attempts cannot all slip under the
+ * limit: the k-th attempt to commit sees at least k hits. Returns a release function for attempts
+ * that turn out not to count (a correct password).
+ */
+export async function takeHit(db: Db, keys: string[], limit: Limit, message: string, now = new Date()): Promise<() => Promise<void>> {
+  const bucket = new Date(Math.floor(now.getTime() / MINUTE) * MINUTE);
+  await recordHits(db, keys, now);
+  const release = () => releaseHits(db, keys, bucket);
+  const since = new Date(now.getTime() - limit.windowMinutes * MINUTE);
+  const rows = await db
+    .selectFrom("rate_limit_hits")
+    .select(["key", "bucket", "hits"])
+    .where("key", "in", keys)
+    .where("bucket", ">", since)
+    .orderBy("bucket")
+    .execute();
+  let retryAfter = 0;
+  for (const key of keys) {
+    const buckets = rows.filter((r) => r.key === key);
+    let total = buckets.reduce((sum, b) => sum + b.hits, 0);
+    if (total <= limit.max) continue;
+    for (const b of buckets) {
+      total -= b.hits;
+      if (total < limit.max) {
+        const freeAt = b.bucket.getTime() + limit.windowMinutes * MINUTE;
+        retryAfter = Math.max(retryAfter, Math.ceil((freeAt - now.getTime()) / 1000));
+        break;
+      }
+    }
+  }
+  if (retryAfter > 0) {
+    await release();
+    throw new TooManyRequests(message, retryAfter);
+  }
+  return release;
+}
+
+async function releaseHits(db: Db, keys: string[], bucket: Date): Promise<void> {
+  for (const key of keys) {
+    const updated = await db
+      .updateTable("rate_limit_hits")
+      .set({ hits: sql`hits - 1` })
+      .where("key", "=", key)
+      .where("bucket", "=", bucket)
+      .where("hits", ">", 1)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) {
+      await db.deleteFrom("rate_limit_hits").where("key", "=", key).where("bucket", "=", bucket).where("hits", "=", 1).execute();
+    }
+  }
+}

@@ -1,7 +1,10 @@
 import { authRouter } from "./routers/auth.js";
+import { eventsRouter } from "./routers/events.js";
 import { segmentsRouter } from "./routers/segments.js";
+import { shareRouter } from "./routers/share.js";
 import { sharedLinksRouter } from "./routers/shared-links.js";
 import { sitesRouter } from "./routers/sites.js";
+import { statsRouter } from "./routers/stats.js";
 import { systemRouter } from "./routers/system.js";
 import { createCallerFactory, router } from "./trpc.js";
 
@@ -10,6 +13,9 @@ export const appRouter = router({
   sites: sitesRouter,
   segments: segmentsRouter,
   sharedLinks: sharedLinksRouter,
+  events: eventsRouter,
+  stats: statsRouter,
+  share: shareRouter,
   system: systemRouter,
 });
 

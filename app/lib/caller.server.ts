@@ -4,6 +4,7 @@ import { env } from "../../server/env.js";
 import { createCaller } from "../../server/root.js";
 import { readSessionToken } from "./cookies.server.js";
 import { getDb } from "./runtime.server.js";
+import { readUnlocks } from "./unlock-cookie.server.js";
 
 const COUNTRY = /^[A-Z]{2}$/;
 
@@ -11,7 +12,7 @@ const COUNTRY = /^[A-Z]{2}$/;
  * The only way routes reach the backend: a tRPC caller bound to this request's session, client IP
  * and unlock cookie, so every call passes the same checks as over HTTP.
  */
-export async function getCaller(request: Request, context: AppLoadContext, extra: { unlocks?: Record<string, string> } = {}) {
+export async function getCaller(request: Request, context: AppLoadContext) {
   const countryHeader = env().countryHeader;
   const country = countryHeader ? (request.headers.get(countryHeader) ?? "").toUpperCase() : "";
   return createCaller(
@@ -21,7 +22,7 @@ export async function getCaller(request: Request, context: AppLoadContext, extra
       ip: context.ip,
       userAgent: request.headers.get("User-Agent") ?? "",
       country: COUNTRY.test(country) && country !== "XX" ? country : "",
-      unlocks: extra.unlocks,
+      unlocks: await readUnlocks(request),
     }),
   );
 }

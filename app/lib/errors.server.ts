@@ -1,12 +1,15 @@
 import { redirect } from "@remix-run/node";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { TooManyRequests } from "../../server/errors.js";
 import { type FieldErrors, fieldErrorsOf } from "../../server/trpc.js";
 
 export interface FormError {
   status: number;
   message: string;
   fieldErrors: FieldErrors;
+  /** Seconds to wait, for 429s. */
+  retryAfter: number | null;
 }
 
 /** A tRPC error as a form can show it: per-field messages, or one message for the whole form. */
@@ -14,7 +17,8 @@ export function toFormError(error: unknown): FormError {
   if (!(error instanceof TRPCError)) throw error;
   if (error.code === "INTERNAL_SERVER_ERROR") throw error;
   const fieldErrors = fieldErrorsOf(error) ?? {};
-  return { status: getHTTPStatusCodeFromError(error), message: error.message, fieldErrors };
+  const retryAfter = error.cause instanceof TooManyRequests ? error.cause.retryAfterSeconds : null;
+  return { status: getHTTPStatusCodeFromError(error), message: error.message, fieldErrors, retryAfter };
 }
 
 /**

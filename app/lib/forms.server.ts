@@ -17,5 +17,6 @@ export function textFields<K extends string>(form: FormData, names: readonly K[]
  */
 export function formFailure<V extends Record<string, unknown>>(error: unknown, values: V) {
   const failure = toFormError(error);
-  return data({ ok: false as const, message: failure.message, fieldErrors: failure.fieldErrors, values }, { status: failure.status });
+  const headers: HeadersInit = failure.retryAfter ? { "Retry-After": String(failure.retryAfter) } : {};
+  return data({ ok: false as const, message: failure.message, fieldErrors: failure.fieldErrors, values }, { status: failure.status, headers });
 }

@@ -1,4 +1,4 @@
-import { DIMENSIONS } from "../../../server/schemas/filters.js";
+import type { Dimension } from "../../../server/schemas/filters.js";
 import type { DashboardStats } from "../../../server/stats/types.js";
 import { parseDashboardQuery, toSearch } from "../../lib/dashboard-query.js";
 import { BreakdownCard } from "./breakdown-card.js";
@@ -25,6 +25,9 @@ export interface DashboardProps {
 
 const THEMES = ["light", "dark", "system"] as const;
 
+// Pairs that read well side by side; UTM last because many sites have none.
+const CARD_ORDER: Dimension[] = ["page", "entry_page", "source", "referrer", "country", "device", "browser", "os", "utm_source", "utm_medium", "utm_campaign"];
+
 /** The read-only analytics dashboard: props in, server-renderable markup out. */
 export function Dashboard({ stats, basePath, search, segment = null, mode, embed = false }: DashboardProps) {
   const query = parseDashboardQuery(search);
@@ -38,7 +41,7 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
   const { totals, range } = stats;
   const empty = totals.visitors === 0 && totals.pageviews === 0;
   const filtered = query.filters.length > 0 || (segment?.filters.length ?? 0) > 0;
-  const breakdowns = [...stats.breakdowns].sort((a, b) => DIMENSIONS.indexOf(a.dimension) - DIMENSIONS.indexOf(b.dimension));
+  const breakdowns = [...stats.breakdowns].sort((a, b) => CARD_ORDER.indexOf(a.dimension) - CARD_ORDER.indexOf(b.dimension));
 
   return (
     <div className={classes.join(" ")}>

@@ -21,7 +21,8 @@ export function formatDuration(seconds: number): string {
 }
 
 export function formatPercent(n: number): string {
-  return `${Number.isInteger(n) ? n : n.toFixed(1)}%`;
+  // One decimal throughout, so a column of shares lines up.
+  return `${n >= 100 ? 100 : n.toFixed(1)}%`;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

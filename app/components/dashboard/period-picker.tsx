@@ -11,7 +11,8 @@ interface Props {
 
 /**
  * Two small GET forms, so it works without JavaScript and is never ambiguous: a preset list with
- * Apply, and a custom range (inside <details>) that always submits period=custom.
+ * Apply, and a custom range (inside <details>, a drop-down on wide screens) that always submits
+ * period=custom. It starts closed even for a custom period: the header already shows the dates.
  * Hidden inputs carry the filters and the embed/theme parameters along.
  */
 export function PeriodPicker({ query, range, basePath }: Props) {
@@ -43,7 +44,7 @@ export function PeriodPicker({ query, range, basePath }: Props) {
           Apply
         </button>
       </Form>
-      <details className="dash-period__custom" open={custom}>
+      <details className="dash-period__custom">
         <summary>Custom range</summary>
         <Form method="get" action={basePath} className="dash-period__form dash-period__form--custom" preventScrollReset>
           {hidden}

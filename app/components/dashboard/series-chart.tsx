@@ -100,10 +100,10 @@ export function SeriesChart({ stats }: { stats: DashboardStats }) {
   );
 }
 
-/** Round gridline values (0, 250, 500, 750…) covering `max` in about four steps. */
+/** Round gridline values (0, 250, 500, 750…) covering `max` in at most five steps. */
 export function yTicks(max: number): number[] {
   if (max <= 0) return [0, 1];
-  const raw = max / 4;
+  const raw = max / 5;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const multiples = magnitude >= 10 ? [1, 2, 2.5, 5, 10] : [1, 2, 5, 10];
   const step = Math.max(1, (multiples.find((m) => m * magnitude >= raw) ?? 10) * magnitude);

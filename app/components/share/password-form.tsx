@@ -1,0 +1,57 @@
+import { Form, useNavigation } from "@remix-run/react";
+
+/** All a locked link reveals: that it exists and wants a password. No site, no name, no data. */
+export function PasswordForm({ error, tooMany }: { error?: string | null; tooMany?: boolean }) {
+  const busy = useNavigation().state === "submitting";
+  return (
+    <main className="share-lock">
+      <div className="auth-card">
+        <p className="share-lock__icon" aria-hidden="true">
+          🔒
+        </p>
+        <h1>This dashboard is password protected</h1>
+        <p className="muted">Enter the password you were given to view the stats.</p>
+        {error ? (
+          <div className={tooMany ? "alert alert-warning" : "alert"} role="alert" id="password-error">
+            {error}
+          </div>
+        ) : null}
+        <Form method="post" className="form" noValidate>
+          <div className="field">
+            <label htmlFor="share-password">Password</label>
+            <input
+              id="share-password"
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              required
+              autoFocus
+              aria-invalid={error && !tooMany ? true : undefined}
+              aria-describedby={`share-password-hint${error ? " password-error" : ""}`}
+            />
+            <p className="hint" id="share-password-hint">
+              Passwords are case-sensitive. Check for extra spaces.
+            </p>
+          </div>
+          <div className="form-actions">
+            <button type="submit" className="button" disabled={busy}>
+              {busy ? "Checking…" : "View dashboard"}
+            </button>
+          </div>
+        </Form>
+      </div>
+    </main>
+  );
+}
+
+export function ShareNotFound() {
+  return (
+    <main className="share-lock">
+      <div className="auth-card">
+        <p className="error-status">404</p>
+        <h1>This shared link does not exist</h1>
+        <p className="muted">It may have been deleted, or the address was not copied completely. Ask the person who shared it for a new link.</p>
+      </div>
+    </main>
+  );
+}

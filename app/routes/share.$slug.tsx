@@ -1,0 +1,100 @@
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { isRouteErrorResponse, useActionData, useLoaderData, useLocation, useRouteError } from "@remix-run/react";
+import { TRPCError } from "@trpc/server";
+import { Dashboard } from "~/components/dashboard/dashboard";
+import { PasswordForm, ShareNotFound } from "~/components/share/password-form";
+import { getCaller } from "~/lib/caller.server";
+import { contentSecurityPolicy } from "~/lib/csp.server";
+import { parseDashboardQuery } from "~/lib/dashboard-query";
+import { httpError, toFormError } from "~/lib/errors.server";
+import { withUnlock } from "~/lib/unlock-cookie.server";
+
+/** Recipients see no admin header, no links into the app. */
+export const handle = { chrome: false };
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data?.state === "open" ? `${data.stats.site.domain} · Glimpse` : "Password required · Glimpse" },
+  { name: "robots", content: "noindex, nofollow" },
+];
+
+export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
+  const headers = new Headers(loaderHeaders);
+  for (const [key, value] of actionHeaders) headers.set(key, value);
+  return headers;
+};
+
+const notFound = () => new Response("This shared link does not exist or was deleted", { status: 404 });
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const caller = await getCaller(request, context);
+  const slug = params.slug ?? "";
+  const url = new URL(request.url);
+  const embed = url.searchParams.get("embed") === "true";
+  const query = parseDashboardQuery(url.searchParams);
+  const headers = new Headers({ "Cache-Control": "private, no-store" });
+  try {
+    const stats = await caller.share.stats({ slug, period: query.period, filters: query.filters });
+    // Only a rendered embed may be framed by other sites; the password form never is.
+    if (embed) headers.set("Content-Security-Policy", contentSecurityPolicy(context.cspNonce, { frameable: true }));
+    return data({ state: "open" as const, stats, embed }, { headers });
+  } catch (error) {
+    if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound();
+    if (error instanceof TRPCError && error.code === "UNAUTHORIZED") return data({ state: "locked" as const }, { headers });
+    return httpError(error, request);
+  }
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const caller = await getCaller(request, context);
+  const slug = params.slug ?? "";
+  const form = await request.formData();
+  const password = form.get("password");
+  try {
+    const unlocked = await caller.share.unlock({ slug, password: typeof password === "string" ? password : "" });
+    const url = new URL(request.url);
+    // 303 back to the same address, so the visitor keeps their period and filters.
+    return redirect(`${url.pathname}${url.search}`, {
+      status: 303,
+      headers: { "Set-Cookie": await withUnlock(request, slug, unlocked.fingerprint, unlocked.expiresAt) },
+    });
+  } catch (error) {
+    if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound();
+    const failure = toFormError(error);
+    const headers: HeadersInit = failure.retryAfter ? { "Retry-After": String(failure.retryAfter) } : {};
+    const message = failure.retryAfter
+      ? `${failure.message} You can try again in ${Math.ceil(failure.retryAfter / 60)} minute${failure.retryAfter > 60 ? "s" : ""}.`
+      : failure.message;
+    return data({ error: message, tooMany: failure.status === 429 }, { status: failure.status, headers });
+  }
+}
+
+export default function SharedDashboard() {
+  const loaded = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const location = useLocation();
+  if (loaded.state === "locked") return <PasswordForm error={result?.error} tooMany={result?.tooMany} />;
+  return (
+    <Dashboard
+      stats={loaded.stats}
+      basePath={location.pathname}
+      search={location.search}
+      segment={loaded.stats.segment}
+      mode="share"
+      embed={loaded.embed}
+    />
+  );
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  if (isRouteErrorResponse(error) && error.status === 404) return <ShareNotFound />;
+  return (
+    <main className="share-lock">
+      <div className="auth-card">
+        <h1>This dashboard could not be shown</h1>
+        <p className="muted">{isRouteErrorResponse(error) && error.status < 500 ? String(error.data) : "Something went wrong on our side. Please try again in a moment."}</p>
+      </div>
+    </main>
+  );
+}

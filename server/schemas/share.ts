@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { DIMENSIONS } from "./filters.js";
+import { statsQuery } from "./stats.js";
+
+/** Any malformed slug simply finds no link, exactly like an unknown one. */
+const slug = z.string({ error: "This shared link does not exist or was deleted" }).max(64, "This shared link does not exist or was deleted");
+
+export const shareRefInput = z.strictObject({ slug });
+
+export const unlockInput = z.strictObject({
+  slug,
+  // Not trimmed and no policy: the password is whatever the admin set, compared exactly.
+  password: z.string({ error: "Enter the password" }).min(1, "Enter the password").max(1024, "Incorrect password. Please try again."),
+});
+
+/** A recipient chooses the period and may add filters; the link's segment is never part of the input. */
+export const shareStatsInput = z.strictObject({ slug, ...statsQuery });
+
+export const shareBreakdownInput = z.strictObject({
+  slug,
+  ...statsQuery,
+  dimension: z.enum(DIMENSIONS, { error: "Choose a dimension from the list" }),
+  limit: z.number().int().min(1).max(100).default(100),
+});

@@ -1,0 +1,71 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Db } from "../../db/client.js";
+import { env } from "../env.js";
+import { NotFound, Unauthorized } from "../errors.js";
+import type { Filter } from "../schemas/filters.js";
+
+/** How long an unlock lasts. The cookie, the docs and the tests use this one constant. */
+export const UNLOCK_HOURS = 24;
+/** The unlock cookie remembers at most this many links (the most recently unlocked). */
+export const MAX_UNLOCKED_LINKS = 20;
+
+/** Unlock state as carried by the signed cookie: slug → fingerprint and expiry (epoch seconds). */
+export type Unlocks = Record<string, { f: string; e: number }>;
+
+export interface ShareLink {
+  id: string;
+  slug: string;
+  site: { id: string; domain: string; timezone: string };
+  passwordHash: string | null;
+  segment: { name: string; filters: Filter[] } | null;
+}
+
+const NOT_FOUND = "This shared link does not exist or was deleted";
+
+/** Unknown and deleted slugs give the same answer. */
+export async function findLink(db: Db, slug: string): Promise<ShareLink> {
+  const row = await db
+    .selectFrom("shared_links as l")
+    .innerJoin("sites", "sites.id", "l.site_id")
+    .leftJoin("segments as s", (join) => join.onRef("s.id", "=", "l.segment_id").onRef("s.site_id", "=", "l.site_id"))
+    .select(["l.id", "l.slug", "l.password_hash", "sites.id as site_id", "sites.domain", "sites.timezone", "s.name as segment_name", "s.filters as segment_filters"])
+    .where("l.slug", "=", slug)
+    .executeTakeFirst();
+  if (!row) throw new NotFound(NOT_FOUND);
+  return {
+    id: row.id,
+    slug: row.slug,
+    site: { id: row.site_id, domain: row.domain, timezone: row.timezone },
+    passwordHash: row.password_hash,
+    segment: row.segment_name ? { name: row.segment_name, filters: row.segment_filters as Filter[] } : null,
+  };
+}
+
+/**
+ * Binds an unlock to the link and to its current password hash. Argon2 hashes carry a fresh salt,
+ * so replacing the password, or removing it and adding one back, changes the fingerprint and
+ * every earlier unlock stops working.
+ */
+export function fingerprint(link: { id: string; passwordHash: string | null }, secret: string): string {
+  return createHmac("sha256", secret).update(`unlock\n${link.id}\n${link.passwordHash ?? ""}`).digest("base64url").slice(0, 32);
+}
+
+export function isUnlocked(link: ShareLink, unlocks: Unlocks, now = new Date()): boolean {
+  if (!link.passwordHash) return true;
+  const entry = unlocks[link.slug];
+  if (!entry || typeof entry.f !== "string" || typeof entry.e !== "number") return false;
+  if (entry.e * 1000 <= now.getTime()) return false;
+  const given = Buffer.from(entry.f);
+  // Every configured secret verifies, so rotating SESSION_SECRET does not lock everyone out at once.
+  return env().sessionSecrets.some((secret) => {
+    const expected = Buffer.from(fingerprint(link, secret));
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+}
+
+/** The gate in front of every piece of share data. */
+export async function requireAccess(db: Db, slug: string, unlocks: Unlocks, now = new Date()): Promise<ShareLink> {
+  const link = await findLink(db, slug);
+  if (!isUnlocked(link, unlocks, now)) throw new Unauthorized("This dashboard is password protected");
+  return link;
+}
