@@ -16,9 +16,11 @@ import type { ReactNode } from "react";
 import { getCaller } from "~/lib/caller.server";
 import { useNonce } from "~/lib/nonce";
 import appStyles from "~/styles/app.css";
+import dashboardStyles from "~/styles/dashboard.css";
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: appStyles },
+  { rel: "stylesheet", href: dashboardStyles },
   { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
 ];
 

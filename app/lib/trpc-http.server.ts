@@ -1,0 +1,55 @@
+import type { AppLoadContext } from "@remix-run/node";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { createContext } from "../../server/context.js";
+import { env } from "../../server/env.js";
+import { appRouter } from "../../server/root.js";
+import { readSessionToken } from "./cookies.server.js";
+import { getDb } from "./runtime.server.js";
+
+export const TRPC_ENDPOINT = "/api/trpc";
+
+function bearerToken(request: Request): string | null {
+  const header = request.headers.get("Authorization");
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match ? match[1]! : null;
+}
+
+/** Browsers say where a request came from; a cookie-authenticated mutation must come from us. */
+function isCrossOrigin(request: Request): boolean {
+  const site = request.headers.get("Sec-Fetch-Site");
+  if (site === "cross-site" || site === "same-site") return true;
+  const origin = request.headers.get("Origin");
+  if (!origin) return false;
+  return origin !== new URL(env().publicUrl).origin && origin !== new URL(request.url).origin;
+}
+
+/**
+ * The router over HTTP for internal tools: an API key in `Authorization: Bearer …`, or the
+ * session cookie for same-origin calls. The procedures run exactly the checks they run for pages.
+ */
+export async function handleTrpcRequest(request: Request, context: AppLoadContext): Promise<Response> {
+  const apiKey = bearerToken(request);
+  const sessionToken = apiKey ? null : await readSessionToken(request);
+  if (!apiKey && sessionToken && request.method !== "GET" && isCrossOrigin(request)) {
+    return Response.json(
+      { error: { message: "Cross-origin requests must authenticate with an API key", code: -32003, data: { code: "FORBIDDEN", httpStatus: 403 } } },
+      { status: 403 },
+    );
+  }
+  return fetchRequestHandler({
+    endpoint: TRPC_ENDPOINT,
+    req: request,
+    router: appRouter,
+    allowBatching: true,
+    createContext: () =>
+      createContext({ db: getDb(), apiKey, sessionToken, ip: context.ip, userAgent: request.headers.get("User-Agent") ?? "" }),
+    onError({ error, path }) {
+      if (error.code === "INTERNAL_SERVER_ERROR") {
+        console.error(JSON.stringify({ t: new Date().toISOString(), level: "error", trpc: path ?? null, error: error.cause?.stack ?? error.stack }));
+      }
+    },
+    responseMeta() {
+      return { headers: new Headers({ "Cache-Control": "no-store" }) };
+    },
+  });
+}

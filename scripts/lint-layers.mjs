@@ -1,0 +1,59 @@
+// Keeps the layering visible in the code: app → server → db, never back, and routes reach the
+// backend only through app/lib. Exits non-zero with one line per violation.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve, dirname } from "node:path";
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
+const IMPORT = /(?:import|export)\s[^"']*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+function* files(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* files(path);
+    else if (/\.(ts|tsx)$/.test(name) && !/\.test\.tsx?$/.test(name)) yield path;
+  }
+}
+
+function target(file, spec) {
+  if (spec.startsWith("~/")) return join(root, "app", spec.slice(2));
+  if (spec.startsWith(".")) return resolve(dirname(file), spec);
+  return null;
+}
+
+const rules = [
+  { from: "db/", forbid: (t, spec) => (t && !t.startsWith(join(root, "db"))) || spec.startsWith("@remix-run"), why: "db/ imports nothing of ours" },
+  { from: "server/", forbid: (t, spec) => (t && t.startsWith(join(root, "app"))) || spec.startsWith("@remix-run"), why: "server/ is framework-free and never imports app/" },
+  {
+    from: "app/routes/",
+    forbid: (t) =>
+      t !== null &&
+      !t.startsWith(join(root, "app/lib")) &&
+      !t.startsWith(join(root, "app/components")) &&
+      !t.startsWith(join(root, "app/styles")) &&
+      !t.startsWith(join(root, "server/schemas")),
+    why: "routes import app/lib, app/components and server/schemas only",
+  },
+  {
+    from: "app/components/",
+    forbid: (t) => t !== null && t.startsWith(join(root, "server")) && !t.startsWith(join(root, "server/schemas")) && !t.endsWith("server/stats/types.js"),
+    why: "components take props; from the server they may use schemas and types only",
+  },
+];
+
+const problems = [];
+for (const rule of rules) {
+  const dir = join(root, rule.from);
+  for (const file of files(dir)) {
+    const source = readFileSync(file, "utf8");
+    for (const match of source.matchAll(IMPORT)) {
+      const spec = match[1] ?? match[2];
+      if (rule.forbid(target(file, spec), spec)) problems.push(`${relative(root, file)}: imports ${spec} (${rule.why})`);
+    }
+  }
+}
+
+if (problems.length > 0) {
+  console.error(problems.join("\n"));
+  process.exit(1);
+}
+console.log("layers ok");

@@ -1,0 +1,26 @@
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import type { AppRouter } from "./root.js";
+
+export type { AppRouter };
+export { TRPCClientError };
+
+/**
+ * A typed client for internal tools. Every procedure of the router is available with the
+ * permissions of the key's owner:
+ *
+ *   const glimpse = createGlimpseClient({ url: "https://glimpse.example.com", apiKey: process.env.GLIMPSE_API_KEY! });
+ *   const links = await glimpse.sharedLinks.list.query({ site: "example.com" });
+ */
+export function createGlimpseClient({ url, apiKey, fetch }: { url: string; apiKey: string; fetch?: typeof globalThis.fetch }) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: `${url.replace(/\/+$/, "")}/api/trpc`,
+        headers: () => ({ Authorization: `Bearer ${apiKey}` }),
+        ...(fetch && { fetch }),
+      }),
+    ],
+  });
+}
+
+export type GlimpseClient = ReturnType<typeof createGlimpseClient>;
