@@ -16,7 +16,6 @@ export function BreakdownCard({ breakdown, query, basePath }: Props) {
   const title = BREAKDOWN_TITLES[dimension];
   const headingId = `dash-breakdown-${dimension}`;
   const widest = Math.max(1, ...rows.map((r) => r.visitors));
-  const noun = DIMENSION_LABELS[dimension].toLowerCase();
 
   return (
     <section className="dash-card dash-breakdown" aria-labelledby={headingId}>
@@ -28,7 +27,7 @@ export function BreakdownCard({ breakdown, query, basePath }: Props) {
       ) : (
         <table className="dash-table dash-breakdown__table">
           <caption className="dash-visually-hidden">
-            {title}: visitors and share of visitors. Choose a {noun} to filter the dashboard by it.
+            {title}: visitors and share of all visitors. Choose a value to filter the dashboard by it.
           </caption>
           <thead>
             <tr>

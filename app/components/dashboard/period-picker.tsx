@@ -45,7 +45,7 @@ export function PeriodPicker({ query, range, basePath }: Props) {
         </button>
       </Form>
       <details className="dash-period__custom">
-        <summary>Custom range</summary>
+        <summary>Choose dates</summary>
         <Form method="get" action={basePath} className="dash-period__form dash-period__form--custom" preventScrollReset>
           {hidden}
           <input type="hidden" name="period" value="custom" />

@@ -19,8 +19,8 @@ export function SeriesChart({ stats }: { stats: DashboardStats }) {
   const max = Math.max(0, ...series.map((p) => p.visitors));
   const ticks = yTicks(max);
   const top = ticks[ticks.length - 1] || 1;
-  const xPct = (i: number) => (n <= 1 ? 50 : (i / (n - 1)) * 100);
-  const yPx = (v: number) => PLOT_HEIGHT - (v / top) * PLOT_HEIGHT;
+  const xPct = (i: number) => round(n <= 1 ? 50 : (i / (n - 1)) * 100);
+  const yPx = (v: number) => round(PLOT_HEIGHT - (v / top) * PLOT_HEIGHT);
   const points = series.map((p, i) => `${((xPct(i) / 100) * INNER_WIDTH).toFixed(1)},${yPx(p.visitors).toFixed(1)}`);
   const line = points.length ? `M${points.join("L")}` : "";
   const area = points.length ? `${line}L${points[points.length - 1]!.split(",")[0]},${PLOT_HEIGHT}L${points[0]!.split(",")[0]},${PLOT_HEIGHT}Z` : "";
@@ -41,8 +41,8 @@ export function SeriesChart({ stats }: { stats: DashboardStats }) {
           <title>{summary}</title>
           {ticks.map((t) => (
             <g key={t} className="dash-chart__grid">
-              <line x1="0" x2="100%" y1={PLOT_TOP + yPx(t)} y2={PLOT_TOP + yPx(t)} />
-              <text x="-8" y={PLOT_TOP + yPx(t)} dy="0.32em" textAnchor="end">
+              <line x1="0" x2="100%" y1={round(PLOT_TOP + yPx(t))} y2={round(PLOT_TOP + yPx(t))} />
+              <text x="-8" y={round(PLOT_TOP + yPx(t))} dy="0.32em" textAnchor="end">
                 {formatCount(t)}
               </text>
             </g>
@@ -56,7 +56,7 @@ export function SeriesChart({ stats }: { stats: DashboardStats }) {
               <rect className="dash-chart__hit" {...hitArea(i, n)} y={PLOT_TOP} height={PLOT_HEIGHT}>
                 <title>{`${formatBucket(p.bucket, range.interval, true)}: ${formatExact(p.visitors)} visitors, ${formatExact(p.pageviews)} pageviews`}</title>
               </rect>
-              {n <= MAX_DOTS ? <circle className="dash-chart__dot" cx={`${xPct(i)}%`} cy={PLOT_TOP + yPx(p.visitors)} r="3" /> : null}
+              {n <= MAX_DOTS ? <circle className="dash-chart__dot" cx={`${xPct(i)}%`} cy={round(PLOT_TOP + yPx(p.visitors))} r="3" /> : null}
             </g>
           ))}
           {labelled.map((i, slot) => (
@@ -100,6 +100,8 @@ export function SeriesChart({ stats }: { stats: DashboardStats }) {
   );
 }
 
+const round = (n: number) => Math.round(n * 100) / 100;
+
 /** Round gridline values (0, 250, 500, 750…) covering `max` in at most five steps. */
 export function yTicks(max: number): number[] {
   if (max <= 0) return [0, 1];
@@ -119,7 +121,7 @@ function hitArea(i: number, n: number) {
   const centre = (i / (n - 1)) * 100;
   const left = Math.max(0, centre - half);
   const right = Math.min(100, centre + half);
-  return { x: `${left}%`, width: `${right - left}%` };
+  return { x: `${round(left)}%`, width: `${round(right - left)}%` };
 }
 
 /** Up to LABEL_SLOTS evenly spread indices, always including the first and the last point. */

@@ -1,0 +1,135 @@
+// npm run links -- <command>: manage and audit shared links through the API with an API key.
+import { parseArgs } from "node:util";
+import { createGlimpseClient, type GlimpseClient, TRPCClientError } from "../server/client.js";
+import { auditLinks } from "./links/audit.js";
+import { table } from "./links/table.js";
+
+const HELP: Record<string, string> = {
+  main: `Usage: npm run links -- <command> [options]
+
+Commands:
+  list    --site DOMAIN                                   List a site's shared links
+  create  --site DOMAIN --name NAME [--password-stdin] [--segment NAME]
+  delete  --site DOMAIN --name NAME                       Delete a link (its URL stops working)
+  audit   [--site DOMAIN] [--unused-days 90] [--json]     Links without password, unused, or with a changed segment
+
+Every command takes --json and --help. Set GLIMPSE_URL and GLIMPSE_API_KEY (create a key under Account → API keys).`,
+  list: "Usage: npm run links -- list --site DOMAIN [--json]\n\nLists the site's shared links with access, segment and usage.",
+  create:
+    "Usage: npm run links -- create --site DOMAIN --name NAME [--password-stdin] [--segment NAME] [--json]\n\n--password-stdin reads the password from standard input (at least 12 characters), so it stays out of your shell history.",
+  delete: "Usage: npm run links -- delete --site DOMAIN --name NAME [--json]\n\nDeletes the link with that name. Its URL answers 404 from then on.",
+  audit:
+    "Usage: npm run links -- audit [--site DOMAIN] [--unused-days 90] [--json]\n\nReports links without a password, never viewed or not viewed for N days, and links whose segment changed after they were created. Without --site, audits every site the key can see. Exits 0 even when it finds something.",
+};
+
+class UsageError extends Error {}
+
+const { values, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        site: { type: "string" },
+        name: { type: "string" },
+        segment: { type: "string" },
+        "password-stdin": { type: "boolean" },
+        "unused-days": { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${HELP.main}\n`);
+    process.exit(2);
+  }
+})();
+
+const command = positionals[0];
+
+function required(name: "site" | "name"): string {
+  const value = values[name]?.trim();
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function client(): GlimpseClient {
+  const url = process.env.GLIMPSE_URL;
+  const apiKey = process.env.GLIMPSE_API_KEY;
+  if (!url || !apiKey) throw new UsageError("Set GLIMPSE_URL (e.g. http://localhost:3000) and GLIMPSE_API_KEY (Account → API keys)");
+  return createGlimpseClient({ url, apiKey });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // One trailing newline is how `echo` and most pipes end input; it is not part of the password.
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+const print = (data: unknown, text: string) => process.stdout.write(`${values.json ? JSON.stringify(data, null, 2) : text}\n`);
+
+async function findLink(glimpse: GlimpseClient, site: string, name: string) {
+  const links = await glimpse.sharedLinks.list.query({ site, includeIntegration: true });
+  const link = links.find((l) => l.name.toLowerCase() === name.toLowerCase());
+  if (!link) throw new UsageError(`No shared link named “${name}” on ${site}`);
+  return link;
+}
+
+async function run(): Promise<void> {
+  if (!command || values.help) {
+    process.stdout.write(`${HELP[command ?? "main"] ?? HELP.main}\n`);
+    return;
+  }
+  const glimpse = client();
+  switch (command) {
+    case "list": {
+      const site = required("site");
+      const links = await glimpse.sharedLinks.list.query({ site });
+      const rows = links.map((l) => [l.name, l.hasPassword ? "Protected" : "Open", l.segment?.name ?? "All data", String(l.viewCount), l.lastViewedAt?.slice(0, 10) ?? "never", l.url]);
+      print(links, links.length === 0 ? `No shared links on ${site}.` : table(["NAME", "ACCESS", "SEGMENT", "VIEWS", "LAST VIEW", "URL"], rows));
+      return;
+    }
+    case "create": {
+      const site = required("site");
+      const name = required("name");
+      const password = values["password-stdin"] ? await readStdin() : undefined;
+      let segmentId: string | undefined;
+      if (values.segment) {
+        const segments = await glimpse.segments.list.query({ site });
+        const segment = segments.find((s) => s.name.toLowerCase() === values.segment!.trim().toLowerCase());
+        if (!segment) throw new UsageError(`No segment named “${values.segment}” on ${site}`);
+        segmentId = segment.id;
+      }
+      const link = await glimpse.sharedLinks.create.mutate({ site, name, password, segmentId });
+      print(link, `Created “${link.name}” (${link.hasPassword ? "protected" : "open"}, ${link.segment?.name ?? "all data"}): ${link.url}`);
+      return;
+    }
+    case "delete": {
+      const site = required("site");
+      const link = await findLink(glimpse, site, required("name"));
+      await glimpse.sharedLinks.delete.mutate({ site, id: link.id });
+      print({ deleted: link.id, name: link.name }, `Deleted “${link.name}”. ${link.url} no longer works.`);
+      return;
+    }
+    case "audit": {
+      const days = Number(values["unused-days"] ?? 90);
+      if (!Number.isInteger(days) || days < 1) throw new UsageError("--unused-days must be a whole number of days, 1 or more");
+      const sites = values.site ? [values.site.trim()] : (await glimpse.sites.list.query()).filter((s) => s.role !== "viewer").map((s) => s.domain);
+      const findings = [];
+      for (const site of sites) findings.push(...auditLinks(site, await glimpse.sharedLinks.list.query({ site, includeIntegration: true }), days));
+      const rows = findings.map((f) => [f.site, f.link, f.problems.join("; "), f.url]);
+      print(findings, findings.length === 0 ? `No findings across ${sites.length} site(s).` : table(["SITE", "LINK", "FINDINGS", "URL"], rows));
+      return;
+    }
+    default:
+      throw new UsageError(`Unknown command “${command}”`);
+  }
+}
+
+run().catch((error: unknown) => {
+  if (error instanceof UsageError) process.stderr.write(`Error: ${error.message}\n\nRun with --help for usage.\n`);
+  else if (error instanceof TRPCClientError && !error.data) process.stderr.write(`Error: could not reach ${process.env.GLIMPSE_URL}: ${error.message}\n`);
+  else if (error instanceof TRPCClientError) process.stderr.write(`Error: ${error.message} (${error.data.code})\n`);
+  else process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

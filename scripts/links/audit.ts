@@ -1,0 +1,32 @@
+import type { GlimpseClient } from "../../server/client.js";
+
+type Link = Awaited<ReturnType<GlimpseClient["sharedLinks"]["list"]["query"]>>[number];
+
+export interface AuditFinding {
+  site: string;
+  link: string;
+  url: string;
+  problems: string[];
+}
+
+const DAY = 24 * 3600_000;
+
+/** What deserves a second look: no password, no recent views, a segment edited after the link was made. */
+export function auditLinks(site: string, links: Link[], unusedDays: number, now = new Date()): AuditFinding[] {
+  const findings: AuditFinding[] = [];
+  for (const link of links) {
+    const problems: string[] = [];
+    if (!link.hasPassword) problems.push("no password");
+    if (!link.lastViewedAt) {
+      if (now.getTime() - Date.parse(link.createdAt) > unusedDays * DAY) problems.push(`never viewed in ${Math.floor((now.getTime() - Date.parse(link.createdAt)) / DAY)} days`);
+      else problems.push("never viewed");
+    } else if (now.getTime() - Date.parse(link.lastViewedAt) > unusedDays * DAY) {
+      problems.push(`not viewed for ${Math.floor((now.getTime() - Date.parse(link.lastViewedAt)) / DAY)} days`);
+    }
+    if (link.segment?.updatedAt && Date.parse(link.segment.updatedAt) > Date.parse(link.createdAt)) {
+      problems.push(`segment “${link.segment.name}” changed since the link was created`);
+    }
+    if (problems.length > 0) findings.push({ site, link: link.name, url: link.url, problems });
+  }
+  return findings;
+}
