@@ -3,10 +3,12 @@ import { data, redirect } from "@remix-run/node";
 import { isRouteErrorResponse, useActionData, useLoaderData, useLocation, useRouteError } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
 import { Dashboard } from "~/components/dashboard/dashboard";
+import { FullBreakdown } from "~/components/dashboard/full-breakdown";
 import { PasswordForm, ShareNotFound } from "~/components/share/password-form";
 import { getCaller } from "~/lib/caller.server";
 import { contentSecurityPolicy } from "~/lib/csp.server";
 import { parseDashboardQuery } from "~/lib/dashboard-query";
+import { DIMENSIONS, type Dimension } from "../../server/schemas/filters";
 import { httpError, toFormError } from "~/lib/errors.server";
 import { withUnlock } from "~/lib/unlock-cookie.server";
 
@@ -33,10 +35,17 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const embed = url.searchParams.get("embed") === "true";
   const query = parseDashboardQuery(url.searchParams);
   const headers = new Headers({ "Cache-Control": "private, no-store" });
+  const more = DIMENSIONS.find((d) => d === url.searchParams.get("more"));
   try {
-    const stats = await caller.share.stats({ slug, period: query.period, filters: query.filters });
     // Only a rendered embed may be framed by other sites; the password form never is.
-    if (embed) headers.set("Content-Security-Policy", contentSecurityPolicy(context.cspNonce, { frameable: true }));
+    const frameable = () => embed && headers.set("Content-Security-Policy", contentSecurityPolicy(context.cspNonce, { frameable: true }));
+    if (more) {
+      const breakdown = await caller.share.breakdown({ slug, period: query.period, filters: query.filters, dimension: more as Dimension });
+      frameable();
+      return data({ state: "more" as const, breakdown, embed }, { headers });
+    }
+    const stats = await caller.share.stats({ slug, period: query.period, filters: query.filters });
+    frameable();
     return data({ state: "open" as const, stats, embed }, { headers });
   } catch (error) {
     if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound();
@@ -74,6 +83,7 @@ export default function SharedDashboard() {
   const result = useActionData<typeof action>();
   const location = useLocation();
   if (loaded.state === "locked") return <PasswordForm error={result?.error} tooMany={result?.tooMany} />;
+  if (loaded.state === "more") return <FullBreakdown breakdown={loaded.breakdown} basePath={location.pathname} search={location.search} embed={loaded.embed} />;
   return (
     <Dashboard
       stats={loaded.stats}
