@@ -1,0 +1,185 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../db/client.js";
+import { createContext } from "../context.js";
+import { createCaller } from "../root.js";
+import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
+import { freshDb } from "../test/db.js";
+import { type Unlocks, UNLOCK_HOURS } from "./access.js";
+import { flushViews } from "./views.js";
+
+const NOW = new Date("2026-11-20T12:00:00Z");
+const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+const PASSWORD = "Client-A password 1";
+const PERIOD = { key: "7d" as const };
+
+let db: Db;
+let owner: Awaited<ReturnType<typeof signedIn>>;
+let domain: string;
+let mobileSegmentId: string;
+let counter = 0;
+
+/** A recipient: no session, their own address, and whatever unlock cookie they hold. */
+function visitor(unlocks: Unlocks = {}, ip = `192.0.2.${++counter}`) {
+  return createCaller({ ...createContext({ db, ip, unlocks }), now: NOW } as ReturnType<typeof createContext>);
+}
+
+async function ingest(userAgent: string, ip: string, path: string) {
+  const caller = createCaller({ ...createContext({ db, ip, userAgent }), now: new Date(NOW.getTime() - 3600_000) } as ReturnType<typeof createContext>);
+  await caller.events.ingest({ name: "pageview", url: `https://${domain}${path}`, domain, referrer: null });
+}
+
+const link = (name: string, extra: { password?: string; segmentId?: string } = {}) => owner.caller.sharedLinks.create({ site: domain, name, ...extra });
+
+async function unlock(slug: string, password = PASSWORD, ip?: string): Promise<Unlocks> {
+  const result = await visitor({}, ip).share.unlock({ slug, password });
+  return { [slug]: { f: result.fingerprint, e: Math.floor(Date.parse(result.expiresAt) / 1000) } };
+}
+
+beforeAll(async () => {
+  db = await freshDb();
+  owner = await signedIn(db, "owner");
+  domain = (await siteOwnedBy(db, owner.user.id, "shop.example")).domain;
+  for (let i = 0; i < 3; i++) await ingest(IPHONE, `198.51.100.${i}`, "/");
+  for (let i = 0; i < 5; i++) await ingest(DESKTOP, `203.0.113.${i}`, "/pricing");
+  const segment = await owner.caller.segments.create({ site: domain, name: "Mobile visitors", filters: [{ dimension: "device", operator: "is", values: ["Mobile"] }] });
+  mobileSegmentId = segment.id;
+});
+
+describe("open links", () => {
+  it("show the dashboard to anyone and count views without anything about the visitor", async () => {
+    const open = await link("Public");
+    const stats = await visitor().share.stats({ slug: open.slug, period: PERIOD, filters: [] });
+    expect(stats.totals.visitors).toBe(8);
+    expect(stats.site.domain).toBe(domain);
+    await visitor().share.stats({ slug: open.slug, period: PERIOD, filters: [] });
+    await flushViews(db);
+    const row = await db.selectFrom("shared_links").select(["view_count", "last_viewed_at"]).where("id", "=", open.id).executeTakeFirstOrThrow();
+    expect(row.view_count).toBe(2);
+    expect(row.last_viewed_at?.toISOString()).toBe(NOW.toISOString());
+  });
+
+  it("answer unknown and deleted slugs with the same NOT_FOUND", async () => {
+    const doomed = await link("Doomed");
+    await owner.caller.sharedLinks.delete({ site: domain, id: doomed.id });
+    const deleted = await expectCode(visitor().share.stats({ slug: doomed.slug, period: PERIOD, filters: [] }), "NOT_FOUND");
+    const unknown = await expectCode(visitor().share.stats({ slug: "x".repeat(21), period: PERIOD, filters: [] }), "NOT_FOUND");
+    expect(deleted.message).toBe(unknown.message);
+    await expectCode(visitor().share.unlock({ slug: doomed.slug, password: PASSWORD }), "NOT_FOUND");
+  });
+});
+
+describe("protected links", () => {
+  it("reveal nothing before the unlock and everything after it", async () => {
+    const locked = await link("Locked", { password: PASSWORD });
+    expect(await visitor().share.resolve({ slug: locked.slug })).toEqual({ locked: true });
+    await expectCode(visitor().share.stats({ slug: locked.slug, period: PERIOD, filters: [] }), "UNAUTHORIZED");
+    const unlocks = await unlock(locked.slug);
+    expect(unlocks[locked.slug]!.e).toBe(Math.floor(NOW.getTime() / 1000) + UNLOCK_HOURS * 3600);
+    const stats = await visitor(unlocks).share.stats({ slug: locked.slug, period: PERIOD, filters: [] });
+    expect(stats.totals.visitors).toBe(8);
+  });
+
+  it("refuse a wrong password, count it on the link, and compare exactly", async () => {
+    const locked = await link("Exact", { password: PASSWORD });
+    for (const wrong of [PASSWORD.toLowerCase(), ` ${PASSWORD}`, `${PASSWORD} `]) {
+      const error = await expectCode(visitor().share.unlock({ slug: locked.slug, password: wrong }), "UNAUTHORIZED");
+      expect(error.message).toBe("Incorrect password. Please try again.");
+    }
+    const row = await db.selectFrom("shared_links").select(["failed_unlock_count", "last_failed_unlock_at"]).where("id", "=", locked.id).executeTakeFirstOrThrow();
+    expect(row.failed_unlock_count).toBe(3);
+    expect(row.last_failed_unlock_at?.toISOString()).toBe(NOW.toISOString());
+  });
+
+  it("never let the unlock of one slug open another with the same password", async () => {
+    const a = await link("Same pw A", { password: PASSWORD });
+    const b = await link("Same pw B", { password: PASSWORD });
+    const unlocks = await unlock(a.slug);
+    const stolen = { [b.slug]: unlocks[a.slug]! };
+    await expectCode(visitor(stolen).share.stats({ slug: b.slug, period: PERIOD, filters: [] }), "UNAUTHORIZED");
+  });
+
+  it("lock again when the password is replaced, removed and added back, or the unlock expired or was altered", async () => {
+    const l = await link("Rotating", { password: PASSWORD });
+    const first = await unlock(l.slug);
+    const expired = { [l.slug]: { ...first[l.slug]!, e: Math.floor(NOW.getTime() / 1000) - 1 } };
+    await expectCode(visitor(expired).share.stats({ slug: l.slug, period: PERIOD, filters: [] }), "UNAUTHORIZED");
+    const altered = { [l.slug]: { ...first[l.slug]!, f: `${first[l.slug]!.f.slice(0, -1)}A` } };
+    await expectCode(visitor(altered).share.stats({ slug: l.slug, period: PERIOD, filters: [] }), "UNAUTHORIZED");
+
+    await owner.caller.sharedLinks.update({ site: domain, id: l.id, password: "a brand new password" });
+    await expectCode(visitor(first).share.stats({ slug: l.slug, period: PERIOD, filters: [] }), "UNAUTHORIZED");
+
+    await owner.caller.sharedLinks.update({ site: domain, id: l.id, password: null });
+    expect((await visitor().share.resolve({ slug: l.slug })).locked).toBe(false);
+
+    await owner.caller.sharedLinks.update({ site: domain, id: l.id, password: PASSWORD });
+    await expectCode(visitor(first).share.stats({ slug: l.slug, period: PERIOD, filters: [] }), "UNAUTHORIZED");
+    await visitor(await unlock(l.slug)).share.stats({ slug: l.slug, period: PERIOD, filters: [] });
+  });
+});
+
+describe("brute force", () => {
+  it("answers 429 after 10 wrong passwords for a link, even for the right one, with Retry-After", async () => {
+    const target = await link("Target", { password: PASSWORD });
+    for (let i = 0; i < 10; i++) await expectCode(visitor().share.unlock({ slug: target.slug, password: `guess number ${i}` }), "UNAUTHORIZED");
+    const limited = await expectCode(visitor().share.unlock({ slug: target.slug, password: PASSWORD }), "TOO_MANY_REQUESTS");
+    expect(limited.message).toMatch(/Too many incorrect passwords/);
+    expect((limited.cause as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it("limits one address across links, and a correct password does not refund earlier failures", async () => {
+    const ip = "192.0.2.250";
+    const links = await Promise.all([1, 2, 3].map((i) => link(`Spray ${i}`, { password: PASSWORD })));
+    for (let i = 0; i < 9; i++) await expectCode(visitor({}, ip).share.unlock({ slug: links[i % 2]!.slug, password: `spray ${i}` }), "UNAUTHORIZED");
+    await unlock(links[2]!.slug, PASSWORD, ip);
+    await expectCode(visitor({}, ip).share.unlock({ slug: links[2]!.slug, password: "one more guess" }), "UNAUTHORIZED");
+    await expectCode(visitor({}, ip).share.unlock({ slug: links[2]!.slug, password: PASSWORD }), "TOO_MANY_REQUESTS");
+    await unlock(links[2]!.slug, PASSWORD, "192.0.2.251");
+  });
+
+  it("lets no concurrent burst get more than 10 guesses checked", async () => {
+    const target = await link("Burst", { password: PASSWORD });
+    const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => visitor().share.unlock({ slug: target.slug, password: `burst ${i}` })));
+    const codes = results.map((r) => (r.status === "rejected" ? r.reason.code : "OK"));
+    expect(codes.filter((c) => c === "UNAUTHORIZED").length).toBeLessThanOrEqual(10);
+    expect(codes.filter((c) => c === "TOO_MANY_REQUESTS").length).toBeGreaterThanOrEqual(15);
+  });
+});
+
+describe("segment restriction", () => {
+  it("applies the link's segment to every figure and lets visitor filters only narrow", async () => {
+    const mobile = await link("Mobile only", { segmentId: mobileSegmentId });
+    const base = await visitor().share.stats({ slug: mobile.slug, period: PERIOD, filters: [] });
+    expect(base.totals.visitors).toBe(3);
+    expect(base.segment).toMatchObject({ name: "Mobile visitors" });
+    expect(base.breakdowns.find((b) => b.dimension === "device")!.rows.map((r) => r.value)).toEqual(["Mobile"]);
+    expect(base.breakdowns.find((b) => b.dimension === "page")!.rows.map((r) => r.value)).toEqual(["/"]);
+
+    const widen = [
+      [{ dimension: "device" as const, operator: "is_not" as const, values: ["Mobile"] }],
+      [{ dimension: "device" as const, operator: "is" as const, values: ["Desktop", "Mobile"] }],
+      [{ dimension: "device" as const, operator: "contains" as const, values: ["o"] }],
+    ];
+    for (const filters of widen) {
+      const stats = await visitor().share.stats({ slug: mobile.slug, period: PERIOD, filters });
+      expect(stats.totals.visitors).toBeLessThanOrEqual(base.totals.visitors);
+    }
+    const breakdown = await visitor().share.breakdown({ slug: mobile.slug, period: PERIOD, filters: [], dimension: "device" });
+    expect(breakdown.rows.map((r) => r.value)).toEqual(["Mobile"]);
+  });
+
+  it("rejects inputs that try to name or replace the segment", async () => {
+    const mobile = await link("Mobile strict", { segmentId: mobileSegmentId });
+    await expectCode(visitor().share.stats({ slug: mobile.slug, period: PERIOD, filters: [], segment: null } as never), "BAD_REQUEST");
+    await expectCode(visitor().share.stats({ slug: mobile.slug, period: PERIOD, filters: [], segmentId: null } as never), "BAD_REQUEST");
+  });
+
+  it("follows edits of the segment immediately", async () => {
+    const l = await link("Follows segment", { segmentId: mobileSegmentId });
+    await owner.caller.segments.update({ site: domain, id: mobileSegmentId, filters: [{ dimension: "device", operator: "is", values: ["Desktop"] }] });
+    const stats = await visitor().share.stats({ slug: l.slug, period: PERIOD, filters: [] });
+    expect(stats.totals.visitors).toBe(5);
+    await owner.caller.segments.update({ site: domain, id: mobileSegmentId, filters: [{ dimension: "device", operator: "is", values: ["Mobile"] }] });
+  });
+});
