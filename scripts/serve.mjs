@@ -4,11 +4,13 @@ import { randomBytes } from "node:crypto";
 import { createRequestHandler } from "@remix-run/express";
 import express from "express";
 
-const build = await import("../build/index.js");
-const runtime = build.entry.module;
-
+let build;
+let runtime;
 let config;
 try {
+  // Importing the build reads the configuration, so a bad one is reported here, without a stack.
+  build = await import("../build/index.js");
+  runtime = build.entry.module;
   config = await runtime.boot({ log: (line) => process.stdout.write(`${line}\n`) });
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
