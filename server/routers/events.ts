@@ -1,0 +1,13 @@
+import { ingestEvent } from "../ingest/ingest.js";
+import { eventPayload } from "../schemas/events.js";
+import { nowFrom } from "../stats/clock.js";
+import { publicProcedure, router } from "../trpc.js";
+
+export const eventsRouter = router({
+  /** What POST /api/event calls: public, cookie-less, identified only by the daily-salted hash. */
+  ingest: publicProcedure
+    .input(eventPayload)
+    .mutation(({ ctx, input }) =>
+      ingestEvent(ctx.db, input, { ip: ctx.ip, userAgent: ctx.userAgent, country: ctx.country, now: nowFrom(ctx) }),
+    ),
+});

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { text } from "./common.js";
+
+/** Plausible's own tracker sends one-letter keys; accepting them lets its script report to us too. */
+const SHORT_KEYS: Record<string, string> = { n: "name", u: "url", d: "domain", r: "referrer", p: "props" };
+
+function expandShortKeys(input: unknown): unknown {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) out[SHORT_KEYS[key] ?? key] = value;
+  return out;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+const MAX_PROPS = 30;
+const propValue = z.union([z.string().max(2000, "A property value must be at most 2000 characters"), z.number(), z.boolean(), z.null()], {
+  error: "Property values must be strings, numbers or booleans",
+});
+
+/**
+ * Plausible's event payload. Unknown keys (screen width, hash mode, revenue…) are ignored rather
+ * than rejected, so trackers that send more than we use still work.
+ */
+export const eventPayload = z.preprocess(
+  expandShortKeys,
+  z.object(
+    {
+      name: text("Event name", 120),
+      url: z
+        .string({ error: "URL is required" })
+        .max(2000, "URL must be at most 2000 characters")
+        .refine(isHttpUrl, "URL must be an absolute http(s) address such as https://example.com/page"),
+      domain: z
+        .string({ error: "Domain is required" })
+        .trim()
+        .min(1, "Domain is required")
+        .max(253, "Domain must be at most 253 characters"),
+      referrer: z
+        .string({ error: "Referrer must be text" })
+        .max(2000, "Referrer must be at most 2000 characters")
+        .nullish()
+        .transform((r) => r ?? ""),
+      props: z
+        .record(z.string().max(300, "A property name must be at most 300 characters"), propValue, { error: "Props must be an object" })
+        .refine((p) => Object.keys(p).length <= MAX_PROPS, `Send at most ${MAX_PROPS} properties`)
+        .optional(),
+    },
+    { error: "The event must be a JSON object" },
+  ),
+);
+export type EventPayload = z.output<typeof eventPayload>;
+
+export const PAGEVIEW = "pageview";

@@ -1,0 +1,111 @@
+import type { Db } from "../../db/client.js";
+import { ensureUser } from "../auth/users.js";
+import { env } from "../env.js";
+import type { Filter } from "../schemas/filters.js";
+import { createSegment, listSegments } from "../segments/segments.js";
+import { createLink, listLinks, shareUrl } from "../shared-links/links.js";
+import { addMember } from "../sites/sites.js";
+import { generateTraffic } from "./traffic.js";
+
+/** Demo credentials, printed by the seed and listed in the README. Demo data only. */
+export const DEMO = {
+  email: "demo@glimpse.local",
+  password: "demo-password-2026",
+  domain: "demo.glimpse.local",
+  timezone: "Europe/Berlin",
+  segment: "Mobile visitors",
+  openLink: "Public dashboard",
+  protectedLink: "Client A",
+  protectedLinkPassword: "client-a-password",
+} as const;
+
+const MOBILE: Filter[] = [{ dimension: "device", operator: "is", values: ["Mobile"] }];
+const BATCH = 1000;
+
+export interface SeedOptions {
+  log: (line: string) => void;
+  now?: Date;
+}
+
+/**
+ * Idempotent: each piece (user, site with its traffic, segment, links) is created only when
+ * missing. The site and all of its traffic go in one transaction, so an interrupted seed leaves
+ * no half-filled site behind for the next run to skip.
+ */
+export async function seedDemo(db: Db, { log, now = new Date() }: SeedOptions) {
+  const user = await ensureUser(db, DEMO.email, DEMO.password);
+  let site = await db.selectFrom("sites").select(["id", "domain"]).where("domain", "=", DEMO.domain).executeTakeFirst();
+  if (site) {
+    log(`Demo site ${DEMO.domain} already exists; leaving its data as it is.`);
+  } else {
+    site = await seedSite(db, user.id, now, log);
+  }
+  await addMember(db, site.id, user.id, "owner");
+
+  const segment =
+    (await listSegments(db, site.id)).find((s) => s.name === DEMO.segment) ??
+    (await createSegment(db, site.id, user.id, { name: DEMO.segment, filters: MOBILE }));
+  const actor = { userId: user.id, integration: false };
+  const links = await listLinks(db, site.id);
+  const open = links.find((l) => l.name === DEMO.openLink) ?? (await createLink(db, site.id, actor, { name: DEMO.openLink }));
+  const locked =
+    links.find((l) => l.name === DEMO.protectedLink) ??
+    (await createLink(db, site.id, actor, { name: DEMO.protectedLink, password: DEMO.protectedLinkPassword, segmentId: segment.id }));
+
+  const info = {
+    loginUrl: `${env().publicUrl}/login`,
+    email: DEMO.email,
+    password: DEMO.password,
+    dashboardUrl: `${env().publicUrl}/sites/${DEMO.domain}`,
+    openLinkUrl: shareUrl(open.slug),
+    protectedLinkUrl: shareUrl(locked.slug),
+  };
+  log(`Demo ready. Log in at ${info.loginUrl} as ${info.email} / ${info.password}`);
+  log(`  Dashboard:                 ${info.dashboardUrl}`);
+  log(`  Shared link (open):        ${info.openLinkUrl}`);
+  log(`  Shared link (Client A):    ${info.protectedLinkUrl}  password: ${DEMO.protectedLinkPassword}, segment: ${DEMO.segment}`);
+  return info;
+}
+
+async function seedSite(db: Db, userId: string, now: Date, log: SeedOptions["log"]) {
+  const started = Date.now();
+  return db.transaction().execute(async (trx) => {
+    const site = await trx
+      .insertInto("sites")
+      .values({ domain: DEMO.domain, timezone: DEMO.timezone })
+      .returning(["id", "domain"])
+      .executeTakeFirstOrThrow();
+    await addMember(trx, site.id, userId, "owner");
+    const traffic = generateTraffic(site.id, DEMO.timezone, now);
+    const total = traffic.visits.length + traffic.events.length;
+    let written = 0;
+    let reported = 0;
+    const progress = (n: number) => {
+      written += n;
+      if (written - reported >= total / 10 || written === total) {
+        reported = written;
+        log(`Seeding demo traffic: ${Math.round((written / total) * 100)}% (${traffic.events.length} events, ${traffic.visits.length} visits)`);
+      }
+    };
+    for (let i = 0; i < traffic.visits.length; i += BATCH) {
+      const rows = traffic.visits.slice(i, i + BATCH);
+      await trx.insertInto("visits").values(rows).execute();
+      progress(rows.length);
+    }
+    for (let i = 0; i < traffic.events.length; i += BATCH) {
+      const rows = traffic.events.slice(i, i + BATCH);
+      await trx.insertInto("events").values(rows).execute();
+      progress(rows.length);
+    }
+    log(`Seeded ${traffic.events.length} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return site;
+  });
+}
+
+/** First start of an empty embedded database: give people something to look at. */
+export async function seedIfEmpty(db: Db, log: (line: string) => void): Promise<boolean> {
+  const anyone = await db.selectFrom("users").select("id").limit(1).executeTakeFirst();
+  if (anyone) return false;
+  await seedDemo(db, { log });
+  return true;
+}

@@ -1,0 +1,84 @@
+/**
+ * Calendar arithmetic on site-local days ("YYYY-MM-DD"). Days are plain strings so that they mean
+ * the same thing in JS, in both database drivers and in URLs; instants become days only through a
+ * site's timezone.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function partsIn(date: Date, timezone: string) {
+  let format = formatters.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", {
+      timeZone: timezone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(timezone, format);
+  }
+  const parts: Record<string, string> = {};
+  for (const part of format.formatToParts(date)) parts[part.type] = part.value;
+  return parts as Record<"year" | "month" | "day" | "hour" | "minute" | "second", string>;
+}
+
+/** The calendar day an instant falls on in a timezone. */
+export function localDay(date: Date, timezone: string): string {
+  const p = partsIn(date, timezone);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** Milliseconds the timezone is ahead of UTC at that instant. */
+function offsetAt(date: Date, timezone: string): number {
+  const p = partsIn(date, timezone);
+  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return asUtc - Math.floor(date.getTime() / 1000) * 1000;
+}
+
+/** The instant a site-local wall-clock time happens (the earlier one when clocks go back). */
+export function zonedTime(day: string, timezone: string, seconds = 0): Date {
+  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+  const wall = Date.UTC(y, m - 1, d) + seconds * 1000;
+  let guess = wall - offsetAt(new Date(wall), timezone);
+  guess = wall - offsetAt(new Date(guess), timezone);
+  return new Date(guess);
+}
+
+const toDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const dayMs = (day: string) => Date.parse(`${day}T00:00:00Z`);
+
+export function addDays(day: string, days: number): string {
+  return toDay(dayMs(day) + days * 86_400_000);
+}
+
+/** Inclusive count of days from `from` to `to`. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((dayMs(to) - dayMs(from)) / 86_400_000) + 1;
+}
+
+export function addMonths(day: string, months: number): string {
+  const [y, m] = day.split("-").map(Number) as [number, number];
+  const date = new Date(Date.UTC(y, m - 1 + months, 1));
+  return toDay(date.getTime());
+}
+
+/** True for a real calendar day: the regex in the schema lets 2026-02-31 through. */
+export function isRealDay(day: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(dayMs(day)) && toDay(dayMs(day)) === day;
+}
+
+export function eachDay(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
+  return days;
+}
+
+export function eachMonth(from: string, to: string): string[] {
+  const months: string[] = [];
+  for (let day = `${from.slice(0, 7)}-01`; day <= to; day = addMonths(day, 1)) months.push(day.slice(0, 7));
+  return months;
+}
