@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// End-to-end suite: builds the app, then runs every spec against its own production server and
+// fresh database, once with JavaScript off and once with it on (browser specs).
+//
+//   npm run test:e2e                          PGlite, a new data directory per server
+//   DATABASE_URL=postgres://… npm run test:e2e  a new database per server on that Postgres
+//   E2E_SKIP_BUILD=1   reuse build/         E2E_JS=off|on   one mode only
+//   node e2e/run.mjs share admin             only the named specs
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { run } from "node:test";
+import { spec as SpecReporter } from "node:test/reporters";
+import { fileURLToPath } from "node:url";
+import { startServer } from "./lib/server.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const artifacts = join(root, "e2e", ".artifacts");
+const SPEC_TIMEOUT_MS = 5 * 60_000;
+
+/** `modes`: browser specs run with JavaScript off and on; "http" specs need no browser. */
+const SPECS = [
+  { name: "csrf", file: "e2e/specs/csrf.spec.mjs", modes: ["http"] },
+  { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
+  { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
+];
+
+const only = process.argv.slice(2);
+const onlyMode = process.env.E2E_JS;
+const units = SPECS.filter((s) => only.length === 0 || only.includes(s.name)).flatMap((s) =>
+  s.modes.filter((m) => m === "http" || !onlyMode || m === onlyMode).map((mode) => ({ ...s, mode })),
+);
+if (units.length === 0) {
+  console.error(`No spec matches ${only.join(", ")}. Known: ${SPECS.map((s) => s.name).join(", ")}`);
+  process.exit(2);
+}
+
+const started = Date.now();
+mkdirSync(join(artifacts, "screens"), { recursive: true });
+
+if (process.env.E2E_SKIP_BUILD !== "1") {
+  console.log("› remix build");
+  const build = spawnSync("npx", ["remix", "build"], { cwd: root, stdio: "inherit" });
+  if (build.status !== 0) {
+    console.error("Build failed; no specs were run.");
+    process.exit(1);
+  }
+}
+
+// Never leave a server (or a Postgres database) behind: not when interrupted, not when the
+// reader of our output goes away (`| head`).
+let current = null;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, async () => {
+    await current?.stop().catch(() => {});
+    process.exit(130);
+  });
+}
+process.stdout.on("error", () => {});
+
+const databaseUrl = process.env.DATABASE_URL || undefined;
+const totals = { tests: 0, passed: 0, failed: 0, skipped: 0 };
+const failures = [];
+const lines = [];
+
+for (const unit of units) {
+  const label = unit.mode === "http" ? unit.name : `${unit.name}-js-${unit.mode}`;
+  const logPath = join(artifacts, `${label}.log`);
+  for (const file of readdirSync(join(artifacts, "screens"))) if (file.startsWith(`${label}-`)) rmSync(join(artifacts, "screens", file));
+  const unitStart = Date.now();
+  let server;
+  try {
+    server = await startServer({ root, label, logPath, databaseUrl, extraEnv: { TRUST_PROXY: "true", UNLOCK_MAX_ATTEMPTS: "10", UNLOCK_WINDOW_MINUTES: "15" } });
+    current = server;
+  } catch (error) {
+    totals.tests += 1;
+    totals.failed += 1;
+    failures.push(`${label}: server did not start`);
+    console.error(`\n✖ ${label}: ${error.message}`);
+    continue;
+  }
+  console.log(`\n━━ ${label}  (${server.describe}, ready in ${server.startMs} ms, log ${logPath})`);
+  Object.assign(process.env, {
+    E2E_BASE_URL: server.baseUrl,
+    E2E_JS: unit.mode,
+    E2E_LABEL: label,
+    E2E_ARTIFACTS: artifacts,
+    E2E_ROOT: root,
+  });
+  const counts = { tests: 0, passed: 0, failed: 0, skipped: 0 };
+  try {
+    const stream = run({ files: [join(root, unit.file)], concurrency: 1, timeout: SPEC_TIMEOUT_MS });
+    const leaf = (data) => data.details?.type !== "suite";
+    stream.on("test:pass", (data) => {
+      if (!leaf(data)) return;
+      counts.tests += 1;
+      if (data.skip !== undefined || data.todo !== undefined) counts.skipped += 1;
+      else counts.passed += 1;
+    });
+    stream.on("test:fail", (data) => {
+      // A suite fails with its tests (counted one by one, hooks included); it counts by itself
+      // only when its own body threw before any test was registered.
+      if (!leaf(data) && data.details?.error?.failureType !== "testCodeFailure") return;
+      counts.tests += 1;
+      counts.failed += 1;
+      failures.push(`${label} › ${data.name}`);
+    });
+    await new Promise((resolveDone, rejectDone) => {
+      const out = stream.compose(new SpecReporter());
+      out.on("data", (chunk) => process.stdout.write(chunk));
+      out.on("end", resolveDone);
+      out.on("error", rejectDone);
+    });
+  } catch (error) {
+    counts.tests += 1;
+    counts.failed += 1;
+    failures.push(`${label}: runner error ${error.message}`);
+  } finally {
+    await server.stop().catch((error) => console.error(`Could not stop ${label}: ${error.message}`));
+    current = null;
+  }
+  for (const key of Object.keys(totals)) totals[key] += counts[key];
+  lines.push(`  ${label.padEnd(16)} ${String(counts.passed).padStart(3)} passed  ${String(counts.failed).padStart(3)} failed  ${String(counts.skipped).padStart(3)} skipped  ${((Date.now() - unitStart) / 1000).toFixed(1)} s`);
+}
+
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+console.log(`\nE2E summary (${databaseUrl ? "Postgres" : "PGlite"})`);
+console.log(lines.join("\n"));
+console.log(`  tests ${totals.tests}, passed ${totals.passed}, failed ${totals.failed}, skipped ${totals.skipped}, duration ${seconds} s`);
+if (failures.length > 0) console.log(`\nFailed:\n${failures.map((f) => `  ✖ ${f}`).join("\n")}`);
+console.log(`Screenshots: ${join(artifacts, "screens")}`);
+process.exit(totals.failed > 0 ? 1 : 0);
