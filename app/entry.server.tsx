@@ -51,6 +51,9 @@ export default function handleRequest(
 
 export function handleError(error: unknown, { request }: { request: Request }) {
   if (request.signal.aborted) return;
+  // 4xx responses (unknown URLs, not-found objects) are answers, not errors.
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === "number" && status < 500) return;
   const path = new URL(request.url).pathname.replace(/^\/share\/[^/]+/, "/share/:slug");
   console.error(JSON.stringify({ t: new Date().toISOString(), level: "error", path, error: error instanceof Error ? error.stack : String(error) }));
 }

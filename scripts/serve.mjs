@@ -67,9 +67,12 @@ app.use((req, res, next) => {
   if (SAFE_METHODS.has(req.method) || CROSS_SITE_PATHS.some((p) => req.path.startsWith(p))) return next();
   const site = req.get("sec-fetch-site");
   const origin = req.get("origin");
-  const host = req.get("host");
-  const sameOrigin = origin ? origin === config.publicOrigin || origin === `${req.protocol}://${host}` : undefined;
-  if (site === "cross-site" || site === "same-site" || sameOrigin === false) {
+  // Browsers that send Sec-Fetch-Site are trusted on it alone: pages sent with
+  // Referrer-Policy: no-referrer (share pages) post with "Origin: null" from our own origin.
+  const allowed = site
+    ? site === "same-origin" || site === "none"
+    : !origin || origin === config.publicOrigin || origin === `${req.protocol}://${req.get("host")}`;
+  if (!allowed) {
     res.status(403).type("text/plain").send("Cross-site form submissions are not accepted. Go back, reload the page and try again.");
     return;
   }

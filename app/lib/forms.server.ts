@@ -18,5 +18,7 @@ export function textFields<K extends string>(form: FormData, names: readonly K[]
 export function formFailure<V extends Record<string, unknown>>(error: unknown, values: V) {
   const failure = toFormError(error);
   const headers: HeadersInit = failure.retryAfter ? { "Retry-After": String(failure.retryAfter) } : {};
-  return data({ ok: false as const, message: failure.message, fieldErrors: failure.fieldErrors, values }, { status: failure.status, headers });
+  // A form that is shown again with errors next to its fields is a 400, whichever rule failed.
+  const status = Object.keys(failure.fieldErrors).length > 0 ? 400 : failure.status;
+  return data({ ok: false as const, message: failure.message, fieldErrors: failure.fieldErrors, values }, { status, headers });
 }

@@ -26,6 +26,10 @@ export async function boot({ log }: { log: (line: string) => void }): Promise<Bo
   const config = env();
   const database = getDb();
   log(`Database: ${describeDatabase(config)}`);
+  const publicUrl = new URL(config.publicUrl);
+  if (config.production && publicUrl.protocol === "http:" && !["localhost", "127.0.0.1", "[::1]"].includes(publicUrl.hostname)) {
+    log(`Warning: PUBLIC_URL is ${config.publicUrl}; in production cookies are Secure, so browsers keep them only over https. Serve Glimpse over https.`);
+  }
   const applied = await migrate(database);
   if (applied > 0) log(`Applied ${applied} migration(s)`);
   if (config.seed && !config.databaseUrl) {

@@ -17,7 +17,7 @@ function bearerToken(request: Request): string | null {
 /** Browsers say where a request came from; a cookie-authenticated mutation must come from us. */
 function isCrossOrigin(request: Request): boolean {
   const site = request.headers.get("Sec-Fetch-Site");
-  if (site === "cross-site" || site === "same-site") return true;
+  if (site) return site !== "same-origin" && site !== "none";
   const origin = request.headers.get("Origin");
   if (!origin) return false;
   return origin !== new URL(env().publicUrl).origin && origin !== new URL(request.url).origin;

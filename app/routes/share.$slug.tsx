@@ -16,9 +16,15 @@ import { withUnlock } from "~/lib/unlock-cookie.server";
 export const handle = { chrome: false };
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
-  { title: data?.state === "open" ? `${data.stats.site.domain} · Glimpse` : "Password required · Glimpse" },
+  { title: titleOf(data) },
   { name: "robots", content: "noindex, nofollow" },
 ];
+
+function titleOf(data: ReturnType<typeof useLoaderData<typeof loader>> | undefined): string {
+  if (!data) return "Shared link not found · Glimpse";
+  if (data.state === "locked") return "Password required · Glimpse";
+  return data.state === "open" ? `${data.stats.site.domain} · Glimpse` : "Shared dashboard · Glimpse";
+}
 
 export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
   const headers = new Headers(loaderHeaders);
@@ -83,16 +89,24 @@ export default function SharedDashboard() {
   const result = useActionData<typeof action>();
   const location = useLocation();
   if (loaded.state === "locked") return <PasswordForm error={result?.error} tooMany={result?.tooMany} />;
-  if (loaded.state === "more") return <FullBreakdown breakdown={loaded.breakdown} basePath={location.pathname} search={location.search} embed={loaded.embed} />;
+  if (loaded.state === "more") {
+    return (
+      <main>
+        <FullBreakdown breakdown={loaded.breakdown} basePath={location.pathname} search={location.search} embed={loaded.embed} />
+      </main>
+    );
+  }
   return (
-    <Dashboard
-      stats={loaded.stats}
-      basePath={location.pathname}
-      search={location.search}
-      segment={loaded.stats.segment}
-      mode="share"
-      embed={loaded.embed}
-    />
+    <main>
+      <Dashboard
+        stats={loaded.stats}
+        basePath={location.pathname}
+        search={location.search}
+        segment={loaded.stats.segment}
+        mode="share"
+        embed={loaded.embed}
+      />
+    </main>
   );
 }
 

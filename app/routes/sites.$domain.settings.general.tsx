@@ -1,7 +1,10 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
+import { data } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { CopyButton } from "~/components/copy-button";
+import { Flash } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
+import { takeFlash } from "~/lib/cookies.server";
 import { publicConfig } from "~/lib/config.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDate } from "~/lib/format";
@@ -10,13 +13,15 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
   const site = await caller.sites.get({ site: params.domain ?? "" }).catch((error) => httpError(error, request));
   const snippet = `<script defer data-domain="${site.domain}" src="${publicConfig().publicUrl}/js/script.js"></script>`;
-  return { site, snippet, created: formatDate(site.createdAt, site.timezone) };
+  const { flash, headers } = await takeFlash(request);
+  return data({ site, snippet, flash, created: formatDate(site.createdAt, site.timezone) }, { headers });
 }
 
 export default function General() {
-  const { site, snippet, created } = useLoaderData<typeof loader>();
+  const { site, snippet, created, flash } = useLoaderData<typeof loader>();
   return (
     <>
+      <Flash message={flash} />
       <section className="card" aria-labelledby="site-details">
         <h2 id="site-details">Site details</h2>
         <table className="data">

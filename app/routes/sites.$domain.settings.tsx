@@ -22,8 +22,9 @@ export default function SiteSettings() {
   return (
     <>
       <div className="breadcrumbs">
-        <Link to="/">Sites</Link> / <Link to={`/sites/${site.domain}`}>{site.domain}</Link> / Settings
+        <Link to="/">Sites</Link> / <Link to={`/sites/${site.domain}`}>{site.domain}</Link>
       </div>
+      <h1 className="settings-title">Site settings</h1>
       <div className="settings">
         <nav className="settings-nav" aria-label="Site settings">
           {SECTIONS.map((s) => (

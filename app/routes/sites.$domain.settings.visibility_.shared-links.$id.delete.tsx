@@ -32,7 +32,7 @@ export default function DeleteLink() {
       <h2 id="delete-title">Delete “{link.name}”?</h2>
       <p>{DELETE_WARNING} Anyone opening it will get a “not found” page. This cannot be undone.</p>
       <p className="muted small">
-        <code>{link.url}</code>
+        <code className="confirm-url">{link.url}</code>
       </p>
       <Form method="post" className="form-actions">
         <button type="submit" className="button button-danger" disabled={busy}>

@@ -63,7 +63,7 @@ export default function EditLink() {
         <Form method="post" className="form" noValidate>
           <NameField errors={errors} defaultValue={values.name} />
           {link.hasPassword ? (
-            <fieldset className="field">
+            <fieldset className="field password-choice">
               <legend>Password</legend>
               <p className="hint">This link is protected. A new password signs out everyone who unlocked it with the old one.</p>
               <label className="choice">
@@ -78,18 +78,20 @@ export default function EditLink() {
                 <input type="radio" name="passwordAction" value="remove" defaultChecked={values.passwordAction === "remove"} />
                 Remove the password (anyone with the link can view)
               </label>
-              <label htmlFor="field-password">New password</label>
-              <input
-                id="field-password"
-                name="password"
-                type="password"
-                autoComplete="new-password"
-                aria-describedby="field-password-hint"
-                aria-invalid={errors.password ? true : undefined}
-              />
-              <p className="hint" id="field-password-hint">
-                Leave empty to keep the current password. At least 12 characters; case-sensitive.
-              </p>
+              <div className="new-password field">
+                <label htmlFor="field-password">New password</label>
+                <p className="hint" id="field-password-hint">
+                  At least 12 characters; case-sensitive; spaces count.
+                </p>
+                <input
+                  id="field-password"
+                  name="password"
+                  type="password"
+                  autoComplete="new-password"
+                  aria-describedby="field-password-hint"
+                  aria-invalid={errors.password ? true : undefined}
+                />
+              </div>
               <FieldError message={errors.password?.[0]} />
             </fieldset>
           ) : (

@@ -23,7 +23,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const caller = await getCaller(request, context);
   try {
     const site = await caller.sites.create(values);
-    return redirect(`/sites/${site.domain}`, { headers: { "Set-Cookie": await setFlash(`${site.domain} added. Add the script below to start collecting.`) } });
+    return redirect(`/sites/${site.domain}/settings/general`, {
+      headers: { "Set-Cookie": await setFlash(`${site.domain} added. Paste the tracking script below into your pages to start collecting.`) },
+    });
   } catch (error) {
     return formFailure(error, values);
   }

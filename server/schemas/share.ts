@@ -2,8 +2,8 @@ import { z } from "zod";
 import { DIMENSIONS } from "./filters.js";
 import { statsQuery } from "./stats.js";
 
-/** Any malformed slug simply finds no link, exactly like an unknown one. */
-const slug = z.string({ error: "This shared link does not exist or was deleted" }).max(64, "This shared link does not exist or was deleted");
+/** Any malformed slug simply finds no link, exactly like an unknown one (see findLink). */
+const slug = z.string({ error: "This shared link does not exist or was deleted" });
 
 export const shareRefInput = z.strictObject({ slug });
 

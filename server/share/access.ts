@@ -21,9 +21,11 @@ export interface ShareLink {
 }
 
 const NOT_FOUND = "This shared link does not exist or was deleted";
+const SLUG = /^[A-Za-z0-9_-]{21}$/;
 
 /** Unknown and deleted slugs give the same answer. */
 export async function findLink(db: Db, slug: string): Promise<ShareLink> {
+  if (!SLUG.test(slug)) throw new NotFound(NOT_FOUND);
   const row = await db
     .selectFrom("shared_links as l")
     .innerJoin("sites", "sites.id", "l.site_id")

@@ -6,9 +6,10 @@ export function PasswordForm({ error, tooMany }: { error?: string | null; tooMan
   return (
     <main className="share-lock">
       <div className="auth-card">
-        <p className="share-lock__icon" aria-hidden="true">
-          🔒
-        </p>
+        <svg className="share-lock__icon" viewBox="0 0 24 24" width="40" height="40" aria-hidden="true" focusable="false">
+          <rect x="4" y="10" width="16" height="11" rx="2.5" fill="currentColor" />
+          <path d="M8 10V7a4 4 0 0 1 8 0v3" fill="none" stroke="currentColor" strokeWidth="2.2" />
+        </svg>
         <h1>This dashboard is password protected</h1>
         <p className="muted">Enter the password you were given to view the stats.</p>
         {error ? (
