@@ -59,7 +59,7 @@ describe(`admin settings, JavaScript ${config.js}`, () => {
     await screenshot(page, "sites-new");
     await page.getByLabel("Domain").fill(DOMAIN);
     await submit(page, page.getByRole("button", { name: "Add site" }));
-    await page.waitForURL(`**/sites/${DOMAIN}`);
+    await page.waitForURL(`**/sites/${DOMAIN}/settings/general`);
     await page.getByText(`${DOMAIN} added`).waitFor();
     await screenshot(page, "site-dashboard");
   });

@@ -58,7 +58,7 @@ describe("CSRF: cross-site form posts are refused", () => {
   it("accepts a same-origin POST (Origin is the public URL, Sec-Fetch-Site: same-origin)", async () => {
     const res = await admin.post("/sites/new", { domain: "same-origin.example", timezone: "UTC" }, { headers: { Origin: baseUrl, "Sec-Fetch-Site": "same-origin" } });
     assert.equal(res.status, 302);
-    assert.equal(res.location, "/sites/same-origin.example");
+    assert.equal(res.location, "/sites/same-origin.example/settings/general");
     assert.deepEqual((await siteDomains()).sort(), ["first.example", "same-origin.example"]);
   });
 

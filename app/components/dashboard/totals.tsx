@@ -31,7 +31,9 @@ export function TotalsRow({ totals, previous }: { totals: Totals; previous: Tota
             <dd className="dash-stat__value" title={m.format === formatCount ? formatExact(totals[m.key]) : undefined}>
               {m.format(totals[m.key])}
             </dd>
-            {previous ? <Change metric={m} now={totals[m.key]} before={previous[m.key]} /> : null}
+            {/* Rates and averages of an empty period mean nothing: with no earlier visits everything is "new". */}
+            {previous && previous.visits > 0 ? <Change metric={m} now={totals[m.key]} before={previous[m.key]} /> : null}
+            {previous && previous.visits === 0 && totals.visits > 0 ? <dd className="dash-stat__change">new</dd> : null}
           </div>
         ))}
       </dl>
