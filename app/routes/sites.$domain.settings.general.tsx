@@ -1,24 +1,56 @@
-import type { LoaderFunctionArgs } from "@remix-run/node";
-import { data } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { useActionData, useLoaderData } from "@remix-run/react";
 import { CopyButton } from "~/components/copy-button";
 import { Flash } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
-import { takeFlash } from "~/lib/cookies.server";
+import { setFlash, takeFlash } from "~/lib/cookies.server";
+import { MembersCard } from "~/components/sites/members-card";
+import { formFailure, textFields } from "~/lib/forms.server";
 import { publicConfig } from "~/lib/config.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDate } from "~/lib/format";
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
-  const site = await caller.sites.get({ site: params.domain ?? "" }).catch((error) => httpError(error, request));
+  const ref = { site: params.domain ?? "" };
+  const [site, members] = await Promise.all([caller.sites.get(ref), caller.sites.members.list(ref)]).catch((error) => httpError(error, request));
   const snippet = `<script defer data-domain="${site.domain}" src="${publicConfig().publicUrl}/js/script.js"></script>`;
   const { flash, headers } = await takeFlash(request);
-  return data({ site, snippet, flash, created: formatDate(site.createdAt, site.timezone) }, { headers });
+  return data(
+    {
+      site,
+      snippet,
+      flash,
+      created: formatDate(site.createdAt, site.timezone),
+      members: members.map((m) => ({ userId: m.userId, email: m.email, role: m.role, added: formatDate(m.addedAt, site.timezone) })),
+    },
+    { headers },
+  );
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const form = await request.formData();
+  const caller = await getCaller(request, context);
+  const site = params.domain ?? "";
+  const back = `/sites/${site}/settings/general`;
+  if (form.get("intent") === "remove-member") {
+    const removed = await caller.sites.members.remove({ site, userId: String(form.get("userId") ?? "") }).catch((error) => httpError(error, request));
+    return redirect(back, { headers: { "Set-Cookie": await setFlash(`${removed.email} no longer has access`) } });
+  }
+  const values = textFields(form, ["email", "role"]);
+  try {
+    const added = await caller.sites.members.add({ site, email: values.email, role: values.role as "viewer" });
+    return redirect(back, { headers: { "Set-Cookie": await setFlash(`${added.email} added as ${added.role}`) } });
+  } catch (error) {
+    return formFailure(error, values);
+  }
 }
 
 export default function General() {
-  const { site, snippet, created, flash } = useLoaderData<typeof loader>();
+  const { site, snippet, created, flash, members } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const errors = result?.fieldErrors ?? {};
   return (
     <>
       <Flash message={flash} />
@@ -59,6 +91,13 @@ export default function General() {
           <code>{snippet}</code>
         </pre>
       </section>
+      <MembersCard
+        members={members}
+        canManage={site.role !== "viewer"}
+        errors={errors}
+        message={result && !errors.email && !errors.role ? result.message : null}
+        email={result?.values.email}
+      />
     </>
   );
 }

@@ -1,4 +1,6 @@
+import { addMemberInput, removeMemberInput } from "../schemas/members.js";
 import { createSiteInput, siteInput } from "../schemas/sites.js";
+import { addMemberByEmail, listMembers, removeMember } from "../sites/members.js";
 import { createSite, listSites } from "../sites/sites.js";
 import { authedProcedure, router, siteProcedure } from "../trpc.js";
 
@@ -7,6 +9,17 @@ export const sitesRouter = router({
   get: siteProcedure("viewer")
     .input(siteInput)
     .query(({ ctx }) => ({ ...ctx.site, role: ctx.role })),
+  members: router({
+    list: siteProcedure("viewer")
+      .input(siteInput)
+      .query(({ ctx }) => listMembers(ctx.db, ctx.site.id)),
+    add: siteProcedure("admin")
+      .input(addMemberInput)
+      .mutation(({ ctx, input }) => addMemberByEmail(ctx.db, ctx.site.id, input)),
+    remove: siteProcedure("admin")
+      .input(removeMemberInput)
+      .mutation(({ ctx, input }) => removeMember(ctx.db, ctx.site.id, input.userId)),
+  }),
   create: authedProcedure.input(createSiteInput).mutation(async ({ ctx, input }) => {
     const { site, role } = await createSite(ctx.db, ctx.user.id, input);
     return { ...site, role };
