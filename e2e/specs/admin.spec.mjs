@@ -279,7 +279,35 @@ describe(`admin settings, JavaScript ${config.js}`, () => {
     await linkRow("Client B").waitFor();
   });
 
-  it.skip("a viewer sees the list without edit and delete controls (no UI or route adds members to a site yet)");
+  it("a viewer added on the General page sees the list without edit, delete or create controls", async () => {
+    const viewerEmail = `viewer-js-${config.js}@example.com`;
+    const context = await newContext(browser);
+    const viewer = await context.newPage();
+    try {
+      await visit(viewer, "/signup");
+      await viewer.getByLabel("Email").fill(viewerEmail);
+      await viewer.getByLabel("Password").fill(PASSWORD);
+      await submit(viewer, viewer.getByRole("button", { name: "Sign up" }));
+      await viewer.waitForURL("**/sites/new");
+
+      await visit(page, settings("general"));
+      await page.getByLabel("Email of their Glimpse account").fill(viewerEmail);
+      await page.getByLabel("Role").selectOption("viewer");
+      await submit(page, page.getByRole("button", { name: "Add person" }));
+      await page.getByText(`${viewerEmail} added as viewer`).waitFor();
+      await screenshot(page, "settings-general-people");
+
+      await visit(viewer, settings("visibility"));
+      await viewer.locator("table.links-table td.link-name", { hasText: "Client B" }).waitFor();
+      assert.equal(await viewer.getByRole("link", { name: /^Edit / }).count(), 0);
+      assert.equal(await viewer.getByRole("link", { name: /^Delete / }).count() + (await viewer.getByRole("button", { name: /^Delete / }).count()), 0);
+      assert.equal(await viewer.getByRole("button", { name: "Create shared link" }).count(), 0);
+      const denied = await viewer.goto(state.editB);
+      assert.equal(denied.status(), 403);
+    } finally {
+      await context.close();
+    }
+  });
 
   describe("axe-core: no serious or critical violations", () => {
     const pages = [
