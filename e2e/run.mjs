@@ -21,6 +21,7 @@ const SPEC_TIMEOUT_MS = 5 * 60_000;
 /** `modes`: browser specs run with JavaScript off and on; "http" specs need no browser. */
 const SPECS = [
   { name: "csrf", file: "e2e/specs/csrf.spec.mjs", modes: ["http"] },
+  { name: "api", file: "e2e/specs/api.spec.mjs", modes: ["http"] },
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
   { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
 ];
@@ -34,6 +35,9 @@ if (units.length === 0) {
   console.error(`No spec matches ${only.join(", ")}. Known: ${SPECS.map((s) => s.name).join(", ")}`);
   process.exit(2);
 }
+
+// Specs may import the TypeScript sources they test (the typed client); tsx lets node load them.
+process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, "--import tsx"].filter(Boolean).join(" ");
 
 const started = Date.now();
 mkdirSync(join(artifacts, "screens"), { recursive: true });

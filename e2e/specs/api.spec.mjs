@@ -1,0 +1,138 @@
+// Internal tools (issue 6): the typed client and the links CLI against the production server,
+// with API keys created on the API keys page.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { createGlimpseClient, TRPCClientError } from "../../server/client.ts";
+import { addLink, addSite, signUp } from "../lib/admin-http.mjs";
+import { Client } from "../lib/http.mjs";
+
+const run = promisify(execFile);
+const baseUrl = process.env.E2E_BASE_URL ?? "http://127.0.0.1:3000";
+const root = process.env.E2E_ROOT ?? process.cwd();
+const PASSWORD = "correct horse battery staple";
+const owner = new Client(baseUrl, { ip: "10.40.0.1" });
+const stranger = new Client(baseUrl, { ip: "10.40.0.2" });
+const SITE = "api.example";
+
+async function createKey(client, name) {
+  const res = await client.post("/account/api-keys", { intent: "create", name });
+  assert.equal(res.status, 302);
+  const page = await client.get("/account/api-keys");
+  const key = /glk_[A-Za-z0-9_-]+/.exec(page.body)?.[0];
+  assert.ok(key, "the new key is shown once on the page");
+  const again = await client.get("/account/api-keys");
+  assert.ok(!again.body.includes(key), "and not a second time");
+  const id = new RegExp(`name="id" value="([0-9a-f-]{36})"[\\s\\S]*?aria-label="Revoke ${name}"`).exec(page.body)?.[1];
+  return { key, id };
+}
+
+async function code(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof TRPCClientError, `expected a TRPCClientError, got ${error}`);
+    return error;
+  }
+  assert.fail("expected the call to fail");
+}
+
+let ownerKey;
+let glimpse;
+
+describe("tRPC over HTTP with API keys", () => {
+  before(async () => {
+    await signUp(owner, "owner@api.example", PASSWORD);
+    await addSite(owner, SITE);
+    await signUp(stranger, "stranger@api.example", PASSWORD);
+    await addSite(stranger, "stranger.example");
+    ownerKey = await createKey(owner, "Tooling");
+    glimpse = createGlimpseClient({ url: baseUrl, apiKey: ownerKey.key });
+  });
+
+  it("creates, lists, updates and deletes links through the typed client", async () => {
+    const created = await glimpse.sharedLinks.create.mutate({ site: SITE, name: "From the API", password: "api password 123" });
+    assert.equal(created.hasPassword, true);
+    assert.match(created.url, new RegExp(`^${baseUrl}/share/[A-Za-z0-9_-]{21}$`));
+    assert.equal(typeof created.createdAt, "string");
+    const listed = await glimpse.sharedLinks.list.query({ site: SITE });
+    assert.deepEqual(listed.map((l) => l.name), ["From the API"]);
+    const updated = await glimpse.sharedLinks.update.mutate({ site: SITE, id: created.id, name: "Renamed", password: null });
+    assert.equal(updated.name, "Renamed");
+    assert.equal(updated.hasPassword, false);
+    await glimpse.sharedLinks.delete.mutate({ site: SITE, id: created.id });
+    assert.deepEqual(await glimpse.sharedLinks.list.query({ site: SITE }), []);
+    assert.ok(!JSON.stringify(listed).includes("argon2"));
+  });
+
+  it("keeps codes, messages and field paths, and no stack traces", async () => {
+    await glimpse.sharedLinks.create.mutate({ site: SITE, name: "Taken" });
+    const conflict = await code(glimpse.sharedLinks.create.mutate({ site: SITE, name: "TAKEN" }));
+    assert.equal(conflict.data?.code, "CONFLICT");
+    assert.equal(conflict.message, "A shared link named “TAKEN” already exists for this site");
+    const invalid = await code(glimpse.sharedLinks.create.mutate({ site: SITE, name: "", password: "short" }));
+    assert.equal(invalid.data?.code, "BAD_REQUEST");
+    assert.deepEqual(Object.keys(invalid.data?.fieldErrors ?? {}).sort(), ["name", "password"]);
+    const slug = await code(glimpse.sharedLinks.create.mutate({ site: SITE, name: "Slugged", slug: "x".repeat(21) }));
+    assert.equal(slug.data?.code, "BAD_REQUEST");
+    for (const error of [conflict, invalid, slug]) assert.equal(error.data?.stack, undefined);
+  });
+
+  it("answers NOT_FOUND for a site the key's owner is not a member of", async () => {
+    const theirs = await createKey(stranger, "Stranger key");
+    const other = createGlimpseClient({ url: baseUrl, apiKey: theirs.key });
+    assert.equal((await code(other.sharedLinks.list.query({ site: SITE }))).data?.code, "NOT_FOUND");
+    assert.equal((await code(other.sharedLinks.create.mutate({ site: SITE, name: "Intruder" }))).data?.code, "NOT_FOUND");
+  });
+
+  it("batches several calls into one request", async () => {
+    const input = encodeURIComponent(JSON.stringify({ 0: null, 1: { site: SITE } }));
+    const res = await fetch(`${baseUrl}/api/trpc/sites.list,sharedLinks.list?batch=1&input=${input}`, {
+      headers: { Authorization: `Bearer ${ownerKey.key}` },
+    });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.length, 2);
+    assert.deepEqual(body[0].result.data.map((s) => s.domain), [SITE]);
+    assert.ok(Array.isArray(body[1].result.data));
+    const [sites, links] = await Promise.all([glimpse.sites.list.query(), glimpse.sharedLinks.list.query({ site: SITE })]);
+    assert.equal(sites.length, 1);
+    assert.ok(links.length >= 1);
+  });
+
+  it("refuses a cookie-authenticated mutation from another origin, allows it from ours", async () => {
+    const call = (headers) =>
+      owner.request("/api/trpc/sharedLinks.create", { method: "POST", json: { site: SITE, name: `Cookie ${Object.values(headers).join(" ")}` }, headers });
+    assert.equal((await call({ Origin: "https://evil.example" })).status, 403);
+    assert.equal((await call({ "Sec-Fetch-Site": "cross-site" })).status, 403);
+    const same = await call({ Origin: baseUrl, "Sec-Fetch-Site": "same-origin" });
+    assert.equal(same.status, 200, same.body);
+  });
+
+  it("the links CLI audits what the client created, as JSON", async () => {
+    await addLink(owner, SITE, { name: "Protected one", password: "protected password 1" });
+    const env = { ...process.env, GLIMPSE_URL: baseUrl, GLIMPSE_API_KEY: ownerKey.key };
+    const { stdout } = await run("npx", ["tsx", "scripts/links.ts", "audit", "--site", SITE, "--json"], { cwd: root, env });
+    const findings = JSON.parse(stdout);
+    const byName = Object.fromEntries(findings.map((f) => [f.link, f.problems]));
+    // Every link here is new and never viewed, so each one appears, and nothing else does.
+    const names = (await glimpse.sharedLinks.list.query({ site: SITE, includeIntegration: true })).map((l) => l.name);
+    assert.deepEqual(Object.keys(byName).sort(), names.sort());
+    assert.ok(byName.Taken.includes("no password"));
+    assert.ok(byName["Protected one"].includes("never viewed"));
+    assert.ok(!byName["Protected one"].includes("no password"));
+    const list = await run("npx", ["tsx", "scripts/links.ts", "list", "--site", SITE], { cwd: root, env });
+    assert.match(list.stdout, /Protected one\s+Protected/);
+    const failed = await run("npx", ["tsx", "scripts/links.ts", "list", "--site", SITE], { cwd: root, env: { ...env, GLIMPSE_API_KEY: "glk_wrong" } }).catch((e) => e);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /UNAUTHORIZED/);
+  });
+
+  it("refuses a wrong key and, once revoked, the right one", async () => {
+    const wrong = createGlimpseClient({ url: baseUrl, apiKey: "glk_this-is-not-a-key" });
+    assert.equal((await code(wrong.sites.list.query())).data?.code, "UNAUTHORIZED");
+    assert.equal((await owner.post("/account/api-keys", { intent: "revoke", id: ownerKey.id })).status, 302);
+    assert.equal((await code(glimpse.sites.list.query())).data?.code, "UNAUTHORIZED");
+  });
+});
