@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { env } from "../../server/env.js";
 import { describeDatabase, migrate, openDatabase } from "../../server/runtime.js";
+import { flushAllViews } from "../../server/share/views.js";
 
 let db: Db | undefined;
 
@@ -53,6 +54,8 @@ export async function warmUp(): Promise<void> {
 }
 
 export async function shutdown(): Promise<void> {
+  // Buffered view counts are written before the database closes, so a restart loses none.
+  await flushAllViews();
   await db?.destroy();
   db = undefined;
 }
