@@ -22,6 +22,7 @@ const SPEC_TIMEOUT_MS = 5 * 60_000;
 const SPECS = [
   { name: "csrf", file: "e2e/specs/csrf.spec.mjs", modes: ["http"] },
   { name: "api", file: "e2e/specs/api.spec.mjs", modes: ["http"] },
+  { name: "ops", file: "e2e/specs/ops.spec.mjs", modes: ["http"] },
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
   { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
 ];

@@ -24,7 +24,7 @@ export function freePort() {
 }
 
 /** A database for one server, and how to get rid of it afterwards. */
-async function freshDatabase(adminUrl, label) {
+export async function freshDatabase(adminUrl, label) {
   if (!adminUrl) {
     const dataDir = mkdtempSync(join(tmpdir(), `glimpse-e2e-${label}-`));
     return { env: { DATA_DIR: dataDir }, describe: `PGlite in ${dataDir}`, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
@@ -124,4 +124,38 @@ function stopProcess(child) {
     });
     child.kill("SIGTERM");
   });
+}
+
+/**
+ * One more server process on a database that already exists (two instances on one Postgres, or a
+ * restart on the same data after a kill). `kill()` sends SIGKILL: no cleanup, like a power cut.
+ * @param {{ root: string, logPath: string, dbEnv: Record<string,string>, secret: string, extraEnv?: Record<string,string> }} options
+ */
+export async function launchInstance({ root, logPath, dbEnv, secret, extraEnv = {} }) {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.DATA_DIR;
+  Object.assign(env, {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    PUBLIC_URL: baseUrl,
+    NODE_ENV: "production",
+    SESSION_SECRET: secret,
+    SEED: "false",
+    LOG_REQUESTS: "true",
+    ...dbEnv,
+    ...extraEnv,
+  });
+  const log = openSync(logPath, "a");
+  const child = spawn(process.execPath, ["scripts/serve.mjs"], { cwd: root, env, stdio: ["ignore", log, log] });
+  closeSync(log);
+  await waitForHealth(baseUrl, child, logPath);
+  return {
+    baseUrl,
+    child,
+    kill: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", resolve), child.kill("SIGKILL")))),
+    stop: () => stopProcess(child),
+  };
 }
