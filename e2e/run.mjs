@@ -7,7 +7,7 @@
 //   E2E_SKIP_BUILD=1   reuse build/         E2E_JS=off|on   one mode only
 //   node e2e/run.mjs share admin             only the named specs
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { run } from "node:test";
 import { spec as SpecReporter } from "node:test/reporters";
@@ -22,6 +22,7 @@ const SPEC_TIMEOUT_MS = 5 * 60_000;
 const SPECS = [
   { name: "csrf", file: "e2e/specs/csrf.spec.mjs", modes: ["http"] },
   { name: "api", file: "e2e/specs/api.spec.mjs", modes: ["http"] },
+  { name: "headers", file: "e2e/specs/headers.spec.mjs", modes: ["http"] },
   { name: "ops", file: "e2e/specs/ops.spec.mjs", modes: ["http"] },
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
   { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
@@ -126,6 +127,26 @@ for (const unit of units) {
   }
   for (const key of Object.keys(totals)) totals[key] += counts[key];
   lines.push(`  ${label.padEnd(16)} ${String(counts.passed).padStart(3)} passed  ${String(counts.failed).padStart(3)} failed  ${String(counts.skipped).padStart(3)} skipped  ${((Date.now() - unitStart) / 1000).toFixed(1)} s`);
+}
+
+// The servers' logs of this run must hold no secret: no password the specs typed, no API key,
+// session or unlock cookie, password hash or share slug.
+const SECRETS = [
+  /correct horse battery staple/, /password \d/i, /api password/i, /glk_[A-Za-z0-9_-]{8,}/, /\$argon2/, /glimpse_(session|unlock)=/,
+  /\/share\/[A-Za-z0-9_-]{21}/, /Bearer /,
+];
+const leaks = [];
+let logLines = 0;
+for (const file of readdirSync(artifacts).filter((f) => f.endsWith(".log"))) {
+  const lines = readFileSync(join(artifacts, file), "utf8").split("\n");
+  logLines += lines.length;
+  for (const line of lines) if (SECRETS.some((re) => re.test(line))) leaks.push(`${file}: ${line.slice(0, 160)}`);
+}
+console.log(`\nLog scan: ${logLines} lines of server logs, ${leaks.length} containing a secret`);
+if (leaks.length > 0) {
+  console.log(leaks.slice(0, 20).map((l) => `  ✖ ${l}`).join("\n"));
+  totals.failed += 1;
+  failures.push("server logs contain secrets");
 }
 
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
