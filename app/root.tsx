@@ -1,4 +1,5 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data } from "@remix-run/node";
 import {
   Form,
   isRouteErrorResponse,
@@ -14,6 +15,7 @@ import {
 } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { getCaller } from "~/lib/caller.server";
+import { readSessionToken, sessionCookie } from "~/lib/cookies.server";
 import { useNonce } from "~/lib/nonce";
 import appStyles from "~/styles/app.css";
 import dashboardStyles from "~/styles/dashboard.css";
@@ -28,7 +30,11 @@ export const meta: MetaFunction = () => [{ title: "Glimpse" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
-  return { user: await caller.auth.me() };
+  const user = await caller.auth.me();
+  // Sliding expiry: the session row was just extended, so the cookie is sent again with a fresh Max-Age.
+  const token = user ? await readSessionToken(request) : null;
+  const headers: HeadersInit = token ? { "Set-Cookie": await sessionCookie.serialize(token) } : {};
+  return data({ user }, { headers });
 }
 
 /** Routes that are not part of the admin app (share pages) opt out of the header with `handle.chrome = false`. */
