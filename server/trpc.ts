@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import type { Role } from "../db/schema.js";
 import type { Context } from "./context.js";
 import { Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized } from "./errors.js";
+import { siteRef } from "./schemas/common.js";
 import { requireSite } from "./sites/sites.js";
 
 type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string };
@@ -105,10 +106,9 @@ export const sessionProcedure = authedProcedure.use(({ ctx, next }) => {
 export function siteProcedure(minimum: Role) {
   return authedProcedure.use(async ({ ctx, next, getRawInput }) => {
     const raw = (await getRawInput()) as { site?: unknown } | undefined;
-    if (typeof raw?.site !== "string" || raw.site.trim() === "") {
-      throw new Invalid("Site is required", "site");
-    }
-    const access = await requireSite(ctx.db, ctx.user.id, raw.site, minimum);
+    const site = siteRef.safeParse(raw?.site);
+    if (!site.success) throw new Invalid(site.error.issues[0]?.message ?? "Site is required", "site");
+    const access = await requireSite(ctx.db, ctx.user.id, site.data, minimum);
     return next({ ctx: { ...ctx, site: access.site, role: access.role } });
   });
 }

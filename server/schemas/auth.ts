@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { password } from "./common.js";
+import { isStorableText, password, text } from "./common.js";
 
 export const email = z
   .string({ error: "Email is required" })
@@ -12,12 +12,17 @@ export const signupInput = z.strictObject({ email, password });
 
 /** Login does not apply the password policy: any failure reads the same. */
 export const loginInput = z.strictObject({
-  email: z.string({ error: "Email is required" }).trim().min(1, "Email is required").max(254, "Invalid email or password"),
+  email: z
+    .string({ error: "Email is required" })
+    .trim()
+    .min(1, "Email is required")
+    .max(254, "Invalid email or password")
+    .refine(isStorableText, "Invalid email or password"),
   password: z.string({ error: "Password is required" }).min(1, "Password is required").max(1024, "Invalid email or password"),
 });
 
 export const createApiKeyInput = z.strictObject({
-  name: z.string({ error: "Name is required" }).trim().min(1, "Name is required").max(100, "Name must be at most 100 characters"),
+  name: text("Name", 100),
   integration: z.boolean().optional(),
 });
 
