@@ -23,7 +23,10 @@ export async function dailySalt(db: Db, day: string): Promise<string> {
     .onConflict((oc) => oc.column("day").doNothing())
     .returning("day")
     .executeTakeFirst();
-  if (created) await db.deleteFrom("visitor_salts").where("day", "<", addDays(day, -KEEP_DAYS)).execute();
+  if (created) {
+    await db.deleteFrom("visitor_salts").where("day", "<", addDays(day, -KEEP_DAYS)).execute();
+    await refreshStatistics(db);
+  }
   const row = await db.selectFrom("visitor_salts").select("salt").where("day", "=", day).executeTakeFirstOrThrow();
   if (known.size > 4) known.clear();
   known.set(day, row.salt);
@@ -49,4 +52,14 @@ export function newSessionId(): number {
 /** Serialises a visitor's events so two concurrent requests cannot both open a visit. */
 export async function lockVisitor(db: Db, id: number): Promise<void> {
   await sql`select pg_advisory_xact_lock(${String(id)}::bigint)`.execute(db);
+}
+
+/**
+ * PGlite runs no autovacuum, so its planner never learns how big visits and events are, and
+ * without statistics it picks nested loops that turn a 50 ms page-filter query into minutes.
+ * Once a day (when a new salt appears) and after bulk loads is enough: Postgres scales the
+ * estimates with table size in between. On a server with autovacuum this is merely redundant.
+ */
+export async function refreshStatistics(db: Db): Promise<void> {
+  await sql`analyze visits, events`.execute(db);
 }

@@ -20,6 +20,10 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+// Postgres text cannot hold NUL, and no browser sends control characters in these fields.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const noControl = (label: string) => [(s: string) => !CONTROL.test(s), `${label} cannot contain control characters`] as const;
+
 const MAX_PROPS = 30;
 const propValue = z.union([z.string().max(2000, "A property value must be at most 2000 characters"), z.number(), z.boolean(), z.null()], {
   error: "Property values must be strings, numbers or booleans",
@@ -37,15 +41,18 @@ export const eventPayload = z.preprocess(
       url: z
         .string({ error: "URL is required" })
         .max(2000, "URL must be at most 2000 characters")
+        .refine(...noControl("URL"))
         .refine(isHttpUrl, "URL must be an absolute http(s) address such as https://example.com/page"),
       domain: z
         .string({ error: "Domain is required" })
         .trim()
         .min(1, "Domain is required")
-        .max(253, "Domain must be at most 253 characters"),
+        .max(253, "Domain must be at most 253 characters")
+        .refine(...noControl("Domain")),
       referrer: z
         .string({ error: "Referrer must be text" })
         .max(2000, "Referrer must be at most 2000 characters")
+        .refine(...noControl("Referrer"))
         .nullish()
         .transform((r) => r ?? ""),
       props: z

@@ -1,5 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { ensureUser } from "../auth/users.js";
+import { refreshStatistics } from "../ingest/salts.js";
 import { env } from "../env.js";
 import type { Filter } from "../schemas/filters.js";
 import { createSegment, listSegments } from "../segments/segments.js";
@@ -39,6 +40,7 @@ export async function seedDemo(db: Db, { log, now = new Date() }: SeedOptions) {
     log(`Demo site ${DEMO.domain} already exists; leaving its data as it is.`);
   } else {
     site = await seedSite(db, user.id, now, log);
+    await refreshStatistics(db);
   }
   await addMember(db, site.id, user.id, "owner");
 

@@ -1,138 +1,77 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../db/client.js";
-import type { Dimension } from "../schemas/filters.js";
+import { DIMENSIONS, type Dimension } from "../schemas/filters.js";
+import { type DayStats, emptyDay } from "./day-stats.js";
 import { type Scope, VISIT_COLUMNS, pageviewsWhere, visitsWhere } from "./filters.js";
-import type { Interval } from "./period.js";
 
-export interface Group {
-  value: string;
-  visitors: number;
-  /** Visits for visit-level groups, pageviews for page groups. */
-  count: number;
-}
+type Row = { day: string; g: number; value: string | null; visitors: number; n: number; bounces: number; duration: number };
 
-export interface VisitAggregate {
-  visitors: number;
-  visits: number;
-  pageviews: number;
-  bounces: number;
-  durationSeconds: number;
-  series: Map<string, number>;
-  groups: Map<Dimension, { rows: Group[]; more: boolean }>;
-}
-
-export interface PageviewAggregate {
-  pageviews: number;
-  series: Map<string, number>;
-  pages: { rows: Group[]; more: boolean } | null;
-}
-
-interface Options {
-  interval: Interval | null;
-  dimensions: Dimension[];
-  limit: number;
-}
-
-type Row = { g: number; value: string | null; visitors: number; n: number; pageviews: number; bounces: number; duration: number; rn: number };
-
-function bucketOf(interval: Interval | null, alias: string, instant: string, timezone: string): RawBuilder<string> | null {
-  if (interval === null) return null;
-  const day = sql.ref(`${alias}.day`);
-  if (interval === "day") return sql<string>`to_char(${day}, 'YYYY-MM-DD')`;
-  if (interval === "month") return sql<string>`to_char(${day}, 'YYYY-MM')`;
-  return sql<string>`to_char(${sql.ref(`${alias}.${instant}`)} at time zone ${timezone}, 'YYYY-MM-DD"T"HH24:00')`;
-}
+const TOTALS = -1;
+const HOURS = 0;
+const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
 
 /**
- * Totals, series and breakdowns in one statement. Grouping sets first collapse rows to one per
- * (visitor, value) with hash aggregation, so "unique visitors" is a plain count on the second
- * level instead of a count(distinct) sort per breakdown; a window keeps the top limit + 1 per set.
+ * Per-day figures in one statement per table. The filtered rows are read once (a materialized
+ * CTE); each breakdown first collapses them to one row per (day, value, visitor) and then counts
+ * those rows, so unique visitors come from two small hash aggregates rather than a
+ * count(distinct) sort per breakdown, and no hash table outgrows work_mem.
+ * Row g = -1 holds a day's totals, g = 0 its hours, g = i + 1 the values of column i.
  */
-function grouped(columns: { name: string; expr: RawBuilder<unknown> }[], source: RawBuilder<unknown>, measures: RawBuilder<unknown>, limit: number) {
-  const unlimited = [allMask(columns.length), ...(columns[0]?.name === "bucket" ? [maskOf(0, columns.length)] : [])];
-  const names = columns.map((c) => sql.ref(c.name));
-  const sets = [sql`(visitor_id)`, ...names.map((n) => sql`(visitor_id, ${n})`)];
-  const grouping = names.length ? sql`grouping(${sql.join(names)})` : sql`0`;
-  const value = names.length ? sql`coalesce(${sql.join(names)})` : sql`null::text`;
-  const projected = columns.map((c) => sql`${c.expr} as ${sql.ref(c.name)}`);
-  return sql<Row>`
-    with base as (select visitor_id, ${sql.join([...projected, measures])} from ${source}),
-    per_visitor as (
-      select ${grouping} as g, ${value} as value, visitor_id,
-        count(*) as n, sum(pageviews) as pageviews, sum(bounces) as bounces, sum(duration) as duration
-      from base group by grouping sets (${sql.join(sets)})
-    ),
-    totals as (
-      select g, value, count(*)::int8 as visitors, sum(n)::int8 as n, sum(pageviews)::int8 as pageviews,
-        sum(bounces)::int8 as bounces, coalesce(sum(duration), 0)::float8 as duration
-      from per_visitor group by g, value
-    )
-    select * from (
-      select totals.*, row_number() over (partition by g order by visitors desc, value collate "C") as rn from totals
-    ) ranked
-    where rn <= ${limit + 1} or g in (${sql.join(unlimited)})`;
+function perDay(base: RawBuilder<unknown>, columns: string[], totals: RawBuilder<unknown>) {
+  const branch = (g: number, column: string) => sql`
+    select day, ${sql.lit(g)} as g, value, count(*)::int8 as visitors, sum(n)::int8 as n, 0::int8 as bounces, 0::float8 as duration
+    from (select day, ${sql.ref(column)}::text as value, visitor_id, count(*)::int4 as n from base group by 1, 2, 3) t
+    group by day, value`;
+  const branches = [totals, branch(HOURS, "hour"), ...columns.map((c, i) => branch(i + 1, c))];
+  return sql<Row>`with base as materialized (${base}) ${sql.join(branches, sql` union all `)}`;
 }
 
-/** grouping() sets a bit for every column left out of a set, the first column being the highest bit. */
-const allMask = (count: number) => (1 << count) - 1;
-const maskOf = (index: number, count: number) => allMask(count) & ~(1 << (count - 1 - index));
-
-function collect(rows: Row[], columns: string[], limit: number) {
-  const byMask = new Map<number, Row[]>();
-  for (const row of rows) byMask.set(row.g, [...(byMask.get(row.g) ?? []), row]);
-  const total = byMask.get(allMask(columns.length))?.[0];
-  const sets = new Map<string, { rows: Row[]; more: boolean }>();
-  columns.forEach((name, i) => {
-    const list = (byMask.get(maskOf(i, columns.length)) ?? []).sort((a, b) => a.rn - b.rn);
-    sets.set(name, { rows: name === "bucket" ? list : list.slice(0, limit), more: name !== "bucket" && list.length > limit });
-  });
-  return { total, sets };
+async function visitDays(db: Db, scope: Scope, timezone: string): Promise<Row[]> {
+  const columns = VISIT_DIMENSIONS.map((d) => sql`v.${sql.ref(VISIT_COLUMNS[d])} as ${sql.ref(d)}`);
+  const base = sql`
+    select v.day, v.visitor_id, v.pageviews, extract(epoch from v.ended_at - v.started_at)::float8 as duration,
+      extract(hour from v.started_at at time zone ${timezone})::int as hour, ${sql.join(columns)}
+    from visits v where ${visitsWhere(scope)}`;
+  const totals = sql`
+    select day, ${sql.lit(TOTALS)} as g, null::text as value, count(*)::int8 as visitors, sum(n)::int8 as n,
+      sum(bounces)::int8 as bounces, coalesce(sum(duration), 0)::float8 as duration
+    from (
+      select day, visitor_id, count(*)::int4 as n, count(*) filter (where pageviews <= 1)::int4 as bounces, sum(duration) as duration
+      from base group by 1, 2
+    ) t group by day`;
+  const { rows } = await perDay(base, [...VISIT_DIMENSIONS], totals).execute(db);
+  return rows;
 }
 
-const toGroup = (row: Row): Group => ({ value: row.value ?? "", visitors: row.visitors, count: row.n });
-
-export async function aggregateVisits(db: Db, scope: Scope, timezone: string, options: Options): Promise<VisitAggregate> {
-  const bucket = bucketOf(options.interval, "v", "started_at", timezone);
-  const dims = options.dimensions.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
-  const columns = [
-    ...(bucket ? [{ name: "bucket", expr: bucket }] : []),
-    ...dims.map((d) => ({ name: d, expr: sql.ref(`v.${VISIT_COLUMNS[d]}`) })),
-  ];
-  const measures = sql`v.pageviews, (v.pageviews <= 1)::int as bounces,
-    extract(epoch from v.ended_at - v.started_at)::float8 as duration`;
-  const source = sql`visits v where ${visitsWhere(scope)}`;
-  const { rows } = await grouped(columns, source, measures, options.limit).execute(db);
-  const { total, sets } = collect(rows, columns.map((c) => c.name), options.limit);
-  const groups = new Map(dims.map((d) => {
-    const set = sets.get(d)!;
-    return [d as Dimension, { rows: set.rows.map(toGroup), more: set.more }];
-  }));
-  return {
-    visitors: total?.visitors ?? 0,
-    visits: total?.n ?? 0,
-    pageviews: total?.pageviews ?? 0,
-    bounces: total?.bounces ?? 0,
-    durationSeconds: total?.duration ?? 0,
-    series: new Map((sets.get("bucket")?.rows ?? []).map((r) => [r.value ?? "", r.visitors])),
-    groups,
-  };
+async function pageviewDays(db: Db, scope: Scope, timezone: string): Promise<Row[]> {
+  const base = sql`
+    select e.day, e.visitor_id, e.pathname as page, extract(hour from e.ts at time zone ${timezone})::int as hour
+    from events e where ${pageviewsWhere(scope)}`;
+  const totals = sql`
+    select day, ${sql.lit(TOTALS)} as g, null::text as value, 0::int8 as visitors, count(*)::int8 as n, 0::int8 as bounces, 0::float8 as duration
+    from base group by day`;
+  const { rows } = await perDay(base, ["page"], totals).execute(db);
+  return rows;
 }
 
-export async function aggregatePageviews(db: Db, scope: Scope, timezone: string, options: Options): Promise<PageviewAggregate> {
-  const bucket = bucketOf(options.interval, "e", "ts", timezone);
-  const withPages = options.dimensions.includes("page");
-  const columns = [
-    ...(bucket ? [{ name: "bucket", expr: bucket }] : []),
-    ...(withPages ? [{ name: "page", expr: sql.ref("e.pathname") }] : []),
-  ];
-  const measures = sql`1 as pageviews, 0 as bounces, 0::float8 as duration`;
-  const source = sql`events e where ${pageviewsWhere(scope)}`;
-  const { rows } = await grouped(columns, source, measures, options.limit).execute(db);
-  const { total, sets } = collect(rows, columns.map((c) => c.name), options.limit);
-  const pages = sets.get("page");
-  return {
-    pageviews: total?.n ?? 0,
-    series: new Map((sets.get("bucket")?.rows ?? []).map((r) => [r.value ?? "", r.n])),
-    pages: pages ? { rows: pages.rows.map(toGroup), more: pages.more } : null,
-  };
+/** Every day of the scope's range, days without traffic included. */
+export async function computeDays(db: Db, scope: Scope, timezone: string, days: string[]): Promise<Map<string, DayStats>> {
+  const [visits, pageviews] = await Promise.all([visitDays(db, scope, timezone), pageviewDays(db, scope, timezone)]);
+  const result = new Map(days.map((day) => [day, emptyDay()]));
+  const dayOf = (row: Row) => result.get(row.day);
+  for (const row of visits) {
+    const day = dayOf(row);
+    if (!day) continue;
+    if (row.g === TOTALS) Object.assign(day, { visitors: row.visitors, visits: row.n, bounces: row.bounces, duration: row.duration });
+    else if (row.g === HOURS) day.hourVisitors[Number(row.value)] = row.visitors;
+    else (day.groups[VISIT_DIMENSIONS[row.g - 1]!] ??= []).push([row.value ?? "", row.visitors, row.n]);
+  }
+  for (const row of pageviews) {
+    const day = dayOf(row);
+    if (!day) continue;
+    if (row.g === TOTALS) day.pageviews = row.n;
+    else if (row.g === HOURS) day.hourPageviews[Number(row.value)] = row.n;
+    else (day.groups.page ??= []).push([row.value ?? "", row.visitors, row.n]);
+  }
+  return result;
 }

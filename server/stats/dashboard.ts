@@ -2,11 +2,12 @@ import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
-import { type Group, type VisitAggregate, aggregatePageviews, aggregateVisits } from "./aggregate.js";
+import { loadDays } from "./cache.js";
 import { localDay } from "./dates.js";
-import { type Scope, hasPageFilter, visitsWhere } from "./filters.js";
-import { type DayRange, bucketsOf, resolvePeriod } from "./period.js";
-import type { Breakdown, DashboardStats, Totals } from "./types.js";
+import { type DayStats, type RangeStats, sumDays, topRows } from "./day-stats.js";
+import { type Scope, visitsWhere } from "./filters.js";
+import { type DayRange, type ResolvedPeriod, bucketsOf, resolvePeriod } from "./period.js";
+import type { Breakdown, DashboardStats, SeriesPoint, Totals } from "./types.js";
 
 export interface StatsSite {
   id: string;
@@ -21,97 +22,90 @@ export interface StatsInput {
   /** Filters the caller may not lift (a shared link's segment); simply ANDed with `filters`. */
   segmentFilters?: Filter[];
   now?: Date;
+  /** False skips stats_day_cache and reads the raw tables only. */
+  cache?: boolean;
 }
 
 export const DEFAULT_LIMIT = 9;
 const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
 
-const scopeOf = (site: StatsSite, range: DayRange, input: StatsInput): Scope => ({
-  siteId: site.id,
-  from: range.from,
-  to: range.to,
-  filters: [...(input.segmentFilters ?? []), ...input.filters],
-});
+const allFilters = (input: StatsInput) => [...(input.segmentFilters ?? []), ...input.filters];
+
+function days(db: Db, site: StatsSite, range: DayRange, input: StatsInput, now: Date) {
+  return loadDays(db, { site, ...range, filters: allFilters(input), now, cache: input.cache });
+}
 
 export async function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
   const now = input.now ?? new Date();
   const limit = input.limit ?? DEFAULT_LIMIT;
   const range = resolvePeriod(input.period, site.timezone, now);
-  const scope = scopeOf(site, range, input);
-  const options = { interval: range.interval, dimensions: [...DIMENSIONS], limit };
-  const [visits, pageviews, previous, current] = await Promise.all([
-    aggregateVisits(db, scope, site.timezone, options),
-    aggregatePageviews(db, scope, site.timezone, options),
-    range.previous ? totalsOnly(db, scopeOf(site, range.previous, input), site.timezone) : null,
-    currentVisitors(db, site, scope.filters, now),
+  const [current, previous, live] = await Promise.all([
+    days(db, site, range, input, now),
+    range.previous ? days(db, site, range.previous, input, now) : null,
+    currentVisitors(db, site, allFilters(input), now),
   ]);
-  const pages = pageviews.pages ?? { rows: [], more: false };
-  const breakdowns = DIMENSIONS.map((dimension) =>
-    toBreakdown(dimension, dimension === "page" ? pages : visits.groups.get(dimension)!, visits.visitors),
-  );
+  const sums = sumDays(current);
   return {
     site: { domain: site.domain, timezone: site.timezone },
     range: { key: range.key, from: range.from, to: range.to, label: range.label, interval: range.interval },
     filters: input.filters,
-    totals: totalsOf(visits, pageviews.pageviews),
-    previous,
-    series: bucketsOf(range, range.interval).map((bucket) => ({
-      bucket,
-      visitors: visits.series.get(bucket) ?? 0,
-      pageviews: pageviews.series.get(bucket) ?? 0,
-    })),
-    breakdowns,
-    currentVisitors: current,
+    totals: totalsOf(sums),
+    previous: previous ? totalsOf(sumDays(previous)) : null,
+    series: seriesOf(range, current),
+    breakdowns: DIMENSIONS.map((dimension) => breakdownOf(dimension, sums, limit)),
+    currentVisitors: live,
   };
 }
 
 /** One dimension with a larger limit, for the "more" view; percentages stay shares of all visitors. */
 export async function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }): Promise<Breakdown> {
-  const range = resolvePeriod(input.period, site.timezone, input.now ?? new Date());
-  const scope = scopeOf(site, range, input);
-  const options = { interval: null, dimensions: [input.dimension], limit: input.limit };
-  if (input.dimension === "page") {
-    const [visits, pageviews] = await Promise.all([
-      aggregateVisits(db, scope, site.timezone, { ...options, dimensions: [] }),
-      aggregatePageviews(db, scope, site.timezone, options),
-    ]);
-    return toBreakdown("page", pageviews.pages!, visits.visitors);
-  }
-  const visits = await aggregateVisits(db, scope, site.timezone, options);
-  return toBreakdown(input.dimension, visits.groups.get(input.dimension)!, visits.visitors);
+  const now = input.now ?? new Date();
+  const range = resolvePeriod(input.period, site.timezone, now);
+  return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, now)), input.limit);
 }
 
-async function totalsOnly(db: Db, scope: Scope, timezone: string): Promise<Totals> {
-  const options = { interval: null, dimensions: [], limit: 0 };
-  const [visits, pageviews] = await Promise.all([
-    aggregateVisits(db, scope, timezone, options),
-    hasPageFilter(scope.filters) ? aggregatePageviews(db, scope, timezone, options) : null,
-  ]);
-  return totalsOf(visits, pageviews ? pageviews.pageviews : visits.pageviews);
-}
-
-/** With a page filter, pageviews are the matching pageviews, not all pageviews of matching visits. */
-function totalsOf(visits: VisitAggregate, pageviews: number): Totals {
-  const perVisit = (n: number) => (visits.visits ? n / visits.visits : 0);
+function totalsOf(sums: RangeStats): Totals {
+  const perVisit = (n: number) => (sums.visits ? n / sums.visits : 0);
   return {
-    visitors: visits.visitors,
-    visits: visits.visits,
-    pageviews,
-    viewsPerVisit: Math.round(perVisit(pageviews) * 100) / 100,
-    bounceRate: Math.round(perVisit(visits.bounces) * 100),
-    visitDuration: Math.round(perVisit(visits.durationSeconds)),
+    visitors: sums.visitors,
+    visits: sums.visits,
+    pageviews: sums.pageviews,
+    viewsPerVisit: Math.round(perVisit(sums.pageviews) * 100) / 100,
+    bounceRate: Math.round(perVisit(sums.bounces) * 100),
+    visitDuration: Math.round(perVisit(sums.duration)),
   };
 }
 
-function toBreakdown(dimension: Dimension, set: { rows: Group[]; more: boolean }, totalVisitors: number): Breakdown {
+function seriesOf(range: ResolvedPeriod, days: DayStats[]): SeriesPoint[] {
+  const points = new Map<string, SeriesPoint>(bucketsOf(range, range.interval).map((bucket) => [bucket, { bucket, visitors: 0, pageviews: 0 }]));
+  const dayList = bucketsOf(range, "day");
+  days.forEach((stats, i) => {
+    const day = dayList[i]!;
+    if (range.interval === "hour") {
+      for (let hour = 0; hour < 24; hour++) {
+        const point = points.get(`${day}T${String(hour).padStart(2, "0")}:00`);
+        if (point) Object.assign(point, { visitors: stats.hourVisitors[hour] ?? 0, pageviews: stats.hourPageviews[hour] ?? 0 });
+      }
+      return;
+    }
+    const point = points.get(range.interval === "month" ? day.slice(0, 7) : day);
+    if (!point) return;
+    point.visitors += stats.visitors;
+    point.pageviews += stats.pageviews;
+  });
+  return [...points.values()];
+}
+
+function breakdownOf(dimension: Dimension, sums: RangeStats, limit: number): Breakdown {
+  const { rows, more } = topRows(sums.groups.get(dimension), limit);
   return {
     dimension,
-    more: set.more,
-    rows: set.rows.map((row) => ({
+    more,
+    rows: rows.map((row) => ({
       value: row.value,
       visitors: row.visitors,
       count: row.count,
-      percentage: totalVisitors ? Math.round((row.visitors / totalVisitors) * 1000) / 10 : 0,
+      percentage: sums.visitors ? Math.round((row.visitors / sums.visitors) * 1000) / 10 : 0,
     })),
   };
 }

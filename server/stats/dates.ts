@@ -71,14 +71,14 @@ export function isRealDay(day: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(dayMs(day)) && toDay(dayMs(day)) === day;
 }
 
+/** Counted rather than compared as strings: past year 9999 ISO days gain a sign and sort wrongly. */
 export function eachDay(from: string, to: string): string[] {
-  const days: string[] = [];
-  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
-  return days;
+  return Array.from({ length: Math.max(0, daysBetween(from, to)) }, (_, i) => addDays(from, i));
 }
 
 export function eachMonth(from: string, to: string): string[] {
-  const months: string[] = [];
-  for (let day = `${from.slice(0, 7)}-01`; day <= to; day = addMonths(day, 1)) months.push(day.slice(0, 7));
-  return months;
+  const [fy, fm] = from.split("-").map(Number) as [number, number];
+  const [ty, tm] = to.split("-").map(Number) as [number, number];
+  const count = Math.max(0, (ty - fy) * 12 + (tm - fm) + 1);
+  return Array.from({ length: count }, (_, i) => addMonths(from, i).slice(0, 7));
 }

@@ -18,6 +18,9 @@ export interface ResolvedPeriod extends DayRange {
   previous: DayRange | null;
 }
 
+/** Postgres has no year 0, and nothing was tracked on the web before this anyway. */
+const EARLIEST = "1970-01-01";
+
 /** Longer custom ranges would only be slow and unreadable; ten years of months is plenty. */
 const MAX_CUSTOM_DAYS = 3660;
 
@@ -44,6 +47,7 @@ function custom(period: Period): ResolvedPeriod {
   const { from, to } = period;
   if (!from || !isRealDay(from)) throw new Invalid("Use a real start date like 2026-01-31", "period.from");
   if (!to || !isRealDay(to)) throw new Invalid("Use a real end date like 2026-01-31", "period.to");
+  if (from < EARLIEST || to < EARLIEST) throw new Invalid("Pick dates from 1970 on", from < EARLIEST ? "period.from" : "period.to");
   if (from > to) throw new Invalid("The end date must be on or after the start date", "period.to");
   const days = daysBetween(from, to);
   if (days > MAX_CUSTOM_DAYS) throw new Invalid("Pick a range of at most 10 years", "period.to");

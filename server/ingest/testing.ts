@@ -1,0 +1,27 @@
+import type { Db } from "../../db/client.js";
+import { createContext, type ContextInput } from "../context.js";
+import { createCaller } from "../root.js";
+
+/** Real browser user agents, one per device class the dashboard shows. */
+export const UA = {
+  windowsChrome: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+  iphoneSafari: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+  ipadSafari: "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+  androidChrome: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36",
+  googlebot: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+};
+
+/**
+ * A caller whose procedures see a fixed clock, the way tests pin "now" without faking timers
+ * (the routers read `now` from the context when it is there).
+ */
+export function callerAt(now: Date | string, input: ContextInput) {
+  const context = { ...createContext(input), now: new Date(now) };
+  return createCaller(context);
+}
+
+export async function rowCounts(db: Db) {
+  const count = async (table: "events" | "visits" | "visitor_salts") =>
+    (await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+  return { events: await count("events"), visits: await count("visits"), salts: await count("visitor_salts") };
+}

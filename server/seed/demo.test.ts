@@ -1,0 +1,88 @@
+import { sql } from "kysely";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../db/client.js";
+import { listLinks } from "../shared-links/links.js";
+import { getDashboardStats } from "../stats/dashboard.js";
+import { freshDb } from "../test/db.js";
+import { DEMO, seedDemo, seedIfEmpty } from "./demo.js";
+
+let db: Db;
+let lines: string[] = [];
+let site: { id: string; domain: string; timezone: string };
+
+beforeAll(async () => {
+  db = await freshDb();
+  expect(await seedIfEmpty(db, (line) => lines.push(line))).toBe(true);
+  site = await db.selectFrom("sites").select(["id", "domain", "timezone"]).where("domain", "=", DEMO.domain).executeTakeFirstOrThrow();
+});
+
+const one = async <T>(query: ReturnType<typeof sql<T>>) => (await query.execute(db)).rows[0]!;
+
+describe("the demo seed", () => {
+  it("prints progress, the login and both share URLs", () => {
+    expect(lines.some((l) => /Seeding demo traffic: \d+%/.test(l))).toBe(true);
+    const text = lines.join("\n");
+    expect(text).toContain(`${DEMO.email} / ${DEMO.password}`);
+    expect(text).toMatch(/\/share\/[A-Za-z0-9_-]{21}/);
+    expect(text).toContain(DEMO.protectedLinkPassword);
+  });
+
+  it("writes at least 50k events over 90+ days with the variety a dashboard needs", async () => {
+    const shape = await one(sql<Record<string, number>>`
+      select count(*)::int8 as events, count(distinct day)::int8 as days, count(distinct pathname)::int8 as pages,
+        count(distinct country)::int8 as countries, count(distinct device)::int8 as devices,
+        count(distinct browser)::int8 as browsers, count(distinct os)::int8 as oses,
+        count(distinct utm_campaign)::int8 as campaigns
+      from events where site_id = ${site.id}`);
+    expect(shape.events).toBeGreaterThanOrEqual(50_000);
+    expect(shape.days).toBeGreaterThanOrEqual(90);
+    expect(shape.pages).toBeGreaterThanOrEqual(30);
+    expect(shape.countries).toBeGreaterThanOrEqual(8);
+    expect(shape.devices).toBe(3);
+    expect(shape.browsers).toBeGreaterThanOrEqual(5);
+    expect(shape.oses).toBeGreaterThanOrEqual(5);
+    expect(shape.campaigns).toBeGreaterThanOrEqual(3);
+    const sources = (await db.selectFrom("visits").select("referrer_source").distinct().where("site_id", "=", site.id).execute()).map((r) => r.referrer_source);
+    expect(sources).toEqual(expect.arrayContaining(["", "Google", "X/Twitter", "Hacker News", "newsletter"]));
+  });
+
+  it("keeps visits consistent with their events, and weekends quieter than weekdays", async () => {
+    const check = await one(sql<Record<string, number>>`
+      select (select sum(pageviews) from visits where site_id = ${site.id})::int8 as visit_pageviews,
+        (select count(*) from events where site_id = ${site.id} and name = 'pageview')::int8 as pageviews,
+        (select count(*) from events e join visits v on v.site_id = e.site_id and v.session_id = e.session_id
+          where e.site_id = ${site.id} and (e.day <> v.day or e.ts < v.started_at or e.ts > v.ended_at))::int8 as strays`);
+    expect(check.visit_pageviews).toBe(check.pageviews);
+    expect(check.strays).toBe(0);
+    const rhythm = await one(sql<{ weekend: number; weekday: number }>`
+      select avg(n) filter (where extract(isodow from day) >= 6)::float8 as weekend,
+        avg(n) filter (where extract(isodow from day) < 6)::float8 as weekday
+      from (select day, count(*) as n from visits where site_id = ${site.id} group by day) d`);
+    expect(rhythm.weekend).toBeLessThan(rhythm.weekday * 0.8);
+  });
+
+  it("creates the segment and the open and protected links", async () => {
+    const links = await listLinks(db, site.id);
+    expect(links.find((l) => l.name === DEMO.openLink)).toMatchObject({ hasPassword: false, segment: null });
+    expect(links.find((l) => l.name === DEMO.protectedLink)).toMatchObject({ hasPassword: true, segment: { name: DEMO.segment } });
+  });
+
+  it("shows traffic on the dashboard, now included", async () => {
+    const stats = await getDashboardStats(db, site, { period: { key: "30d" }, filters: [] });
+    expect(stats.totals.visitors).toBeGreaterThan(1000);
+    expect(stats.totals.bounceRate).toBeGreaterThan(20);
+    expect(stats.totals.bounceRate).toBeLessThan(70);
+    expect(stats.currentVisitors).toBeGreaterThan(0);
+  });
+
+  it("is idempotent and stays out of a database that has users", async () => {
+    const before = await db.selectFrom("events").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    lines = [];
+    await seedDemo(db, { log: (line) => lines.push(line) });
+    expect(lines[0]).toMatch(/already exists/);
+    expect(await seedIfEmpty(db, () => {})).toBe(false);
+    const after = await db.selectFrom("events").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
+    expect((await listLinks(db, site.id)).length).toBe(2);
+  });
+});
