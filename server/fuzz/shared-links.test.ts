@@ -1,0 +1,83 @@
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { freshDb } from "../test/db.js";
+import { type Actor, Fuzzer } from "./harness.js";
+import { idEdge, name, password, passwordEdge, siteVariants, uuid } from "./fields.js";
+import { inputs, nastyString, wild } from "./inputs.js";
+import { buildWorld, siteActors, type World } from "./world.js";
+
+let w: World;
+let fuzz: Fuzzer;
+let actors: Actor[];
+
+beforeAll(async () => {
+  const db = await freshDb();
+  w = await buildWorld(db);
+  fuzz = new Fuzzer(db, "sharedLinks");
+  actors = [...siteActors(w), w.actors.integration];
+});
+
+afterAll(() => fuzz?.report());
+
+const site = () => fc.constantFrom(...siteVariants(w.domain), w.domain, w.otherDomain, "unknown.example");
+const linkId = () => fc.oneof(fc.constantFrom(...Object.values(w.links).map((l) => l.id)), uuid);
+const segmentId = () => fc.oneof(fc.constantFrom(...Object.values(w.segments), null), uuid);
+const linkName = fc.oneof(name, fc.constantFrom("Open", "locked", " SEGMENTED "));
+/** Mostly absent: every password given is an Argon2id hash (~30 ms). */
+const rarely = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+const edges = () => ({
+  site: fc.oneof(nastyString, fc.constantFrom("https://shop.example", "shop.example\u0000")),
+  id: idEdge,
+  name: nastyString,
+  password: passwordEdge,
+  segmentId: fc.oneof(idEdge, fc.constantFrom("", false, 0)),
+  integration: wild,
+  includeIntegration: wild,
+});
+
+describe("shared link procedures answer any input with data or a 4xx, and never a partial write", () => {
+  it("sharedLinks.list", () =>
+    fuzz.run({
+      path: "sharedLinks.list",
+      mutation: false,
+      runs: 300,
+      actors,
+      input: inputs(fc.record({ site: site(), includeIntegration: fc.boolean() }, { requiredKeys: ["site"] }), edges()),
+    }));
+
+  it("sharedLinks.get", () =>
+    fuzz.run({ path: "sharedLinks.get", mutation: false, runs: 500, actors, input: inputs(fc.record({ site: site(), id: linkId() }), edges()) }));
+
+  it("sharedLinks.create", () =>
+    fuzz.run({
+      path: "sharedLinks.create",
+      mutation: true,
+      runs: 400,
+      actors,
+      input: inputs(
+        fc.record(
+          { site: site(), name: linkName, password: rarely(password), segmentId: segmentId(), integration: fc.boolean() },
+          { requiredKeys: ["site", "name"] },
+        ),
+        edges(),
+      ),
+    }));
+
+  it("sharedLinks.update", () =>
+    fuzz.run({
+      path: "sharedLinks.update",
+      mutation: true,
+      runs: 400,
+      actors,
+      input: inputs(
+        fc.record(
+          { site: site(), id: linkId(), name: linkName, password: fc.oneof(rarely(password), fc.constant(null)), segmentId: segmentId() },
+          { requiredKeys: ["site", "id"] },
+        ),
+        edges(),
+      ),
+    }));
+
+  it("sharedLinks.delete", () =>
+    fuzz.run({ path: "sharedLinks.delete", mutation: true, runs: 400, actors, input: inputs(fc.record({ site: site(), id: linkId() }), edges()) }));
+});
