@@ -54,7 +54,6 @@ describe("filters", () => {
   it.each([
     ["f=planet,is,Mars", /Choose a dimension/],
     ["f=country,like,DE", /Choose an operator/],
-    ["f=country,is,", /Value is required/],
     ["f=country,is", /dimension,operator,value/],
   ])("drops the invalid filter %s and says why", (search, message) => {
     const q = parseDashboardQuery(`${search}&f=device,is,Mobile`);
@@ -69,6 +68,15 @@ describe("filters", () => {
     expect(pairs.length).toBeGreaterThan(MAX_VIEW_FILTERS);
     expect(q.filters).toHaveLength(MAX_VIEW_FILTERS);
     expect(q.errors[0]).toMatch(/at most 10 filters/);
+  });
+
+  it("accepts an empty value: unknown country, no referrer", () => {
+    const q = parseDashboardQuery("f=country,is,&f=source,is_not,");
+    expect(q.filters).toEqual([
+      { dimension: "country", operator: "is", values: [""] },
+      { dimension: "source", operator: "is_not", values: [""] },
+    ]);
+    expect(q.errors).toEqual([]);
   });
 
   it("folds repeated filters on the same dimension and operator into one with several values", () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { text } from "./common.js";
+import { charLength, isStorableText } from "./common.js";
 
 /** The whitelist of filterable dimensions; each maps to one column in the stats queries. */
 export const DIMENSIONS = [
@@ -42,11 +42,18 @@ export const OPERATOR_LABELS: Record<Operator, string> = {
 
 export const MAX_FILTER_VALUES = 20;
 
+/** "" is a real value: no referrer (Direct / None), unknown country, and so on. */
+const filterValue = z
+  .string({ error: "Values must be text" })
+  .trim()
+  .refine((s) => charLength(s) <= 500, "A value must be at most 500 characters")
+  .refine(isStorableText, "Values cannot contain control characters or invalid text");
+
 export const filter = z.strictObject({
   dimension: z.enum(DIMENSIONS, { error: "Choose a dimension from the list" }),
   operator: z.enum(OPERATORS, { error: "Choose an operator: is, is not or contains" }),
   values: z
-    .array(text("Value", 500), { error: "Give at least one value" })
+    .array(filterValue, { error: "Give at least one value" })
     .min(1, "Give at least one value")
     .max(MAX_FILTER_VALUES, `Give at most ${MAX_FILTER_VALUES} values`),
 });

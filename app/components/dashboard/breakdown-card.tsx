@@ -43,25 +43,21 @@ export function BreakdownCard({ breakdown, query, basePath }: Props) {
           <tbody>
             {rows.map((row) => {
               const label = displayValue(dimension, row.value);
-              // "" (direct / unknown) is not a value a filter can name, so it is not a link.
-              const href = row.value.trim()
-                ? basePath + toSearch(withFilter(query, { dimension, operator: "is", values: [row.value] }))
-                : null;
+              const href = basePath + toSearch(withFilter(query, { dimension, operator: "is", values: [row.value] }));
               return (
                 <tr key={row.value}>
                   <th scope="row" className="dash-breakdown__label">
                     <svg className="dash-bar" aria-hidden="true" focusable="false" width="100%" height="100%">
                       <rect width={`${((row.visitors / widest) * 100).toFixed(1)}%`} height="100%" rx="4" />
                     </svg>
-                    {href ? (
-                      <Link to={href} className="dash-breakdown__value" title={label} preventScrollReset>
-                        {label}
-                      </Link>
-                    ) : (
-                      <span className="dash-breakdown__value dash-breakdown__value--none" title={label}>
-                        {label}
-                      </span>
-                    )}
+                    <Link
+                      to={href}
+                      className={`dash-breakdown__value${row.value === "" ? " dash-breakdown__value--none" : ""}`}
+                      title={label}
+                      preventScrollReset
+                    >
+                      {label}
+                    </Link>
                   </th>
                   <td className="dash-num" title={formatExact(row.visitors)}>
                     {formatCount(row.visitors)}

@@ -32,11 +32,10 @@ describe("Dashboard", () => {
     expect(html).toMatch(/class="dashboard dashboard--dark dashboard--share dashboard--embed"/);
   });
 
-  it("shows empty values as words and does not make them links", async () => {
+  it("shows empty values as words, still as links that filter on them", async () => {
     const html = await render("");
-    expect(html).toMatch(/<span class="dash-breakdown__value dash-breakdown__value--none" title="Direct \/ None">/);
-    expect(html).toContain(">(unknown)</span>");
-    expect(html).not.toContain("f=source,is,&");
+    expect(html).toMatch(/<a class="dash-breakdown__value dash-breakdown__value--none" title="Direct \/ None"[^>]* href="\/share\/abc\?period=30d&amp;f=source,is,"/);
+    expect(html).toContain(">(unknown)</a>");
   });
 
   it("offers a remove link for the viewer's filters and none for the segment", async () => {
