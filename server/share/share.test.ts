@@ -147,6 +147,19 @@ describe("brute force", () => {
   });
 });
 
+describe("cache", () => {
+  it("stores nothing for filters a visitor makes up, so nobody can fill the database", async () => {
+    const open = await link("Cache probe");
+    const count = async () => (await db.selectFrom("stats_day_cache").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+    await visitor().share.stats({ slug: open.slug, period: { key: "30d" }, filters: [] });
+    const before = await count();
+    for (let i = 0; i < 5; i++) {
+      await visitor().share.stats({ slug: open.slug, period: { key: "30d" }, filters: [{ dimension: "page", operator: "contains", values: [`/made-up-${i}`] }] });
+    }
+    expect(await count()).toBe(before);
+  });
+});
+
 describe("segment restriction", () => {
   it("applies the link's segment to every figure and lets visitor filters only narrow", async () => {
     const mobile = await link("Mobile only", { segmentId: mobileSegmentId });

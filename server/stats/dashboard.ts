@@ -31,8 +31,14 @@ const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
 
 const allFilters = (input: StatsInput) => [...(input.segmentFilters ?? []), ...input.filters];
 
+/**
+ * Only views without filters of the viewer's own (a site's plain dashboard, a link's segment) are
+ * cached: their number is bounded by the segments that exist, while anyone holding an open link
+ * could otherwise fill the cache with one entry per filter they make up.
+ */
 function days(db: Db, site: StatsSite, range: DayRange, input: StatsInput, now: Date) {
-  return loadDays(db, { site, ...range, filters: allFilters(input), now, cache: input.cache });
+  const cache = input.cache !== false && input.filters.length === 0;
+  return loadDays(db, { site, ...range, filters: allFilters(input), now, cache });
 }
 
 export async function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
