@@ -5,11 +5,12 @@ import { TooManyRequests } from "../errors.js";
 const argon2id = new Argon2id({ memorySize: 19456, iterations: 2, parallelism: 1 });
 
 /**
- * Each hash costs ~20 MiB and tens of milliseconds of CPU. Capping how many run at once, and how
- * many may wait, keeps a flood of password attempts from starving page rendering.
+ * Each hash costs ~20 MiB and tens of milliseconds of CPU. One at a time, with a short queue, means
+ * a flood of password attempts can take at most one core: pages keep rendering on the other, and
+ * attempts beyond the queue get a quick 429 instead of waiting.
  */
-const MAX_ACTIVE = 2;
-const MAX_WAITING = 64;
+const MAX_ACTIVE = 1;
+const MAX_WAITING = 16;
 let active = 0;
 const waiting: Array<() => void> = [];
 
