@@ -20,6 +20,7 @@ export type Auth = { kind: "session"; user: SessionUser } | ({ kind: "apiKey" } 
 
 export function createContext(input: ContextInput) {
   let auth: Promise<Auth | null> | undefined;
+  const memo = new Map<string, Promise<unknown>>();
   return {
     db: input.db,
     ip: input.ip ?? "unknown",
@@ -31,6 +32,15 @@ export function createContext(input: ContextInput) {
     auth(): Promise<Auth | null> {
       auth ??= resolveAuth(input);
       return auth;
+    },
+    /** Per-request memo for lookups several procedures of one page repeat (site membership). */
+    once<T>(key: string, load: () => Promise<T>): Promise<T> {
+      let value = memo.get(key) as Promise<T> | undefined;
+      if (!value) {
+        value = load();
+        memo.set(key, value);
+      }
+      return value;
     },
   };
 }

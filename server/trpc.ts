@@ -3,7 +3,7 @@ import type { Role } from "../db/schema.js";
 import type { Context } from "./context.js";
 import { Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized } from "./errors.js";
 import { siteRef } from "./schemas/common.js";
-import { requireSite } from "./sites/sites.js";
+import { assertRole, requireSite } from "./sites/sites.js";
 
 type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string };
 
@@ -108,7 +108,9 @@ export function siteProcedure(minimum: Role) {
     const raw = (await getRawInput()) as { site?: unknown } | undefined;
     const site = siteRef.safeParse(raw?.site);
     if (!site.success) throw new Invalid(site.error.issues[0]?.message ?? "Site is required", "site");
-    const access = await requireSite(ctx.db, ctx.user.id, site.data, minimum);
+    const domain = site.data.toLowerCase();
+    const access = await ctx.once(`site:${ctx.user.id}:${domain}`, () => requireSite(ctx.db, ctx.user.id, domain, "viewer"));
+    assertRole(access, minimum);
     return next({ ctx: { ...ctx, site: access.site, role: access.role } });
   });
 }

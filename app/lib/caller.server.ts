@@ -12,7 +12,14 @@ const COUNTRY = /^[A-Z]{2}$/;
  * The only way routes reach the backend: a tRPC caller bound to this request's session, client IP
  * and unlock cookie, so every call passes the same checks as over HTTP.
  */
-export async function getCaller(request: Request, context: AppLoadContext) {
+export function getCaller(request: Request, context: AppLoadContext): Promise<Caller> {
+  // Every loader of one request shares one caller, so the session is looked up once per request.
+  const memo = context as AppLoadContext & { caller?: Promise<Caller> };
+  memo.caller ??= newCaller(request, context);
+  return memo.caller;
+}
+
+async function newCaller(request: Request, context: AppLoadContext) {
   const countryHeader = env().countryHeader;
   const country = countryHeader ? (request.headers.get(countryHeader) ?? "").toUpperCase() : "";
   return createCaller(
@@ -27,4 +34,4 @@ export async function getCaller(request: Request, context: AppLoadContext) {
   );
 }
 
-export type Caller = Awaited<ReturnType<typeof getCaller>>;
+export type Caller = Awaited<ReturnType<typeof newCaller>>;

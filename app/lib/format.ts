@@ -1,12 +1,26 @@
 /** Formatting shared by pages; dates use an explicit timezone so server and browser render the same text. */
 
+// Building an Intl formatter costs far more than using one, so each is made once per timezone.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${timeZone}|${withTime}`;
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", ...(withTime && { timeStyle: "short" }), timeZone });
+    formatters.set(key, format);
+  }
+  return format;
+}
+
 export function formatDate(iso: string, timeZone = "UTC"): string {
-  return new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeZone }).format(new Date(iso));
+  return formatter(timeZone, false).format(new Date(iso));
 }
 
 export function formatDateTime(iso: string, timeZone = "UTC"): string {
-  return new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+  return formatter(timeZone, true).format(new Date(iso));
 }
+
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ["year", 365 * 24 * 3600],
@@ -21,9 +35,8 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 export function timeAgo(iso: string, now: Date): string {
   const seconds = Math.round((now.getTime() - new Date(iso).getTime()) / 1000);
   if (seconds < 60) return "just now";
-  const format = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
   for (const [unit, size] of UNITS) {
-    if (seconds >= size) return format.format(-Math.floor(seconds / size), unit);
+    if (seconds >= size) return relative.format(-Math.floor(seconds / size), unit);
   }
   return "just now";
 }

@@ -53,15 +53,18 @@ export async function buildWorld(db: Db) {
   const unlock = await anonymous(db, "192.0.2.200").share.unlock({ slug: locked.slug, password: LINK_PASSWORD });
   const unlocks: Unlocks = { [locked.slug]: { f: unlock.fingerprint, e: Math.floor(Date.parse(unlock.expiresAt) / 1000) } };
   const tampered: Unlocks = { [locked.slug]: { f: `${unlock.fingerprint.slice(0, -1)}A`, e: 2 ** 40 }, [open.slug]: { f: "", e: -1 } };
+  // A new context per call, as every HTTP request gets: contexts memoise per-request lookups.
   const visitor = (name: string, ip: string, extra: Partial<Parameters<typeof createContext>[0]> = {}): Actor => ({
     name,
-    caller: createCaller(createContext({ db, ip, userAgent: DESKTOP, ...extra })),
+    get caller() {
+      return createCaller(createContext({ db, ip, userAgent: DESKTOP, ...extra }));
+    },
   });
 
   const actors = {
-    owner: { name: "owner", caller: owner.caller },
-    viewer: { name: "viewer of the site", caller: viewer.caller },
-    outsider: { name: "owner of another site", caller: outsider.caller },
+    owner: { name: "owner", get caller() { return owner.caller; } },
+    viewer: { name: "viewer of the site", get caller() { return viewer.caller; } },
+    outsider: { name: "owner of another site", get caller() { return outsider.caller; } },
     anonymous: visitor("anonymous", "198.51.100.1"),
     apiKey: visitor("owner's API key", "198.51.100.2", { apiKey: key.key }),
     integration: visitor("owner's integration key", "198.51.100.3", { apiKey: integrationKey.key }),

@@ -4,6 +4,13 @@ import { Conflict, Forbidden, isUniqueViolation, NotFound } from "../errors.js";
 
 const RANK: Record<Role, number> = { viewer: 1, admin: 2, owner: 3 };
 
+/** Throws Forbidden unless the role reaches the minimum. */
+export function assertRole(access: SiteAccess, minimum: Role): void {
+  if (RANK[access.role] < RANK[minimum]) {
+    throw new Forbidden(`You need the ${minimum} role on ${access.site.domain} to do that; you are a ${access.role}`);
+  }
+}
+
 export interface SiteAccess {
   site: { id: string; domain: string; timezone: string; createdAt: string };
   role: Role;
@@ -22,10 +29,9 @@ export async function requireSite(db: Db, userId: string, domain: string, minimu
     .where("m.user_id", "=", userId)
     .executeTakeFirst();
   if (!row) throw new NotFound("Site not found");
-  if (RANK[row.role] < RANK[minimum]) {
-    throw new Forbidden(`You need the ${minimum} role on ${row.domain} to do that; you are a ${row.role}`);
-  }
-  return { site: toSite(row), role: row.role };
+  const access = { site: toSite(row), role: row.role };
+  assertRole(access, minimum);
+  return access;
 }
 
 export async function createSite(db: Db, userId: string, input: { domain: string; timezone: string }): Promise<SiteAccess> {

@@ -8,14 +8,23 @@ import { addMember, createSite } from "../sites/sites.js";
 
 let counter = 0;
 
-/** A signed-in user and a caller acting as them, the way a loader would call the router. */
+/**
+ * A signed-in user and a caller acting as them, the way a loader would call the router. Each use
+ * of `caller` is a new context, like each HTTP request, since contexts memoise per-request lookups.
+ */
 export async function signedIn(db: Db, label = "user") {
   counter += 1;
   const email = `${label}-${counter}-${Math.random().toString(36).slice(2, 8)}@example.test`;
   const user = await ensureUser(db, email, "correct horse battery staple");
   const { token } = await createSession(db, user.id);
-  const caller = createCaller(createContext({ db, sessionToken: token, ip: `10.0.0.${counter % 250}` }));
-  return { user, token, caller };
+  const ip = `10.0.0.${counter % 250}`;
+  return {
+    user,
+    token,
+    get caller() {
+      return createCaller(createContext({ db, sessionToken: token, ip }));
+    },
+  };
 }
 
 export function anonymous(db: Db, ip = "10.1.1.1") {
