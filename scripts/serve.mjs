@@ -82,7 +82,7 @@ app.use((req, res, next) => {
 });
 
 // Static files live under known prefixes, so page requests never wait on a file-system lookup.
-app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y", fallthrough: false }));
+app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
 app.use("/js", express.static("public/js", { maxAge: "1h" }));
 app.get("/favicon.svg", (req, res) => res.sendFile("favicon.svg", { root: "public", maxAge: "1d" }));
 
