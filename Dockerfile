@@ -15,4 +15,4 @@ COPY --from=build /app/public ./public
 COPY --from=build /app/scripts/serve.mjs ./scripts/serve.mjs
 USER node
 EXPOSE 3000
-CMD ["node", "scripts/serve.mjs"]
+CMD ["node", "--max-old-space-size=128", "scripts/serve.mjs"]

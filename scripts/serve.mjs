@@ -108,6 +108,8 @@ async function shutdown(signal) {
   if (closing) return;
   closing = true;
   process.stdout.write(`${signal}: closing\n`);
+  // Whatever is still in flight gets five seconds; then the process goes anyway.
+  setTimeout(() => process.exit(0), 5_000).unref();
   server.close();
   server.closeAllConnections?.();
   await runtime.shutdown();

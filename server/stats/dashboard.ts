@@ -3,6 +3,7 @@ import type { Db } from "../../db/client.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
 import { loadDays } from "./cache.js";
+import { recent, recentKey } from "./recent.js";
 import { localDay } from "./dates.js";
 import { type DayStats, type RangeStats, sumDays, topRows } from "./day-stats.js";
 import { type Scope, visitsWhere } from "./filters.js";
@@ -41,7 +42,17 @@ function days(db: Db, site: StatsSite, range: DayRange, input: StatsInput, now: 
   return loadDays(db, { site, ...range, filters: allFilters(input), now, cache });
 }
 
-export async function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
+/**
+ * Requests (no `now` given) go through a short in-memory cache; tests that pass their own clock
+ * always compute, so they see every event they just wrote.
+ */
+export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
+  if (input.now || input.cache === false) return computeDashboardStats(db, site, input);
+  const key = recentKey({ siteId: site.id, period: input.period, filters: input.filters, segmentFilters: input.segmentFilters, extra: `dashboard:${input.limit ?? ""}` });
+  return recent(key, () => computeDashboardStats(db, site, input));
+}
+
+async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
   const now = input.now ?? new Date();
   const limit = input.limit ?? DEFAULT_LIMIT;
   const range = resolvePeriod(input.period, site.timezone, now);

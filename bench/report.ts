@@ -1,0 +1,164 @@
+// The result: a table on stdout, one entry appended to bench/results.json, and the latest tables
+// between markers in docs/performance.md (the prose around them is written by hand).
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem, type } from "node:os";
+import type { FloodFigures, LoadFigures } from "./load.js";
+import type { DbKind } from "./scratch.js";
+import type { LoadResult } from "./seed.js";
+import type { SqlFigures, Timing } from "./sql.js";
+
+export interface SizeResult {
+  requestedEvents: number;
+  load: LoadResult;
+  sql: SqlFigures;
+  scenarios: LoadFigures[];
+  flood: FloodFigures;
+  serverPeakRssMb: number;
+  seconds: number;
+  /** 1-minute load average before and after this size: other work on the machine skews everything. */
+  loadAverage: [number, number];
+}
+
+export interface RunResult {
+  commit: string;
+  /** Uncommitted changes were present, so the commit alone does not describe the code. */
+  dirty: boolean;
+  date: string;
+  machine: { os: string; cpus: number; cpuModel: string; memoryGb: number; node: string; db: DbKind; dbVersion: string };
+  options: { events: number[]; duration: number; connections: number; serverNodeOptions: string };
+  bare: LoadFigures;
+  sizes: SizeResult[];
+  totalSeconds: number;
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
+
+export function machine(db: DbKind, dbVersion: string): RunResult["machine"] {
+  return {
+    os: `${type()} ${release()}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "?",
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    db,
+    dbVersion,
+  };
+}
+
+export function revision(): { commit: string; dirty: boolean } {
+  return { commit: git(["rev-parse", "HEAD"]) || "unknown", dirty: git(["status", "--porcelain"]) !== "" };
+}
+
+const n = (v: number) => (Number.isFinite(v) ? v.toLocaleString("en", { maximumFractionDigits: 1 }) : "—");
+const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(1)}×` : "—");
+const sizeLabel = (events: number) => (events >= 1e6 ? `${events / 1e6}M` : events >= 1e3 ? `${events / 1e3}k` : String(events));
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map((h, i) => (i === 0 ? "---" : "---:"))), ...rows.map(line)].join("\n");
+}
+
+function httpTable(run: RunResult, size: SizeResult): string {
+  const bare = run.bare;
+  const row = (f: LoadFigures) => [f.scenario, n(f.p50), n(f.p95), n(f.p99), n(f.rps), n(f.bad), n(f.rssPeakMb), n(f.kbPerResponse), ratio(f.p50, bare.p50)];
+  const flood = size.flood;
+  return table(
+    ["HTTP, 10 connections", "p50 ms", "p95 ms", "p99 ms", "req/s", "non-2xx/3xx", "peak RSS MB", "KB/resp", "p50 vs bare"],
+    [
+      row(bare),
+      ...size.scenarios.map(row),
+      row(flood.open),
+      [`… its flood (wrong passwords; 401 expected)`, n(flood.flood.p50), n(flood.flood.p95), n(flood.flood.p99), n(flood.flood.rps), n(flood.flood.bad), n(flood.flood.rssPeakMb), n(flood.flood.kbPerResponse), "—"],
+    ],
+  );
+}
+
+function sqlTable(size: SizeResult): string {
+  const s = size.sql;
+  const row = (label: string, t: Timing) => [label, n(t.median), n(t.first), String(t.reps), ratio(t.median, s.floor.median)];
+  return table(
+    ["Query, 30 days (in process, sequential)", "median ms", "first ms", "reps", "vs count(*)"],
+    [
+      row("floor: count(*) of the site's events", s.floor),
+      row("ours: getDashboardStats (day cache)", s.stats),
+      row("ours: same, segment", s.statsSegment),
+      row("ours: getDashboardStats, cache off", s.statsRaw),
+      row("ours: same, segment, cache off", s.statsSegmentRaw),
+      row("ours: one full day live (yesterday, cache off)", s.fullDayLive),
+      row("peer: website-stats (one window)", s.peerStats),
+      row("peer: pageviews + sessions series", s.peerSeries),
+      row("peer: metrics, 11 panels", s.peerMetrics),
+      row("peer: whole dashboard (concurrent)", s.peerDashboard),
+      row("peer: whole dashboard, segment", s.peerDashboardSegment),
+    ],
+  );
+}
+
+/** SPEC §9; the share-page latency target exists for 10k and 1M only. */
+function targets(size: SizeResult): string {
+  const [share, , settings] = size.scenarios;
+  const shareLimit = size.requestedEvents === 10_000 ? 30 : size.requestedEvents === 1_000_000 ? 150 : null;
+  const mark = (ok: boolean) => (ok ? "met" : "**missed**");
+  const rows: string[][] = [];
+  if (share && shareLimit) rows.push([`share page p95 ≤ ${shareLimit} ms`, `${n(share.p95)} ms`, mark(share.p95 <= shareLimit)]);
+  if (settings) rows.push(["settings page ≥ 500 req/s", `${n(settings.rps)} req/s`, mark(settings.rps >= 500)]);
+  const rss = size.serverPeakRssMb;
+  rows.push(["peak RSS ≤ 250 MB", `${n(rss)} MB`, mark(rss <= 250)]);
+  rows.push(["open page p95 under flood < 2× alone", `${size.flood.p95Ratio}×`, mark(size.flood.p95Ratio < 2)]);
+  const statsRatio = size.sql.statsRaw.median / size.sql.floor.median;
+  rows.push(["stats (cache off) ≤ 2× count(*)", `${statsRatio.toFixed(1)}×`, mark(statsRatio <= 2)]);
+  const cachedRatio = size.sql.stats.median / size.sql.floor.median;
+  rows.push(["stats (day cache) ≤ 2× count(*)", `${cachedRatio.toFixed(1)}×`, mark(cachedRatio <= 2)]);
+  return table(["SPEC §9 target", "measured", ""], rows);
+}
+
+export function render(run: RunResult): string {
+  const m = run.machine;
+  const parts = [
+    `Commit ${run.commit.slice(0, 12)}${run.dirty ? " (with uncommitted changes)" : ""}, ${run.date}; ${m.os}, ${m.cpus} × ${m.cpuModel}, ` +
+      `${m.memoryGb} GB, Node ${m.node}, ${m.db === "postgres" ? "PostgreSQL" : "PGlite (embedded)"} ${m.dbVersion}. ` +
+      `autocannon, ${run.options.connections} connections, ${run.options.duration} s per scenario` +
+      `${run.options.serverNodeOptions ? `; server started with NODE_OPTIONS=${run.options.serverNodeOptions}` : ""}. Whole run ${n(run.totalSeconds)} s.`,
+  ];
+  for (const size of run.sizes) {
+    const l = size.load;
+    parts.push(
+      `### ${sizeLabel(size.requestedEvents)} events\n\n` +
+        `${n(l.events)} events in ${n(l.visits)} visits over 91 days, ${n(size.sql.eventsIn30d)} in the last 30 days. ` +
+        `Generated in ${n(l.generateSeconds)} s, COPY ${n(l.copySeconds)} s, indexes ${n(l.indexSeconds)} s, analyze ${n(l.analyzeSeconds)} s; ` +
+        `this size took ${n(size.seconds)} s in all. Run at ${size.sql.siteTime} (site time): today's live part held ${n(size.sql.todayEvents)} events. ` +
+        `Load average ${size.loadAverage[0]} before, ${size.loadAverage[1]} after.`,
+      httpTable(run, size),
+      sqlTable(size),
+      targets(size),
+    );
+  }
+  return parts.join("\n\n");
+}
+
+export function appendResults(run: RunResult, path = "bench/results.json"): void {
+  const previous: unknown[] = existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : [];
+  if (!Array.isArray(previous)) throw new Error(`${path} is not a JSON array; not overwriting it`);
+  previous.push(run);
+  writeFileSync(path, `${JSON.stringify(previous, null, 2)}\n`);
+}
+
+const START = "<!-- bench:results:start -->";
+const END = "<!-- bench:results:end -->";
+
+/** Replaces what lies between the markers; the hand-written explanation around them stays. */
+export function writeDoc(run: RunResult, path = "docs/performance.md"): void {
+  const block = `${START}\n<!-- Written by \`npm run bench\`; edit outside these markers. -->\n\n${render(run)}\n\n${END}`;
+  const text = existsSync(path) ? readFileSync(path, "utf8") : "# Performance\n\n";
+  const at = text.indexOf(START);
+  const to = text.indexOf(END);
+  const next = at >= 0 && to > at ? `${text.slice(0, at)}${block}${text.slice(to + END.length)}` : `${text.trimEnd()}\n\n## Latest run\n\n${block}\n`;
+  writeFileSync(path, next);
+}

@@ -1,0 +1,137 @@
+// npm run bench [-- --events 10000,100000,1000000 --duration 10]
+//   --keep                 keep the scratch databases (and print how to reach them)
+//   --no-save              print only: leave bench/results.json and docs/performance.md alone
+//   --server-node-options=--max-old-space-size=128   NODE_OPTIONS for the server under test
+// For each size: scratch database, fixtures and bulk traffic, query timings, then the production
+// server under autocannon. Ceilings (bare node:http, count(*)) and the peer run in the same run.
+import { loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { CONNECTIONS, runBare, runServerScenarios } from "./load.js";
+import { log } from "./progress.js";
+import { appendResults, machine, render, revision, type RunResult, type SizeResult, writeDoc } from "./report.js";
+import { createScratch, type Scratch } from "./scratch.js";
+import { createFixtures, loadTraffic } from "./seed.js";
+import { ensureBuild, login, type Running, startBareHttp, startGlimpse } from "./server.js";
+import { measureSql } from "./sql.js";
+
+process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
+
+const { values } = parseArgs({
+  options: {
+    events: { type: "string", default: "10000,100000" },
+    duration: { type: "string", default: "10" },
+    keep: { type: "boolean", default: false },
+    "no-save": { type: "boolean", default: false },
+    // The heap cap npm start and the Docker image use: live data is ~35 MB, an uncapped heap just grows.
+    "server-node-options": { type: "string", default: "--max-old-space-size=128" },
+  },
+});
+const sizes = values.events.split(",").map((s) => Number(s.trim().replace(/_/g, "")));
+const duration = Number(values.duration);
+if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 100) || !(duration >= 1)) {
+  process.stderr.write("Usage: npm run bench -- --events 10000,100000,1000000 --duration 10 [--keep]\n");
+  process.exit(2);
+}
+const databaseUrl = process.env.DATABASE_URL || undefined;
+const round = (v: number) => Math.round(v * 100) / 100;
+
+/** Whatever is running or allocated right now, undone on exit or Ctrl-C. */
+const cleanups = new Set<() => Promise<void>>();
+async function cleanUp() {
+  for (const undo of [...cleanups].reverse()) await undo().catch((e) => log(`cleanup: ${e instanceof Error ? e.message : e}`));
+  cleanups.clear();
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
+
+async function started(start: () => Promise<Running>): Promise<Running> {
+  const running = await start();
+  cleanups.add(running.stop);
+  return running;
+}
+
+async function stopped(running: Running) {
+  cleanups.delete(running.stop);
+  await running.stop();
+}
+
+async function benchSize(events: number): Promise<{ size: SizeResult; scratch: Scratch }> {
+  const began = performance.now();
+  const loadBefore = loadavg()[0]!;
+  log(`\n== ${events.toLocaleString("en")} events on ${databaseUrl ? "PostgreSQL" : "PGlite"} ==`);
+  const scratch = await createScratch(String(events), databaseUrl);
+  const drop = () => (values.keep ? scratch.close() : scratch.drop());
+  cleanups.add(drop);
+  try {
+    const fx = await createFixtures(scratch.db);
+    const load = await loadTraffic(scratch, fx.site, events, new Date());
+    log("  query timings");
+    const sql = await measureSql(scratch.db, fx);
+    await scratch.close();
+    log("  production server");
+    const serverOptions = values["server-node-options"];
+    const server = await started(() => startGlimpse({ ...scratch.serverEnv, ...(serverOptions ? { NODE_OPTIONS: serverOptions } : {}) }));
+    let run: Awaited<ReturnType<typeof runServerScenarios>>;
+    let serverPeakRssMb: number;
+    try {
+      const cookie = await login(server.url, fx.email, fx.password);
+      run = await runServerScenarios(server, fx, cookie, duration);
+      serverPeakRssMb = server.rss.overallPeak();
+    } finally {
+      await stopped(server);
+    }
+    const seconds = (performance.now() - began) / 1000;
+    const loadAverage: [number, number] = [round(loadBefore), round(loadavg()[0]!)];
+    return { scratch, size: { requestedEvents: events, load, sql, ...run, serverPeakRssMb, seconds, loadAverage } };
+  } finally {
+    cleanups.delete(drop);
+    await drop();
+    if (values.keep) log(`  kept the scratch database: ${JSON.stringify(scratch.serverEnv)}`);
+  }
+}
+
+async function main() {
+  const began = performance.now();
+  if (ensureBuild()) log("Built.");
+  log("== ceiling: bare node:http ==");
+  const bareServer = await started(startBareHttp);
+  const bare = await runBare(bareServer, duration).finally(() => stopped(bareServer));
+  log(`  p50 ${bare.p50} ms, p95 ${bare.p95} ms, ${bare.rps} req/s`);
+
+  const results: SizeResult[] = [];
+  let kind: Scratch["kind"] = databaseUrl ? "postgres" : "pglite";
+  let version = "";
+  for (const events of sizes) {
+    const { size, scratch } = await benchSize(events);
+    kind = scratch.kind;
+    version = scratch.version;
+    results.push(size);
+  }
+  const run: RunResult = {
+    ...revision(),
+    date: new Date().toISOString(),
+    machine: machine(kind, version),
+    options: { events: sizes, duration, connections: CONNECTIONS, serverNodeOptions: values["server-node-options"] },
+    bare,
+    sizes: results,
+    totalSeconds: Math.round((performance.now() - began) / 100) / 10,
+  };
+  if (!values["no-save"]) {
+    appendResults(run);
+    writeDoc(run);
+  }
+  process.stdout.write(`\n${render(run)}\n`);
+  log(`\n${values["no-save"] ? "Not saved (--no-save)" : "Appended to bench/results.json; tables written to docs/performance.md"}. Total ${run.totalSeconds} s.`);
+}
+
+main().then(
+  () => process.exit(0),
+  async (error: unknown) => {
+    process.stderr.write(`\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    await cleanUp();
+    process.exit(1);
+  },
+);

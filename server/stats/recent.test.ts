@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { recent, recentKey, TTL_MS } from "./recent.js";
+
+describe("the short in-memory stats cache", () => {
+  it("computes once for concurrent and repeated requests within the TTL, again after it", async () => {
+    let calls = 0;
+    const compute = async () => ++calls;
+    const t = 1_000_000;
+    const [a, b] = await Promise.all([recent("k1", compute, t), recent("k1", compute, t)]);
+    expect([a, b, calls]).toEqual([1, 1, 1]);
+    expect(await recent("k1", compute, t + TTL_MS - 1)).toBe(1);
+    expect(await recent("k1", compute, t + TTL_MS)).toBe(2);
+  });
+
+  it("does not remember failures", async () => {
+    await expect(recent("k2", async () => Promise.reject(new Error("db down")), 5)).rejects.toThrow("db down");
+    expect(await recent("k2", async () => "ok", 6)).toBe("ok");
+  });
+
+  it("keys on the segment too, so a link's segment can never be served another's figures", () => {
+    const base = { siteId: "s", period: { key: "30d" as const }, filters: [] };
+    const mobile = recentKey({ ...base, segmentFilters: [{ dimension: "device", operator: "is", values: ["Mobile"] }] });
+    const desktop = recentKey({ ...base, segmentFilters: [{ dimension: "device", operator: "is", values: ["Desktop"] }] });
+    expect(mobile).not.toBe(desktop);
+    expect(recentKey(base)).not.toBe(mobile);
+    const ab = recentKey({ ...base, filters: [{ dimension: "country", operator: "is", values: ["DE", "FR"] }] });
+    const ba = recentKey({ ...base, filters: [{ dimension: "country", operator: "is", values: ["FR", "DE"] }] });
+    expect(ab).toBe(ba);
+  });
+});

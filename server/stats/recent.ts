@@ -1,0 +1,39 @@
+import type { Filter } from "../schemas/filters.js";
+import type { Period } from "../schemas/stats.js";
+
+/**
+ * A few seconds of memory in front of the dashboard: a shared link that many people open at once
+ * (or one person clicking around) is computed once per key and interval, not once per request.
+ * Access checks happen before this, so a deleted link or a changed password still takes effect at
+ * once; the segment's filters are part of the key, so an edited segment shows at once as well.
+ * Only the figures may be up to TTL_MS old.
+ */
+export const TTL_MS = 10_000;
+const MAX_ENTRIES = 200;
+
+interface Entry {
+  at: number;
+  value: Promise<unknown>;
+}
+
+const entries = new Map<string, Entry>();
+
+export function recentKey(parts: { siteId: string; period: Period; filters: Filter[]; segmentFilters?: Filter[]; extra?: string }): string {
+  const norm = (filters: Filter[] = []) => filters.map((f) => [f.dimension, f.operator, [...f.values].sort()]);
+  return JSON.stringify([parts.siteId, parts.period.key, parts.period.from ?? "", parts.period.to ?? "", norm(parts.filters), norm(parts.segmentFilters), parts.extra ?? ""]);
+}
+
+/** Concurrent callers with the same key share one computation; failures are not remembered. */
+export function recent<T>(key: string, compute: () => Promise<T>, now = Date.now()): Promise<T> {
+  const hit = entries.get(key);
+  if (hit && now - hit.at < TTL_MS) {
+    entries.delete(key);
+    entries.set(key, hit);
+    return hit.value as Promise<T>;
+  }
+  const value = compute();
+  entries.set(key, { at: now, value });
+  value.catch(() => entries.delete(key));
+  while (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
+  return value;
+}
