@@ -50,7 +50,7 @@ function Change({ metric, now, before }: { metric: Metric; now: number; before: 
   const good = metric.lowerIsBetter ? delta < 0 : delta > 0;
   const tone = delta === 0 ? "flat" : good ? "good" : "bad";
   const arrow = delta > 0 ? "↑" : delta < 0 ? "↓" : "";
-  const unit = points ? " pts" : "%";
+  const unit = points ? (Math.abs(delta) === 1 ? " pt" : " pts") : "%";
   const words = delta === 0 ? "no change" : `${delta > 0 ? "up" : "down"} ${Math.abs(delta)}${points ? " percentage points" : "%"}`;
   return (
     <dd className={`dash-stat__change dash-stat__change--${tone}`}>
