@@ -54,6 +54,8 @@ export function handleError(error: unknown, { request }: { request: Request }) {
   // 4xx responses (unknown URLs, not-found objects) are answers, not errors.
   const status = (error as { status?: unknown } | null)?.status;
   if (typeof status === "number" && status < 500) return;
+  // Remix warns about legacy ?_data requests through this hook; anyone can send one, so it is not ours to log.
+  if (error instanceof Error && error.message.includes("should not be making ?_data requests")) return;
   const path = new URL(request.url).pathname.replace(/^\/share\/[^/]+/, "/share/:slug");
   console.error(JSON.stringify({ t: new Date().toISOString(), level: "error", path, error: error instanceof Error ? error.stack : String(error) }));
 }

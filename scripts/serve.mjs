@@ -33,6 +33,9 @@ app.use((req, res, next) => {
   const isShare = req.path === "/share" || req.path.startsWith("/share/");
   const writeHead = res.writeHead;
   res.writeHead = function patchedWriteHead(...args) {
+    // A reply sent before the request body was read (logout, deletes) must not leave the rest of
+    // that body to be read as the next request on this connection.
+    if (!req.complete) res.setHeader("Connection", "close");
     res.setHeader("X-Content-Type-Options", "nosniff");
     if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
     // Share URLs are bearer secrets: they must never leak through Referer.
@@ -86,14 +89,22 @@ app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y"
 app.use("/js", express.static("public/js", { maxAge: "1h" }));
 app.get("/favicon.svg", (req, res) => res.sendFile("favicon.svg", { root: "public", maxAge: "1d" }));
 
-app.all(
-  "*",
+app.use(
   createRequestHandler({
     build,
     mode: config.production ? "production" : "development",
     getLoadContext: (req, res) => ({ ip: req.ip ?? "unknown", cspNonce: res.locals.cspNonce }),
   }),
 );
+
+// Express's own errors (a malformed URL, an unreadable body) end here: logged without the path,
+// which for a share page would be the slug, and answered without a stack trace.
+app.use((error, req, res, next) => {
+  const status = typeof error?.status === "number" && error.status >= 400 && error.status < 600 ? error.status : 500;
+  process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level: status >= 500 ? "error" : "warn", status, error: String(error?.message ?? error).slice(0, 200) })}\n`);
+  if (res.headersSent) return next(error);
+  res.status(status).type("text/plain").send(status >= 500 ? "Something went wrong on our side. Please try again." : "This request could not be understood.");
+});
 
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();

@@ -1,6 +1,15 @@
 import { data } from "@remix-run/node";
 import { toFormError } from "./errors.server";
 
+/** The submitted form, or a 400 for a body that is not one (JSON, plain text, broken multipart). */
+export async function readForm(request: Request): Promise<FormData> {
+  try {
+    return await request.formData();
+  } catch {
+    throw new Response("This form could not be read. Submit it from the page, as a regular form.", { status: 400 });
+  }
+}
+
 /** Reads named text fields from a form; missing fields become "" so validation reports them. */
 export function textFields<K extends string>(form: FormData, names: readonly K[]): Record<K, string> {
   const values = {} as Record<K, string>;

@@ -7,7 +7,7 @@ import { getCaller } from "~/lib/caller.server";
 import { newApiKeyCookie, setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDateTime, timeAgo } from "~/lib/format";
-import { formFailure, textFields } from "~/lib/forms.server";
+import { formFailure, readForm, textFields } from "~/lib/forms.server";
 
 export const meta: MetaFunction = () => [{ title: "API keys · Glimpse" }];
 
@@ -38,7 +38,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const form = await request.formData();
+  const form = await readForm(request);
   const caller = await getCaller(request, context);
   if (form.get("intent") === "revoke") {
     const revoked = await caller.auth.apiKeys.revoke({ id: String(form.get("id") ?? "") }).catch((error) => httpError(error, request));

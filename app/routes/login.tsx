@@ -5,7 +5,7 @@ import { Field, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
 import { sessionCookie } from "~/lib/cookies.server";
 import { safeRedirect } from "~/lib/errors.server";
-import { formFailure, textFields } from "~/lib/forms.server";
+import { formFailure, readForm, textFields } from "~/lib/forms.server";
 
 export const meta: MetaFunction = () => [{ title: "Log in · Glimpse" }];
 
@@ -16,7 +16,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const form = await request.formData();
+  const form = await readForm(request);
   const values = textFields(form, ["email", "password"]);
   const caller = await getCaller(request, context);
   try {

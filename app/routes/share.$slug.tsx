@@ -11,6 +11,7 @@ import { parseDashboardQuery } from "~/lib/dashboard-query";
 import { DIMENSIONS, type Dimension } from "../../server/schemas/filters";
 import { httpError, toFormError } from "~/lib/errors.server";
 import { withUnlock } from "~/lib/unlock-cookie.server";
+import { readForm } from "~/lib/forms.server";
 
 /** Recipients see no admin header, no links into the app. */
 export const handle = { chrome: false };
@@ -63,7 +64,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const caller = await getCaller(request, context);
   const slug = params.slug ?? "";
-  const form = await request.formData();
+  const form = await readForm(request);
   const password = form.get("password");
   try {
     const unlocked = await caller.share.unlock({ slug, password: typeof password === "string" ? password : "" });

@@ -4,7 +4,7 @@ import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { Field, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
 import { sessionCookie, setFlash } from "~/lib/cookies.server";
-import { formFailure, textFields } from "~/lib/forms.server";
+import { formFailure, readForm, textFields } from "~/lib/forms.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign up · Glimpse" }];
 
@@ -15,7 +15,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const values = textFields(await request.formData(), ["email", "password"]);
+  const values = textFields(await readForm(request), ["email", "password"]);
   const caller = await getCaller(request, context);
   try {
     const { token } = await caller.auth.signup(values);

@@ -6,7 +6,7 @@ import { Flash } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { MembersCard } from "~/components/sites/members-card";
-import { formFailure, textFields } from "~/lib/forms.server";
+import { formFailure, readForm, textFields } from "~/lib/forms.server";
 import { publicConfig } from "~/lib/config.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDate } from "~/lib/format";
@@ -30,7 +30,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
-  const form = await request.formData();
+  const form = await readForm(request);
   const caller = await getCaller(request, context);
   const site = params.domain ?? "";
   const back = `/sites/${site}/settings/general`;

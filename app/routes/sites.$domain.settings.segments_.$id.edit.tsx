@@ -6,7 +6,7 @@ import { SegmentForm } from "~/components/segments/segment-form";
 import { getCaller } from "~/lib/caller.server";
 import { setFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
-import { formFailure } from "~/lib/forms.server";
+import { formFailure, readForm } from "~/lib/forms.server";
 import { readSegmentForm } from "~/lib/segment-form.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Edit ${data?.segment.name ?? "segment"} · Glimpse` }];
@@ -22,7 +22,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
-  const { intent, values, input } = readSegmentForm(await request.formData());
+  const { intent, values, input } = readSegmentForm(await readForm(request));
   if (intent !== "save") return { ok: false as const, message: null, fieldErrors: {}, values };
   const caller = await getCaller(request, context);
   try {

@@ -9,7 +9,7 @@ import { getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDate, plural, timeAgo } from "~/lib/format";
-import { formFailure } from "~/lib/forms.server";
+import { formFailure, readForm } from "~/lib/forms.server";
 import { readCreateForm } from "~/lib/shared-link-form.server";
 
 export const meta: MetaFunction = ({ params }) => [{ title: `Visibility · ${params.domain} · Glimpse` }];
@@ -49,7 +49,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
-  const { values, input } = readCreateForm(await request.formData());
+  const { values, input } = readCreateForm(await readForm(request));
   const caller = await getCaller(request, context);
   try {
     const link = await caller.sharedLinks.create({ site: params.domain ?? "", ...input });

@@ -7,7 +7,7 @@ import { NameField, PASSWORD_HINT, SegmentSelect } from "~/components/shared-lin
 import { getCaller } from "~/lib/caller.server";
 import { setFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
-import { formFailure } from "~/lib/forms.server";
+import { formFailure, readForm } from "~/lib/forms.server";
 import { readEditForm } from "~/lib/shared-link-form.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Edit ${data?.link.name ?? "shared link"} · Glimpse` }];
@@ -29,7 +29,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
-  const { values, input, passwordError } = readEditForm(await request.formData());
+  const { values, input, passwordError } = readEditForm(await readForm(request));
   if (passwordError) {
     return data({ ok: false as const, message: passwordError, fieldErrors: { password: [passwordError] }, values }, { status: 400 });
   }

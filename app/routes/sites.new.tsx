@@ -5,7 +5,7 @@ import { Field, FieldError, Flash, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
-import { formFailure, textFields } from "~/lib/forms.server";
+import { formFailure, readForm, textFields } from "~/lib/forms.server";
 
 export const meta: MetaFunction = () => [{ title: "Add a site · Glimpse" }];
 
@@ -19,7 +19,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const values = textFields(await request.formData(), ["domain", "timezone"]);
+  const values = textFields(await readForm(request), ["domain", "timezone"]);
   const caller = await getCaller(request, context);
   try {
     const site = await caller.sites.create(values);
