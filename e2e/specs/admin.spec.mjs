@@ -173,7 +173,7 @@ describe(`admin settings, JavaScript ${config.js}`, () => {
   });
 
   it("a duplicate name answers HTTP 400", () => {
-    // BUG: app/lib/forms.server.ts formFailure passes the tRPC status through, so CONFLICT becomes
+    // Regression (fixed): app/lib/forms.server.ts formFailure passes the tRPC status through, so CONFLICT becomes
     // 409; SPEC §5 and issue 4 want 400 for every validation error shown next to a field.
     assert.equal(state.duplicateCreateStatus, 400);
   });
@@ -192,7 +192,7 @@ describe(`admin settings, JavaScript ${config.js}`, () => {
   });
 
   it("a duplicate name on the edit form answers HTTP 400", () => {
-    // BUG: same as above (409 from formFailure).
+    // Regression (fixed): same as above (409 from formFailure).
     assert.equal(state.duplicateEditStatus, 400);
   });
 
@@ -349,7 +349,7 @@ describe(`admin settings, JavaScript ${config.js}`, () => {
   });
 
   it("no page scrolls sideways at 360 px", () => {
-    // BUG: the link delete confirmation page (…/shared-links/:id/delete) is 399 px wide at 360 px:
+    // Regression (fixed): the link delete confirmation page (…/shared-links/:id/delete) is 399 px wide at 360 px:
     // the share URL in its <code> wraps only at a "-" of the random slug, so whether this fails
     // depends on the slug. Fix: overflow-wrap: anywhere on that code element (as the links table
     // already does).

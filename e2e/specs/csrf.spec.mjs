@@ -63,7 +63,7 @@ describe("CSRF: cross-site form posts are refused", () => {
   });
 
   it("accepts a same-origin form post from a no-referrer page (Origin: null, Sec-Fetch-Site: same-origin)", async () => {
-    // BUG: this is exactly what Chromium sends for the share page's password form, because share
+    // Regression (fixed): this is exactly what Chromium sends for the share page's password form, because share
     // pages use Referrer-Policy: no-referrer. scripts/serve.mjs refuses it (Origin "null" ≠ our
     // origin), so protected links cannot be unlocked without JavaScript. Fix: when Sec-Fetch-Site
     // is present, decide by it alone (same-origin or none → allow); use Origin only without it.

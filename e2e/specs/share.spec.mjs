@@ -39,7 +39,7 @@ describe(`share page over HTTP (${config.label})`, () => {
   });
 
   it("answers a malformed (over-long) slug with the same 404 page", async () => {
-    // BUG: server/schemas/share.ts caps slugs at 64 characters, the resulting BAD_REQUEST is not
+    // Regression (fixed): server/schemas/share.ts caps slugs at 64 characters, the resulting BAD_REQUEST is not
     // caught by the share loader (only NOT_FOUND is), so the visitor gets 400 “This dashboard could
     // not be shown” instead of the 404 the schema comment promises.
     const unknown = await visitor().get(`/share/${randomBytes(16).toString("base64url").slice(0, 21)}`);
@@ -49,7 +49,7 @@ describe(`share page over HTTP (${config.label})`, () => {
   });
 
   it("titles the 404 page as not found, not as a password prompt", async () => {
-    // BUG: app/routes/share.$slug.tsx meta() falls back to “Password required · Glimpse” whenever
+    // Regression (fixed): app/routes/share.$slug.tsx meta() falls back to “Password required · Glimpse” whenever
     // there is no open dashboard, including the 404 error page.
     const res = await visitor().get(`/share/${fx.deletedSlug}`);
     assert.doesNotMatch(/<title>([^<]*)<\/title>/.exec(res.body)?.[1] ?? "", /Password required/);
@@ -332,7 +332,7 @@ describe(`share page in the browser, JavaScript ${config.js}`, () => {
     await visit(page, protectedUrl());
     await page.getByLabel("Password").fill("wrong password here");
     const wrong = await submit(page, page.getByRole("button", { name: "View dashboard" }));
-    // BUG: share pages send Referrer-Policy: no-referrer, so Chromium posts the password form with
+    // Regression (fixed): share pages send Referrer-Policy: no-referrer, so Chromium posts the password form with
     // `Origin: null` (and Sec-Fetch-Site: same-origin); the CSRF check in scripts/serve.mjs treats
     // that as cross-site and answers 403. Without JavaScript nobody can unlock a protected link.
     assert.notEqual(wrong.status(), 403, "password form POST refused by the CSRF check (Origin: null from a no-referrer page)");
@@ -345,7 +345,7 @@ describe(`share page in the browser, JavaScript ${config.js}`, () => {
     await visit(page, protectedUrl());
     await page.getByLabel("Password").fill(PASSWORDS.protected);
     const res = await submit(page, page.getByRole("button", { name: "View dashboard" }));
-    // BUG: same as above — without JavaScript this POST is answered 403.
+    // Regression (fixed): same as above — without JavaScript this POST is answered 403.
     assert.notEqual(res.status(), 403, "password form POST refused by the CSRF check (Origin: null from a no-referrer page)");
     await page.locator("h1.dash-site", { hasText: DOMAIN }).waitFor();
     assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, protectedUrl());
@@ -393,7 +393,7 @@ describe(`share page in the browser, JavaScript ${config.js}`, () => {
       for (let i = 0; i <= MAX_ATTEMPTS + 1 && status !== 429; i += 1) {
         await p.getByLabel("Password").fill(`browser guess ${i}`);
         status = (await submit(p, p.getByRole("button", { name: "View dashboard" }))).status();
-        // BUG: see above (Origin: null → 403 without JavaScript).
+        // Regression (fixed): see above (Origin: null → 403 without JavaScript).
         assert.notEqual(status, 403, "password form POST refused by the CSRF check");
         await ready(p);
       }
