@@ -4,7 +4,7 @@ import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
 import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
 import { freshDb } from "../test/db.js";
-import { type Unlocks, UNLOCK_HOURS } from "./access.js";
+import { fingerprint, type Unlocks, UNLOCK_HOURS } from "./access.js";
 import { flushViews } from "./views.js";
 
 const NOW = new Date("2026-11-20T12:00:00Z");
@@ -89,6 +89,13 @@ describe("protected links", () => {
     const row = await db.selectFrom("shared_links").select(["failed_unlock_count", "last_failed_unlock_at"]).where("id", "=", locked.id).executeTakeFirstOrThrow();
     expect(row.failed_unlock_count).toBe(3);
     expect(row.last_failed_unlock_at?.toISOString()).toBe(NOW.toISOString());
+  });
+
+  it("refuse a fingerprint made with a secret the server does not hold", async () => {
+    const l = await link("Foreign secret", { password: PASSWORD });
+    const row = await db.selectFrom("shared_links").select(["id", "password_hash"]).where("id", "=", l.id).executeTakeFirstOrThrow();
+    const forged = { [l.slug]: { f: fingerprint({ id: row.id, passwordHash: row.password_hash }, "a secret someone guessed"), e: 2 ** 40 } };
+    await expectCode(visitor(forged).share.stats({ slug: l.slug, period: PERIOD, filters: [] }), "UNAUTHORIZED");
   });
 
   it("never let the unlock of one slug open another with the same password", async () => {
