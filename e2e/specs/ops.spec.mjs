@@ -65,6 +65,26 @@ async function assertWhole(query) {
   return links.length;
 }
 
+describe("production mode", () => {
+  it("refuses to start without a real SESSION_SECRET, saying why", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const cases = [
+      [{}, /SESSION_SECRET: is required in production/],
+      [{ SESSION_SECRET: "glimpse-development-secret-do-not-use-in-production" }, /development default/],
+      [{ SESSION_SECRET: "too-short" }, /at least 32 characters/],
+    ];
+    for (const [extra, message] of cases) {
+      const env = { ...process.env, NODE_ENV: "production", PORT: "0", ...extra };
+      delete env.DATABASE_URL;
+      if (!("SESSION_SECRET" in extra)) delete env.SESSION_SECRET;
+      const result = spawnSync(process.execPath, ["scripts/serve.mjs"], { cwd: root, env, encoding: "utf8", timeout: 30_000 });
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+    }
+  });
+});
+
 describe("two instances on one Postgres", () => {
   it("log in on A and act on B; unlock on A and view on B; rate limits add up across both", async () => {
     const db = await freshDatabase(PG, "ops-two");
