@@ -2,6 +2,7 @@
 // response (security headers, CSRF, request logs, client IP) lives here, once.
 import { randomBytes } from "node:crypto";
 import { createRequestHandler } from "@remix-run/express";
+import { broadcastDevReady } from "@remix-run/node";
 import express from "express";
 
 let build;
@@ -111,6 +112,8 @@ const server = app.listen(config.port, config.host, () => {
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = config.port === 0 ? `http://127.0.0.1:${port}` : config.publicUrl;
   process.stdout.write(`Glimpse is running at ${url}\n`);
+  // Under `npm run dev` the dev server restarts this process on every rebuild and waits for this.
+  if (process.env.REMIX_DEV_ORIGIN) broadcastDevReady(build);
   runtime.warmUp().catch(() => {});
 });
 
