@@ -1,5 +1,5 @@
 import { Argon2id } from "oslo/password";
-import { TooManyRequests } from "../errors.js";
+import { createLimiter } from "../concurrency.js";
 
 // OWASP's recommended Argon2id parameters (19 MiB, 2 passes), which are also oslo's defaults.
 const argon2id = new Argon2id({ memorySize: 19456, iterations: 2, parallelism: 1 });
@@ -9,28 +9,12 @@ const argon2id = new Argon2id({ memorySize: 19456, iterations: 2, parallelism: 1
  * a flood of password attempts can take at most one core: pages keep rendering on the other, and
  * attempts beyond the queue get a quick 429 instead of waiting.
  */
-const MAX_ACTIVE = 1;
-const MAX_WAITING = 16;
-let active = 0;
-const waiting: Array<() => void> = [];
-
-async function withSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (active >= MAX_ACTIVE) {
-    if (waiting.length >= MAX_WAITING) {
-      throw new TooManyRequests("The server is busy checking passwords. Please try again in a moment.", 5);
-    }
-    await new Promise<void>((resolve) => waiting.push(resolve));
-  } else {
-    active++;
-  }
-  try {
-    return await work();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else active--;
-  }
-}
+const withSlot = createLimiter({
+  active: 1,
+  waiting: 16,
+  message: "The server is busy checking passwords. Please try again in a moment.",
+  retryAfterSeconds: 5,
+});
 
 export function hashPassword(password: string): Promise<string> {
   return withSlot(() => argon2id.hash(password));

@@ -3,6 +3,7 @@ import type { Db } from "../../db/client.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
 import { loadDays } from "./cache.js";
+import { createLimiter } from "../concurrency.js";
 import { recent, recentKey } from "./recent.js";
 import { localDay } from "./dates.js";
 import { type DayStats, type RangeStats, sumDays, topRows } from "./day-stats.js";
@@ -49,8 +50,19 @@ function days(db: Db, site: StatsSite, range: DayRange, input: StatsInput, now: 
 export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
   if (input.now || input.cache === false) return computeDashboardStats(db, site, input);
   const key = recentKey({ siteId: site.id, period: input.period, filters: input.filters, segmentFilters: input.segmentFilters, extra: `dashboard:${input.limit ?? ""}` });
-  return recent(key, () => computeDashboardStats(db, site, input));
+  return recent(key, () => computing(() => computeDashboardStats(db, site, input)));
 }
+
+/**
+ * Views with made-up filters are computed from the raw tables, which on a big site takes seconds;
+ * anyone with an open link can ask for them. A few at a time keeps the database for everyone else.
+ */
+const computing = createLimiter({
+  active: 3,
+  waiting: 24,
+  message: "The dashboard is busy right now. Please try again in a moment.",
+  retryAfterSeconds: 5,
+});
 
 async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
   const now = input.now ?? new Date();
@@ -75,10 +87,13 @@ async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput 
 }
 
 /** One dimension with a larger limit, for the "more" view; percentages stay shares of all visitors. */
-export async function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }): Promise<Breakdown> {
-  const now = input.now ?? new Date();
-  const range = resolvePeriod(input.period, site.timezone, now);
-  return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, now)), input.limit);
+export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }): Promise<Breakdown> {
+  const run = async () => {
+    const now = input.now ?? new Date();
+    const range = resolvePeriod(input.period, site.timezone, now);
+    return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, now)), input.limit);
+  };
+  return input.now ? run() : computing(run);
 }
 
 function totalsOf(sums: RangeStats): Totals {
