@@ -1,11 +1,12 @@
 /**
  * Renders the dashboard with the fixture to static HTML and screenshots it in Chromium, at desktop
  * and phone widths, light and dark: `npx tsx scripts/preview-dashboard.tsx [--no-shots]`.
- * Writes /tmp/dashboard-preview*.html and /tmp/dash-*.png. (The page's one inline <style> only
+ * Writes dashboard-preview*.html and dash-*.png to the system temp directory. (The page's one inline <style> only
  * resets the body margin the app's own stylesheet would; the preview is not served under the CSP.)
  */
 import { writeFile } from "node:fs/promises";
-import path from "node:path";
+import { tmpdir } from "node:os";
+import path, { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { dashboardFixture, emptyDashboardFixture } from "../app/components/dashboard/fixture.js";
@@ -54,7 +55,7 @@ async function page(props: DashboardProps, theme: string): Promise<string> {
 const files: Array<{ name: string; theme: string; file: string }> = [];
 for (const { name, props } of pages) {
   for (const theme of ["light", "dark"]) {
-    const file = name === "member" && theme === "light" ? "/tmp/dashboard-preview.html" : `/tmp/dashboard-preview-${name}-${theme}.html`;
+    const file = name === "member" && theme === "light" ? join(tmpdir(), "dashboard-preview.html") : join(tmpdir(), `dashboard-preview-${name}-${theme}.html`);
     await writeFile(file, await page(props, theme));
     files.push({ name, theme, file });
   }
@@ -76,7 +77,7 @@ if (!process.argv.includes("--no-shots")) {
         await tab.goto(`file://${file}`);
         const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         if (overflow > 0) console.warn(`${name} ${theme} ${width}px: page is ${overflow}px wider than the viewport`);
-        const shot = `/tmp/dash-${name}-${theme}-${width}.png`;
+        const shot = join(tmpdir(), `dash-${name}-${theme}-${width}.png`);
         await tab.screenshot({ path: shot, fullPage: true });
         console.log(`Screenshot ${shot}`);
         await tab.close();
