@@ -4,6 +4,13 @@ import { afterAll, inject } from "vitest";
 import { createDb, type Db, openPglite } from "../../db/client.js";
 import { migrateToLatest } from "../../db/migrate.js";
 
+// Registered when a test file imports this module: hooks added later, from inside a beforeAll,
+// would never run, and every Postgres test database would be left behind.
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
 /**
  * One fresh database per test file: a copy of the migrated PGlite template, or, when DATABASE_URL
  * is set, a new database on that server that is dropped when the file is done.
@@ -18,7 +25,7 @@ async function freshPglite(): Promise<Db> {
   const pglite = openPglite(template ? new Blob([readFileSync(template)]) : "memory");
   const db = createDb({ pglite });
   if (!template) await migrateToLatest(db);
-  afterAll(() => db.destroy());
+  cleanups.push(() => db.destroy());
   return db;
 }
 
@@ -30,7 +37,7 @@ async function freshPostgres(url: string): Promise<Db> {
   dbUrl.pathname = `/${name}`;
   const db = createDb({ url: dbUrl.toString(), maxConnections: 20 });
   await migrateToLatest(db);
-  afterAll(async () => {
+  cleanups.push(async () => {
     await db.destroy();
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
