@@ -24,6 +24,11 @@ const rules = [
   { from: "db/", forbid: (t, spec) => (t && !t.startsWith(join(root, "db"))) || spec.startsWith("@remix-run"), why: "db/ imports nothing of ours" },
   { from: "server/", forbid: (t, spec) => (t && t.startsWith(join(root, "app"))) || spec.startsWith("@remix-run"), why: "server/ is framework-free and never imports app/" },
   {
+    from: "app/",
+    forbid: (t, spec) => (t && t.startsWith(join(root, "db"))) || spec === "kysely" || spec === "postgres" || spec.startsWith("@electric-sql"),
+    why: "the app reaches data only through the tRPC caller, never the database",
+  },
+  {
     from: "app/routes/",
     forbid: (t) =>
       t !== null &&

@@ -1,6 +1,9 @@
 import { createDb, type Db } from "../db/client.js";
 import { migrateToLatest } from "../db/migrate.js";
+import { type ContextInput, createContext } from "./context.js";
 import { type Env, env } from "./env.js";
+import { flushAllViews } from "./share/views.js";
+import { warmUp as warmDatabase } from "./system/health.js";
 
 /** Postgres when DATABASE_URL is set, otherwise the embedded PGlite under DATA_DIR/pglite. */
 export function openDatabase(config: Env = env()): Db {
@@ -17,4 +20,42 @@ export function describeDatabase(config: Env = env()): string {
 export async function migrate(db: Db): Promise<number> {
   const results = await migrateToLatest(db);
   return results.length;
+}
+
+let processDb: Db | undefined;
+
+/** The server process's one database, opened on first use. */
+function database(): Db {
+  processDb ??= openDatabase();
+  return processDb;
+}
+
+/** A request's context on the process database: the app layer never holds a connection itself. */
+export function requestContext(input: Omit<ContextInput, "db">) {
+  return createContext({ db: database(), ...input });
+}
+
+/** Migrates, and seeds an empty embedded database unless SEED=false. */
+export async function startDatabase(log: (line: string) => void): Promise<void> {
+  const config = env();
+  const db = database();
+  log(`Database: ${describeDatabase(config)}`);
+  const applied = await migrate(db);
+  if (applied > 0) log(`Applied ${applied} migration(s)`);
+  if (config.seed && !config.databaseUrl) {
+    const { seedIfEmpty } = await import("./seed/demo.js");
+    await seedIfEmpty(db, log);
+  }
+}
+
+/** The first query on a fresh PGlite pays for its caches; pay it before a visitor does. */
+export function warmUp(): Promise<void> {
+  return warmDatabase(database());
+}
+
+export async function stopDatabase(): Promise<void> {
+  // Buffered view counts are written before the database closes, so a restart loses none.
+  await flushAllViews();
+  await processDb?.destroy();
+  processDb = undefined;
 }

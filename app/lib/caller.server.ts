@@ -1,9 +1,8 @@
 import type { AppLoadContext } from "@remix-run/node";
-import { createContext } from "../../server/context.js";
 import { env } from "../../server/env.js";
 import { createCaller } from "../../server/root.js";
+import { requestContext } from "../../server/runtime.js";
 import { readSessionToken } from "./cookies.server.js";
-import { getDb } from "./runtime.server.js";
 import { readUnlocks } from "./unlock-cookie.server.js";
 
 const COUNTRY = /^[A-Z]{2}$/;
@@ -23,8 +22,7 @@ async function newCaller(request: Request, context: AppLoadContext) {
   const countryHeader = env().countryHeader;
   const country = countryHeader ? (request.headers.get(countryHeader) ?? "").toUpperCase() : "";
   return createCaller(
-    createContext({
-      db: getDb(),
+    requestContext({
       sessionToken: await readSessionToken(request),
       ip: context.ip,
       userAgent: request.headers.get("User-Agent") ?? "",

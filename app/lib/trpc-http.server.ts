@@ -1,10 +1,9 @@
 import type { AppLoadContext } from "@remix-run/node";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { createContext } from "../../server/context.js";
 import { env } from "../../server/env.js";
 import { appRouter } from "../../server/root.js";
+import { requestContext } from "../../server/runtime.js";
 import { readSessionToken } from "./cookies.server.js";
-import { getDb } from "./runtime.server.js";
 
 export const TRPC_ENDPOINT = "/api/trpc";
 
@@ -42,7 +41,7 @@ export async function handleTrpcRequest(request: Request, context: AppLoadContex
     router: appRouter,
     allowBatching: true,
     createContext: () =>
-      createContext({ db: getDb(), apiKey, sessionToken, ip: context.ip, userAgent: request.headers.get("User-Agent") ?? "" }),
+      requestContext({ apiKey, sessionToken, ip: context.ip, userAgent: request.headers.get("User-Agent") ?? "" }),
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR") {
         console.error(JSON.stringify({ t: new Date().toISOString(), level: "error", trpc: path ?? null, error: error.cause?.stack ?? error.stack }));
