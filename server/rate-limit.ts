@@ -14,6 +14,15 @@ const MINUTE = 60_000;
  * counts. Throws TooManyRequests with the seconds until the oldest counted bucket ages out.
  */
 export async function assertUnderLimit(db: Db, keys: string[], limit: Limit, message: string, now = new Date()): Promise<void> {
+  const retryAfter = await secondsUntilUnder(db, keys, limit, limit.max - 1, now);
+  if (retryAfter > 0) throw new TooManyRequests(message, retryAfter);
+}
+
+/**
+ * Seconds until every key has at most `allowed` hits in the window (0 if it already has): the
+ * time for the oldest counted buckets to age out.
+ */
+async function secondsUntilUnder(db: Db, keys: string[], limit: Limit, allowed: number, now: Date): Promise<number> {
   const since = new Date(now.getTime() - limit.windowMinutes * MINUTE);
   const rows = await db
     .selectFrom("rate_limit_hits")
@@ -26,17 +35,17 @@ export async function assertUnderLimit(db: Db, keys: string[], limit: Limit, mes
   for (const key of keys) {
     const buckets = rows.filter((r) => r.key === key);
     let total = buckets.reduce((sum, b) => sum + b.hits, 0);
-    if (total < limit.max) continue;
+    if (total <= allowed) continue;
     for (const b of buckets) {
       total -= b.hits;
-      if (total < limit.max) {
+      if (total <= allowed) {
         const freeAt = b.bucket.getTime() + limit.windowMinutes * MINUTE;
         retryAfter = Math.max(retryAfter, Math.ceil((freeAt - now.getTime()) / 1000));
         break;
       }
     }
   }
-  if (retryAfter > 0) throw new TooManyRequests(message, retryAfter);
+  return retryAfter;
 }
 
 export async function recordHits(db: Db, keys: string[], now = new Date()): Promise<void> {
@@ -61,28 +70,7 @@ export async function takeHit(db: Db, keys: string[], limit: Limit, message: str
   const bucket = new Date(Math.floor(now.getTime() / MINUTE) * MINUTE);
   await recordHits(db, keys, now);
   const release = () => releaseHits(db, keys, bucket);
-  const since = new Date(now.getTime() - limit.windowMinutes * MINUTE);
-  const rows = await db
-    .selectFrom("rate_limit_hits")
-    .select(["key", "bucket", "hits"])
-    .where("key", "in", keys)
-    .where("bucket", ">", since)
-    .orderBy("bucket")
-    .execute();
-  let retryAfter = 0;
-  for (const key of keys) {
-    const buckets = rows.filter((r) => r.key === key);
-    let total = buckets.reduce((sum, b) => sum + b.hits, 0);
-    if (total <= limit.max) continue;
-    for (const b of buckets) {
-      total -= b.hits;
-      if (total < limit.max) {
-        const freeAt = b.bucket.getTime() + limit.windowMinutes * MINUTE;
-        retryAfter = Math.max(retryAfter, Math.ceil((freeAt - now.getTime()) / 1000));
-        break;
-      }
-    }
-  }
+  const retryAfter = await secondsUntilUnder(db, keys, limit, limit.max, now);
   if (retryAfter > 0) {
     await release();
     throw new TooManyRequests(message, retryAfter);
