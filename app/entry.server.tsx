@@ -5,9 +5,11 @@ import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceContext } from "./lib/nonce";
+import { isSharePageOffered, keepSharePage } from "./lib/share-page-cache.server";
 
 export { contentSecurityPolicy } from "./lib/csp.server";
 export { boot, shutdown, warmUp } from "./lib/runtime.server";
+export { cachedSharePage } from "./lib/share-page-cache.server";
 
 const ABORT_DELAY = 5_000;
 
@@ -32,6 +34,11 @@ export default function handleRequest(
         [waitForAll ? "onAllReady" : "onShellReady"]() {
           shellRendered = true;
           const body = new PassThrough();
+          if (isSharePageOffered(loadContext)) {
+            const chunks: Buffer[] = [];
+            body.on("data", (chunk: Buffer) => chunks.push(chunk));
+            body.on("end", () => keepSharePage(request, loadContext, responseStatusCode, responseHeaders, Buffer.concat(chunks).toString("utf8")));
+          }
           responseHeaders.set("Content-Type", "text/html; charset=utf-8");
           resolve(new Response(createReadableStreamFromReadable(body), { headers: responseHeaders, status: responseStatusCode }));
           pipe(body);

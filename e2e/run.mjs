@@ -23,6 +23,7 @@ const SPECS = [
   { name: "csrf", file: "e2e/specs/csrf.spec.mjs", modes: ["http"] },
   { name: "api", file: "e2e/specs/api.spec.mjs", modes: ["http"] },
   { name: "headers", file: "e2e/specs/headers.spec.mjs", modes: ["http"] },
+  { name: "share-cache", file: "e2e/specs/share-cache.spec.mjs", modes: ["http"] },
   { name: "ops", file: "e2e/specs/ops.spec.mjs", modes: ["http"] },
   { name: "fuzz-forms", file: "e2e/specs/fuzz-forms.spec.mjs", modes: ["http"] },
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },

@@ -90,13 +90,24 @@ app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y"
 app.use("/js", express.static("public/js", { maxAge: "1h" }));
 app.get("/favicon.svg", (req, res) => res.sendFile("favicon.svg", { root: "public", maxAge: "1d" }));
 
-app.use(
-  createRequestHandler({
-    build,
-    mode: config.production ? "production" : "development",
-    getLoadContext: (req, res) => ({ ip: req.ip ?? "unknown", cspNonce: res.locals.cspNonce }),
-  }),
-);
+const loadContext = (req, res) => ({ ip: req.ip ?? "unknown", cspNonce: res.locals.cspNonce });
+
+function webRequest(req) {
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  return new Request(new URL(req.originalUrl, `${req.protocol}://${req.get("host")}`), { headers });
+}
+
+// A share page rendered moments ago is sent again without rendering; the app still checks access
+// and counts the view for this request (app/lib/share-page-cache.server.ts).
+app.get("/share/:slug", (req, res, next) => {
+  if (req.method !== "GET") return next();
+  Promise.resolve()
+    .then(() => runtime.cachedSharePage(webRequest(req), loadContext(req, res)))
+    .then((page) => (page ? res.status(200).set(page.headers).end(page.body) : next()), next);
+});
+
+app.use(createRequestHandler({ build, mode: config.production ? "production" : "development", getLoadContext: loadContext }));
 
 // Express's own errors (a malformed URL, an unreadable body) end here: logged without the path,
 // which for a share page would be the slug, and answered without a stack trace.

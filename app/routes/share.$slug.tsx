@@ -12,6 +12,7 @@ import { DIMENSIONS, type Dimension } from "../../server/schemas/filters";
 import { httpError, toFormError } from "~/lib/errors.server";
 import { withUnlock } from "~/lib/unlock-cookie.server";
 import { readForm } from "~/lib/forms.server";
+import { offerSharePage } from "~/lib/share-page-cache.server";
 
 /** Recipients see no admin header, no links into the app. */
 export const handle = { chrome: false };
@@ -51,8 +52,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       frameable();
       return data({ state: "more" as const, breakdown, embed }, { headers });
     }
-    const stats = await caller.share.stats({ slug, period: query.period, filters: query.filters });
+    const { version, ...stats } = await caller.share.stats({ slug, period: query.period, filters: query.filters });
     frameable();
+    offerSharePage(request, context, { slug, version });
     return data({ state: "open" as const, stats, embed }, { headers });
   } catch (error) {
     if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound();

@@ -62,6 +62,15 @@ describe("share procedures answer any input with data or a 4xx, and never a part
       input: inputs(fc.record({ slug: slug(), period, filters: filters(0, MAX_VIEW_FILTERS) }, { requiredKeys: ["slug", "period"] }), edges),
     }));
 
+  it("share.revisit", () =>
+    fuzz.run({
+      path: "share.revisit",
+      mutation: false,
+      runs: 300,
+      actors: visitors,
+      input: inputs(fc.record({ slug: slug(), version: fc.string({ maxLength: 70 }) }), { ...edges, version: fc.oneof(nastyString, fc.constantFrom("", "x".repeat(65))) }),
+    }));
+
   it("share.breakdown", () =>
     fuzz.run({
       path: "share.breakdown",

@@ -1,5 +1,5 @@
-import { shareBreakdownInput, shareRefInput, shareStatsInput, unlockInput } from "../schemas/share.js";
-import { findLink, isUnlocked, requireAccess } from "../share/access.js";
+import { shareBreakdownInput, shareRefInput, shareRevisitInput, shareStatsInput, unlockInput } from "../schemas/share.js";
+import { contentVersion, findLink, isUnlocked, requireAccess } from "../share/access.js";
 import { unlockLink } from "../share/unlock.js";
 import { recordView } from "../share/views.js";
 import { nowFrom } from "../stats/clock.js";
@@ -37,7 +37,20 @@ export const shareRouter = router({
       now,
     });
     recordView(ctx.db, link.id, now);
-    return { ...stats, segment: link.segment };
+    return { ...stats, segment: link.segment, version: contentVersion(link) };
+  }),
+
+  /**
+   * For a page rendered from `stats` moments ago and shown again: the same access check, and the
+   * view is counted, but only while the link still shows what that page shows (`current: false`
+   * means: ask `stats` again; no view was counted).
+   */
+  revisit: publicProcedure.input(shareRevisitInput).query(async ({ ctx, input }) => {
+    const now = nowFrom(ctx);
+    const link = await requireAccess(ctx.db, input.slug, ctx.unlocks, now);
+    if (contentVersion(link) !== input.version) return { current: false };
+    recordView(ctx.db, link.id, now);
+    return { current: true };
   }),
 
   breakdown: publicProcedure.input(shareBreakdownInput).query(async ({ ctx, input }) => {

@@ -16,6 +16,9 @@ export const unlockInput = z.strictObject({
 /** A recipient chooses the period and may add filters; the link's segment is never part of the input. */
 export const shareStatsInput = z.strictObject({ slug, ...statsQuery });
 
+/** `version` is what `share.stats` returned with the page being shown again. */
+export const shareRevisitInput = z.strictObject({ slug, version: z.string({ error: "Give the version share.stats returned" }).max(64) });
+
 export const shareBreakdownInput = z.strictObject({
   slug,
   ...statsQuery,

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Db } from "../../db/client.js";
 import { env } from "../env.js";
 import { NotFound, Unauthorized } from "../errors.js";
@@ -50,6 +50,14 @@ export async function findLink(db: Db, slug: string): Promise<ShareLink> {
  */
 export function fingerprint(link: { id: string; passwordHash: string | null }, secret: string): string {
   return createHmac("sha256", secret).update(`unlock\n${link.id}\n${link.passwordHash ?? ""}`).digest("base64url").slice(0, 32);
+}
+
+/**
+ * Changes whenever what the link shows changes: its site or its segment (name or filters). A page
+ * rendered earlier for this link may be shown again only while this is the same.
+ */
+export function contentVersion(link: ShareLink): string {
+  return createHash("sha256").update(JSON.stringify([link.id, link.site, link.segment])).digest("base64url").slice(0, 22);
 }
 
 export function isUnlocked(link: ShareLink, unlocks: Unlocks, now = new Date()): boolean {

@@ -203,3 +203,40 @@ describe("segment restriction", () => {
     await owner.caller.segments.update({ site: domain, id: mobileSegmentId, filters: [{ dimension: "device", operator: "is", values: ["Mobile"] }] });
   });
 });
+
+describe("revisits of a page rendered moments ago", () => {
+  const views = async (id: string) => {
+    await flushViews(db);
+    return (await db.selectFrom("shared_links").select("view_count").where("id", "=", id).executeTakeFirstOrThrow()).view_count;
+  };
+
+  it("count the view while the link shows the same thing, and nothing once it changed", async () => {
+    const l = await link("Revisited");
+    const { version } = await visitor().share.stats({ slug: l.slug, period: PERIOD, filters: [] });
+    expect(await visitor().share.revisit({ slug: l.slug, version })).toEqual({ current: true });
+    expect(await views(l.id)).toBe(2);
+
+    await owner.caller.sharedLinks.update({ site: domain, id: l.id, segmentId: mobileSegmentId });
+    expect(await visitor().share.revisit({ slug: l.slug, version })).toEqual({ current: false });
+    expect(await visitor().share.revisit({ slug: l.slug, version: "made-up" })).toEqual({ current: false });
+    expect(await views(l.id)).toBe(2);
+
+    const segmented = await visitor().share.stats({ slug: l.slug, period: PERIOD, filters: [] });
+    expect(segmented.version).not.toBe(version);
+    await owner.caller.segments.update({ site: domain, id: mobileSegmentId, name: "Phones" });
+    expect(await visitor().share.revisit({ slug: l.slug, version: segmented.version })).toEqual({ current: false });
+    await owner.caller.segments.update({ site: domain, id: mobileSegmentId, name: "Mobile visitors" });
+  });
+
+  it("check access like every other call: a new password locks, a deleted link is gone", async () => {
+    const l = await link("Revisited, then locked");
+    const { version } = await visitor().share.stats({ slug: l.slug, period: PERIOD, filters: [] });
+    await owner.caller.sharedLinks.update({ site: domain, id: l.id, password: PASSWORD });
+    await expectCode(visitor().share.revisit({ slug: l.slug, version }), "UNAUTHORIZED");
+    // Adding a password does not change what the page shows: an unlocked visitor may see it again.
+    expect(await visitor(await unlock(l.slug)).share.revisit({ slug: l.slug, version })).toEqual({ current: true });
+    await owner.caller.sharedLinks.delete({ site: domain, id: l.id });
+    await expectCode(visitor().share.revisit({ slug: l.slug, version }), "NOT_FOUND");
+    await expectCode(visitor().share.revisit({ slug: l.slug, version, segment: null } as never), "BAD_REQUEST");
+  });
+});
