@@ -5,6 +5,7 @@ import { Kysely } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
+import { preparing } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -34,7 +35,7 @@ export function createDb(options: DbOptions): Db {
         date: { to: DATE, from: [DATE], serialize: (v: string) => v, parse: (v: string) => v },
       },
     });
-    return new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: client }) });
+    return new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: preparing(client) }) });
   }
   const pglite = "pglite" in options ? options.pglite : openPglite(options.dataDir);
   return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
