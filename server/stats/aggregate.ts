@@ -1,7 +1,7 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { DIMENSIONS, type Dimension } from "../schemas/filters.js";
-import { type DayStats, emptyDay } from "./day-stats.js";
+import { type DayStats, emptyDay, type RangeStats } from "./day-stats.js";
 import { type Scope, VISIT_COLUMNS, pageviewsWhere, visitsWhere } from "./filters.js";
 
 type Row = { day: string; g: number; value: string | null; visitors: number; n: number; bounces: number; duration: number };
@@ -74,4 +74,26 @@ export async function computeDays(db: Db, scope: Scope, timezone: string, days: 
     else (day.groups.page ??= []).push([row.value ?? "", row.visitors, row.n]);
   }
   return result;
+}
+
+export type RangeTotals = Omit<RangeStats, "groups">;
+
+/**
+ * A range's totals alone, for the previous period of the change badges when it cannot come from
+ * the day cache: two aggregates instead of every breakdown. The same figures as summing
+ * computeDays over the range (visitors are counted per day, like there).
+ */
+export async function computeTotals(db: Db, scope: Scope): Promise<RangeTotals> {
+  const [visits, pageviews] = await Promise.all([
+    sql<Omit<RangeTotals, "pageviews">>`
+      select count(*)::int8 as visitors, coalesce(sum(n), 0)::int8 as visits, coalesce(sum(bounces), 0)::int8 as bounces,
+        coalesce(sum(duration), 0)::float8 as duration
+      from (
+        select v.day, v.visitor_id, count(*) as n, count(*) filter (where v.pageviews <= 1) as bounces,
+          sum(extract(epoch from v.ended_at - v.started_at)::float8) as duration
+        from visits v where ${visitsWhere(scope)} group by 1, 2
+      ) t`.execute(db),
+    sql<{ pageviews: number }>`select count(*)::int8 as pageviews from events e where ${pageviewsWhere(scope)}`.execute(db),
+  ]);
+  return { ...visits.rows[0]!, pageviews: pageviews.rows[0]!.pageviews };
 }

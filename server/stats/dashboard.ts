@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
+import { computeTotals, type RangeTotals } from "./aggregate.js";
 import { loadDays } from "./cache.js";
 import { createLimiter } from "../concurrency.js";
 import { recent, recentKey } from "./recent.js";
@@ -38,9 +39,16 @@ const allFilters = (input: StatsInput) => [...(input.segmentFilters ?? []), ...i
  * cached: their number is bounded by the segments that exist, while anyone holding an open link
  * could otherwise fill the cache with one entry per filter they make up.
  */
+const usesCache = (input: StatsInput) => input.cache !== false && input.filters.length === 0;
+
 function days(db: Db, site: StatsSite, range: DayRange, input: StatsInput, now: Date) {
-  const cache = input.cache !== false && input.filters.length === 0;
-  return loadDays(db, { site, ...range, filters: allFilters(input), now, cache });
+  return loadDays(db, { site, ...range, filters: allFilters(input), now, cache: usesCache(input) });
+}
+
+/** The change badges need only totals: from the day cache when the view has one, else one aggregate. */
+async function previousTotals(db: Db, site: StatsSite, range: DayRange, input: StatsInput, now: Date): Promise<RangeTotals> {
+  if (usesCache(input)) return sumDays(await days(db, site, range, input, now));
+  return computeTotals(db, { siteId: site.id, ...range, filters: allFilters(input) });
 }
 
 /**
@@ -70,7 +78,7 @@ async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput 
   const range = resolvePeriod(input.period, site.timezone, now);
   const [current, previous, live] = await Promise.all([
     days(db, site, range, input, now),
-    range.previous ? days(db, site, range.previous, input, now) : null,
+    range.previous ? previousTotals(db, site, range.previous, input, now) : null,
     currentVisitors(db, site, allFilters(input), now),
   ]);
   const sums = sumDays(current);
@@ -79,7 +87,7 @@ async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput 
     range: { key: range.key, from: range.from, to: range.to, label: range.label, interval: range.interval },
     filters: input.filters,
     totals: totalsOf(sums),
-    previous: previous ? totalsOf(sumDays(previous)) : null,
+    previous: previous ? totalsOf(previous) : null,
     series: seriesOf(range, current),
     breakdowns: DIMENSIONS.map((dimension) => breakdownOf(dimension, sums, limit)),
     currentVisitors: live,
@@ -96,7 +104,7 @@ export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dime
   return input.now ? run() : computing(run);
 }
 
-function totalsOf(sums: RangeStats): Totals {
+function totalsOf(sums: RangeTotals): Totals {
   const perVisit = (n: number) => (sums.visits ? n / sums.visits : 0);
   return {
     visitors: sums.visitors,
