@@ -99,12 +99,16 @@ function webRequest(req) {
 }
 
 // A share page rendered moments ago is sent again without rendering; the app still checks access
-// and counts the view for this request (app/lib/share-page-cache.server.ts).
+// and counts the view for this request (app/lib/share-page-cache.server.ts). Anything unusual
+// (an odd Host header, an outage) falls through to the normal render, which answers it as before.
 app.get("/share/:slug", (req, res, next) => {
   if (req.method !== "GET") return next();
   Promise.resolve()
     .then(() => runtime.cachedSharePage(webRequest(req), loadContext(req, res)))
-    .then((page) => (page ? res.status(200).set(page.headers).end(page.body) : next()), next);
+    .then(
+      (page) => (page ? res.status(200).set(page.headers).end(page.body) : next()),
+      () => next(),
+    );
 });
 
 app.use(createRequestHandler({ build, mode: config.production ? "production" : "development", getLoadContext: loadContext }));
