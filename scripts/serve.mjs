@@ -65,6 +65,12 @@ if (config.logRequests) {
   });
 }
 
+// Every page builds its URL from the Host header; one that makes no URL is a bad request, not a crash.
+app.use((req, res, next) => {
+  if (URL.canParse(`${req.protocol}://${req.get("host") ?? ""}${req.originalUrl}`)) return next();
+  res.status(400).type("text/plain").send("This request could not be understood.");
+});
+
 // CSRF: the session cookie is SameSite=Lax, and every state-changing request must also come from
 // our own origin, as browsers tell us through Sec-Fetch-Site or Origin.
 app.use((req, res, next) => {

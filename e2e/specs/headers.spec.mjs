@@ -1,6 +1,7 @@
 // Headers (issue 8): every response, page or not, carries the security headers; cookies carry
 // the right flags; share pages never leak their URL and only embeds may be framed.
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { before, describe, it } from "node:test";
 import { addLink, addSegment, addSite, signUp } from "../lib/admin-http.mjs";
 import { Client } from "../lib/http.mjs";
@@ -99,5 +100,20 @@ describe("security headers on every route", () => {
     assert.match(cookie, /; SameSite=Lax/i);
     assert.match(cookie, /; Secure/i);
     assert.match(cookie, /; Max-Age=86400/i);
+  });
+  it("a Host header that makes no URL is a 400 with the security headers, not a 500", async () => {
+    const status = (path) =>
+      new Promise((resolve, reject) => {
+        const url = new URL(path, baseUrl);
+        const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers: { Host: "bad host[" } }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode, nosniff: res.headers["x-content-type-options"] });
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    for (const path of ["/login", new URL(open.url).pathname, "/api/trpc/sites.list"]) {
+      assert.deepEqual(await status(path), { status: 400, nosniff: "nosniff" }, path);
+    }
   });
 });
