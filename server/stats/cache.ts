@@ -26,6 +26,7 @@ export function filterKey(filters: Filter[], timezone: string): string {
 /** For anything that writes into finished days (imports, repairs): their cached figures are stale. */
 export async function clearStatsCache(db: Db, siteId: string): Promise<void> {
   await db.deleteFrom("stats_day_cache").where("site_id", "=", siteId).execute();
+  for (const key of [...memory.keys()]) if (key.startsWith(`${siteId}\n`)) forget(key);
 }
 
 export interface DaysRequest extends DayRange {
@@ -48,8 +49,56 @@ function runs(days: string[]): DayRange[] {
 }
 
 /**
- * Per-day stats for a range: finished days from stats_day_cache where present, the rest computed
- * and (when finished) stored. Today is always computed live.
+ * Finished days never change, so the ones read or computed recently also stay parsed in memory:
+ * most views then read no cache rows at all. Bounded by an estimate of their size (values kept,
+ * not bytes measured), least recently used first out.
+ */
+const MEMORY_BUDGET = 16 * 1024 * 1024;
+const TOUCH_AFTER_MS = 86_400_000;
+
+interface Remembered {
+  stats: DayStats;
+  size: number;
+  /** When stats_day_cache.used_at was last set for this row, as far as this process knows. */
+  usedAt: number;
+}
+
+const memory = new Map<string, Remembered>();
+let memorySize = 0;
+
+const sizeOf = (stats: DayStats) => 400 + 48 * Object.values(stats.groups).reduce((n, rows) => n + (rows?.length ?? 0), 0);
+
+function remember(key: string, stats: DayStats, usedAt: number) {
+  forget(key);
+  const size = sizeOf(stats);
+  if (size > MEMORY_BUDGET / 16) return;
+  memory.set(key, { stats, size, usedAt });
+  memorySize += size;
+  for (const [oldest] of memory) {
+    if (memorySize <= MEMORY_BUDGET) break;
+    forget(oldest);
+  }
+}
+
+function forget(key: string) {
+  const entry = memory.get(key);
+  if (!entry) return;
+  memory.delete(key);
+  memorySize -= entry.size;
+}
+
+function recall(key: string): Remembered | undefined {
+  const entry = memory.get(key);
+  if (entry) {
+    memory.delete(key);
+    memory.set(key, entry);
+  }
+  return entry;
+}
+
+/**
+ * Per-day stats for a range: finished days from memory or stats_day_cache where present, the rest
+ * computed and (when finished) stored. Today is always computed live.
  */
 export async function loadDays(db: Db, request: DaysRequest): Promise<DayStats[]> {
   const { site, filters } = request;
@@ -57,26 +106,49 @@ export async function loadDays(db: Db, request: DaysRequest): Promise<DayStats[]
   const settled = localDay(new Date(request.now.getTime() - SETTLE_MS), site.timezone);
   const useCache = request.cache !== false;
   const key = filterKey(filters, site.timezone);
+  const memoryKey = (day: string) => `${site.id}\n${key}\n${day}`;
   const known = new Map<string, DayStats>();
   if (useCache) {
-    const rows = await db
-      .selectFrom("stats_day_cache")
-      .select(["day", "payload", "used_at"])
-      .where("site_id", "=", site.id)
-      .where("filter_key", "=", key)
-      .where("day", ">=", request.from)
-      .where("day", "<=", request.to)
-      .where("day", "<", settled)
-      .execute();
-    for (const row of rows) known.set(row.day, row.payload as DayStats);
-    await touch(db, site.id, key, rows);
+    const stale: string[] = [];
+    for (const day of days) {
+      const entry = day < settled ? recall(memoryKey(day)) : undefined;
+      if (!entry) continue;
+      known.set(day, entry.stats);
+      if (Date.now() - entry.usedAt > TOUCH_AFTER_MS) {
+        stale.push(day);
+        entry.usedAt = Date.now();
+      }
+    }
+    const unread = days.filter((day) => day < settled && !known.has(day));
+    if (unread.length) {
+      const rows = await db
+        .selectFrom("stats_day_cache")
+        .select(["day", "payload", "used_at"])
+        .where("site_id", "=", site.id)
+        .where("filter_key", "=", key)
+        .where("day", ">=", unread[0]!)
+        .where("day", "<=", unread[unread.length - 1]!)
+        .execute();
+      for (const row of rows) {
+        if (known.has(row.day)) continue;
+        const stats = row.payload as DayStats;
+        known.set(row.day, stats);
+        const touched = Date.now() - row.used_at.getTime() > TOUCH_AFTER_MS;
+        if (touched) stale.push(row.day);
+        remember(memoryKey(row.day), stats, touched ? Date.now() : row.used_at.getTime());
+      }
+    }
+    await touch(db, site.id, key, stale);
   }
   const missing = days.filter((day) => !known.has(day));
   for (const run of runs(missing)) {
     const computed = await computeDays(db, { siteId: site.id, from: run.from, to: run.to, filters }, site.timezone, eachDay(run.from, run.to));
     for (const [day, stats] of computed) known.set(day, stats);
     const finished = [...computed].filter(([day]) => day < settled);
-    if (useCache && finished.length) await store(db, site.id, key, finished);
+    if (useCache && finished.length) {
+      await store(db, site.id, key, finished);
+      for (const [day, stats] of finished) remember(memoryKey(day), stats, Date.now());
+    }
   }
   return days.map((day) => known.get(day)!);
 }
@@ -98,14 +170,13 @@ async function store(db: Db, siteId: string, key: string, days: [string, DayStat
 }
 
 /** used_at is refreshed at most daily, so reading the cache rarely writes. */
-async function touch(db: Db, siteId: string, key: string, rows: { day: string; used_at: Date }[]) {
-  const stale = rows.filter((r) => Date.now() - r.used_at.getTime() > 86_400_000).map((r) => r.day);
-  if (!stale.length) return;
+async function touch(db: Db, siteId: string, key: string, days: string[]) {
+  if (!days.length) return;
   await db
     .updateTable("stats_day_cache")
     .set({ used_at: new Date() })
     .where("site_id", "=", siteId)
     .where("filter_key", "=", key)
-    .where("day", "in", stale)
+    .where("day", "in", days)
     .execute();
 }

@@ -4,6 +4,7 @@ import { callerAt } from "../ingest/testing.js";
 import { createSite } from "../sites/sites.js";
 import { expectCode, member, signedIn } from "../test/actors.js";
 import { freshDb } from "../test/db.js";
+import { clearStatsCache } from "./cache.js";
 import { getDashboardStats } from "./dashboard.js";
 import { NOW, TIMEZONE, ingestFixture } from "./fixture.js";
 
@@ -125,6 +126,17 @@ describe("the day cache", () => {
     const cached = await db.selectFrom("stats_day_cache").select("day").where("site_id", "=", site.id).execute();
     expect(cached.length).toBeGreaterThan(0);
     expect(cached.every((r) => r.day < "2026-03-12")).toBe(true);
+  });
+
+  it("keeps finished days parsed in memory, and forgets them with the site's cache", async () => {
+    const input = { period: { key: "7d" as const }, filters: [], now: NOW };
+    const raw = await getDashboardStats(db, site, { ...input, cache: false });
+    expect(await getDashboardStats(db, site, input)).toEqual(raw);
+    // Rows changed behind the process's back are not read again: the days come from memory.
+    await db.updateTable("stats_day_cache").set({ payload: JSON.stringify({ visitors: 1e6 }) as never }).where("site_id", "=", site.id).execute();
+    expect(await getDashboardStats(db, site, input)).toEqual(raw);
+    await clearStatsCache(db, site.id);
+    expect(await getDashboardStats(db, site, input)).toEqual(raw);
   });
 });
 
