@@ -8,6 +8,7 @@ type Row = { day: string; g: number; value: string | null; visitors: number; n: 
 
 const TOTALS = -1;
 const HOURS = 0;
+const DURATION = sql`extract(epoch from v.ended_at - v.started_at)::float8`;
 const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
 
 /**
@@ -26,19 +27,25 @@ function perDay(base: RawBuilder<unknown>, columns: string[], totals: RawBuilder
   return sql<Row>`with base as materialized (${base}) ${sql.join(branches, sql` union all `)}`;
 }
 
+/**
+ * Visits collapsed to one row per (day, visitor): visitors, visits, bounces and duration are all
+ * counted from these rows, for a day's totals and for a range's alike. `visits` needs the columns
+ * day, visitor_id, pageviews and duration (seconds).
+ */
+const perDayVisitor = (visits: RawBuilder<unknown>) => sql`
+  select day, visitor_id, count(*)::int4 as n, count(*) filter (where pageviews <= 1)::int4 as bounces, sum(duration) as duration
+  from (${visits}) visits group by 1, 2`;
+
 async function visitDays(db: Db, scope: Scope, timezone: string): Promise<Row[]> {
   const columns = VISIT_DIMENSIONS.map((d) => sql`v.${sql.ref(VISIT_COLUMNS[d])} as ${sql.ref(d)}`);
   const base = sql`
-    select v.day, v.visitor_id, v.pageviews, extract(epoch from v.ended_at - v.started_at)::float8 as duration,
+    select v.day, v.visitor_id, v.pageviews, ${DURATION} as duration,
       extract(hour from v.started_at at time zone ${timezone})::int as hour, ${sql.join(columns)}
     from visits v where ${visitsWhere(scope)}`;
   const totals = sql`
     select day, ${sql.lit(TOTALS)} as g, null::text as value, count(*)::int8 as visitors, sum(n)::int8 as n,
       sum(bounces)::int8 as bounces, coalesce(sum(duration), 0)::float8 as duration
-    from (
-      select day, visitor_id, count(*)::int4 as n, count(*) filter (where pageviews <= 1)::int4 as bounces, sum(duration) as duration
-      from base group by 1, 2
-    ) t group by day`;
+    from (${perDayVisitor(sql`select * from base`)}) t group by day`;
   const { rows } = await perDay(base, [...VISIT_DIMENSIONS], totals).execute(db);
   return rows;
 }
@@ -88,11 +95,7 @@ export async function computeTotals(db: Db, scope: Scope): Promise<RangeTotals> 
     sql<Omit<RangeTotals, "pageviews">>`
       select count(*)::int8 as visitors, coalesce(sum(n), 0)::int8 as visits, coalesce(sum(bounces), 0)::int8 as bounces,
         coalesce(sum(duration), 0)::float8 as duration
-      from (
-        select v.day, v.visitor_id, count(*) as n, count(*) filter (where v.pageviews <= 1) as bounces,
-          sum(extract(epoch from v.ended_at - v.started_at)::float8) as duration
-        from visits v where ${visitsWhere(scope)} group by 1, 2
-      ) t`.execute(db),
+      from (${perDayVisitor(sql`select v.day, v.visitor_id, v.pageviews, ${DURATION} as duration from visits v where ${visitsWhere(scope)}`)}) t`.execute(db),
     sql<{ pageviews: number }>`select count(*)::int8 as pageviews from events e where ${pageviewsWhere(scope)}`.execute(db),
   ]);
   return { ...visits.rows[0]!, pageviews: pageviews.rows[0]!.pageviews };
