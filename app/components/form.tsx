@@ -1,3 +1,4 @@
+import { Form } from "@remix-run/react";
 import type { InputHTMLAttributes, ReactNode } from "react";
 
 export type FieldErrors = Record<string, string[] | undefined>;
@@ -59,5 +60,18 @@ export function Flash({ message }: { message?: string | null }) {
     <div className="flash" role="status">
       {message}
     </div>
+  );
+}
+
+/** A one-button form acting on one row of a table ("Remove", "Revoke"), which works without JavaScript. */
+export function RowActionForm({ intent, field, value, label, children }: { intent: string; field: string; value: string; label: string; children: ReactNode }) {
+  return (
+    <Form method="post" className="inline-form">
+      <input type="hidden" name="intent" value={intent} />
+      <input type="hidden" name={field} value={value} />
+      <button type="submit" className="button-link danger" aria-label={label}>
+        {children}
+      </button>
+    </Form>
   );
 }

@@ -2,7 +2,8 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { data, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { CopyButton } from "~/components/copy-button";
-import { Field, Flash, FormError } from "~/components/form";
+import { DataTable } from "~/components/data-table";
+import { Field, Flash, FormError, RowActionForm } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
 import { newApiKeyCookie, setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
@@ -85,48 +86,29 @@ export default function ApiKeys() {
         {keys.length === 0 ? (
           <p className="empty">No API keys yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="data stack" aria-label="API keys">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.map((k) => (
-                  <tr key={k.id}>
-                    <td data-label="Name" className="link-name">
-                      {k.name} {k.integration ? <span className="badge badge-role">integration</span> : null}
-                    </td>
-                    <td data-label="Key">
-                      <code>{k.prefix}…</code>
-                    </td>
-                    <td data-label="Created">{k.created}</td>
-                    <td data-label="Last used">{k.lastUsed}</td>
-                    <td>
-                      {k.revoked ? (
-                        <span className="muted small">Revoked {k.revoked}</span>
-                      ) : (
-                        <Form method="post" className="inline-form">
-                          <input type="hidden" name="intent" value="revoke" />
-                          <input type="hidden" name="id" value={k.id} />
-                          <button type="submit" className="button-link danger" aria-label={`Revoke ${k.name}`}>
-                            Revoke
-                          </button>
-                        </Form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="API keys" columns={["Name", "Key", "Created", "Last used"]} actions>
+            {keys.map((k) => (
+              <tr key={k.id}>
+                <td data-label="Name" className="link-name">
+                  {k.name} {k.integration ? <span className="badge badge-role">integration</span> : null}
+                </td>
+                <td data-label="Key">
+                  <code>{k.prefix}…</code>
+                </td>
+                <td data-label="Created">{k.created}</td>
+                <td data-label="Last used">{k.lastUsed}</td>
+                <td>
+                  {k.revoked ? (
+                    <span className="muted small">Revoked {k.revoked}</span>
+                  ) : (
+                    <RowActionForm intent="revoke" field="id" value={k.id} label={`Revoke ${k.name}`}>
+                      Revoke
+                    </RowActionForm>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
       <section className="card" aria-labelledby="create-key">

@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
+import { DataTable } from "~/components/data-table";
 import { Flash, FormError } from "~/components/form";
 import { FilterSummary } from "~/components/segments/filter-summary";
 import { SegmentForm } from "~/components/segments/segment-form";
@@ -46,47 +47,31 @@ export default function Segments() {
         {segments.length === 0 ? (
           <p className="empty">No segments yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="data stack" aria-label="Segments">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Filters</th>
-                  <th scope="col">Used by</th>
-                  {canManage ? (
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {segments.map((s) => (
-                  <tr key={s.id}>
-                    <td data-label="Name" className="link-name">
-                      {s.name}
-                    </td>
-                    <td data-label="Filters">
-                      <FilterSummary filters={s.filters} />
-                    </td>
-                    <td data-label="Used by">{s.usedBy.length === 0 ? <span className="muted">No links</span> : s.usedBy.map((l) => l.name).join(", ")}</td>
-                    {canManage ? (
-                      <td>
-                        <div className="row-actions">
-                          <Link to={`/sites/${domain}/settings/segments/${s.id}/edit`} aria-label={`Edit ${s.name}`}>
-                            Edit
-                          </Link>
-                          <Link to={`/sites/${domain}/settings/segments/${s.id}/delete`} className="danger-link" aria-label={`Delete ${s.name}`}>
-                            Delete
-                          </Link>
-                        </div>
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Segments" columns={["Name", "Filters", "Used by"]} actions={canManage}>
+            {segments.map((s) => (
+              <tr key={s.id}>
+                <td data-label="Name" className="link-name">
+                  {s.name}
+                </td>
+                <td data-label="Filters">
+                  <FilterSummary filters={s.filters} />
+                </td>
+                <td data-label="Used by">{s.usedBy.length === 0 ? <span className="muted">No links</span> : s.usedBy.map((l) => l.name).join(", ")}</td>
+                {canManage ? (
+                  <td>
+                    <div className="row-actions">
+                      <Link to={`/sites/${domain}/settings/segments/${s.id}/edit`} aria-label={`Edit ${s.name}`}>
+                        Edit
+                      </Link>
+                      <Link to={`/sites/${domain}/settings/segments/${s.id}/delete`} className="danger-link" aria-label={`Delete ${s.name}`}>
+                        Delete
+                      </Link>
+                    </div>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
       {canManage ? (

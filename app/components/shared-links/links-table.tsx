@@ -1,5 +1,6 @@
 import { Link } from "@remix-run/react";
 import { CopyButton } from "~/components/copy-button";
+import { DataTable } from "~/components/data-table";
 import { DeleteLinkButton } from "./delete-dialog";
 
 export interface LinkRow {
@@ -20,59 +21,40 @@ export function LinksTable({ links, canManage, domain }: { links: LinkRow[]; can
     return <p className="empty">No shared links yet.{canManage ? " Create one below to share this dashboard." : ""}</p>;
   }
   return (
-    <div className="table-wrap">
-      <table className="data stack links-table" aria-label="Shared links">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Created</th>
-            <th scope="col">Access</th>
-            <th scope="col">Segment</th>
-            <th scope="col">Views</th>
-            <th scope="col">Share URL</th>
-            {canManage ? (
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            ) : null}
-          </tr>
-        </thead>
-        <tbody>
-          {links.map((link) => (
-            <tr key={link.id}>
-              <td data-label="Name" className="link-name">
-                {link.name}
-              </td>
-              <td data-label="Created">{link.created}</td>
-              <td data-label="Access">
-                <span className={`badge ${link.hasPassword ? "badge-protected" : "badge-open"}`}>{link.hasPassword ? "Protected" : "Open"}</span>
-                {link.failedUnlocks ? <div className="muted small">{link.failedUnlocks}</div> : null}
-              </td>
-              <td data-label="Segment">{link.segmentName ?? <span className="muted">All data</span>}</td>
-              <td data-label="Views">
-                {link.views}
-                <div className="muted small">{link.lastViewed ? `last ${link.lastViewed}` : "never viewed"}</div>
-              </td>
-              <td data-label="Share URL">
-                <div className="share-url">
-                  <code>{link.url}</code>
-                  <CopyButton text={link.url} />
-                </div>
-              </td>
-              {canManage ? (
-                <td>
-                  <div className="row-actions">
-                    <Link to={`/sites/${domain}/settings/visibility/shared-links/${link.id}/edit`} aria-label={`Edit ${link.name}`}>
-                      Edit
-                    </Link>
-                    <DeleteLinkButton domain={domain} id={link.id} name={link.name} />
-                  </div>
-                </td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable label="Shared links" className="links-table" columns={["Name", "Created", "Access", "Segment", "Views", "Share URL"]} actions={canManage}>
+      {links.map((link) => (
+        <tr key={link.id}>
+          <td data-label="Name" className="link-name">
+            {link.name}
+          </td>
+          <td data-label="Created">{link.created}</td>
+          <td data-label="Access">
+            <span className={`badge ${link.hasPassword ? "badge-protected" : "badge-open"}`}>{link.hasPassword ? "Protected" : "Open"}</span>
+            {link.failedUnlocks ? <div className="muted small">{link.failedUnlocks}</div> : null}
+          </td>
+          <td data-label="Segment">{link.segmentName ?? <span className="muted">All data</span>}</td>
+          <td data-label="Views">
+            {link.views}
+            <div className="muted small">{link.lastViewed ? `last ${link.lastViewed}` : "never viewed"}</div>
+          </td>
+          <td data-label="Share URL">
+            <div className="share-url">
+              <code>{link.url}</code>
+              <CopyButton text={link.url} />
+            </div>
+          </td>
+          {canManage ? (
+            <td>
+              <div className="row-actions">
+                <Link to={`/sites/${domain}/settings/visibility/shared-links/${link.id}/edit`} aria-label={`Edit ${link.name}`}>
+                  Edit
+                </Link>
+                <DeleteLinkButton domain={domain} id={link.id} name={link.name} />
+              </div>
+            </td>
+          ) : null}
+        </tr>
+      ))}
+    </DataTable>
   );
 }

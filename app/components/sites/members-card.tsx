@@ -1,5 +1,6 @@
 import { Form, useNavigation } from "@remix-run/react";
-import { Field, FieldError, type FieldErrors, FormError } from "~/components/form";
+import { DataTable } from "~/components/data-table";
+import { Field, FieldError, type FieldErrors, FormError, RowActionForm } from "~/components/form";
 
 export interface MemberRow {
   userId: string;
@@ -15,48 +16,28 @@ export function MembersCard({ members, canManage, errors, message, email }: { me
     <section className="card" aria-labelledby="people">
       <h2 id="people">People</h2>
       <p className="muted">Viewers see this site's dashboard and its list of shared links. Admins also manage shared links and segments.</p>
-      <div className="table-wrap">
-        <table className="data stack" aria-label="People with access">
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Added</th>
-              {canManage ? (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((m) => (
-              <tr key={m.userId}>
-                <td data-label="Email" className="link-name">
-                  {m.email}
-                </td>
-                <td data-label="Role">
-                  <span className="badge badge-role">{m.role}</span>
-                </td>
-                <td data-label="Added">{m.added}</td>
-                {canManage ? (
-                  <td>
-                    {m.role === "owner" ? null : (
-                      <Form method="post" className="inline-form">
-                        <input type="hidden" name="intent" value="remove-member" />
-                        <input type="hidden" name="userId" value={m.userId} />
-                        <button type="submit" className="button-link danger" aria-label={`Remove ${m.email}`}>
-                          Remove
-                        </button>
-                      </Form>
-                    )}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label="People with access" columns={["Email", "Role", "Added"]} actions={canManage}>
+        {members.map((m) => (
+          <tr key={m.userId}>
+            <td data-label="Email" className="link-name">
+              {m.email}
+            </td>
+            <td data-label="Role">
+              <span className="badge badge-role">{m.role}</span>
+            </td>
+            <td data-label="Added">{m.added}</td>
+            {canManage ? (
+              <td>
+                {m.role === "owner" ? null : (
+                  <RowActionForm intent="remove-member" field="userId" value={m.userId} label={`Remove ${m.email}`}>
+                    Remove
+                  </RowActionForm>
+                )}
+              </td>
+            ) : null}
+          </tr>
+        ))}
+      </DataTable>
       {canManage ? (
         <>
           <h3 className="subheading">Add someone</h3>
