@@ -5,11 +5,13 @@ import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceContext } from "./lib/nonce";
+import { loggablePath } from "./lib/http.server";
 import { isSharePageOffered, keepSharePage } from "./lib/share-page-cache.server";
 
 export { contentSecurityPolicy } from "./lib/csp.server";
 export { boot, shutdown, warmUp } from "./lib/runtime.server";
 export { cachedSharePage } from "./lib/share-page-cache.server";
+export * as http from "./lib/http.server";
 
 const ABORT_DELAY = 5_000;
 
@@ -63,6 +65,6 @@ export function handleError(error: unknown, { request }: { request: Request }) {
   if (typeof status === "number" && status < 500) return;
   // Remix warns about legacy ?_data requests through this hook; anyone can send one, so it is not ours to log.
   if (error instanceof Error && error.message.includes("should not be making ?_data requests")) return;
-  const path = new URL(request.url).pathname.replace(/^\/share\/[^/]+/, "/share/:slug");
+  const path = loggablePath(new URL(request.url).pathname);
   console.error(JSON.stringify({ t: new Date().toISOString(), level: "error", path, error: error instanceof Error ? error.stack : String(error) }));
 }

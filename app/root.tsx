@@ -109,11 +109,22 @@ export function ErrorBoundary() {
   const error = useRouteError();
   const status = isRouteErrorResponse(error) ? error.status : 500;
   const title =
-    status === 404 ? "Page not found" : status === 403 ? "Not allowed" : status === 429 ? "Too many attempts" : status < 500 ? "Something is not right" : "Something went wrong";
+    status === 404
+      ? "Page not found"
+      : status === 403
+        ? "Not allowed"
+        : status === 429
+          ? "Too many requests"
+          : status === 503
+            ? "Not available right now"
+            : status < 500
+              ? "Something is not right"
+              : "Something went wrong";
+  // Our own 4xx and 503 answers carry a sentence written for people; other 5xx do not.
   const detail =
     status === 404
       ? "This page does not exist, or you do not have access to it."
-      : isRouteErrorResponse(error) && status < 500
+      : isRouteErrorResponse(error) && (status < 500 || status === 503)
         ? String(error.data || error.statusText)
         : "An unexpected error happened on our side. Please try again in a moment.";
   return (

@@ -12,7 +12,7 @@ export type Db = Kysely<Database>;
 
 export type DbOptions =
   /** Real PostgreSQL through postgres.js. */
-  | { url: string; maxConnections?: number }
+  | { url: string; maxConnections?: number; statementTimeoutMs?: number }
   /** Embedded PostgreSQL (PGlite) with its data under dataDir, or in memory. */
   | { dataDir: string | "memory" }
   /** An already open PGlite, e.g. a clone of a migrated template in tests. */
@@ -30,6 +30,8 @@ export function createDb(options: DbOptions): Db {
     const client = postgres(options.url, {
       max: options.maxConnections ?? 10,
       onnotice: () => {},
+      // No statement of a request may hold a connection (and a core) for longer than this.
+      ...(options.statementTimeoutMs && { connection: { statement_timeout: options.statementTimeoutMs } }),
       types: {
         bigint: { to: INT8, from: [INT8], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
         date: { to: DATE, from: [DATE], serialize: (v: string) => v, parse: (v: string) => v },

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, type MigrationResult, Migrator } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, type MigrationResult, Migrator, sql } from "kysely";
 import * as m0001 from "./migrations/0001_initial.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
@@ -8,9 +8,19 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/**
+ * On one connection without the statement timeout that request queries run under: a migration
+ * on a big table may rightly take minutes.
+ */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  const { error, results = [] } = await db.connection().execute(async (connection) => {
+    await sql`set statement_timeout = 0`.execute(connection);
+    try {
+      return await new Migrator({ db: connection, provider }).migrateToLatest();
+    } finally {
+      await sql`reset statement_timeout`.execute(connection);
+    }
+  });
   if (error) {
     const failed = results.find((r) => r.status === "Error");
     const message = error instanceof Error ? error.message : String(error);

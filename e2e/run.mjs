@@ -24,6 +24,7 @@ const SPECS = [
   { name: "api", file: "e2e/specs/api.spec.mjs", modes: ["http"] },
   { name: "headers", file: "e2e/specs/headers.spec.mjs", modes: ["http"] },
   { name: "share-cache", file: "e2e/specs/share-cache.spec.mjs", modes: ["http"] },
+  { name: "abuse", file: "e2e/specs/abuse.spec.mjs", modes: ["http"] },
   { name: "ops", file: "e2e/specs/ops.spec.mjs", modes: ["http"] },
   { name: "fuzz-forms", file: "e2e/specs/fuzz-forms.spec.mjs", modes: ["http"] },
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
@@ -78,7 +79,7 @@ for (const unit of units) {
   const unitStart = Date.now();
   let server;
   try {
-    server = await startServer({ root, label, logPath, databaseUrl, extraEnv: { TRUST_PROXY: "true", UNLOCK_MAX_ATTEMPTS: "10", UNLOCK_WINDOW_MINUTES: "15" } });
+    server = await startServer({ root, label, logPath, databaseUrl, extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "10", UNLOCK_WINDOW_MINUTES: "15" } });
     current = server;
   } catch (error) {
     totals.tests += 1;

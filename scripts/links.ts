@@ -69,7 +69,7 @@ async function readStdin(): Promise<string> {
 const print = (data: unknown, text: string) => process.stdout.write(`${values.json ? JSON.stringify(data, null, 2) : text}\n`);
 
 async function findLink(glimpse: GlimpseClient, site: string, name: string) {
-  const links = await glimpse.sharedLinks.list.query({ site, includeIntegration: true });
+  const links = await glimpse.sharedLinks.list.query({ site });
   const link = links.find((l) => l.name.toLowerCase() === name.toLowerCase());
   if (!link) throw new UsageError(`No shared link named “${name}” on ${site}`);
   return link;
@@ -116,7 +116,7 @@ async function run(): Promise<void> {
       if (!Number.isInteger(days) || days < 1) throw new UsageError("--unused-days must be a whole number of days, 1 or more");
       const sites = values.site ? [values.site.trim()] : (await glimpse.sites.list.query()).filter((s) => s.role !== "viewer").map((s) => s.domain);
       const findings = [];
-      for (const site of sites) findings.push(...auditLinks(site, await glimpse.sharedLinks.list.query({ site, includeIntegration: true }), days));
+      for (const site of sites) findings.push(...auditLinks(site, await glimpse.sharedLinks.list.query({ site }), days));
       const rows = findings.map((f) => [f.site, f.link, f.problems.join("; "), f.url]);
       print(findings, findings.length === 0 ? `No findings across ${sites.length} site(s).` : table(["SITE", "LINK", "FINDINGS", "URL"], rows));
       return;

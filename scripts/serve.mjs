@@ -1,9 +1,9 @@
 // The production server: Express in front of the Remix build. Everything that must hold for every
-// response (security headers, CSRF, request logs, client IP) lives here, once.
+// response (security headers, CSRF, request logs, client address, body limits) lives here, once.
 import { randomBytes } from "node:crypto";
-import { createRequestHandler } from "@remix-run/express";
-import { broadcastDevReady } from "@remix-run/node";
+import { broadcastDevReady, createRequestHandler, writeReadableStreamToWritable } from "@remix-run/node";
 import express from "express";
+import getRawBody from "raw-body";
 
 let build;
 let runtime;
@@ -17,32 +17,47 @@ try {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
+const { http } = runtime;
 
 const app = express();
 app.disable("x-powered-by");
+// A number of proxy hops or a list of proxy addresses (TRUST_PROXY); never "everyone".
 app.set("trust proxy", config.trustProxy);
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-// Ingestion is cross-site by design; the tRPC endpoint checks Origin itself for cookie-authenticated calls.
-const CROSS_SITE_PATHS = ["/api/event", "/api/trpc"];
+const EMPTY = Buffer.alloc(0);
+/** How long a client whose body was refused may go on sending it (and we go on dropping it). */
+const DRAIN_MS = 5_000;
 
+const plain = (res, status, text) => res.status(status).type("text/plain").send(text);
+
+// What later steps decide by: the client's address as the trusted proxies report it, and the
+// path as the router will match it (any spelling of /share is a share path).
+app.use((req, res, next) => {
+  res.locals.ip = http.validClientAddress(req.ip);
+  res.locals.path = http.routePath(req.path);
+  next();
+});
 
 // Defaults are filled in when headers are written, so a route that sets its own (the embed CSP) wins.
 app.use((req, res, next) => {
   const nonce = randomBytes(16).toString("base64");
   res.locals.cspNonce = nonce;
-  const isShare = req.path === "/share" || req.path.startsWith("/share/");
+  const isShare = res.locals.path !== null && http.isSharePath(res.locals.path);
   const writeHead = res.writeHead;
   res.writeHead = function patchedWriteHead(...args) {
-    // A reply sent before the request body was read (logout, deletes) must not leave the rest of
-    // that body to be read as the next request on this connection.
-    if (!req.complete) res.setHeader("Connection", "close");
+    // A reply sent before the request body was read (logout, deletes, refusals) must not leave
+    // the rest of that body to be read as the next request on this connection.
+    if (!req.complete && !res.locals.draining) res.setHeader("Connection", "close");
     res.setHeader("X-Content-Type-Options", "nosniff");
     if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
     // Share URLs are bearer secrets: they must never leak through Referer.
     if (isShare) res.setHeader("Referrer-Policy", "no-referrer");
     else if (!res.hasHeader("Referrer-Policy")) res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
     if (isShare) res.setHeader("X-Robots-Tag", "noindex, nofollow");
+    // Pages can show things meant for one person (a new API key): nothing is stored unless a
+    // route says it may be (static files do).
+    if (!res.hasHeader("Cache-Control")) res.setHeader("Cache-Control", "no-store");
     if (config.production) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     return writeHead.apply(this, args);
   };
@@ -55,8 +70,8 @@ if (config.logRequests) {
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       // The path only: query strings can carry filters people typed, and share paths are logged
-      // without their slug so a log reader cannot open the dashboards.
-      const path = req.path.replace(/^\/share\/[^/]+/, "/share/:slug");
+      // without their slug, in whatever spelling they came, so a log reader cannot open them.
+      const path = http.loggablePath(req.path);
       process.stdout.write(
         `${JSON.stringify({ t: new Date().toISOString(), method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 })}\n`,
       );
@@ -65,29 +80,40 @@ if (config.logRequests) {
   });
 }
 
-// Every page builds its URL from the Host header; one that makes no URL is a bad request, not a crash.
 app.use((req, res, next) => {
-  if (URL.canParse(`${req.protocol}://${req.get("host") ?? ""}${req.originalUrl}`)) return next();
-  res.status(400).type("text/plain").send("This request could not be understood.");
+  // A trusted proxy that reports something other than an address is misconfigured; guessing
+  // would put this client in someone else's rate-limit budget.
+  if (!res.locals.ip) return plain(res, 400, "This request did not come with a valid client address.");
+  if (res.locals.path === null) return plain(res, 400, "This address could not be understood.");
+  // Every page builds its URL from the Host header; one that makes no URL is a bad request, not a crash.
+  if (!URL.canParse(`${req.protocol}://${req.get("host") ?? ""}${req.originalUrl}`)) return plain(res, 400, "This request could not be understood.");
+  next();
 });
 
+// Ingestion is cross-site by design; the tRPC endpoint checks Origin itself for cookie-authenticated
+// calls. Only plain spellings are exempt: `/api/event/../sites/…` is a settings page to the router.
+const isCrossSitePath = (path) => http.isPlainPath(path) && (path === "/api/event" || path === "/api/trpc" || path.startsWith("/api/trpc/"));
+
+/** The origin this request was addressed to: Host, or what trusted proxies forwarded. */
+function requestOrigin(req) {
+  const forwardedHost = req.app.get("trust proxy fn")(req.socket.remoteAddress, 0) ? req.get("x-forwarded-host")?.split(",")[0]?.trim() : undefined;
+  return `${req.protocol}://${forwardedHost || req.get("host")}`;
+}
+
 // CSRF: the session cookie is SameSite=Lax, and every state-changing request must also come from
-// our own origin, as browsers tell us through Sec-Fetch-Site or Origin.
+// our own origin, as browsers tell us through Sec-Fetch-Site or Origin. Our own origin is
+// PUBLIC_URL's, or the one the request was addressed to.
 app.use((req, res, next) => {
-  if (SAFE_METHODS.has(req.method) || CROSS_SITE_PATHS.some((p) => req.path.startsWith(p))) return next();
+  if (SAFE_METHODS.has(req.method) || isCrossSitePath(req.path)) return next();
   const site = req.get("sec-fetch-site");
   const origin = req.get("origin");
   // Browsers that send Sec-Fetch-Site are trusted on it alone: pages sent with
   // Referrer-Policy: no-referrer (share pages) post with "Origin: null" from our own origin.
-  const allowed = site
-    ? site === "same-origin" || site === "none"
-    : !origin || origin === config.publicOrigin || origin === `${req.protocol}://${req.get("host")}`;
-  if (!allowed) {
-    res.status(403).type("text/plain").send("Cross-site form submissions are not accepted. Go back, reload the page and try again.");
-    return;
-  }
-  // Checked above; Remix's own check would otherwise refuse "Origin: null" as a foreign host.
-  if (origin === "null") delete req.headers.origin;
+  const allowed = site ? site === "same-origin" || site === "none" : !origin || origin === config.publicOrigin || origin === requestOrigin(req);
+  if (!allowed) return plain(res, 403, "Cross-site form submissions are not accepted. Go back, reload the page and try again.");
+  // Decided here, with PUBLIC_URL and the trusted proxies in view. Remix would compare Origin
+  // with Host again, and behind a proxy that rewrites Host it would refuse every form with a 500.
+  res.locals.originChecked = true;
   next();
 });
 
@@ -96,12 +122,59 @@ app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y"
 app.use("/js", express.static("public/js", { maxAge: "1h" }));
 app.get("/favicon.svg", (req, res) => res.sendFile("favicon.svg", { root: "public", maxAge: "1d" }));
 
-const loadContext = (req, res) => ({ ip: req.ip ?? "unknown", cspNonce: res.locals.cspNonce });
+// Bodies are read here, up to the route's limit, before any route sees them: a declared length
+// over the limit is refused unread, and a streamed body is cut off as soon as it passes it.
+app.use((req, res, next) => {
+  const declared = req.headers["content-length"];
+  const streamed = req.headers["transfer-encoding"] !== undefined;
+  if (!streamed && (declared === undefined || declared === "0")) {
+    req.rawBody = EMPTY;
+    return next();
+  }
+  const limit = http.bodyLimit(req.method, res.locals.path);
+  const tooLarge = () => {
+    // The client may still be sending. Its bytes are read and dropped (nothing is kept) so it can
+    // finish and read this answer, which clients cut off mid-send often never see; a client
+    // still sending after a few seconds is cut off.
+    res.locals.draining = true;
+    req.unpipe();
+    req.resume();
+    const cutOff = setTimeout(() => req.socket.destroy(), DRAIN_MS).unref();
+    req.once("end", () => clearTimeout(cutOff));
+    req.socket.once("close", () => clearTimeout(cutOff));
+    plain(res, 413, limit === 0 ? "This request must not have a body." : `This request is too large: ${http.describeLimit(limit)} at most.`);
+  };
+  if (declared !== undefined && !(Number(declared) <= limit)) return tooLarge();
+  getRawBody(req, { length: streamed ? undefined : declared, limit }).then(
+    (body) => {
+      req.rawBody = body;
+      next();
+    },
+    (error) => {
+      if (res.headersSent) return;
+      if (error?.type === "entity.too.large") return tooLarge();
+      // Aborted by the client, or a length that did not match the body.
+      plain(res, 400, "The request body could not be read.");
+    },
+  );
+});
 
-function webRequest(req) {
+const loadContext = (req, res) => ({ ip: res.locals.ip, cspNonce: res.locals.cspNonce });
+
+/** The request as Remix and the share-page cache see it, with the body read above. */
+function webRequest(req, res, signal) {
   const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-  return new Request(new URL(req.originalUrl, `${req.protocol}://${req.get("host")}`), { headers });
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (res.locals.originChecked && req.rawHeaders[i].toLowerCase() === "origin") continue;
+    headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  }
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  return new Request(new URL(req.originalUrl, `${req.protocol}://${req.get("host")}`), {
+    method: req.method,
+    headers,
+    signal,
+    ...(hasBody && { body: req.rawBody ?? EMPTY }),
+  });
 }
 
 // A share page rendered moments ago is sent again without rendering; the app still checks access
@@ -110,14 +183,30 @@ function webRequest(req) {
 app.get("/share/:slug", (req, res, next) => {
   if (req.method !== "GET") return next();
   Promise.resolve()
-    .then(() => runtime.cachedSharePage(webRequest(req), loadContext(req, res)))
+    .then(() => runtime.cachedSharePage(webRequest(req, res), loadContext(req, res)))
     .then(
       (page) => (page ? res.status(200).set(page.headers).end(page.body) : next()),
       () => next(),
     );
 });
 
-app.use(createRequestHandler({ build, mode: config.production ? "production" : "development", getLoadContext: loadContext }));
+const handleRemix = createRequestHandler(build, config.production ? "production" : "development");
+app.use(async (req, res, next) => {
+  try {
+    // Loaders and actions stop when the client goes away before the answer is written.
+    const controller = new AbortController();
+    res.on("close", () => res.writableFinished || controller.abort());
+    const response = await handleRemix(webRequest(req, res, controller.signal), loadContext(req, res));
+    // A reason phrase must be plain ASCII; anything else would throw while writing the head.
+    if (/^[\t\x20-\x7e]*$/.test(response.statusText)) res.statusMessage = response.statusText;
+    res.status(response.status);
+    for (const [name, value] of response.headers) res.append(name, value);
+    if (response.body) await writeReadableStreamToWritable(response.body, res);
+    else res.end();
+  } catch (error) {
+    next(error);
+  }
+});
 
 // Express's own errors (a malformed URL, an unreadable body) end here: logged without the path,
 // which for a share page would be the slug, and answered without a stack trace.
@@ -125,7 +214,7 @@ app.use((error, req, res, next) => {
   const status = typeof error?.status === "number" && error.status >= 400 && error.status < 600 ? error.status : 500;
   process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level: status >= 500 ? "error" : "warn", status, error: String(error?.message ?? error).slice(0, 200) })}\n`);
   if (res.headersSent) return next(error);
-  res.status(status).type("text/plain").send(status >= 500 ? "Something went wrong on our side. Please try again." : "This request could not be understood.");
+  plain(res, status, status >= 500 ? "Something went wrong on our side. Please try again." : "This request could not be understood.");
 });
 
 const server = app.listen(config.port, config.host, () => {
@@ -137,6 +226,10 @@ const server = app.listen(config.port, config.host, () => {
   if (process.env.REMIX_DEV_ORIGIN) broadcastDevReady(build);
   runtime.warmUp().catch(() => {});
 });
+// A client gets 20 s to send its headers and 30 s for the whole request, so slow senders cannot
+// hold connections (and their bodies, up to the limits above) for Node's default five minutes.
+server.headersTimeout = 20_000;
+server.requestTimeout = 30_000;
 
 let closing = false;
 async function shutdown(signal) {

@@ -1,6 +1,7 @@
 import type { Db } from "../db/client.js";
 import { type ApiKeyAuth, authenticateApiKey } from "./auth/api-keys.js";
 import { type SessionUser, validateSession } from "./auth/sessions.js";
+import { clientNetwork } from "./http/client-address.js";
 import type { Unlocks } from "./share/access.js";
 
 export interface ContextInput {
@@ -24,6 +25,8 @@ export function createContext(input: ContextInput) {
   return {
     db: input.db,
     ip: input.ip ?? "unknown",
+    /** Who per-client limits count this request as: the address, or its /64 for IPv6. */
+    client: clientNetwork(input.ip ?? "unknown"),
     userAgent: input.userAgent ?? "",
     country: input.country ?? "",
     unlocks: input.unlocks ?? {},

@@ -34,6 +34,22 @@ describe("configuration", () => {
     expect(env.production).toBe(false);
     expect(env.publicUrl).toBe("http://localhost:3000");
     expect(env.sessionSecrets).toEqual([DEVELOPMENT_SECRET]);
-    expect(env.unlockLimit).toEqual({ max: 10, windowMinutes: 15 });
+    expect(env.unlockLimit).toEqual({ max: 10, linkMax: 200, windowMinutes: 15 });
+    expect(env.trustProxy).toBe(0);
+    expect(env.nodeEnvSet).toBe(false);
+  });
+
+  it("checks every secret of a rotation list, not only the first", () => {
+    expect(() => parseEnv({ NODE_ENV: "production", SESSION_SECRET: `${SECRET},short` })).toThrow(/every secret in the list must be at least 32 characters/);
+  });
+
+  it("trusts proxies by hop count or by address, and refuses a blanket true", () => {
+    expect(parseEnv({ TRUST_PROXY: "1" }).trustProxy).toBe(1);
+    expect(parseEnv({ TRUST_PROXY: "false" }).trustProxy).toBe(0);
+    expect(parseEnv({ TRUST_PROXY: "loopback, 10.0.0.0/8, 2001:db8::/32, 192.0.2.1" }).trustProxy).toEqual(["loopback", "10.0.0.0/8", "2001:db8::/32", "192.0.2.1"]);
+    expect(() => parseEnv({ TRUST_PROXY: "true" })).toThrow(/TRUST_PROXY: true would let every client choose its own address/);
+    expect(() => parseEnv({ TRUST_PROXY: "10.0.0.0/33" })).toThrow(/TRUST_PROXY: “10.0.0.0\/33” is neither/);
+    expect(() => parseEnv({ TRUST_PROXY: "proxy.internal" })).toThrow(/TRUST_PROXY/);
+    expect(() => parseEnv({ TRUST_PROXY: "99" })).toThrow(/at most 10 proxy hops/);
   });
 });

@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { parseTrustProxy } from "./http/client-address.js";
 
 /** Known only to development and tests; production refuses to start with it. */
 export const DEVELOPMENT_SECRET = "glimpse-development-secret-do-not-use-in-production";
 
 const schema = z
   .object({
-    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    NODE_ENV: z.enum(["development", "production", "test"]).optional(),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\/\S+$/, "must look like postgres://user@host:5432/database")
@@ -19,9 +20,20 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9-]+$/, "must be an HTTP header name such as CF-IPCountry")
       .optional(),
-    TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+    TRUST_PROXY: z
+      .string()
+      .default("0")
+      .transform((value, ctx) => {
+        const parsed = parseTrustProxy(value);
+        if (parsed.ok) return parsed.trust;
+        ctx.addIssue({ code: "custom", message: parsed.message });
+        return z.NEVER;
+      }),
     UNLOCK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+    UNLOCK_LINK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100_000).optional(),
     UNLOCK_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    INGEST_MAX_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
+    STATEMENT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     SEED: z.enum(["true", "false"]).default("true"),
     LOG_REQUESTS: z.enum(["true", "false"]).default("true"),
   })
@@ -36,14 +48,20 @@ const schema = z
         ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "is required in production (32+ random characters; openssl rand -hex 32 makes one)" });
       } else if (secrets.some((s) => s === DEVELOPMENT_SECRET)) {
         ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "is the development default; set a real secret (openssl rand -hex 32)" });
-      } else if (secrets[0]!.length < 32) {
-        ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "must be at least 32 characters (openssl rand -hex 32 makes one)" });
+      } else if (secrets.some((s) => s.length < 32)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["SESSION_SECRET"],
+          message: `${secrets.length > 1 ? "every secret in the list must be" : "must be"} at least 32 characters (openssl rand -hex 32 makes one)`,
+        });
       }
     }
     const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, "");
     return {
       production,
-      nodeEnv: env.NODE_ENV,
+      nodeEnv: env.NODE_ENV ?? "development",
+      /** False when NODE_ENV was not set at all: the server says at start that it runs in development. */
+      nodeEnvSet: env.NODE_ENV !== undefined,
       databaseUrl: env.DATABASE_URL,
       dataDir: env.DATA_DIR,
       /** The first secret signs; every secret verifies, so secrets can be rotated. */
@@ -52,8 +70,16 @@ const schema = z
       port: env.PORT,
       host: env.HOST,
       countryHeader: env.TRUSTED_PROXY_COUNTRY_HEADER?.toLowerCase(),
-      trustProxy: env.TRUST_PROXY === "true",
-      unlockLimit: { max: env.UNLOCK_MAX_ATTEMPTS, windowMinutes: env.UNLOCK_WINDOW_MINUTES },
+      /** Proxy hops, or proxy addresses and ranges, whose X-Forwarded-For is believed. */
+      trustProxy: env.TRUST_PROXY,
+      /** Wrong passwords per link: `max` from one client network, `linkMax` from everywhere together. */
+      unlockLimit: {
+        max: env.UNLOCK_MAX_ATTEMPTS,
+        linkMax: env.UNLOCK_LINK_MAX_ATTEMPTS ?? env.UNLOCK_MAX_ATTEMPTS * 20,
+        windowMinutes: env.UNLOCK_WINDOW_MINUTES,
+      },
+      ingestPerMinute: env.INGEST_MAX_PER_MINUTE,
+      statementTimeoutMs: env.STATEMENT_TIMEOUT_SECONDS * 1000,
       seed: env.SEED === "true",
       logRequests: env.LOG_REQUESTS === "true",
     };

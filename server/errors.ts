@@ -36,7 +36,17 @@ export class TooManyRequests extends DomainError {
   }
 }
 
+/** The database ran out of the time a request may take (STATEMENT_TIMEOUT_SECONDS). */
+export class Unavailable extends DomainError {
+  override name = "Unavailable";
+}
+
 /** Postgres error helpers that work with both postgres.js and PGlite. */
+export function isStatementTimeout(error: unknown): boolean {
+  // 57014 query_canceled: statement_timeout, or a cancel request.
+  return pgCode(error) === "57014";
+}
+
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   return pgCode(error) === "23505" && (constraint === undefined || pgConstraint(error) === constraint);
 }

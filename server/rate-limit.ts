@@ -2,80 +2,92 @@ import { sql } from "kysely";
 import type { Db } from "../db/client.js";
 import { TooManyRequests } from "./errors.js";
 
-export interface Limit {
+/**
+ * One counter: at most `max` hits per `windowMinutes` under `key` (a fixed-length key from
+ * `limitKey`), and what to tell the client when it is spent.
+ */
+export interface Budget {
+  key: string;
   max: number;
   windowMinutes: number;
+  message: string;
 }
 
 const MINUTE = 60_000;
 
 /**
- * A sliding window in one-minute buckets kept in Postgres, so every app instance sees the same
- * counts. Throws TooManyRequests with the seconds until the oldest counted bucket ages out.
+ * Counts an attempt before the work it guards, so concurrent attempts cannot all slip under a
+ * limit: the k-th attempt to commit sees at least k hits. Counters live in Postgres in one-minute
+ * buckets (a sliding window), so every app instance shares them. Budgets are taken in the order
+ * given, each only once the ones before it have room: a client over its own budget never counts
+ * against a shared one (a link's ceiling), even for the moment its attempt is in flight. Throws
+ * TooManyRequests, with the seconds until the spent budget has room again; that attempt then
+ * counts nowhere. Returns a release function for attempts that turn out not to count (a correct
+ * password, or a server too busy to check it).
  */
-export async function assertUnderLimit(db: Db, keys: string[], limit: Limit, message: string, now = new Date()): Promise<void> {
-  const retryAfter = await secondsUntilUnder(db, keys, limit, limit.max - 1, now);
-  if (retryAfter > 0) throw new TooManyRequests(message, retryAfter);
+export async function takeHit(db: Db, budgets: Budget[], now = new Date()): Promise<() => Promise<void>> {
+  const bucket = bucketOf(now);
+  const taken: string[] = [];
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await releaseHits(db, taken, bucket);
+  };
+  for (const budget of budgets) {
+    await db
+      .insertInto("rate_limit_hits")
+      .values({ key: budget.key, bucket, hits: 1 })
+      .onConflict((oc) => oc.columns(["key", "bucket"]).doUpdateSet({ hits: sql`rate_limit_hits.hits + 1` }))
+      .execute();
+    taken.push(budget.key);
+    const over = await firstOver(db, [budget], (b) => b.max, now);
+    if (over) {
+      await release();
+      throw new TooManyRequests(over.budget.message, over.retryAfter);
+    }
+  }
+  // Old buckets are only ever read to be ignored; sweep them now and then.
+  if (Math.random() < 0.02) await db.deleteFrom("rate_limit_hits").where("bucket", "<", new Date(now.getTime() - 24 * 60 * MINUTE)).execute();
+  return release;
 }
 
+/** Refuses, without counting, when a budget is already spent (for checks before cheap work). */
+export async function assertUnderBudget(db: Db, budgets: Budget[], now = new Date()): Promise<void> {
+  const over = await firstOver(db, budgets, (b) => b.max - 1, now);
+  if (over) throw new TooManyRequests(over.budget.message, over.retryAfter);
+}
+
+const bucketOf = (now: Date) => new Date(Math.floor(now.getTime() / MINUTE) * MINUTE);
+
 /**
- * Seconds until every key has at most `allowed` hits in the window (0 if it already has): the
- * time for the oldest counted buckets to age out.
+ * The first budget with more than `allowed(budget)` hits in its window, and the seconds until its
+ * oldest counted buckets age out far enough.
  */
-async function secondsUntilUnder(db: Db, keys: string[], limit: Limit, allowed: number, now: Date): Promise<number> {
-  const since = new Date(now.getTime() - limit.windowMinutes * MINUTE);
+async function firstOver(db: Db, budgets: Budget[], allowed: (b: Budget) => number, now: Date) {
+  const longest = Math.max(...budgets.map((b) => b.windowMinutes));
   const rows = await db
     .selectFrom("rate_limit_hits")
     .select(["key", "bucket", "hits"])
-    .where("key", "in", keys)
-    .where("bucket", ">", since)
+    .where("key", "in", budgets.map((b) => b.key))
+    .where("bucket", ">", new Date(now.getTime() - longest * MINUTE))
     .orderBy("bucket")
     .execute();
-  let retryAfter = 0;
-  for (const key of keys) {
-    const buckets = rows.filter((r) => r.key === key);
+  for (const budget of budgets) {
+    const since = now.getTime() - budget.windowMinutes * MINUTE;
+    const buckets = rows.filter((r) => r.key === budget.key && r.bucket.getTime() > since);
     let total = buckets.reduce((sum, b) => sum + b.hits, 0);
-    if (total <= allowed) continue;
+    const limit = allowed(budget);
+    if (total <= limit) continue;
     for (const b of buckets) {
       total -= b.hits;
-      if (total <= allowed) {
-        const freeAt = b.bucket.getTime() + limit.windowMinutes * MINUTE;
-        retryAfter = Math.max(retryAfter, Math.ceil((freeAt - now.getTime()) / 1000));
-        break;
+      if (total <= limit) {
+        const freeAt = b.bucket.getTime() + budget.windowMinutes * MINUTE;
+        return { budget, retryAfter: Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000)) };
       }
     }
   }
-  return retryAfter;
-}
-
-export async function recordHits(db: Db, keys: string[], now = new Date()): Promise<void> {
-  const bucket = new Date(Math.floor(now.getTime() / MINUTE) * MINUTE);
-  await db
-    .insertInto("rate_limit_hits")
-    .values(keys.map((key) => ({ key, bucket, hits: 1 })))
-    .onConflict((oc) => oc.columns(["key", "bucket"]).doUpdateSet({ hits: sql`rate_limit_hits.hits + 1` }))
-    .execute();
-  // Old buckets are only ever read to be ignored; sweep them now and then.
-  if (Math.random() < 0.02) {
-    await db.deleteFrom("rate_limit_hits").where("bucket", "<", new Date(now.getTime() - 24 * 60 * MINUTE)).execute();
-  }
-}
-
-/**
- * Counts an attempt before the work it guards, so concurrent attempts cannot all slip under the
- * limit: the k-th attempt to commit sees at least k hits. Returns a release function for attempts
- * that turn out not to count (a correct password).
- */
-export async function takeHit(db: Db, keys: string[], limit: Limit, message: string, now = new Date()): Promise<() => Promise<void>> {
-  const bucket = new Date(Math.floor(now.getTime() / MINUTE) * MINUTE);
-  await recordHits(db, keys, now);
-  const release = () => releaseHits(db, keys, bucket);
-  const retryAfter = await secondsUntilUnder(db, keys, limit, limit.max, now);
-  if (retryAfter > 0) {
-    await release();
-    throw new TooManyRequests(message, retryAfter);
-  }
-  return release;
+  return null;
 }
 
 async function releaseHits(db: Db, keys: string[], bucket: Date): Promise<void> {

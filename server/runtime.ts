@@ -7,7 +7,7 @@ import { warmUp as warmDatabase } from "./system/health.js";
 
 /** Postgres when DATABASE_URL is set, otherwise the embedded PGlite under DATA_DIR/pglite. */
 export function openDatabase(config: Env = env()): Db {
-  if (config.databaseUrl) return createDb({ url: config.databaseUrl });
+  if (config.databaseUrl) return createDb({ url: config.databaseUrl, statementTimeoutMs: config.statementTimeoutMs });
   return createDb({ dataDir: `${config.dataDir.replace(/\/+$/, "")}/pglite` });
 }
 
@@ -35,14 +35,17 @@ export function requestContext(input: Omit<ContextInput, "db">) {
   return createContext({ db: database(), ...input });
 }
 
-/** Migrates, and seeds an empty embedded database unless SEED=false. */
+/**
+ * Migrates, and seeds an empty embedded database unless SEED=false. Never in production: the demo
+ * account's password is published, and a deployment must not have one.
+ */
 export async function startDatabase(log: (line: string) => void): Promise<void> {
   const config = env();
   const db = database();
   log(`Database: ${describeDatabase(config)}`);
   const applied = await migrate(db);
   if (applied > 0) log(`Applied ${applied} migration(s)`);
-  if (config.seed && !config.databaseUrl) {
+  if (config.seed && !config.databaseUrl && !config.production) {
     const { seedIfEmpty } = await import("./seed/demo.js");
     await seedIfEmpty(db, log);
   }

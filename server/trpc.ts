@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Role } from "../db/schema.js";
 import type { Context } from "./context.js";
-import { Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized } from "./errors.js";
+import { Conflict, DomainError, Forbidden, Invalid, isStatementTimeout, NotFound, TooManyRequests, Unauthorized, Unavailable } from "./errors.js";
 import { siteRef } from "./schemas/common.js";
 import { assertRole, requireSite } from "./sites/sites.js";
 
@@ -55,7 +55,10 @@ const CODES = new Map<Function, TRPCError["code"]>([
   [Forbidden, "FORBIDDEN"],
   [Unauthorized, "UNAUTHORIZED"],
   [TooManyRequests, "TOO_MANY_REQUESTS"],
+  [Unavailable, "SERVICE_UNAVAILABLE"],
 ]);
+
+const TIMED_OUT = "This took too long to compute. Try a shorter period or fewer filters, or try again later.";
 
 /**
  * Domain errors become tRPC errors here, once, by class (never by message text), and zod issues
@@ -65,6 +68,7 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
+    if (isStatementTimeout(cause)) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: TIMED_OUT, cause: new Unavailable(TIMED_OUT) });
     const code = cause ? CODES.get(cause.constructor) : undefined;
     if (code) throw new TRPCError({ code, message: cause!.message, cause });
     const issues = issuesOf(cause);

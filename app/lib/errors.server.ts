@@ -3,6 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TooManyRequests } from "../../server/errors.js";
 import { type FieldErrors, fieldErrorsOf } from "../../server/trpc.js";
+import { tryAgainIn } from "./format";
 
 export interface FormError {
   status: number;
@@ -29,7 +30,11 @@ export function httpError(error: unknown, request: Request): never {
   if (!(error instanceof TRPCError)) throw error;
   if (error.code === "UNAUTHORIZED") throw loginRedirect(request);
   if (error.code === "INTERNAL_SERVER_ERROR") throw error;
-  throw new Response(error.message, { status: getHTTPStatusCodeFromError(error), statusText: error.message });
+  const retryAfter = error.cause instanceof TooManyRequests ? error.cause.retryAfterSeconds : null;
+  throw new Response(retryAfter ? `${error.message} ${tryAgainIn(retryAfter)}` : error.message, {
+    status: getHTTPStatusCodeFromError(error),
+    headers: retryAfter ? { "Retry-After": String(retryAfter) } : {},
+  });
 }
 
 export function loginRedirect(request: Request) {
@@ -38,8 +43,24 @@ export function loginRedirect(request: Request) {
   return redirect(back === "/" ? "/login" : `/login?redirectTo=${encodeURIComponent(back)}`);
 }
 
-/** Only local paths, so a crafted link cannot send people elsewhere after logging in. */
+const OWN_ORIGIN = "http://glimpse.invalid";
+
+/**
+ * A local path to send people to after logging in, or `fallback`. The target is resolved the way
+ * a browser will resolve it (tabs and newlines dropped, backslashes read as slashes, dot segments
+ * applied) and must stay on our origin, so no spelling of "//evil.example" gets through; what is
+ * returned is the resolved path, so the Location header holds exactly what was checked.
+ */
 export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = "/"): string {
-  if (typeof to !== "string" || !to.startsWith("/") || to.startsWith("//") || to.startsWith("/\\")) return fallback;
-  return to;
+  if (typeof to !== "string" || !to.startsWith("/")) return fallback;
+  let url: URL;
+  try {
+    url = new URL(to, OWN_ORIGIN);
+  } catch {
+    return fallback;
+  }
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // "//host" in a Location header is another site, even when it came from our own origin's path.
+  if (url.origin !== OWN_ORIGIN || !path.startsWith("/") || path.startsWith("//")) return fallback;
+  return path;
 }

@@ -44,3 +44,10 @@ export function timeAgo(iso: string, now: Date): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 }
+
+/** "You can try again in 5 seconds." for a Retry-After, rounded up to what a person can act on. */
+export function tryAgainIn(seconds: number): string {
+  if (seconds < 60) return `You can try again in ${seconds} second${seconds === 1 ? "" : "s"}.`;
+  const minutes = Math.ceil(seconds / 60);
+  return `You can try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+}

@@ -1,5 +1,6 @@
 import { data } from "@remix-run/node";
 import { toFormError } from "./errors.server";
+import { tryAgainIn } from "./format";
 
 /** The submitted form, or a 400 for a body that is not one (JSON, plain text, broken multipart). */
 export async function readForm(request: Request): Promise<FormData> {
@@ -27,6 +28,7 @@ export function textFields<K extends string>(form: FormData, names: readonly K[]
 export function formFailure<V extends Record<string, unknown>>(error: unknown, values: V) {
   const failure = toFormError(error);
   const headers: HeadersInit = failure.retryAfter ? { "Retry-After": String(failure.retryAfter) } : {};
+  if (failure.retryAfter) failure.message = `${failure.message} ${tryAgainIn(failure.retryAfter)}`;
   // A form that is shown again with errors next to its fields is a 400, whichever rule failed.
   const status = Object.keys(failure.fieldErrors).length > 0 ? 400 : failure.status;
   return data({ ok: false as const, message: failure.message, fieldErrors: failure.fieldErrors, values }, { status, headers });

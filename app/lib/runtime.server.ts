@@ -9,7 +9,8 @@ export interface BootResult {
   host: string;
   publicUrl: string;
   publicOrigin: string;
-  trustProxy: boolean;
+  /** Express's "trust proxy": a number of hops or a list of proxy addresses and ranges. */
+  trustProxy: number | string[];
   logRequests: boolean;
 }
 
@@ -19,6 +20,9 @@ export async function boot({ log }: { log: (line: string) => void }): Promise<Bo
   const publicUrl = new URL(config.publicUrl);
   if (config.production && publicUrl.protocol === "http:" && !["localhost", "127.0.0.1", "[::1]"].includes(publicUrl.hostname)) {
     log(`Warning: PUBLIC_URL is ${config.publicUrl}; in production cookies are Secure, so browsers keep them only over https. Serve Glimpse over https.`);
+  }
+  if (!config.nodeEnvSet) {
+    log("NODE_ENV is not set, so Glimpse runs in development mode: a development secret, cookies without Secure. Set NODE_ENV=production (and SESSION_SECRET) for a deployment.");
   }
   await startDatabase(log);
   return {

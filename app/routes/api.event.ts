@@ -7,7 +7,7 @@ import { toFormError } from "~/lib/errors.server";
 const CORS = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "POST, OPTIONS", "Access-Control-Allow-Headers": "Content-Type" };
 const MAX_BODY = 16 * 1024;
 
-const reply = (status: number, body: unknown) => Response.json(body, { status, headers: CORS });
+const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => Response.json(body, { status, headers: { ...CORS, ...headers } });
 
 export async function action({ request, context }: ActionFunctionArgs) {
   if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
@@ -27,7 +27,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;
     const failure = toFormError(error);
-    return reply(failure.status, { error: failure.message, fields: failure.fieldErrors });
+    return reply(failure.status, { error: failure.message, fields: failure.fieldErrors }, failure.retryAfter ? { "Retry-After": String(failure.retryAfter) } : {});
   }
 }
 

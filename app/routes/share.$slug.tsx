@@ -12,6 +12,7 @@ import { DIMENSIONS, type Dimension } from "../../server/schemas/filters";
 import { httpError, toFormError } from "~/lib/errors.server";
 import { withUnlock } from "~/lib/unlock-cookie.server";
 import { readForm } from "~/lib/forms.server";
+import { tryAgainIn } from "~/lib/format";
 import { offerSharePage } from "~/lib/share-page-cache.server";
 
 /** Recipients see no admin header, no links into the app. */
@@ -80,9 +81,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound();
     const failure = toFormError(error);
     const headers: HeadersInit = failure.retryAfter ? { "Retry-After": String(failure.retryAfter) } : {};
-    const message = failure.retryAfter
-      ? `${failure.message} You can try again in ${Math.ceil(failure.retryAfter / 60)} minute${failure.retryAfter > 60 ? "s" : ""}.`
-      : failure.message;
+    const message = failure.retryAfter ? `${failure.message} ${tryAgainIn(failure.retryAfter)}` : failure.message;
     return data({ error: message, tooMany: failure.status === 429 }, { status: failure.status, headers });
   }
 }
@@ -120,7 +119,9 @@ export function ErrorBoundary() {
     <main className="share-lock">
       <div className="auth-card">
         <h1>This dashboard could not be shown</h1>
-        <p className="muted">{isRouteErrorResponse(error) && error.status < 500 ? String(error.data) : "Something went wrong on our side. Please try again in a moment."}</p>
+        <p className="muted">
+          {isRouteErrorResponse(error) && (error.status < 500 || error.status === 503) ? String(error.data) : "Something went wrong on our side. Please try again in a moment."}
+        </p>
       </div>
     </main>
   );

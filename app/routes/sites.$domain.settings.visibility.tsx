@@ -36,6 +36,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
         url: link.url,
         hasPassword: link.hasPassword,
         segmentName: link.segment?.name ?? null,
+        integration: link.integration,
         created: formatDate(link.createdAt, info.timezone),
         views: plural(link.viewCount, "view"),
         lastViewed: link.lastViewedAt ? timeAgo(link.lastViewedAt, now) : null,

@@ -74,7 +74,7 @@ if (skip) {
       dbEnv: db.env,
       secret: randomBytes(32).toString("hex"),
       // Unlocks are limited per link: a higher limit keeps the password check reachable.
-      extraEnv: { TRUST_PROXY: "true", UNLOCK_MAX_ATTEMPTS: "1000", UNLOCK_WINDOW_MINUTES: "15" },
+      extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "1000", UNLOCK_WINDOW_MINUTES: "15" },
     });
     sql = postgres(db.env.DATABASE_URL, { max: 2, onnotice: () => {} });
 

@@ -90,7 +90,7 @@ describe("two instances on one Postgres", () => {
     const db = await freshDatabase(PG, "ops-two");
     cleanups.push(() => db.drop());
     const secret = randomBytes(32).toString("hex");
-    const env = { TRUST_PROXY: "true" };
+    const env = { TRUST_PROXY: "1" };
     const [a, b] = [await instance("a", db, secret, env), await instance("b", db, secret, env)];
     const onA = new Client(a.baseUrl, { ip: "10.50.0.1" });
     await signUp(onA, "two@example.com", PASSWORD);

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createContext } from "../context.js";
+import { limitKey } from "../http/client-address.js";
 import { createCaller } from "../root.js";
 import { anonymous, expectCode, signedIn } from "../test/actors.js";
 import { freshDb } from "../test/db.js";
@@ -47,12 +48,50 @@ describe("sign-up and login", () => {
     expect(await withToken(token).auth.me()).toMatchObject({ email: "Ada@Example.test" });
   });
 
-  it("throttles repeated failures for one email, whatever the address", async () => {
+  it("throttles one network's failures for an account without locking the owner out elsewhere", async () => {
     await anonymous(db).auth.signup({ email: "target@example.test", password: PASSWORD });
+    const attacker = "203.0.113.7";
     for (let i = 0; i < 10; i++) {
-      await expectCode(anonymous(db, `10.9.0.${i}`).auth.login({ email: "target@example.test", password: `guess ${i}` }), "UNAUTHORIZED");
+      await expectCode(anonymous(db, attacker).auth.login({ email: "target@example.test", password: `guess ${i}` }), "UNAUTHORIZED");
     }
-    await expectCode(anonymous(db, "10.9.1.1").auth.login({ email: "target@example.test", password: PASSWORD }), "TOO_MANY_REQUESTS");
+    const limited = await expectCode(anonymous(db, attacker).auth.login({ email: "target@example.test", password: PASSWORD }), "TOO_MANY_REQUESTS");
+    expect((limited.cause as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0);
+    const { token } = await anonymous(db, "198.51.100.20").auth.login({ email: "target@example.test", password: PASSWORD });
+    expect(await withToken(token).auth.me()).toMatchObject({ email: "target@example.test" });
+  });
+
+  it("counts each attempt before checking it: 60 concurrent wrong logins check at most 10 passwords", async () => {
+    const email = "raced@example.test";
+    await anonymous(db).auth.signup({ email, password: PASSWORD });
+    const client = "203.0.113.8";
+    const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => anonymous(db, client).auth.login({ email, password: `race ${i}` })));
+    const codes = results.map((r) => (r.status === "rejected" ? r.reason.code : "OK"));
+    const checked = codes.filter((c) => c === "UNAUTHORIZED").length;
+    expect(checked).toBeLessThanOrEqual(10);
+    expect(codes.filter((c) => c === "TOO_MANY_REQUESTS").length).toBe(60 - checked);
+    // Only checked (wrong) passwords stay counted; refusals and busy answers were given back.
+    const hits = await db.selectFrom("rate_limit_hits").select("hits").where("key", "=", limitKey("login:account+client", email, client)).execute();
+    expect(hits.reduce((sum, r) => sum + r.hits, 0)).toBe(checked);
+    await anonymous(db, "198.51.100.21").auth.login({ email, password: PASSWORD });
+  });
+
+  it("stores fixed-length limit keys, however long the address or email", async () => {
+    const email = `${"x".repeat(200)}@example.test`;
+    await expectCode(anonymous(db, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff").auth.login({ email, password: "p".repeat(256) }), "UNAUTHORIZED");
+    const keys = await db.selectFrom("rate_limit_hits").select("key").execute();
+    expect(Math.max(...keys.map((k) => k.key.length))).toBeLessThanOrEqual(64);
+  });
+
+  it("refuses an existing email's sign-up without hashing, and counts sign-ups per network first", async () => {
+    const client = "203.0.113.9";
+    // Hashing is one at a time per network: had these been hashed, most would be refused as busy.
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => anonymous(db, client).auth.signup({ email: "ada@example.test", password: PASSWORD })),
+    );
+    expect(results.map((r) => (r.status === "rejected" ? r.reason.code : "OK"))).toEqual(Array(8).fill("CONFLICT"));
+    for (let i = 8; i < 20; i++) await expectCode(anonymous(db, client).auth.signup({ email: "ada@example.test", password: PASSWORD }), "CONFLICT");
+    const limited = await expectCode(anonymous(db, client).auth.signup({ email: `new-${Date.now()}@example.test`, password: PASSWORD }), "TOO_MANY_REQUESTS");
+    expect(limited.message).toMatch(/Too many sign-ups from this network/);
   });
 
   it("logs out by deleting the session", async () => {
@@ -101,7 +140,7 @@ describe("API keys", () => {
     await expectCode(withKey(key).auth.apiKeys.create({ name: "Escalation", integration: true }), "FORBIDDEN");
   });
 
-  it("lets only integration keys create reserved-name links, which the settings list hides", async () => {
+  it("lets only integration keys create reserved-name links, and lists every link for the site's admins", async () => {
     const { caller } = await signedIn(db, "wp");
     const site = await caller.sites.create({ domain: "blog.example", timezone: "UTC" });
     const plain = (await caller.auth.apiKeys.create({ name: "Plain" })).key;
@@ -109,9 +148,16 @@ describe("API keys", () => {
     const input = { site: site.domain, name: "WordPress - Shared Dashboard", integration: true };
     await expectCode(withKey(plain).sharedLinks.create(input), "FORBIDDEN");
     const link = await withKey(integration).sharedLinks.create(input);
+    const hidden = await withKey(integration).sharedLinks.create({ site: site.domain, name: "Q3 board deck", integration: true });
     expect(link.integration).toBe(true);
-    expect(await caller.sharedLinks.list({ site: site.domain })).toEqual([]);
-    expect((await caller.sharedLinks.list({ site: site.domain, includeIntegration: true })).map((l) => l.id)).toEqual([link.id]);
+    // Visible to the owner, marked, and deletable, whoever made them.
+    const listed = await caller.sharedLinks.list({ site: site.domain });
+    expect(listed.map((l) => [l.name, l.integration]).sort()).toEqual([
+      ["Q3 board deck", true],
+      ["WordPress - Shared Dashboard", true],
+    ]);
+    await caller.sharedLinks.delete({ site: site.domain, id: hidden.id });
+    expect((await caller.sharedLinks.list({ site: site.domain })).map((l) => l.id)).toEqual([link.id]);
   });
 });
 

@@ -4,29 +4,42 @@ import { createLimiter } from "../concurrency.js";
 // OWASP's recommended Argon2id parameters (19 MiB, 2 passes), which are also oslo's defaults.
 const argon2id = new Argon2id({ memorySize: 19456, iterations: 2, parallelism: 1 });
 
-/**
- * Each hash costs ~20 MiB and tens of milliseconds of CPU. One at a time, with a short queue, means
- * a flood of password attempts can take at most one core: pages keep rendering on the other, and
- * attempts beyond the queue get a quick 429 instead of waiting.
- */
-const withSlot = createLimiter({
-  active: 1,
-  waiting: 16,
-  message: "The server is busy checking passwords. Please try again in a moment.",
-  retryAfterSeconds: 5,
-});
+/** Said when the server, not the password, is the reason an attempt was not checked. */
+export const BUSY_MESSAGE = "The server is busy checking passwords. Please try again in a few seconds.";
 
-export function hashPassword(password: string): Promise<string> {
-  return withSlot(() => argon2id.hash(password));
+/**
+ * Each hash costs ~20 MiB and tens of milliseconds of CPU. One at a time, with a short line, means
+ * a flood of password attempts can take at most one core: pages keep rendering on the other. One
+ * client network gets one hash at a time and one more in line, so an address flooding sign-ups or
+ * guesses waits at its own door, and a recipient elsewhere is checked after a few hashes at most.
+ */
+const withSlot = createLimiter({ active: 1, waiting: 32, message: BUSY_MESSAGE, retryAfterSeconds: 5 });
+
+/** Work for a signed-in person (an admin setting link passwords) rather than an anonymous network. */
+export const forUser = (userId: string) => `user:${userId}`;
+
+const perClient = (client: string) => [
+  {
+    key: client,
+    max: 1,
+    // Signed-in people may queue a few (a script creating links); anonymous networks one.
+    waiting: client.startsWith("user:") || client === "system" ? 16 : 1,
+    message: "Your network is already checking passwords. Please wait a few seconds and try again.",
+  },
+];
+
+/** `client`: who the work is for (a client network, `forUser(id)`, "system"), so it can be bounded per client. */
+export function hashPassword(password: string, client: string): Promise<string> {
+  return withSlot(() => argon2id.hash(password), perClient(client));
 }
 
-export function verifyPassword(hash: string, password: string): Promise<boolean> {
-  return withSlot(() => argon2id.verify(hash, password));
+export function verifyPassword(hash: string, password: string, client: string): Promise<boolean> {
+  return withSlot(() => argon2id.verify(hash, password), perClient(client));
 }
 
 /** Spends the same work as a real verification, so unknown accounts answer as slowly as known ones. */
 const DUMMY_HASH = argon2id.hash("glimpse-timing-equaliser");
-export async function verifyAgainstNothing(password: string): Promise<false> {
-  await verifyPassword(await DUMMY_HASH, password);
+export async function verifyAgainstNothing(password: string, client: string): Promise<false> {
+  await verifyPassword(await DUMMY_HASH, password, client);
   return false;
 }

@@ -6,12 +6,12 @@ import { publicProcedure, router, sessionProcedure } from "../trpc.js";
 
 export const authRouter = router({
   signup: publicProcedure.input(signupInput).mutation(async ({ ctx, input }) => {
-    const { user, token, expiresAt } = await signup(ctx.db, input, ctx.ip);
+    const { user, token, expiresAt } = await signup(ctx.db, input, ctx.client);
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 
   login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
-    const { user, token, expiresAt } = await login(ctx.db, input, ctx.ip);
+    const { user, token, expiresAt } = await login(ctx.db, input, ctx.client);
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 

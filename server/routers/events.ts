@@ -1,3 +1,4 @@
+import { assertIngestAllowed } from "../ingest/ingest-limits.js";
 import { ingestEvent } from "../ingest/ingest.js";
 import { eventPayload } from "../schemas/events.js";
 import { nowFrom } from "../stats/clock.js";
@@ -5,9 +6,8 @@ import { publicProcedure, router } from "../trpc.js";
 
 export const eventsRouter = router({
   /** What POST /api/event calls: public, cookie-less, identified only by the daily-salted hash. */
-  ingest: publicProcedure
-    .input(eventPayload)
-    .mutation(({ ctx, input }) =>
-      ingestEvent(ctx.db, input, { ip: ctx.ip, userAgent: ctx.userAgent, country: ctx.country, now: nowFrom(ctx) }),
-    ),
+  ingest: publicProcedure.input(eventPayload).mutation(({ ctx, input }) => {
+    assertIngestAllowed(ctx.client);
+    return ingestEvent(ctx.db, input, { ip: ctx.ip, userAgent: ctx.userAgent, country: ctx.country, now: nowFrom(ctx) });
+  }),
 });

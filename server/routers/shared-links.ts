@@ -5,7 +5,7 @@ import { router, siteProcedure } from "../trpc.js";
 export const sharedLinksRouter = router({
   list: siteProcedure("viewer")
     .input(listLinksInput)
-    .query(({ ctx, input }) => listLinks(ctx.db, ctx.site.id, { includeIntegration: input.includeIntegration })),
+    .query(({ ctx, input }) => listLinks(ctx.db, ctx.site.id)),
   get: siteProcedure("viewer")
     .input(linkRefInput)
     .query(({ ctx, input }) => getLink(ctx.db, ctx.site.id, input.id)),

@@ -13,7 +13,7 @@ const segmentId = z.uuid({ error: "Segment not found for this site" });
 
 export const listLinksInput = z.strictObject({
   site: siteRef,
-  /** Links made by integrations are hidden from the settings list unless asked for. */
+  /** Accepted from older tools and ignored: every link is listed, integration links included. */
   includeIntegration: z.boolean().optional(),
 });
 

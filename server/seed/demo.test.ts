@@ -3,6 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { listLinks } from "../shared-links/links.js";
 import { getDashboardStats } from "../stats/dashboard.js";
+import { createContext } from "../context.js";
+import { createCaller } from "../root.js";
+import { expectCode } from "../test/actors.js";
 import { freshDb } from "../test/db.js";
 import { DEMO, seedDemo, seedIfEmpty } from "./demo.js";
 
@@ -84,5 +87,19 @@ describe("the demo seed", () => {
     const after = await db.selectFrom("events").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
     expect((await listLinks(db, site.id)).length).toBe(2);
+  });
+
+  it("makes up its passwords where they must not be known (production), and prints them once", async () => {
+    const other = await freshDb();
+    const printed: string[] = [];
+    const info = await seedDemo(other, { log: (line) => printed.push(line), randomPasswords: true });
+    expect(info.password).not.toBe(DEMO.password);
+    expect(info.password!.length).toBeGreaterThanOrEqual(20);
+    const text = printed.join("\n");
+    expect(text).toContain(info.password!);
+    expect(text).not.toContain(DEMO.password);
+    expect(text).not.toContain(DEMO.protectedLinkPassword);
+    await expectCode(createCaller(createContext({ db: other, ip: "192.0.2.1" })).auth.login({ email: DEMO.email, password: DEMO.password }), "UNAUTHORIZED");
+    await createCaller(createContext({ db: other, ip: "192.0.2.1" })).auth.login({ email: DEMO.email, password: info.password! });
   });
 });

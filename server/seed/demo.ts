@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Db } from "../../db/client.js";
 import { ensureUser } from "../auth/users.js";
 import { refreshStatistics } from "../ingest/salts.js";
@@ -8,7 +9,10 @@ import { createLink, listLinks, shareUrl } from "../shared-links/links.js";
 import { addMember } from "../sites/sites.js";
 import { generateTraffic } from "./traffic.js";
 
-/** Demo credentials, printed by the seed and listed in the README. Demo data only. */
+/**
+ * Demo credentials, printed by the seed and listed in the README. Demo data only: in production the
+ * seed makes up random passwords instead, so no deployment has an account anyone can look up.
+ */
 export const DEMO = {
   email: "demo@glimpse.local",
   password: "demo-password-2026",
@@ -26,15 +30,22 @@ const BATCH = 1000;
 export interface SeedOptions {
   log: (line: string) => void;
   now?: Date;
+  /** Random passwords instead of the published ones; production always gets them. */
+  randomPasswords?: boolean;
 }
+
+const randomPassword = () => randomBytes(18).toString("base64url");
 
 /**
  * Idempotent: each piece (user, site with its traffic, segment, links) is created only when
  * missing. The site and all of its traffic go in one transaction, so an interrupted seed leaves
  * no half-filled site behind for the next run to skip.
  */
-export async function seedDemo(db: Db, { log, now = new Date() }: SeedOptions) {
-  const user = await ensureUser(db, DEMO.email, DEMO.password);
+export async function seedDemo(db: Db, { log, now = new Date(), randomPasswords = env().production }: SeedOptions) {
+  const password = randomPasswords ? randomPassword() : DEMO.password;
+  const linkPassword = randomPasswords ? randomPassword() : DEMO.protectedLinkPassword;
+  const existed = await db.selectFrom("users").select("id").where("email", "=", DEMO.email).executeTakeFirst();
+  const user = await ensureUser(db, DEMO.email, password);
   let site = await db.selectFrom("sites").select(["id", "domain"]).where("domain", "=", DEMO.domain).executeTakeFirst();
   if (site) {
     log(`Demo site ${DEMO.domain} already exists; leaving its data as it is.`);
@@ -52,20 +63,22 @@ export async function seedDemo(db: Db, { log, now = new Date() }: SeedOptions) {
   const open = links.find((l) => l.name === DEMO.openLink) ?? (await createLink(db, site.id, actor, { name: DEMO.openLink }));
   const locked =
     links.find((l) => l.name === DEMO.protectedLink) ??
-    (await createLink(db, site.id, actor, { name: DEMO.protectedLink, password: DEMO.protectedLinkPassword, segmentId: segment.id }));
+    (await createLink(db, site.id, actor, { name: DEMO.protectedLink, password: linkPassword, segmentId: segment.id }));
+  const linkCreated = !links.some((l) => l.name === DEMO.protectedLink);
 
   const info = {
     loginUrl: `${env().publicUrl}/login`,
     email: DEMO.email,
-    password: DEMO.password,
+    /** Null when the account existed already: its password is whatever it was. */
+    password: existed ? null : password,
     dashboardUrl: `${env().publicUrl}/sites/${DEMO.domain}`,
     openLinkUrl: shareUrl(open.slug),
     protectedLinkUrl: shareUrl(locked.slug),
   };
-  log(`Demo ready. Log in at ${info.loginUrl} as ${info.email} / ${info.password}`);
+  log(`Demo ready. Log in at ${info.loginUrl} as ${info.email}${info.password ? ` / ${info.password}` : " (existing account, password unchanged)"}`);
   log(`  Dashboard:                 ${info.dashboardUrl}`);
   log(`  Shared link (open):        ${info.openLinkUrl}`);
-  log(`  Shared link (Client A):    ${info.protectedLinkUrl}  password: ${DEMO.protectedLinkPassword}, segment: ${DEMO.segment}`);
+  log(`  Shared link (Client A):    ${info.protectedLinkUrl}  ${linkCreated ? `password: ${linkPassword}, ` : ""}segment: ${DEMO.segment}`);
   return info;
 }
 

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
-import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
+import { limitKey } from "../http/client-address.js";
+import { anonymous, expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
 import { freshDb } from "../test/db.js";
 import { fingerprint, type Unlocks, UNLOCK_HOURS } from "./access.js";
 import { flushViews } from "./views.js";
@@ -127,30 +128,112 @@ describe("protected links", () => {
 });
 
 describe("brute force", () => {
-  it("answers 429 after 10 wrong passwords for a link, even for the right one, with Retry-After", async () => {
+  const attacker = "203.0.113.200";
+  const hitsFor = async (key: string) =>
+    (await db.selectFrom("rate_limit_hits").select("hits").where("key", "=", key).execute()).reduce((sum, r) => sum + r.hits, 0);
+
+  it("answers 429 with Retry-After after 10 wrong passwords from one network, even for the right one from it", async () => {
     const target = await link("Target", { password: PASSWORD });
-    for (let i = 0; i < 10; i++) await expectCode(visitor().share.unlock({ slug: target.slug, password: `guess number ${i}` }), "UNAUTHORIZED");
-    const limited = await expectCode(visitor().share.unlock({ slug: target.slug, password: PASSWORD }), "TOO_MANY_REQUESTS");
-    expect(limited.message).toMatch(/Too many incorrect passwords/);
+    for (let i = 0; i < 10; i++) await expectCode(visitor({}, attacker).share.unlock({ slug: target.slug, password: `guess number ${i}` }), "UNAUTHORIZED");
+    const limited = await expectCode(visitor({}, attacker).share.unlock({ slug: target.slug, password: PASSWORD }), "TOO_MANY_REQUESTS");
+    expect(limited.message).toMatch(/Too many incorrect passwords from your network/);
     expect((limited.cause as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0);
+    // A recipient anywhere else is not locked out by it.
+    await unlock(target.slug, PASSWORD, "198.51.100.77");
   });
 
-  it("limits one address across links, and a correct password does not refund earlier failures", async () => {
+  it("counts an IPv6 /64 as one network, so rotating addresses inside it does not reset the budget", async () => {
+    const target = await link("Six", { password: PASSWORD });
+    for (let i = 1; i <= 10; i++) await expectCode(visitor({}, `2001:db8:1:2::${i.toString(16)}`).share.unlock({ slug: target.slug, password: `six ${i}` }), "UNAUTHORIZED");
+    await expectCode(visitor({}, "2001:db8:1:2:ffff::1").share.unlock({ slug: target.slug, password: PASSWORD }), "TOO_MANY_REQUESTS");
+    await unlock(target.slug, PASSWORD, "2001:db8:1:3::1");
+  });
+
+  it("has a per-link ceiling far above one network's limit, for guessing spread over many addresses", async () => {
+    // Tests run with UNLOCK_LINK_MAX_ATTEMPTS=30 (vitest.config.ts) so the ceiling is reachable here.
+    const target = await link("Distributed", { password: PASSWORD });
+    for (let i = 0; i < 30; i++) await expectCode(visitor({}, `100.64.${i}.1`).share.unlock({ slug: target.slug, password: `spread ${i}` }), "UNAUTHORIZED");
+    const ceiling = await expectCode(visitor({}, "100.64.200.1").share.unlock({ slug: target.slug, password: `spread more` }), "TOO_MANY_REQUESTS");
+    expect(ceiling.message).toMatch(/too many incorrect passwords from many places/);
+  });
+
+  it("limits one network across links too, and a correct password does not refund earlier failures", async () => {
     const ip = "192.0.2.250";
-    const links = await Promise.all([1, 2, 3].map((i) => link(`Spray ${i}`, { password: PASSWORD })));
-    for (let i = 0; i < 9; i++) await expectCode(visitor({}, ip).share.unlock({ slug: links[i % 2]!.slug, password: `spray ${i}` }), "UNAUTHORIZED");
-    await unlock(links[2]!.slug, PASSWORD, ip);
-    await expectCode(visitor({}, ip).share.unlock({ slug: links[2]!.slug, password: "one more guess" }), "UNAUTHORIZED");
-    await expectCode(visitor({}, ip).share.unlock({ slug: links[2]!.slug, password: PASSWORD }), "TOO_MANY_REQUESTS");
-    await unlock(links[2]!.slug, PASSWORD, "192.0.2.251");
+    const links = await Promise.all([1, 2, 3, 4].map((i) => link(`Spray ${i}`, { password: PASSWORD })));
+    for (let i = 0; i < 29; i++) await expectCode(visitor({}, ip).share.unlock({ slug: links[i % 3]!.slug, password: `spray ${i}` }), "UNAUTHORIZED");
+    await unlock(links[3]!.slug, PASSWORD, ip);
+    await expectCode(visitor({}, ip).share.unlock({ slug: links[3]!.slug, password: "one more guess" }), "UNAUTHORIZED");
+    await expectCode(visitor({}, ip).share.unlock({ slug: links[3]!.slug, password: PASSWORD }), "TOO_MANY_REQUESTS");
+    await unlock(links[3]!.slug, PASSWORD, "192.0.2.251");
   });
 
-  it("lets no concurrent burst get more than 10 guesses checked", async () => {
+  it("lets no concurrent burst from one network get more than 10 guesses checked, and counts only what was checked", async () => {
     const target = await link("Burst", { password: PASSWORD });
-    const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => visitor().share.unlock({ slug: target.slug, password: `burst ${i}` })));
+    const ip = "192.0.2.240";
+    const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => visitor({}, ip).share.unlock({ slug: target.slug, password: `burst ${i}` })));
     const codes = results.map((r) => (r.status === "rejected" ? r.reason.code : "OK"));
-    expect(codes.filter((c) => c === "UNAUTHORIZED").length).toBeLessThanOrEqual(10);
-    expect(codes.filter((c) => c === "TOO_MANY_REQUESTS").length).toBeGreaterThanOrEqual(15);
+    const wrong = codes.filter((c) => c === "UNAUTHORIZED").length;
+    expect(wrong).toBeLessThanOrEqual(10);
+    expect(codes.filter((c) => c === "TOO_MANY_REQUESTS").length).toBe(25 - wrong);
+    // Attempts refused because the server was busy are given back: the budget holds only the
+    // passwords that were checked and wrong.
+    expect(await hitsFor(limitKey("unlock:link+client", target.id, ip))).toBe(wrong);
+    expect(await db.selectFrom("shared_links").select("failed_unlock_count").where("id", "=", target.id).executeTakeFirstOrThrow()).toEqual({ failed_unlock_count: wrong });
+  });
+
+  it("lets a recipient elsewhere in while one network floods the password checker", async () => {
+    const target = await link("Flooded", { password: PASSWORD });
+    const flooder = "203.0.113.99";
+    // Six workers at one address, each signing up and guessing back to back.
+    const worker = async (w: number) => {
+      const outcomes: PromiseSettledResult<unknown>[] = [];
+      for (let i = 0; i < 6; i++) {
+        const attempt =
+          i % 2
+            ? anonymous(db, flooder).auth.signup({ email: `flood-${w}-${i}@example.test`, password: "flooding password" })
+            : visitor({}, flooder).share.unlock({ slug: target.slug, password: `flood ${w} ${i}` });
+        outcomes.push(...(await Promise.allSettled([attempt])));
+      }
+      return outcomes;
+    };
+    const flood = Promise.all(Array.from({ length: 6 }, (_, w) => worker(w))).then((all) => all.flat());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const recipient = visitor({}, "198.51.100.123").share.unlock({ slug: target.slug, password: PASSWORD });
+    await expect(recipient).resolves.toMatchObject({ slug: target.slug });
+    const outcomes = await flood;
+    // The flood did hash (accounts were made), and what its network could not have checked was
+    // refused at its own door.
+    expect(outcomes.filter((o) => o.status === "fulfilled").length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o.status === "rejected" && o.reason.code !== "TOO_MANY_REQUESTS" && o.reason.code !== "UNAUTHORIZED")).toEqual([]);
+  });
+});
+
+describe("views with made-up filters", () => {
+  const madeUp = (i: number) => [{ dimension: "page" as const, operator: "contains" as const, values: [`/probe-${i}`] }];
+
+  it("are limited per client before any database work, and refused after a pause", async () => {
+    const ip = "203.0.113.150";
+    // A slug that does not exist: had the database been asked, the answer would be NOT_FOUND.
+    const slug = "nonexistentslug123456";
+    for (let i = 0; i < 20; i++) await expectCode(visitor({}, ip).share.stats({ slug, period: PERIOD, filters: madeUp(i) }), "NOT_FOUND");
+    const started = Date.now();
+    const limited = await expectCode(visitor({}, ip).share.stats({ slug, period: PERIOD, filters: madeUp(99) }), "TOO_MANY_REQUESTS");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(limited.message).toMatch(/many different views/);
+    // Another client, and the same client's unfiltered view, are not affected.
+    await expectCode(visitor({}, "203.0.113.151").share.stats({ slug, period: PERIOD, filters: madeUp(1) }), "NOT_FOUND");
+    await expectCode(visitor({}, ip).share.stats({ slug, period: PERIOD, filters: [] }), "NOT_FOUND");
+  });
+
+  it("run one at a time per client, with two more waiting; the rest are refused", async () => {
+    const open = await link("Filter flood");
+    const ip = "203.0.113.160";
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => visitor({}, ip).share.stats({ slug: open.slug, period: { key: "30d" }, filters: madeUp(1000 + i) })),
+    );
+    const codes = results.map((r) => (r.status === "rejected" ? r.reason.code : "OK"));
+    expect(codes.filter((c) => c === "OK").length).toBe(3);
+    expect(codes.filter((c) => c === "TOO_MANY_REQUESTS").length).toBe(3);
   });
 });
 

@@ -2,25 +2,46 @@ import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { verifyPassword } from "../auth/password.js";
 import { env } from "../env.js";
-import { Unauthorized } from "../errors.js";
-import { takeHit } from "../rate-limit.js";
+import { TooManyRequests, Unauthorized } from "../errors.js";
+import { limitKey } from "../http/client-address.js";
+import { type Budget, takeHit } from "../rate-limit.js";
 import { fingerprint, findLink, UNLOCK_HOURS } from "./access.js";
 
 export const WRONG_PASSWORD = "Incorrect password. Please try again.";
-const TOO_MANY = "Too many incorrect passwords. Please wait before trying again.";
 
 /**
- * Checks a password for a link. Attempts are counted per link and per client address in Postgres
- * before the hash is checked, so every instance shares the budget and a burst cannot overshoot it;
- * a correct password gives its attempt back.
+ * The budgets a wrong password spends: one client network's own, per link (what a person mistyping
+ * meets) and over all links, and the link's ceiling against guessing from many addresses at once,
+ * far above a network's own, so one address's failures never lock out a recipient elsewhere.
  */
-export async function unlockLink(db: Db, input: { slug: string; password: string }, ip: string, now = new Date()) {
+function unlockBudgets(linkId: string, client: string): Budget[] {
+  const { max, linkMax, windowMinutes } = env().unlockLimit;
+  return [
+    { key: limitKey("unlock:link+client", linkId, client), max, windowMinutes, message: "Too many incorrect passwords from your network." },
+    // The same network guessing across many links it has found.
+    { key: limitKey("unlock:client", client), max: max * 3, windowMinutes, message: "Too many incorrect passwords from your network." },
+    { key: limitKey("unlock:link", linkId), max: linkMax, windowMinutes, message: "This link has had too many incorrect passwords from many places." },
+  ];
+}
+
+/**
+ * Checks a password for a link. Attempts are counted in Postgres before the hash is checked, so
+ * every instance shares the budget and a burst cannot overshoot it; a correct password, or a
+ * server too busy to check it, gives its attempt back.
+ */
+export async function unlockLink(db: Db, input: { slug: string; password: string }, client: string, now = new Date()) {
   const link = await findLink(db, input.slug);
   const expiresAt = new Date(now.getTime() + UNLOCK_HOURS * 3600_000);
   const secret = env().sessionSecrets[0]!;
   if (!link.passwordHash) return { fingerprint: fingerprint(link, secret), expiresAt };
-  const release = await takeHit(db, [`unlock:slug:${link.id}`, `unlock:ip:${ip}`], env().unlockLimit, TOO_MANY, now);
-  const ok = await verifyPassword(link.passwordHash, input.password);
+  const release = await takeHit(db, unlockBudgets(link.id, client), now);
+  let ok: boolean;
+  try {
+    ok = await verifyPassword(link.passwordHash, input.password, client);
+  } catch (error) {
+    if (error instanceof TooManyRequests) await release();
+    throw error;
+  }
   if (!ok) {
     await db
       .updateTable("shared_links")

@@ -1,7 +1,7 @@
 import { nanoid } from "nanoid";
 import type { Db } from "../../db/client.js";
 import type { SharedLink } from "../../db/schema.js";
-import { hashPassword } from "../auth/password.js";
+import { forUser, hashPassword } from "../auth/password.js";
 import { env } from "../env.js";
 import { Conflict, Forbidden, Invalid, isForeignKeyViolation, isUniqueViolation, NotFound } from "../errors.js";
 import { isReservedLinkName } from "../schemas/shared-links.js";
@@ -29,10 +29,9 @@ const selectLink = (db: Db) =>
 
 type LinkRow = SharedLink & { segment_name: string | null; segment_updated_at: Date | null };
 
-export async function listLinks(db: Db, siteId: string, options: { includeIntegration?: boolean } = {}) {
-  let query = selectLink(db).where("l.site_id", "=", siteId);
-  if (!options.includeIntegration) query = query.where("l.integration", "=", false);
-  const rows = await query.orderBy("l.created_at", "desc").orderBy("l.name").execute();
+/** Every link of the site, integration links included: no link can exist that its admins cannot see. */
+export async function listLinks(db: Db, siteId: string) {
+  const rows = await selectLink(db).where("l.site_id", "=", siteId).orderBy("l.created_at", "desc").orderBy("l.name").execute();
   return rows.map(toDto);
 }
 
@@ -52,7 +51,7 @@ export async function createLink(
     throw new Forbidden("Only an integration API key can create integration links");
   }
   if (isReservedLinkName(input.name) && !input.integration) throw reserved(input.name);
-  const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+  const passwordHash = input.password === undefined ? null : await hashPassword(input.password, forUser(actor.userId));
   try {
     const id = await db.transaction().execute(async (trx) => {
       const row = await trx
@@ -84,7 +83,7 @@ export async function updateLink(
   actor: Actor,
   input: { id: string; name?: string; password?: string | null; segmentId?: string | null },
 ) {
-  const passwordHash = typeof input.password === "string" ? await hashPassword(input.password) : input.password;
+  const passwordHash = typeof input.password === "string" ? await hashPassword(input.password, forUser(actor.userId)) : input.password;
   try {
     await db.transaction().execute(async (trx) => {
       const before = await trx

@@ -69,8 +69,8 @@ describe("creating shared links", () => {
     // Twelve characters only because of the spaces: they count, they are not trimmed.
     const spaced = await create("Spaced pw", { password: "  ten chars " });
     const row = await db.selectFrom("shared_links").select("password_hash").where("id", "=", spaced.id).executeTakeFirstOrThrow();
-    expect(await verifyPassword(row.password_hash!, "  ten chars ")).toBe(true);
-    expect(await verifyPassword(row.password_hash!, "ten chars")).toBe(false);
+    expect(await verifyPassword(row.password_hash!, "  ten chars ", "system")).toBe(true);
+    expect(await verifyPassword(row.password_hash!, "ten chars", "system")).toBe(false);
   });
 
   it("stores an Argon2id hash that verifies only the exact, case-sensitive password", async () => {
@@ -78,9 +78,9 @@ describe("creating shared links", () => {
     expect(link.hasPassword).toBe(true);
     const row = await db.selectFrom("shared_links").select("password_hash").where("id", "=", link.id).executeTakeFirstOrThrow();
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
-    expect(await verifyPassword(row.password_hash!, PASSWORD)).toBe(true);
-    expect(await verifyPassword(row.password_hash!, PASSWORD.toLowerCase())).toBe(false);
-    expect(await verifyPassword(row.password_hash!, `${PASSWORD} `)).toBe(false);
+    expect(await verifyPassword(row.password_hash!, PASSWORD, "system")).toBe(true);
+    expect(await verifyPassword(row.password_hash!, PASSWORD.toLowerCase(), "system")).toBe(false);
+    expect(await verifyPassword(row.password_hash!, `${PASSWORD} `, "system")).toBe(false);
   });
 });
 
@@ -138,8 +138,8 @@ describe("updating shared links", () => {
     expect(replaced.hasPassword).toBe(true);
     expect(Date.parse(replaced.passwordChangedAt!)).toBeGreaterThan(Date.parse(link.passwordChangedAt!));
     const row = await db.selectFrom("shared_links").select("password_hash").where("id", "=", link.id).executeTakeFirstOrThrow();
-    expect(await verifyPassword(row.password_hash!, "another-secret-99")).toBe(true);
-    expect(await verifyPassword(row.password_hash!, PASSWORD)).toBe(false);
+    expect(await verifyPassword(row.password_hash!, "another-secret-99", "system")).toBe(true);
+    expect(await verifyPassword(row.password_hash!, PASSWORD, "system")).toBe(false);
 
     const removed = await owner.caller.sharedLinks.update({ site: site.domain, id: link.id, password: null });
     expect(removed.hasPassword).toBe(false);

@@ -15,6 +15,12 @@ export function PasswordForm({ error, tooMany }: { error?: string | null; tooMan
         {error ? (
           <div className={tooMany ? "alert alert-warning" : "alert"} role="alert" id="password-error">
             {error}
+            {tooMany ? (
+              <p className="small">
+                Passwords are case-sensitive: check Caps Lock and copy it without extra spaces. If it still does not work, ask the
+                person who shared this link for the password or a new link.
+              </p>
+            ) : null}
           </div>
         ) : null}
         <Form method="post" className="form" noValidate>

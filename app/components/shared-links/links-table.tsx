@@ -13,6 +13,8 @@ export interface LinkRow {
   views: string;
   lastViewed: string | null;
   failedUnlocks: string | null;
+  /** Made by an integration through the API (may carry a reserved name). */
+  integration: boolean;
 }
 
 /** Site settings → Visibility → Shared links. Viewers get the same table without the controls. */
@@ -26,6 +28,14 @@ export function LinksTable({ links, canManage, domain }: { links: LinkRow[]; can
         <tr key={link.id}>
           <td data-label="Name" className="link-name">
             {link.name}
+            {link.integration ? (
+              <>
+                {" "}
+                <span className="badge badge-role" title="Created by an integration through the API">
+                  Integration
+                </span>
+              </>
+            ) : null}
           </td>
           <td data-label="Created">{link.created}</td>
           <td data-label="Access">

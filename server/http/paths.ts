@@ -1,0 +1,51 @@
+/**
+ * The path as the router will match it. Remix resolves dot segments and backslashes (WHATWG URL
+ * rules), decodes percent-escapes and matches static segments case-insensitively, so `/SHARE/x`,
+ * `/%73hare/x` and `/a/../share/x` all reach the share page. Every decision the server makes by
+ * path (headers, log redaction, CSRF exemptions) uses this form, so no spelling slips past one.
+ * Null for a path that cannot be decoded (the request is refused).
+ */
+export function routePath(rawPath: string): string | null {
+  if (!rawPath.startsWith("/")) return null;
+  let pathname: string;
+  try {
+    // Repeated slashes are folded too: the router does not match them, and treating them as one
+    // only ever adds the share headers to a page that would be a 404 anyway.
+    pathname = new URL(`http://glimpse.invalid${rawPath}`).pathname.replace(/\/{2,}/g, "/");
+  } catch {
+    return null;
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+  return decoded.toLowerCase();
+}
+
+/** Share pages: the slug in their URL is a bearer secret (no Referer, no index, no logging). */
+export function isSharePath(path: string): boolean {
+  return path === "/share" || path.startsWith("/share/");
+}
+
+/**
+ * What a log line may show of a path: the router's spelling, with a share page's slug and
+ * anything after a share path replaced.
+ */
+export function loggablePath(rawPath: string): string {
+  const path = routePath(rawPath);
+  if (path === null) return "(undecodable path)";
+  if (path.startsWith("/share/")) return "/share/:slug";
+  return path.slice(0, 200);
+}
+
+/**
+ * True only for a plain spelling: no percent-escapes, backslashes, dot segments or empty
+ * segments. An exemption granted to one path (ingestion is cross-site) is granted only to plain
+ * spellings of it, so it cannot be borrowed by a path the router resolves elsewhere
+ * (`/api/event/../sites/…`).
+ */
+export function isPlainPath(rawPath: string): boolean {
+  return rawPath.startsWith("/") && !/[%\\]|\/\.\.?(\/|$)|\/\//.test(rawPath);
+}
