@@ -13,6 +13,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/build ./build
 COPY --from=build /app/public ./public
 COPY --from=build /app/scripts/serve.mjs ./scripts/serve.mjs
+COPY --from=build /app/scripts/http ./scripts/http
 USER node
 EXPOSE 3000
 CMD ["node", "--max-old-space-size=128", "scripts/serve.mjs"]

@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem, type } from "node:os";
+import type { AttackFigures } from "./abuse.js";
 import type { FloodFigures, LoadFigures } from "./load.js";
 import type { DbKind } from "./scratch.js";
 import type { LoadResult } from "./seed.js";
@@ -14,6 +15,8 @@ export interface SizeResult {
   sql: SqlFigures;
   scenarios: LoadFigures[];
   flood: FloodFigures;
+  /** One client attacking while others are measured (absent in runs before it existed). */
+  abuse?: AttackFigures[];
   serverPeakRssMb: number;
   seconds: number;
   /** 1-minute load average before and after this size: other work on the machine skews everything. */
@@ -80,6 +83,22 @@ function httpTable(run: RunResult, size: SizeResult): string {
   );
 }
 
+function abuseTable(attacks: AttackFigures[]): string {
+  const rows = attacks.flatMap((a) =>
+    a.victims.map((v, i) => [
+      i === 0 ? a.attack : "",
+      v.name,
+      n(v.aloneP95),
+      n(v.underP95),
+      `${v.ratio.toFixed(2)}×`,
+      n(v.bad),
+      i === 0 ? Object.entries(a.attacker).map(([k, c]) => `${k}: ${c}`).join(", ") : "",
+      i === 0 ? n(a.rssPeakMb) : "",
+    ]),
+  );
+  return table(["One client attacking", "others' page", "p95 alone ms", "p95 under attack ms", "ratio", "bad", "attacker was answered", "peak RSS MB"], rows);
+}
+
 function sqlTable(size: SizeResult): string {
   const s = size.sql;
   const row = (label: string, t: Timing) => [label, n(t.median), n(t.first), String(t.reps), ratio(t.median, s.floor.median)];
@@ -112,6 +131,10 @@ function targets(size: SizeResult): string {
   const rss = size.serverPeakRssMb;
   rows.push(["peak RSS ≤ 250 MB", `${n(rss)} MB`, mark(rss <= 250)]);
   rows.push(["open page p95 under flood < 2× alone", `${size.flood.p95Ratio}×`, mark(size.flood.p95Ratio < 2)]);
+  for (const attack of size.abuse ?? []) {
+    const worst = Math.max(...attack.victims.map((v) => v.ratio));
+    rows.push([`others' p95 < 2× under: ${attack.attack}`, `${worst.toFixed(2)}× at worst`, mark(worst < 2 && attack.victims.every((v) => v.bad === 0))]);
+  }
   const statsRatio = size.sql.statsRaw.median / size.sql.floor.median;
   rows.push(["stats (cache off) ≤ 2× count(*)", `${statsRatio.toFixed(1)}×`, mark(statsRatio <= 2)]);
   const cachedRatio = size.sql.stats.median / size.sql.floor.median;
@@ -136,6 +159,7 @@ export function render(run: RunResult): string {
         `this size took ${n(size.seconds)} s in all. Run at ${size.sql.siteTime} (site time): today's live part held ${n(size.sql.todayEvents)} events. ` +
         `Load average ${size.loadAverage[0]} before, ${size.loadAverage[1]} after.`,
       httpTable(run, size),
+      ...(size.abuse ? [abuseTable(size.abuse)] : []),
       sqlTable(size),
       targets(size),
     );

@@ -8,6 +8,7 @@ import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runAbuseScenarios } from "./abuse.js";
 import { CONNECTIONS, runBare, runServerScenarios } from "./load.js";
 import { log } from "./progress.js";
 import { appendResults, machine, render, revision, type RunResult, type SizeResult, writeDoc } from "./report.js";
@@ -75,17 +76,20 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
     const serverOptions = values["server-node-options"];
     const server = await started(() => startGlimpse({ ...scratch.serverEnv, ...(serverOptions ? { NODE_OPTIONS: serverOptions } : {}) }));
     let run: Awaited<ReturnType<typeof runServerScenarios>>;
+    let abuse: Awaited<ReturnType<typeof runAbuseScenarios>>;
     let serverPeakRssMb: number;
     try {
       const cookie = await login(server.url, fx.email, fx.password);
       run = await runServerScenarios(server, fx, cookie, duration);
       serverPeakRssMb = server.rss.overallPeak();
+      log("  one client attacking, others measured");
+      abuse = await runAbuseScenarios(server, fx, cookie, duration);
     } finally {
       await stopped(server);
     }
     const seconds = (performance.now() - began) / 1000;
     const loadAverage: [number, number] = [round(loadBefore), round(loadavg()[0]!)];
-    return { scratch, size: { requestedEvents: events, load, sql, ...run, serverPeakRssMb, seconds, loadAverage } };
+    return { scratch, size: { requestedEvents: events, load, sql, ...run, abuse, serverPeakRssMb, seconds, loadAverage } };
   } finally {
     cleanups.delete(drop);
     await drop();

@@ -157,6 +157,8 @@ export async function startGlimpse(dbEnv: Record<string, string>): Promise<Runni
     SESSION_SECRET: randomBytes(32).toString("hex"),
     // The flood must reach the password check, not just the rate limiter (see bench/load.ts).
     UNLOCK_MAX_ATTEMPTS: "1000",
+    // The bench plays the proxy: attackers and victims each send their own X-Forwarded-For.
+    TRUST_PROXY: "1",
   };
   return launch(["scripts/serve.mjs"], env, url, "/healthz");
 }

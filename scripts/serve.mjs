@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { broadcastDevReady, createRequestHandler, writeReadableStreamToWritable } from "@remix-run/node";
 import express from "express";
-import getRawBody from "raw-body";
+import { continueIfFits, EMPTY, readBodies } from "./http/bodies.mjs";
 
 let build;
 let runtime;
@@ -25,9 +25,6 @@ app.disable("x-powered-by");
 app.set("trust proxy", config.trustProxy);
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-const EMPTY = Buffer.alloc(0);
-/** How long a client whose body was refused may go on sending it (and we go on dropping it). */
-const DRAIN_MS = 5_000;
 
 const plain = (res, status, text) => res.status(status).type("text/plain").send(text);
 
@@ -122,42 +119,8 @@ app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y"
 app.use("/js", express.static("public/js", { maxAge: "1h" }));
 app.get("/favicon.svg", (req, res) => res.sendFile("favicon.svg", { root: "public", maxAge: "1d" }));
 
-// Bodies are read here, up to the route's limit, before any route sees them: a declared length
-// over the limit is refused unread, and a streamed body is cut off as soon as it passes it.
-app.use((req, res, next) => {
-  const declared = req.headers["content-length"];
-  const streamed = req.headers["transfer-encoding"] !== undefined;
-  if (!streamed && (declared === undefined || declared === "0")) {
-    req.rawBody = EMPTY;
-    return next();
-  }
-  const limit = http.bodyLimit(req.method, res.locals.path);
-  const tooLarge = () => {
-    // The client may still be sending. Its bytes are read and dropped (nothing is kept) so it can
-    // finish and read this answer, which clients cut off mid-send often never see; a client
-    // still sending after a few seconds is cut off.
-    res.locals.draining = true;
-    req.unpipe();
-    req.resume();
-    const cutOff = setTimeout(() => req.socket.destroy(), DRAIN_MS).unref();
-    req.once("end", () => clearTimeout(cutOff));
-    req.socket.once("close", () => clearTimeout(cutOff));
-    plain(res, 413, limit === 0 ? "This request must not have a body." : `This request is too large: ${http.describeLimit(limit)} at most.`);
-  };
-  if (declared !== undefined && !(Number(declared) <= limit)) return tooLarge();
-  getRawBody(req, { length: streamed ? undefined : declared, limit }).then(
-    (body) => {
-      req.rawBody = body;
-      next();
-    },
-    (error) => {
-      if (res.headersSent) return;
-      if (error?.type === "entity.too.large") return tooLarge();
-      // Aborted by the client, or a length that did not match the body.
-      plain(res, 400, "The request body could not be read.");
-    },
-  );
-});
+// Bodies are read here, up to the route's limit, before any route sees them.
+app.use(readBodies(http));
 
 const loadContext = (req, res) => ({ ip: res.locals.ip, cspNonce: res.locals.cspNonce });
 
@@ -226,6 +189,7 @@ const server = app.listen(config.port, config.host, () => {
   if (process.env.REMIX_DEV_ORIGIN) broadcastDevReady(build);
   runtime.warmUp().catch(() => {});
 });
+server.on("checkContinue", continueIfFits(http, app));
 // A client gets 20 s to send its headers and 30 s for the whole request, so slow senders cannot
 // hold connections (and their bodies, up to the limits above) for Node's default five minutes.
 server.headersTimeout = 20_000;

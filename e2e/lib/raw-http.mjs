@@ -31,9 +31,12 @@ export function rawRequest(baseUrl, { method = "GET", path, headers = {}, body, 
         answered = true;
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () => {
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") });
+          // A careful client stops sending once answered; the rest of its body is never sent.
+          if (stopOnAnswer) req.destroy();
+        });
         res.on("error", (error) => resolve({ error: error.code ?? error.message }));
-        if (stopOnAnswer) req.destroy();
       },
     );
     req.on("error", (error) => {

@@ -123,6 +123,35 @@ describe("client addresses", () => {
     await assertUp();
   });
 
+  it("says at start when NODE_ENV is not set, instead of using the development secret silently", async () => {
+    const { spawn } = await import("node:child_process");
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dataDir = mkdtempSync(join(tmpdir(), "glimpse-e2e-noenv-"));
+    const env = { ...process.env, PORT: "0", HOST: "127.0.0.1", SEED: "false", DATA_DIR: dataDir };
+    for (const name of ["NODE_ENV", "DATABASE_URL", "SESSION_SECRET"]) delete env[name];
+    const child = spawn(process.execPath, ["scripts/serve.mjs"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    try {
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no warning in 30 s: ${output}`)), 30_000);
+        child.stdout.on("data", (chunk) => {
+          output += chunk;
+          if (/Glimpse is running/.test(output)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.on("exit", () => reject(new Error(`exited: ${output}`)));
+      });
+      assert.match(output, /NODE_ENV is not set, so Glimpse runs in development mode/);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses TRUST_PROXY=true at start and says what to set instead", () => {
     const env = { ...process.env, NODE_ENV: "production", PORT: "0", SESSION_SECRET: "s".repeat(64), TRUST_PROXY: "true" };
     delete env.DATABASE_URL;
@@ -360,8 +389,8 @@ describe("behind a proxy that rewrites Host (nginx's default proxy_pass)", () =>
       await page.getByLabel("Email").fill(email);
       await page.getByLabel("Password").fill(PASSWORD);
       await page.getByRole("button", { name: /sign up/i }).click();
-      await page.waitForURL(`${proxyUrl}/`);
-      await page.goto(`${proxyUrl}/sites/new`);
+      // A new account has no sites yet, so it lands on the form to add one.
+      await page.waitForURL(`${proxyUrl}/sites/new`);
       await page.getByLabel("Domain").fill(`proxied-${javaScriptEnabled ? "js" : "nojs"}.example`);
       await page.getByRole("button", { name: /add site/i }).click();
       await page.waitForURL(/\/sites\/proxied-/);

@@ -10,8 +10,8 @@ export const BUSY_MESSAGE = "The server is busy checking passwords. Please try a
 /**
  * Each hash costs ~20 MiB and tens of milliseconds of CPU. One at a time, with a short line, means
  * a flood of password attempts can take at most one core: pages keep rendering on the other. One
- * client network gets one hash at a time and one more in line, so an address flooding sign-ups or
- * guesses waits at its own door, and a recipient elsewhere is checked after a few hashes at most.
+ * client network gets one hash at a time and a few more in line, so an address flooding sign-ups
+ * or guesses waits at its own door, and a recipient elsewhere is checked after a few hashes at most.
  */
 const withSlot = createLimiter({ active: 1, waiting: 32, message: BUSY_MESSAGE, retryAfterSeconds: 5 });
 
@@ -22,8 +22,9 @@ const perClient = (client: string) => [
   {
     key: client,
     max: 1,
-    // Signed-in people may queue a few (a script creating links); anonymous networks one.
-    waiting: client.startsWith("user:") || client === "system" ? 16 : 1,
+    // A few may wait (people behind one office address unlocking at once), a signed-in person
+    // more (a script creating links); the shared line holds 32.
+    waiting: client.startsWith("user:") || client === "system" ? 16 : 4,
     message: "Your network is already checking passwords. Please wait a few seconds and try again.",
   },
 ];

@@ -16,7 +16,7 @@ export function PasswordForm({ error, tooMany }: { error?: string | null; tooMan
           <div className={tooMany ? "alert alert-warning" : "alert"} role="alert" id="password-error">
             {error}
             {tooMany ? (
-              <p className="small">
+              <p className="small alert-help">
                 Passwords are case-sensitive: check Caps Lock and copy it without extra spaces. If it still does not work, ask the
                 person who shared this link for the password or a new link.
               </p>

@@ -1,0 +1,189 @@
+// One client attacks while others use the site: the others' p95 under attack against their p95
+// without it, on the same server in the same run (SPEC §8: one client cannot slow other clients'
+// pages by more than 2×). The server trusts one proxy hop, so the bench plays the proxy: each
+// attacker and each victim has its own X-Forwarded-For address.
+import { request } from "node:http";
+import autocannon from "autocannon";
+import { log } from "./progress.js";
+import type { Fixtures } from "./seed.js";
+import type { Running } from "./server.js";
+
+interface Victim {
+  name: string;
+  path: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+  connections: number;
+  /** A fresh client address on every request (many recipients), instead of one. */
+  manyClients?: boolean;
+}
+
+export interface VictimFigures {
+  name: string;
+  aloneP95: number;
+  underP95: number;
+  ratio: number;
+  /** Answers outside 2xx/3xx under attack. */
+  bad: number;
+}
+
+export interface AttackFigures {
+  attack: string;
+  victims: VictimFigures[];
+  /** What the attacker was answered, by status (or "error"). */
+  attacker: Record<string, number>;
+  rssPeakMb: number;
+}
+
+const MB = 1024 * 1024;
+let addressCounter = 0;
+const freshAddress = () => `10.${(addressCounter >> 16) & 255}.${(addressCounter >> 8) & 255}.${addressCounter++ & 255}`;
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return Number.NaN;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! * 10) / 10;
+}
+
+async function driveVictim(server: Running, victim: Victim, seconds: number) {
+  const times: number[] = [];
+  const instance = autocannon({
+    url: `${server.url}${victim.path}`,
+    method: victim.method ?? "GET",
+    headers: { "X-Forwarded-For": "10.200.0.1", ...victim.headers },
+    body: victim.body,
+    connections: victim.connections,
+    duration: seconds,
+    timeout: 30,
+    ...(victim.manyClients && {
+      requests: [{ setupRequest: (req: { headers?: Record<string, string> }) => ({ ...req, headers: { ...req.headers, "X-Forwarded-For": freshAddress() } }) }],
+    }),
+  });
+  instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
+  const result = await instance;
+  times.sort((a, b) => a - b);
+  const bad = Object.entries(result.statusCodeStats).reduce((n, [code, s]) => (Number(code) < 400 ? n : n + s.count), 0) + result.errors + result.timeouts;
+  return { p95: percentile(times, 95), bad };
+}
+
+/** A client that keeps `count` uploads of `bytes` going, sending every byte whatever it is told. */
+function bodyFlood(server: Running, seconds: number, count = 10, bytes = 200 * MB) {
+  const url = new URL(server.url);
+  const paths = ["/api/event", "/login", "/signup", "/api/trpc/share.unlock", "/sites/new"];
+  const tally: Record<string, number> = {};
+  const until = Date.now() + seconds * 1000;
+  const chunk = Buffer.alloc(MB, 0x61);
+  const one = (i: number) =>
+    new Promise<void>((resolve) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: "POST",
+          path: paths[i % paths.length],
+          agent: false,
+          headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": "203.0.113.90", ...(i % 2 ? { "Transfer-Encoding": "chunked" } : { "Content-Length": String(bytes) }) },
+        },
+        (res) => {
+          tally[res.statusCode ?? 0] = (tally[res.statusCode ?? 0] ?? 0) + 1;
+          res.resume();
+          res.on("end", resolve);
+        },
+      );
+      req.on("error", () => {
+        tally.error = (tally.error ?? 0) + 1;
+        resolve();
+      });
+      let sent = 0;
+      const pump = () => {
+        while (sent < bytes && !req.destroyed) {
+          sent += MB;
+          if (!req.write(chunk)) return void req.once("drain", pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+  const loops = Array.from({ length: count }, async (_, i) => {
+    while (Date.now() < until) await one(i);
+  });
+  return Promise.all(loops).then(() => tally);
+}
+
+async function autocannonAttack(server: Running, seconds: number, options: Omit<Parameters<typeof autocannon>[0], "url">) {
+  const result = await autocannon({ duration: seconds, timeout: 30, ...options, url: server.url });
+  const tally: Record<string, number> = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
+  if (result.errors) tally.error = result.errors;
+  return tally;
+}
+
+/**
+ * Each attack runs for `seconds` against the victims, after the victims ran alone for as long.
+ * Victims: another link's share page, /healthz and an admin page; for the hashing flood, a
+ * recipient unlocking a protected link from an address of their own.
+ */
+export async function runAbuseScenarios(server: Running, fx: Fixtures, cookie: string, seconds: number): Promise<AttackFigures[]> {
+  const form = { "Content-Type": "application/x-www-form-urlencoded", Origin: server.url };
+  const pages: Victim[] = [
+    { name: "share page, segment link", path: `/share/${fx.segmentSlug}?period=30d`, connections: 4 },
+    { name: "/healthz", path: "/healthz", connections: 1 },
+    { name: "settings page (logged in)", path: `/sites/${fx.site.domain}/settings/visibility`, headers: { Cookie: cookie }, connections: 2 },
+  ];
+  const unlock: Victim = {
+    name: "unlock, right password, many recipients",
+    path: `/share/${fx.protectedSlug}`,
+    method: "POST",
+    headers: form,
+    body: new URLSearchParams({ password: fx.linkPassword }).toString(),
+    connections: 2,
+    manyClients: true,
+  };
+  let madeUp = 0;
+  const attacks: Array<{ attack: string; victims: Victim[]; run: () => Promise<Record<string, number>> }> = [
+    {
+      attack: "made-up filters on an open link, 30 connections from one address",
+      victims: pages,
+      run: () =>
+        autocannonAttack(server, seconds, {
+          connections: 30,
+          headers: { "X-Forwarded-For": "203.0.113.80" },
+          requests: [{ setupRequest: (req: object) => ({ ...req, path: `/share/${fx.openSlug}?period=30d&f=page,contains,/made-up-${madeUp++}` }) }],
+        }),
+    },
+    { attack: "10 concurrent 200 MB bodies, sent in full, from one address", victims: pages, run: () => bodyFlood(server, seconds) },
+    {
+      attack: "password hashing: sign-ups and logins, 20 connections from one address",
+      victims: [unlock, pages[1]!],
+      run: () =>
+        autocannonAttack(server, seconds, {
+          connections: 20,
+          headers: { ...form, "X-Forwarded-For": "203.0.113.70" },
+          requests: [
+            { method: "POST", path: "/signup", body: new URLSearchParams({ email: fx.email, password: "flooding password 1" }).toString() },
+            { method: "POST", path: "/login", body: new URLSearchParams({ email: `nobody@example.com`, password: "flooding password 1" }).toString() },
+          ],
+        }),
+    },
+  ];
+  const results: AttackFigures[] = [];
+  for (const { attack, victims, run } of attacks) {
+    const alone = await Promise.all(victims.map((v) => driveVictim(server, v, seconds)));
+    server.rss.reset();
+    const [under, attacker] = await Promise.all([Promise.all(victims.map((v) => driveVictim(server, v, seconds))), run()]);
+    const figures: AttackFigures = {
+      attack,
+      victims: victims.map((v, i) => ({
+        name: v.name,
+        aloneP95: alone[i]!.p95,
+        underP95: under[i]!.p95,
+        ratio: Math.round((under[i]!.p95 / alone[i]!.p95) * 100) / 100,
+        bad: under[i]!.bad,
+      })),
+      attacker,
+      rssPeakMb: server.rss.peak(),
+    };
+    log(`  ${attack}: ${figures.victims.map((v) => `${v.name} p95 ${v.aloneP95} → ${v.underP95} ms (${v.ratio}×, ${v.bad} bad)`).join("; ")}; attacker got ${JSON.stringify(attacker)}; RSS ${figures.rssPeakMb} MB`);
+    results.push(figures);
+  }
+  return results;
+}

@@ -1,0 +1,80 @@
+// Request bodies, read before any route sees them and never past the route's limit (the limits
+// themselves live in server/http/body-limits.ts): a declared length over the limit is refused
+// unread, a streamed body is cut off as soon as it passes it, and a client that asks first
+// (Expect: 100-continue) is refused before it sends a byte.
+import getRawBody from "raw-body";
+
+const EMPTY = Buffer.alloc(0);
+/** How long a client whose body was refused may go on sending it (and we go on dropping it). */
+const DRAIN_MS = 5_000;
+
+const plain = (res, status, text) => res.status(status).type("text/plain").send(text);
+
+/**
+ * Express middleware: `req.rawBody` holds the body (a Buffer) for the routes after it.
+ * `res.locals.path` is the path as the router matches it.
+ */
+export function readBodies({ bodyLimit, describeLimit }) {
+  return (req, res, next) => {
+    const declared = req.headers["content-length"];
+    const streamed = req.headers["transfer-encoding"] !== undefined;
+    if (!streamed && (declared === undefined || declared === "0")) {
+      req.rawBody = EMPTY;
+      return next();
+    }
+    const limit = bodyLimit(req.method, res.locals.path);
+    const tooLarge = () => refuse(req, res, limit === 0 ? "This request must not have a body." : `This request is too large: ${describeLimit(limit)} at most.`);
+    if (declared !== undefined && !(Number(declared) <= limit)) return tooLarge();
+    getRawBody(req, { length: streamed ? undefined : declared, limit }).then(
+      (body) => {
+        req.rawBody = body;
+        next();
+      },
+      (error) => {
+        if (res.headersSent) return;
+        if (error?.type === "entity.too.large") return tooLarge();
+        // Aborted by the client, or a length that did not match the body.
+        plain(res, 400, "The request body could not be read.");
+      },
+    );
+  };
+}
+
+/** 413, answered so that the client sees it. */
+function refuse(req, res, message) {
+  // Asked first and refused: the body never comes, and the connection ends with the answer.
+  if (req.expectRefused) return plain(res, 413, message);
+  // The client may still be sending. Its bytes are read and dropped (nothing is kept) so it can
+  // finish and read this answer, which clients cut off mid-send often never see. The connection
+  // stays open for that (even if the client asked to close it: closing with unread bytes would
+  // lose the answer) and closes once the body is over; a client still sending after a few
+  // seconds is cut off.
+  res.locals.draining = true;
+  res.shouldKeepAlive = true;
+  const wantsClose = /close/i.test(req.headers.connection ?? "");
+  req.unpipe();
+  req.resume();
+  const cutOff = setTimeout(() => req.socket.destroy(), DRAIN_MS).unref();
+  req.once("end", () => {
+    clearTimeout(cutOff);
+    if (wantsClose) req.socket.end();
+  });
+  req.socket.once("close", () => clearTimeout(cutOff));
+  plain(res, 413, message);
+}
+
+/**
+ * For the server's "checkContinue" event: a client that declares its length first is told to go
+ * on only when the length fits the route; otherwise `readBodies` answers it 413 unread.
+ */
+export function continueIfFits({ bodyLimit, routePath }, app) {
+  return (req, res) => {
+    const path = routePath((req.url ?? "/").split("?")[0]);
+    const declared = Number(req.headers["content-length"]);
+    if (path !== null && declared > bodyLimit(req.method ?? "POST", path)) req.expectRefused = true;
+    else res.writeContinue();
+    app(req, res);
+  };
+}
+
+export { EMPTY };
