@@ -10,6 +10,8 @@ declare module "autocannon" {
     headers?: Record<string, string>;
     body?: string;
     timeout?: number;
+    /** Requests per second over all connections: a steady load instead of as fast as possible. */
+    overallRate?: number;
     /** Requests sent in turn on each connection; `setupRequest` may rewrite one before it goes out. */
     requests?: Array<{ method?: "GET" | "POST"; path?: string; body?: string; headers?: Record<string, string>; setupRequest?: (request: any) => any }>;
   }

@@ -45,7 +45,8 @@ app.use((req, res, next) => {
   res.writeHead = function patchedWriteHead(...args) {
     // A reply sent before the request body was read (logout, deletes, refusals) must not leave
     // the rest of that body to be read as the next request on this connection.
-    if (!req.complete && !res.locals.draining) res.setHeader("Connection", "close");
+    // (A refused body's connection is closed by readBodies, after the client has read the answer.)
+    if (!req.complete && !res.locals.refusedBody) res.setHeader("Connection", "close");
     res.setHeader("X-Content-Type-Options", "nosniff");
     if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
     // Share URLs are bearer secrets: they must never leak through Referer.

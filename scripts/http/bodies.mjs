@@ -5,8 +5,8 @@
 import getRawBody from "raw-body";
 
 const EMPTY = Buffer.alloc(0);
-/** How long a client whose body was refused may go on sending it (and we go on dropping it). */
-const DRAIN_MS = 5_000;
+/** How long the connection of a refused body stays open after the answer, so the client reads it. */
+const LINGER_MS = 2_000;
 
 const plain = (res, status, text) => res.status(status).type("text/plain").send(text);
 
@@ -40,26 +40,18 @@ export function readBodies({ bodyLimit, describeLimit }) {
   };
 }
 
-/** 413, answered so that the client sees it. */
+/** 413, answered so that the client sees it, without reading another byte. */
 function refuse(req, res, message) {
   // Asked first and refused: the body never comes, and the connection ends with the answer.
   if (req.expectRefused) return plain(res, 413, message);
-  // The client may still be sending. Its bytes are read and dropped (nothing is kept) so it can
-  // finish and read this answer, which clients cut off mid-send often never see. The connection
-  // stays open for that (even if the client asked to close it: closing with unread bytes would
-  // lose the answer) and closes once the body is over; a client still sending after a few
-  // seconds is cut off.
-  res.locals.draining = true;
+  // The client may still be sending. Nothing more is read: its writes stop once the socket's
+  // buffers are full, and it reads this answer meanwhile. The connection is left open for a
+  // moment (closing it at once with unread bytes would make the client lose the answer), then cut.
+  res.locals.refusedBody = true;
   res.shouldKeepAlive = true;
-  const wantsClose = /close/i.test(req.headers.connection ?? "");
   req.unpipe();
-  req.resume();
-  const cutOff = setTimeout(() => req.socket.destroy(), DRAIN_MS).unref();
-  req.once("end", () => {
-    clearTimeout(cutOff);
-    if (wantsClose) req.socket.end();
-  });
-  req.socket.once("close", () => clearTimeout(cutOff));
+  req.pause();
+  res.on("finish", () => setTimeout(() => req.socket.destroy(), LINGER_MS).unref());
   plain(res, 413, message);
 }
 

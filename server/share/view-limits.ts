@@ -1,5 +1,6 @@
 import { createLimiter } from "../concurrency.js";
 import { TooManyRequests } from "../errors.js";
+import { pauseBeforeRefusing } from "../refusals.js";
 import { createTokenBuckets } from "../token-buckets.js";
 
 /**
@@ -10,26 +11,21 @@ import { createTokenBuckets } from "../token-buckets.js";
  *   time with two more waiting;
  * - per link, two at a time, so many addresses together still cannot take every database
  *   connection that the stats engine's own limit (3 at once) allows.
- * A refusal is sent after a second: a client that ignores them cannot turn them into a flood of
- * cheap requests that crowds out everyone else's.
+ * Refusals are sent after a pause (`pauseBeforeRefusing`).
  */
 const RATE = { perMinute: 60, burst: 20 };
-const REFUSAL_DELAY_MS = 1_000;
 
 const rate = createTokenBuckets(RATE);
 const gate = createLimiter({ active: Number.MAX_SAFE_INTEGER, waiting: 0, message: "", retryAfterSeconds: 2 });
 
 export async function withinViewLimits<T>(client: string, slug: string, filtered: boolean, work: () => Promise<T>): Promise<T> {
   if (!filtered) return work();
-  try {
+  return pauseBeforeRefusing(async () => {
     const wait = rate.take(`client:${client}`);
     if (wait > 0) throw new TooManyRequests("You are asking for many different views in a short time. Please wait a moment and try again.", wait);
-    return await gate(work, [
+    return gate(work, [
       { key: `client:${client}`, max: 1, waiting: 2, message: "Your previous views are still being computed. Please wait a moment and try again." },
       { key: `link:${slug}`, max: 2, waiting: 4, message: "This dashboard is busy right now. Please try again in a moment." },
     ]);
-  } catch (error) {
-    if (error instanceof TooManyRequests) await new Promise((resolve) => setTimeout(resolve, REFUSAL_DELAY_MS));
-    throw error;
-  }
+  });
 }

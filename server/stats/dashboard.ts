@@ -56,9 +56,24 @@ async function previousTotals(db: Db, site: StatsSite, range: DayRange, input: S
  * always compute, so they see every event they just wrote.
  */
 export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
-  if (input.now || input.cache === false) return computeDashboardStats(db, site, input);
+  const compute = () => madeUp(db, input, (db) => computeDashboardStats(db, site, input));
+  if (input.now || input.cache === false) return compute();
   const key = recentKey({ siteId: site.id, period: input.period, filters: input.filters, segmentFilters: input.segmentFilters, extra: `dashboard:${input.limit ?? ""}` });
-  return recent(key, () => computing(() => computeDashboardStats(db, site, input)));
+  return recent(key, () => computing(compute));
+}
+
+/**
+ * A view with filters of the viewer's own is computed from raw rows, and anyone holding an open
+ * link can ask for new ones; on a big site that is seconds of database work. It runs without
+ * parallel workers, so one such view takes one core of the database and never all of them: the
+ * pages everybody else is loading keep the rest. (A transaction, so the setting stays with it.)
+ */
+function madeUp<T>(db: Db, input: StatsInput, work: (db: Db) => Promise<T>): Promise<T> {
+  if (input.filters.length === 0) return work(db);
+  return db.transaction().execute(async (trx) => {
+    await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
+    return work(trx);
+  });
 }
 
 /**
@@ -96,11 +111,12 @@ async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput 
 
 /** One dimension with a larger limit, for the "more" view; percentages stay shares of all visitors. */
 export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }): Promise<Breakdown> {
-  const run = async () => {
-    const now = input.now ?? new Date();
-    const range = resolvePeriod(input.period, site.timezone, now);
-    return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, now)), input.limit);
-  };
+  const run = () =>
+    madeUp(db, input, async (db) => {
+      const now = input.now ?? new Date();
+      const range = resolvePeriod(input.period, site.timezone, now);
+      return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, now)), input.limit);
+    });
   return input.now ? run() : computing(run);
 }
 
