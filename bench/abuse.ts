@@ -5,6 +5,7 @@
 // proxy: each attacker and each victim has its own X-Forwarded-For address.
 import { request } from "node:http";
 import autocannon from "autocannon";
+import { freshAddress } from "./load.js";
 import { log } from "./progress.js";
 import type { Fixtures } from "./seed.js";
 import type { Running } from "./server.js";
@@ -40,8 +41,6 @@ export interface AttackFigures {
 }
 
 const MB = 1024 * 1024;
-let addressCounter = 0;
-const freshAddress = () => `10.${(addressCounter >> 16) & 255}.${(addressCounter >> 8) & 255}.${addressCounter++ & 255}`;
 
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return Number.NaN;
@@ -70,7 +69,10 @@ async function driveVictim(server: Running, victim: Victim, seconds: number) {
   return { p95: percentile(times, 95), bad };
 }
 
-/** A client that keeps `count` uploads of `bytes` going, sending every byte whatever it is told. */
+/**
+ * A client that keeps `count` uploads of `bytes` in flight, each trying to send every byte whatever
+ * it is told; the next starts when one is over (answered and its connection closed).
+ */
 function bodyFlood(server: Running, seconds: number, count = 10, bytes = 200 * MB) {
   const url = new URL(server.url);
   const paths = ["/api/event", "/login", "/signup", "/api/trpc/share.unlock", "/sites/new"];
@@ -91,13 +93,11 @@ function bodyFlood(server: Running, seconds: number, count = 10, bytes = 200 * M
         (res) => {
           tally[res.statusCode ?? 0] = (tally[res.statusCode ?? 0] ?? 0) + 1;
           res.resume();
-          res.on("end", resolve);
         },
       );
-      req.on("error", () => {
-        tally.error = (tally.error ?? 0) + 1;
-        resolve();
-      });
+      // The server cuts a refused upload off after answering it; that is the end of this one.
+      req.on("error", () => {});
+      req.on("close", resolve);
       let sent = 0;
       const pump = () => {
         while (sent < bytes && !req.destroyed) {

@@ -13,7 +13,13 @@ export interface Target {
   body?: string;
   /** The status a correct answer has; checked once before the load. */
   expect: number;
+  /** Each request from an address of its own (recipients), instead of all from the bench's one. */
+  manyClients?: boolean;
 }
+
+let addressCounter = 0;
+/** An address for one simulated client; the server trusts the bench as its one proxy hop. */
+export const freshAddress = () => `10.${(addressCounter >> 16) & 255}.${(addressCounter >> 8) & 255}.${addressCounter++ & 255}`;
 
 export interface LoadFigures {
   scenario: string;
@@ -54,6 +60,9 @@ export async function drive(server: Running, target: Target, seconds: number): P
     connections: CONNECTIONS,
     duration: seconds,
     timeout: 30,
+    ...(target.manyClients && {
+      requests: [{ setupRequest: (req: { headers?: Record<string, string> }) => ({ ...req, headers: { ...req.headers, "X-Forwarded-For": freshAddress() } }) }],
+    }),
   });
   instance.on("response", (_client, _status, _bytes, responseTime) => times.push(responseTime));
   const result = await instance;
@@ -106,7 +115,8 @@ export function targets(fx: Fixtures, cookie: string, origin: string) {
       expect: 200,
     },
     unlock: {
-      name: "unlock POST, right password",
+      name: "unlock POST, right password, many recipients",
+      manyClients: true,
       path: `/share/${fx.protectedSlug}`,
       method: "POST",
       headers: form,

@@ -51,6 +51,9 @@ function refuse(req, res, message) {
   res.shouldKeepAlive = true;
   req.unpipe();
   req.pause();
+  // Marks the body as being read: otherwise Node reads and discards all of it once the answer
+  // is sent. Paused, the stream's buffer fills (a few KB) and Node stops reading the socket.
+  req.read(0);
   res.on("finish", () => setTimeout(() => req.socket.destroy(), LINGER_MS).unref());
   plain(res, 413, message);
 }
