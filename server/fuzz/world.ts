@@ -52,7 +52,8 @@ export async function buildWorld(db: Db) {
 
   const unlock = await anonymous(db, "192.0.2.200").share.unlock({ slug: locked.slug, password: LINK_PASSWORD });
   const unlocks: Unlocks = { [locked.slug]: { f: unlock.fingerprint, e: Math.floor(Date.parse(unlock.expiresAt) / 1000) } };
-  const tampered: Unlocks = { [locked.slug]: { f: `${unlock.fingerprint.slice(0, -1)}A`, e: 2 ** 40 }, [open.slug]: { f: "", e: -1 } };
+  const f = unlock.fingerprint;
+  const tampered: Unlocks = { [locked.slug]: { f: `${f.slice(0, -1)}${f.endsWith("A") ? "B" : "A"}`, e: 2 ** 40 }, [open.slug]: { f: "", e: -1 } };
   // A new context per call, as every HTTP request gets: contexts memoise per-request lookups.
   const visitor = (name: string, ip: string, extra: Partial<Parameters<typeof createContext>[0]> = {}): Actor => ({
     name,
