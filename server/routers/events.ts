@@ -1,6 +1,6 @@
 import { assertIngestAllowed } from "../ingest/ingest-limits.js";
 import { ingestEvent } from "../ingest/ingest.js";
-import { pauseBeforeRefusing } from "../refusals.js";
+import { pauseBeforeRefusing, refusalPauseFrom } from "../refusals.js";
 import { eventPayload } from "../schemas/events.js";
 import { nowFrom } from "../stats/clock.js";
 import { publicProcedure, router } from "../trpc.js";
@@ -11,6 +11,6 @@ export const eventsRouter = router({
     pauseBeforeRefusing(async () => {
       assertIngestAllowed(ctx.client);
       return ingestEvent(ctx.db, input, { ip: ctx.ip, userAgent: ctx.userAgent, country: ctx.country, now: nowFrom(ctx) });
-    }),
+    }, refusalPauseFrom(ctx)),
   ),
 });

@@ -1,7 +1,7 @@
 import { shareBreakdownInput, shareRefInput, shareRevisitInput, shareStatsInput, unlockInput } from "../schemas/share.js";
 import { contentVersion, findLink, isUnlocked, requireAccess } from "../share/access.js";
 import { unlockLink } from "../share/unlock.js";
-import { pauseBeforeRefusing } from "../refusals.js";
+import { pauseBeforeRefusing, refusalPauseFrom } from "../refusals.js";
 import { withinViewLimits } from "../share/view-limits.js";
 import { recordView } from "../share/views.js";
 import { nowFrom } from "../stats/clock.js";
@@ -26,12 +26,12 @@ export const shareRouter = router({
   }),
 
   unlock: publicProcedure.input(unlockInput).mutation(async ({ ctx, input }) => {
-    const { fingerprint, expiresAt } = await pauseBeforeRefusing(() => unlockLink(ctx.db, input, ctx.client, nowFrom(ctx)));
+    const { fingerprint, expiresAt } = await pauseBeforeRefusing(() => unlockLink(ctx.db, input, ctx.client, nowFrom(ctx)), refusalPauseFrom(ctx));
     return { slug: input.slug, fingerprint, expiresAt: expiresAt.toISOString() };
   }),
 
   stats: publicProcedure.input(shareStatsInput).query(({ ctx, input }) =>
-    withinViewLimits(ctx.client, input.slug, input.filters.length > 0, async () => {
+    withinViewLimits(ctx, input.slug, input.filters.length > 0, async () => {
       const now = nowFrom(ctx);
       const link = await requireAccess(ctx.db, input.slug, ctx.unlocks, now);
       const stats = await getDashboardStats(ctx.db, link.site, {
@@ -59,7 +59,7 @@ export const shareRouter = router({
   }),
 
   breakdown: publicProcedure.input(shareBreakdownInput).query(({ ctx, input }) =>
-    withinViewLimits(ctx.client, input.slug, input.filters.length > 0, async () => {
+    withinViewLimits(ctx, input.slug, input.filters.length > 0, async () => {
       const now = nowFrom(ctx);
       const link = await requireAccess(ctx.db, input.slug, ctx.unlocks, now);
       return getBreakdown(ctx.db, link.site, {
