@@ -1,9 +1,11 @@
 import { type Kysely, type Migration, type MigrationProvider, type MigrationResult, Migrator, sql } from "kysely";
 import * as m0001 from "./migrations/0001_initial.js";
+import * as m0002 from "./migrations/0002_goals.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
+  "0002_goals": m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -125,6 +125,22 @@ export interface EventsTable {
   session_id: number;
   /** First pathname of the visit, copied on every event so entry-page filters need no join. */
   entry_page: string;
+  /** Custom properties ({"plan": "pro"}), values as text; null when the event had none. */
+  props: ColumnType<Record<string, string> | null, RawBuilder<unknown> | null | undefined, RawBuilder<unknown> | null>;
+}
+
+export type GoalKind = "event" | "page";
+
+/** A conversion: a custom event by name, or a pageview whose path matches (`*` matches anything). */
+export interface GoalsTable {
+  id: Generated<string>;
+  site_id: string;
+  kind: GoalKind;
+  event_name: string | null;
+  page_path: string | null;
+  name: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
 }
 
 /** One row per visit (a visitor's events with no gap over 30 minutes), kept up to date on ingestion. */
@@ -173,6 +189,7 @@ export interface Database {
   events: EventsTable;
   visits: VisitsTable;
   stats_day_cache: StatsDayCacheTable;
+  goals: GoalsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -180,4 +197,5 @@ export type Site = Selectable<SitesTable>;
 export type Segment = Selectable<SegmentsTable>;
 export type SharedLink = Selectable<SharedLinksTable>;
 export type NewEvent = Insertable<EventsTable>;
+export type Goal = Selectable<GoalsTable>;
 export type SharedLinkUpdate = Updateable<SharedLinksTable>;

@@ -29,6 +29,7 @@ const SPECS = [
   { name: "fuzz-forms", file: "e2e/specs/fuzz-forms.spec.mjs", modes: ["http"] },
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
   { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
+  { name: "goals", file: "e2e/specs/goals.spec.mjs", modes: ["off", "on"] },
 ];
 
 const only = process.argv.slice(2);

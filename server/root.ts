@@ -1,5 +1,6 @@
 import { authRouter } from "./routers/auth.js";
 import { eventsRouter } from "./routers/events.js";
+import { goalsRouter } from "./routers/goals.js";
 import { segmentsRouter } from "./routers/segments.js";
 import { shareRouter } from "./routers/share.js";
 import { sharedLinksRouter } from "./routers/shared-links.js";
@@ -12,6 +13,7 @@ export const appRouter = router({
   auth: authRouter,
   sites: sitesRouter,
   segments: segmentsRouter,
+  goals: goalsRouter,
   sharedLinks: sharedLinksRouter,
   events: eventsRouter,
   stats: statsRouter,

@@ -43,7 +43,15 @@ export default function SiteDashboard() {
         ) : null}
       </div>
       {breakdown ? <FullBreakdown breakdown={breakdown} basePath={location.pathname} search={location.search} /> : null}
-      {stats ? <Dashboard stats={stats} basePath={location.pathname} search={location.search} mode="member" /> : null}
+      {stats ? (
+        <Dashboard
+          stats={stats}
+          basePath={location.pathname}
+          search={location.search}
+          mode="member"
+          goalsSettingsPath={canManage ? `/sites/${domain}/settings/goals` : undefined}
+        />
+      ) : null}
     </>
   );
 }

@@ -15,6 +15,7 @@ const SECTIONS = [
   { to: "general", label: "General" },
   { to: "visibility", label: "Visibility" },
   { to: "segments", label: "Segments" },
+  { to: "goals", label: "Goals" },
 ];
 
 export default function SiteSettings() {

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { DIMENSIONS, OPERATORS } from "../schemas/filters.js";
+import { DIMENSIONS, FILTER_DIMENSIONS, OPERATORS } from "../schemas/filters.js";
 import { PERIODS } from "../schemas/stats.js";
 import { EXTRA_KEYS, nastyNumber, nastyString, poison, PRINTABLE, setOwn, wild } from "./inputs.js";
 
@@ -19,7 +19,7 @@ export const passwordEdge = fc.oneof(nastyString, fc.constantFrom("short", "a".r
 
 const value = fc.oneof(fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }), fc.constantFrom("Mobile", "/", "/pricing", "Google", "%", "_", "\\", ...PRINTABLE));
 export const filter = fc.record({
-  dimension: fc.constantFrom(...DIMENSIONS),
+  dimension: fc.constantFrom(...FILTER_DIMENSIONS),
   operator: fc.constantFrom(...OPERATORS),
   values: fc.array(value, { minLength: 1, maxLength: 5 }),
 });

@@ -1,5 +1,6 @@
 import { isbot } from "isbot";
 import type { Db } from "../../db/client.js";
+import { jsonb } from "../../db/json.js";
 import type { VisitsTable } from "../../db/schema.js";
 import { NotFound } from "../errors.js";
 import { type EventPayload, PAGEVIEW } from "../schemas/events.js";
@@ -134,8 +135,18 @@ export async function ingestEvent(db: Db, payload: EventPayload, meta: RequestMe
         device: dims.device,
         browser: dims.browser,
         os: dims.os,
+        props: propsOf(payload),
       })
       .execute();
   });
   return { accepted: true };
+}
+
+/**
+ * Custom properties as text ({"plan": "pro", "seats": "5"}), the way goal breakdowns show and
+ * filter them; properties sent as null are left out, and an event without any stores null.
+ */
+function propsOf(payload: EventPayload) {
+  const entries = Object.entries(payload.props ?? {}).filter((entry): entry is [string, string | number | boolean] => entry[1] !== null);
+  return entries.length ? jsonb(Object.fromEntries(entries.map(([key, value]) => [key, String(value)]))) : null;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { text } from "./common.js";
+import { isStorableText, text } from "./common.js";
 
 /** Plausible's own tracker sends one-letter keys; accepting them lets its script report to us too. */
 const SHORT_KEYS: Record<string, string> = { n: "name", u: "url", d: "domain", r: "referrer", p: "props" };
@@ -25,9 +25,20 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const noControl = (label: string) => [(s: string) => !CONTROL.test(s), `${label} cannot contain control characters`] as const;
 
 const MAX_PROPS = 30;
-const propValue = z.union([z.string().max(2000, "A property value must be at most 2000 characters"), z.number(), z.boolean(), z.null()], {
-  error: "Property values must be strings, numbers or booleans",
-});
+const propValue = z.union(
+  [
+    z.string().max(2000, "A property value must be at most 2000 characters").refine(isStorableText, "Property values cannot contain control characters"),
+    z.number().refine(Number.isFinite, "Property values must be finite numbers"),
+    z.boolean(),
+    z.null(),
+  ],
+  { error: "Property values must be strings, numbers or booleans" },
+);
+const propName = z
+  .string()
+  .min(1, "Property names cannot be empty")
+  .max(300, "A property name must be at most 300 characters")
+  .refine(isStorableText, "Property names cannot contain control characters");
 
 /**
  * Plausible's event payload. Unknown keys (screen width, hash mode, revenue…) are ignored rather
@@ -56,7 +67,7 @@ export const eventPayload = z.preprocess(
         .nullish()
         .transform((r) => r ?? ""),
       props: z
-        .record(z.string().max(300, "A property name must be at most 300 characters"), propValue, { error: "Props must be an object" })
+        .record(propName, propValue, { error: "Props must be an object" })
         .refine((p) => Object.keys(p).length <= MAX_PROPS, `Send at most ${MAX_PROPS} properties`)
         .optional(),
     },

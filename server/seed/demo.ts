@@ -3,6 +3,7 @@ import type { Db } from "../../db/client.js";
 import { ensureUser } from "../auth/users.js";
 import { refreshStatistics } from "../ingest/salts.js";
 import { env } from "../env.js";
+import { createGoal, listGoals } from "../goals/goals.js";
 import type { Filter } from "../schemas/filters.js";
 import { createSegment, listSegments } from "../segments/segments.js";
 import { createLink, listLinks, shareUrl } from "../shared-links/links.js";
@@ -25,6 +26,12 @@ export const DEMO = {
 } as const;
 
 const MOBILE: Filter[] = [{ dimension: "device", operator: "is", values: ["Mobile"] }];
+/** The demo traffic sends Signup events with a plan; about one visit in eight sees /pricing. */
+const DEMO_GOALS = [
+  { kind: "event" as const, eventName: "Signup", name: "Signup" },
+  { kind: "page" as const, pagePath: "/pricing", name: "Visit /pricing" },
+  { kind: "page" as const, pagePath: "/blog/*", name: "Read a blog post" },
+];
 const BATCH = 1000;
 
 export interface SeedOptions {
@@ -58,6 +65,10 @@ export async function seedDemo(db: Db, { log, now = new Date(), randomPasswords 
   const segment =
     (await listSegments(db, site.id)).find((s) => s.name === DEMO.segment) ??
     (await createSegment(db, site.id, user.id, { name: DEMO.segment, filters: MOBILE }));
+  const goals = await listGoals(db, site.id);
+  for (const goal of DEMO_GOALS) {
+    if (!goals.some((g) => g.name === goal.name)) await createGoal(db, site.id, goal);
+  }
   const actor = { userId: user.id, integration: false };
   const links = await listLinks(db, site.id);
   const open = links.find((l) => l.name === DEMO.openLink) ?? (await createLink(db, site.id, actor, { name: DEMO.openLink }));

@@ -1,4 +1,5 @@
 import type { Insertable } from "kysely";
+import { jsonb } from "../../db/json.js";
 import type { EventsTable, VisitsTable } from "../../db/schema.js";
 import { addDays, localDay, zonedTime } from "../stats/dates.js";
 
@@ -61,6 +62,7 @@ const CLIENTS: [[string, string, string], number][] = [
 /** Visits by site-local hour: quiet nights, a morning rise, a long afternoon. */
 const HOURS = [2, 1, 1, 1, 1, 2, 4, 7, 10, 12, 13, 13, 12, 12, 13, 13, 12, 11, 10, 9, 8, 7, 5, 3].map((w, h) => [h, w] as const);
 const WEEKDAY = [0.55, 1.05, 1.1, 1.08, 1.02, 0.9, 0.6]; // Sunday first
+const PLANS: [string, number][] = [["free", 60], ["pro", 30], ["team", 10]];
 
 export interface Traffic {
   visits: Insertable<VisitsTable>[];
@@ -123,7 +125,11 @@ function addVisit(rng: Rng, traffic: Traffic, v: VisitSpec) {
   });
   const signup = paths.includes("/signup") && rng.next() < 0.5;
   if (signup) {
-    traffic.events.push({ site_id: v.siteId, ts: new Date(at), day: v.day, name: "Signup", pathname: "/signup", visitor_id: v.visitor, session_id: session, entry_page: entry, ...dims });
+    const props = { plan: rng.pick(PLANS), ...(rng.next() < 0.3 && { referral: "friend" }) };
+    traffic.events.push({
+      site_id: v.siteId, ts: new Date(at), day: v.day, name: "Signup", pathname: "/signup", visitor_id: v.visitor, session_id: session, entry_page: entry,
+      ...dims, props: jsonb(props),
+    });
   }
   traffic.visits.push({
     site_id: v.siteId, session_id: session, visitor_id: v.visitor, day: v.day, started_at: start, ended_at: new Date(at),

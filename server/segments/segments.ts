@@ -1,7 +1,8 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { jsonb } from "../../db/json.js";
-import { Conflict, isForeignKeyViolation, isUniqueViolation, NotFound } from "../errors.js";
+import { Conflict, Invalid, isForeignKeyViolation, isUniqueViolation, NotFound } from "../errors.js";
+import { goalDefinitions } from "../goals/goals.js";
 import type { Filter } from "../schemas/filters.js";
 
 export interface SegmentDto {
@@ -30,6 +31,7 @@ export async function getSegment(db: Db, siteId: string, id: string): Promise<Se
 }
 
 export async function createSegment(db: Db, siteId: string, userId: string, input: { name: string; filters: Filter[] }) {
+  await assertGoalsExist(db, siteId, input.filters);
   try {
     const row = await db
       .insertInto("segments")
@@ -43,6 +45,7 @@ export async function createSegment(db: Db, siteId: string, userId: string, inpu
 }
 
 export async function updateSegment(db: Db, siteId: string, input: { id: string; name?: string; filters?: Filter[] }) {
+  if (input.filters) await assertGoalsExist(db, siteId, input.filters);
   try {
     const row = await db
       .updateTable("segments")
@@ -78,6 +81,17 @@ export async function deleteSegment(db: Db, siteId: string, id: string) {
     const names = links.map((l) => `“${l.name}”`).join(", ");
     const noun = links.length === 1 ? "shared link" : "shared links";
     throw new Conflict(`This segment is used by the ${noun} ${names}. Change or delete ${links.length === 1 ? "that link" : "those links"} first.`);
+  }
+}
+
+/** A goal filter names goals of this site; a name that matches none is a typo, not a filter. */
+async function assertGoalsExist(db: Db, siteId: string, filters: Filter[]) {
+  const named = filters.flatMap((f, i) => (f.dimension === "goal" ? [{ i, values: f.values }] : []));
+  if (named.length === 0) return;
+  const known = new Set((await goalDefinitions(db, siteId)).map((g) => g.name.toLowerCase()));
+  for (const { i, values } of named) {
+    const missing = values.find((v) => !known.has(v.toLowerCase()));
+    if (missing !== undefined) throw new Invalid(`No goal named “${missing}” on this site. Add it under Goals first.`, `filters.${i}.values`);
   }
 }
 

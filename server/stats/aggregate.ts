@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { DIMENSIONS, type Dimension } from "../schemas/filters.js";
 import { type DayStats, emptyDay, type RangeStats } from "./day-stats.js";
-import { type Scope, VISIT_COLUMNS, pageviewsWhere, visitsWhere } from "./filters.js";
+import { eventsWhere, goalMatch, type Scope, VISIT_COLUMNS, pageviewsWhere, visitsWhere } from "./filters.js";
 
 type Row = { day: string; g: number; value: string | null; visitors: number; n: number; bounces: number; duration: number };
 
@@ -61,9 +61,30 @@ async function pageviewDays(db: Db, scope: Scope, timezone: string): Promise<Row
   return rows;
 }
 
+/**
+ * Conversions per day and goal: the scope's events that match each goal, with the visitors who
+ * made them (one per day, like every visitor count). The events any goal could match are read
+ * once; each goal then counts its own.
+ */
+async function goalDays(db: Db, scope: Scope): Promise<{ day: string; g: number; visitors: number; n: number }[]> {
+  if (scope.goals.length === 0) return [];
+  const matches = scope.goals.map((goal) => goalMatch("e", goal));
+  const base = sql`
+    select e.day, e.visitor_id, ${sql.join(matches.map((m, i) => sql`${m} as ${sql.ref(`g${i}`)}`))}
+    from events e where ${eventsWhere(scope)} and (${sql.join(matches, sql` or `)})`;
+  const branches = scope.goals.map(
+    (_, i) => sql`
+      select day, ${sql.lit(i)} as g, count(distinct visitor_id)::int8 as visitors, count(*)::int8 as n
+      from base where ${sql.ref(`g${i}`)} group by day`,
+  );
+  const { rows } = await sql<{ day: string; g: number; visitors: number; n: number }>`
+    with base as materialized (${base}) ${sql.join(branches, sql` union all `)}`.execute(db);
+  return rows;
+}
+
 /** Every day of the scope's range, days without traffic included. */
 export async function computeDays(db: Db, scope: Scope, timezone: string, days: string[]): Promise<Map<string, DayStats>> {
-  const [visits, pageviews] = await Promise.all([visitDays(db, scope, timezone), pageviewDays(db, scope, timezone)]);
+  const [visits, pageviews, goals] = await Promise.all([visitDays(db, scope, timezone), pageviewDays(db, scope, timezone), goalDays(db, scope)]);
   const result = new Map(days.map((day) => [day, emptyDay()]));
   const dayOf = (row: Row) => result.get(row.day);
   for (const row of visits) {
@@ -80,10 +101,11 @@ export async function computeDays(db: Db, scope: Scope, timezone: string, days: 
     else if (row.g === HOURS) day.hourPageviews[Number(row.value)] = row.n;
     else (day.groups.page ??= []).push([row.value ?? "", row.visitors, row.n]);
   }
+  for (const row of goals) result.get(row.day)?.goals.push([scope.goals[row.g]!.id, row.visitors, row.n]);
   return result;
 }
 
-export type RangeTotals = Omit<RangeStats, "groups">;
+export type RangeTotals = Omit<RangeStats, "groups" | "goals">;
 
 /**
  * A range's totals alone, for the previous period of the change badges when it cannot come from

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { jsonb } from "../../db/json.js";
+import type { GoalDefinition } from "../goals/goals.js";
 import type { Filter } from "../schemas/filters.js";
 import { computeDays } from "./aggregate.js";
 import { eachDay, localDay } from "./dates.js";
@@ -9,18 +10,21 @@ import type { DayStats } from "./day-stats.js";
 import type { DayRange } from "./period.js";
 
 /** Bump when DayStats changes shape: old entries then simply stop matching. */
-const FORMAT = "day-stats-v1";
+const FORMAT = "day-stats-v2";
 /** Events are stamped with the time they arrive, so a day is final once it is over everywhere we write. */
 const SETTLE_MS = 5 * 60_000;
 const EVICT_AFTER_DAYS = 30;
 
 /**
  * The same filters in any order, with values in any order, are the same cache entry. The timezone
- * is part of the key because hourly figures depend on it.
+ * is part of the key because hourly figures depend on it, and the site's goals because each day
+ * holds their conversions and goal filters name them: a goal added, changed or removed starts
+ * new entries.
  */
-export function filterKey(filters: Filter[], timezone: string): string {
+export function filterKey(filters: Filter[], timezone: string, goals: GoalDefinition[] = []): string {
   const normal = filters.map((f) => JSON.stringify([f.dimension, f.operator, [...f.values].sort()])).sort();
-  return createHash("sha256").update(`${FORMAT}\n${timezone}\n${normal.join("\n")}`).digest("hex");
+  const goalDefs = goals.map((g) => JSON.stringify([g.id, g.name, g.kind, g.match])).sort();
+  return createHash("sha256").update(`${FORMAT}\n${timezone}\n${normal.join("\n")}\n--\n${goalDefs.join("\n")}`).digest("hex");
 }
 
 /** For anything that writes into finished days (imports, repairs): their cached figures are stale. */
@@ -32,6 +36,7 @@ export async function clearStatsCache(db: Db, siteId: string): Promise<void> {
 export interface DaysRequest extends DayRange {
   site: { id: string; timezone: string };
   filters: Filter[];
+  goals: GoalDefinition[];
   now: Date;
   /** False computes everything from the raw tables (tests compare both paths). */
   cache?: boolean;
@@ -101,11 +106,11 @@ function recall(key: string): Remembered | undefined {
  * computed and (when finished) stored. Today is always computed live.
  */
 export async function loadDays(db: Db, request: DaysRequest): Promise<DayStats[]> {
-  const { site, filters } = request;
+  const { site, filters, goals } = request;
   const days = eachDay(request.from, request.to);
   const settled = localDay(new Date(request.now.getTime() - SETTLE_MS), site.timezone);
   const useCache = request.cache !== false;
-  const key = filterKey(filters, site.timezone);
+  const key = filterKey(filters, site.timezone, goals);
   const memoryKey = (day: string) => `${site.id}\n${key}\n${day}`;
   const known = new Map<string, DayStats>();
   if (useCache) {
@@ -142,7 +147,7 @@ export async function loadDays(db: Db, request: DaysRequest): Promise<DayStats[]
   }
   const missing = days.filter((day) => !known.has(day));
   for (const run of runs(missing)) {
-    const computed = await computeDays(db, { siteId: site.id, from: run.from, to: run.to, filters }, site.timezone, eachDay(run.from, run.to));
+    const computed = await computeDays(db, { siteId: site.id, from: run.from, to: run.to, filters, goals }, site.timezone, eachDay(run.from, run.to));
     for (const [day, stats] of computed) known.set(day, stats);
     const finished = [...computed].filter(([day]) => day < settled);
     if (useCache && finished.length) {

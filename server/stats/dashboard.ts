@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
+import { type GoalDefinition, goalDefinitions } from "../goals/goals.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
 import { computeTotals, type RangeTotals } from "./aggregate.js";
@@ -8,6 +9,7 @@ import { createLimiter } from "../concurrency.js";
 import { recent, recentKey } from "./recent.js";
 import { localDay } from "./dates.js";
 import { type DayStats, type RangeStats, sumDays, topRows } from "./day-stats.js";
+import { focusedGoal, goalProperties, goalStats } from "./goals.js";
 import { type Scope, visitsWhere } from "./filters.js";
 import { type DayRange, type ResolvedPeriod, bucketsOf, resolvePeriod } from "./period.js";
 import type { Breakdown, DashboardStats, SeriesPoint, Totals } from "./types.js";
@@ -19,6 +21,8 @@ export interface StatsSite {
 }
 
 export interface StatsInput {
+  /** The site's goals; read from the database when not given. */
+  goals?: GoalDefinition[];
   period: Period;
   /** The viewer's own filters, echoed back for the UI. */
   filters: Filter[];
@@ -41,14 +45,14 @@ const allFilters = (input: StatsInput) => [...(input.segmentFilters ?? []), ...i
  */
 const usesCache = (input: StatsInput) => input.cache !== false && input.filters.length === 0;
 
-function days(db: Db, site: StatsSite, range: DayRange, input: StatsInput, now: Date) {
-  return loadDays(db, { site, ...range, filters: allFilters(input), now, cache: usesCache(input) });
+function days(db: Db, site: StatsSite, range: DayRange, input: StatsInput, goals: GoalDefinition[], now: Date) {
+  return loadDays(db, { site, ...range, filters: allFilters(input), goals, now, cache: usesCache(input) });
 }
 
 /** The change badges need only totals: from the day cache when the view has one, else one aggregate. */
-async function previousTotals(db: Db, site: StatsSite, range: DayRange, input: StatsInput, now: Date): Promise<RangeTotals> {
-  if (usesCache(input)) return sumDays(await days(db, site, range, input, now));
-  return computeTotals(db, { siteId: site.id, ...range, filters: allFilters(input) });
+async function previousTotals(db: Db, site: StatsSite, range: DayRange, input: StatsInput, goals: GoalDefinition[], now: Date): Promise<RangeTotals> {
+  if (usesCache(input)) return sumDays(await days(db, site, range, input, goals, now));
+  return computeTotals(db, { siteId: site.id, ...range, filters: allFilters(input), goals });
 }
 
 /**
@@ -91,10 +95,13 @@ async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput 
   const now = input.now ?? new Date();
   const limit = input.limit ?? DEFAULT_LIMIT;
   const range = resolvePeriod(input.period, site.timezone, now);
-  const [current, previous, live] = await Promise.all([
-    days(db, site, range, input, now),
-    range.previous ? previousTotals(db, site, range.previous, input, now) : null,
-    currentVisitors(db, site, allFilters(input), now),
+  const goals = input.goals ?? (await goalDefinitions(db, site.id));
+  const focus = focusedGoal(allFilters(input), goals);
+  const [current, previous, live, properties] = await Promise.all([
+    days(db, site, range, input, goals, now),
+    range.previous ? previousTotals(db, site, range.previous, input, goals, now) : null,
+    currentVisitors(db, site, allFilters(input), goals, now),
+    focus ? goalProperties(db, { siteId: site.id, from: range.from, to: range.to, filters: allFilters(input), goals }, focus) : null,
   ]);
   const sums = sumDays(current);
   return {
@@ -106,6 +113,8 @@ async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput 
     series: seriesOf(range, current),
     breakdowns: DIMENSIONS.map((dimension) => breakdownOf(dimension, sums, limit)),
     currentVisitors: live,
+    goals: goalStats(goals, sums),
+    goalProperties: properties,
   };
 }
 
@@ -115,7 +124,8 @@ export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dime
     madeUp(db, input, async (db) => {
       const now = input.now ?? new Date();
       const range = resolvePeriod(input.period, site.timezone, now);
-      return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, now)), input.limit);
+      const goals = input.goals ?? (await goalDefinitions(db, site.id));
+      return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, goals, now)), input.limit);
     });
   return input.now ? run() : computing(run);
 }
@@ -170,9 +180,9 @@ function breakdownOf(dimension: Dimension, sums: RangeStats, limit: number): Bre
  * Visitors whose visit saw an event in the last five minutes. A visit never spans two site-local
  * days (the visitor id changes at midnight), so only today's and yesterday's visits can qualify.
  */
-async function currentVisitors(db: Db, site: StatsSite, filters: Filter[], now: Date): Promise<number> {
+async function currentVisitors(db: Db, site: StatsSite, filters: Filter[], goals: GoalDefinition[], now: Date): Promise<number> {
   const since = new Date(now.getTime() - CURRENT_VISITOR_WINDOW_MS);
-  const scope: Scope = { siteId: site.id, from: localDay(since, site.timezone), to: localDay(now, site.timezone), filters };
+  const scope: Scope = { siteId: site.id, from: localDay(since, site.timezone), to: localDay(now, site.timezone), filters, goals };
   const { rows } = await sql<{ n: number }>`
     select count(distinct v.visitor_id)::int8 as n from visits v
     where ${visitsWhere(scope)} and v.ended_at between ${since} and ${now}`.execute(db);

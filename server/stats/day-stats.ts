@@ -19,6 +19,8 @@ export interface DayStats {
   hourPageviews: number[];
   /** Every value of every dimension: [value, visitors, count], count being visits (pageviews for page). */
   groups: Partial<Record<Dimension, [string, number, number][]>>;
+  /** Each goal with conversions that day: [goal id, converting visitors, conversions]. */
+  goals: [string, number, number][];
 }
 
 export const emptyDay = (): DayStats => ({
@@ -30,6 +32,7 @@ export const emptyDay = (): DayStats => ({
   hourVisitors: Array(24).fill(0),
   hourPageviews: Array(24).fill(0),
   groups: {},
+  goals: [],
 });
 
 export interface RangeStats {
@@ -39,10 +42,12 @@ export interface RangeStats {
   duration: number;
   pageviews: number;
   groups: Map<Dimension, Map<string, { visitors: number; count: number }>>;
+  /** By goal id: converting visitors (per day, summed, like all visitors) and conversions. */
+  goals: Map<string, { visitors: number; count: number }>;
 }
 
 export function sumDays(days: DayStats[]): RangeStats {
-  const range: RangeStats = { visitors: 0, visits: 0, bounces: 0, duration: 0, pageviews: 0, groups: new Map() };
+  const range: RangeStats = { visitors: 0, visits: 0, bounces: 0, duration: 0, pageviews: 0, groups: new Map(), goals: new Map() };
   for (const day of days) {
     range.visitors += day.visitors;
     range.visits += day.visits;
@@ -60,6 +65,15 @@ export function sumDays(days: DayStats[]): RangeStats {
         } else {
           values.set(value, { visitors, count });
         }
+      }
+    }
+    for (const [goal, visitors, count] of day.goals ?? []) {
+      const sum = range.goals.get(goal);
+      if (sum) {
+        sum.visitors += visitors;
+        sum.count += count;
+      } else {
+        range.goals.set(goal, { visitors, count });
       }
     }
   }

@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from "kysely";
+import type { GoalDefinition } from "../goals/goals.js";
 import type { Dimension, Filter } from "../schemas/filters.js";
 import type { DayRange } from "./period.js";
 
@@ -23,12 +24,15 @@ export interface Scope extends DayRange {
   siteId: string;
   /** Segment filters and viewer filters together: every one of them must hold. */
   filters: Filter[];
+  /** The site's goals: goal filters name them, and conversions are counted for each. */
+  goals: GoalDefinition[];
 }
 
 const column = (alias: string, name: string) => sql.ref(`${alias}.${name}`);
 
 /** LIKE treats %, _ and \ specially; escaped, a value only ever matches itself. */
-const likePattern = (value: string) => `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
+const likePattern = (value: string) => `%${escapeLike(value)}%`;
 
 function condition(target: RawBuilder<unknown>, filter: Filter): RawBuilder<boolean> {
   const values = filter.values.map((v) => sql`${v}`);
@@ -45,11 +49,13 @@ function condition(target: RawBuilder<unknown>, filter: Filter): RawBuilder<bool
 const and = (parts: RawBuilder<boolean>[]): RawBuilder<boolean> => (parts.length ? sql<boolean>`${sql.join(parts, sql` and `)}` : sql<boolean>`true`);
 
 const isPage = (f: Filter) => f.dimension === "page";
+const isGoal = (f: Filter) => f.dimension === "goal";
+const or = (parts: RawBuilder<boolean>[]): RawBuilder<boolean> => (parts.length ? sql<boolean>`(${sql.join(parts, sql` or `)})` : sql<boolean>`false`);
 
 /** Conditions on the visit-level dimensions, which visits and events both carry. */
 function visitLevel(alias: string, filters: Filter[]): RawBuilder<boolean>[] {
   return filters
-    .filter((f) => !isPage(f))
+    .filter((f) => !isPage(f) && !isGoal(f))
     .map((f) => condition(column(alias, VISIT_COLUMNS[f.dimension as Exclude<Dimension, "page">]), f));
 }
 
@@ -58,34 +64,76 @@ function pageLevel(alias: string, filters: Filter[]): RawBuilder<boolean>[] {
 }
 
 /**
- * Visits in range under the filters. A page filter keeps the visits that contain a pageview
- * matching every page filter; a visit's events all share its day, so the lookup stays on the
+ * An event that converts the goal: a custom event of that name, or a pageview whose path matches
+ * the goal's pattern, `*` standing for any run of characters (slashes included).
+ */
+export function goalMatch(alias: string, goal: GoalDefinition): RawBuilder<boolean> {
+  if (goal.kind === "event") return sql<boolean>`${column(alias, "name")} = ${goal.match}`;
+  const pattern = escapeLike(goal.match).replace(/\*/g, "%");
+  return sql<boolean>`(${column(alias, "name")} = 'pageview' and ${column(alias, "pathname")} like ${pattern})`;
+}
+
+/** The goals a goal filter names, case-insensitively; names without a goal match nothing. */
+export function namedGoals(scope: Scope, filter: Filter): GoalDefinition[] {
+  const names = new Set(filter.values.map((v) => v.toLowerCase()));
+  return scope.goals.filter((g) => names.has(g.name.toLowerCase()));
+}
+
+/**
+ * Filters that hold for a whole visit by what happened in it: a page filter keeps the visits with
+ * a matching pageview, a goal filter those that converted one of the named goals (or, for
+ * "is not", none of them). A visit's events all share its day, so each lookup stays on the
  * (site_id, day) index.
  */
-export function visitsWhere(scope: Scope, alias = "v"): RawBuilder<boolean> {
-  const parts = [
-    sql<boolean>`${column(alias, "site_id")} = ${scope.siteId}`,
-    sql<boolean>`${column(alias, "day")} between ${scope.from} and ${scope.to}`,
-    ...visitLevel(alias, scope.filters),
-  ];
+function sessionLevel(alias: string, scope: Scope): RawBuilder<boolean>[] {
+  const within = (inner: string) => sql<boolean>`${column(inner, "site_id")} = ${scope.siteId} and ${column(inner, "day")} between ${scope.from} and ${scope.to}`;
+  const parts: RawBuilder<boolean>[] = [];
   const pages = pageLevel("p", scope.filters);
   if (pages.length) {
     parts.push(sql<boolean>`${column(alias, "session_id")} in (
-      select p.session_id from events p
-      where p.site_id = ${scope.siteId} and p.day between ${scope.from} and ${scope.to}
-        and p.name = 'pageview' and ${and(pages)})`);
+      select p.session_id from events p where ${within("p")} and p.name = 'pageview' and ${and(pages)})`);
   }
-  return and(parts);
+  for (const filter of scope.filters.filter(isGoal)) {
+    const converted = sql<boolean>`${column(alias, "session_id")} in (
+      select c.session_id from events c where ${within("c")} and ${or(namedGoals(scope, filter).map((g) => goalMatch("c", g)))})`;
+    parts.push(filter.operator === "is_not" ? sql<boolean>`not ${converted}` : converted);
+  }
+  return parts;
 }
 
-/** Pageviews in range under the filters: page filters apply to the pageview itself. */
+/** Visits in range under the filters. */
+export function visitsWhere(scope: Scope, alias = "v"): RawBuilder<boolean> {
+  return and([
+    sql<boolean>`${column(alias, "site_id")} = ${scope.siteId}`,
+    sql<boolean>`${column(alias, "day")} between ${scope.from} and ${scope.to}`,
+    ...visitLevel(alias, scope.filters),
+    ...sessionLevel(alias, scope),
+  ]);
+}
+
+/**
+ * Pageviews in range under the filters: page filters apply to the pageview itself (a page
+ * breakdown under "page is /pricing" shows /pricing), goal filters to its visit.
+ */
 export function pageviewsWhere(scope: Scope, alias = "e"): RawBuilder<boolean> {
+  const goalsOnly = { ...scope, filters: scope.filters.filter(isGoal) };
   return and([
     sql<boolean>`${column(alias, "site_id")} = ${scope.siteId}`,
     sql<boolean>`${column(alias, "day")} between ${scope.from} and ${scope.to}`,
     sql<boolean>`${column(alias, "name")} = 'pageview'`,
     ...visitLevel(alias, scope.filters),
     ...pageLevel(alias, scope.filters),
+    ...sessionLevel(alias, goalsOnly),
+  ]);
+}
+
+/** Events of any kind in range whose visit passes the filters: where conversions are counted. */
+export function eventsWhere(scope: Scope, alias = "e"): RawBuilder<boolean> {
+  return and([
+    sql<boolean>`${column(alias, "site_id")} = ${scope.siteId}`,
+    sql<boolean>`${column(alias, "day")} between ${scope.from} and ${scope.to}`,
+    ...visitLevel(alias, scope.filters),
+    ...sessionLevel(alias, scope),
   ]);
 }
 

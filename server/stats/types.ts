@@ -18,6 +18,32 @@ export interface DashboardStats {
   breakdowns: Breakdown[];
   /** Visitors with an event in the last 5 minutes, under the same filters. */
   currentVisitors: number;
+  /** Every goal of the site, with its conversions under the same period and filters. */
+  goals: GoalStat[];
+  /** When the view is narrowed to one goal: its conversions by custom property. */
+  goalProperties: GoalProperties | null;
+}
+
+export interface GoalStat {
+  id: string;
+  /** What filters and segments call it. */
+  name: string;
+  kind: "event" | "page";
+  /** The event name, or the page path pattern. */
+  match: string;
+  /** Unique visitors who converted (counted per day, like all visitors). */
+  visitors: number;
+  /** Matching events: a visitor converting twice counts twice. */
+  conversions: number;
+  /** Converting visitors / unique visitors of the view, 0–100, one decimal. */
+  conversionRate: number;
+}
+
+export interface GoalProperties {
+  goal: string;
+  /** Property names, the most used first, each with its values (most converting visitors first). */
+  properties: { key: string; rows: { value: string; visitors: number; conversions: number }[]; more: boolean }[];
+  moreProperties: boolean;
 }
 
 export interface Totals {

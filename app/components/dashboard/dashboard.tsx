@@ -3,6 +3,7 @@ import type { DashboardStats } from "../../../server/stats/types.js";
 import { parseDashboardQuery, toSearch } from "../../lib/dashboard-query.js";
 import { BreakdownCard } from "./breakdown-card.js";
 import { FilterBar, type DashboardSegment } from "./filter-bar.js";
+import { GoalsCard } from "./goals-card.js";
 import { formatExact, formatRange } from "./format.js";
 import { PeriodPicker } from "./period-picker.js";
 import { SeriesChart } from "./series-chart.js";
@@ -21,6 +22,8 @@ export interface DashboardProps {
   mode: "member" | "share";
   /** Chrome-less rendering for iframes. */
   embed?: boolean;
+  /** Where the site's goals are managed, for a member who may add them; never on shared dashboards. */
+  goalsSettingsPath?: string;
 }
 
 const THEMES = ["light", "dark", "system"] as const;
@@ -29,7 +32,7 @@ const THEMES = ["light", "dark", "system"] as const;
 const CARD_ORDER: Dimension[] = ["page", "entry_page", "source", "referrer", "country", "device", "browser", "os", "utm_source", "utm_medium", "utm_campaign"];
 
 /** The read-only analytics dashboard: props in, server-renderable markup out. */
-export function Dashboard({ stats, basePath, search, segment = null, mode, embed = false }: DashboardProps) {
+export function Dashboard({ stats, basePath, search, segment = null, mode, embed = false, goalsSettingsPath }: DashboardProps) {
   const query = parseDashboardQuery(search);
   const params = new URLSearchParams(search);
   const theme = THEMES.find((t) => t === params.get("theme")) ?? "light";
@@ -82,6 +85,13 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
           <>
             <TotalsRow totals={totals} previous={stats.previous} />
             <SeriesChart stats={stats} />
+            <GoalsCard
+              goals={stats.goals}
+              properties={stats.goalProperties}
+              query={query}
+              basePath={basePath}
+              settingsPath={mode === "member" ? goalsSettingsPath : undefined}
+            />
             <div className="dash-grid">
               {breakdowns.map((b) => (
                 <BreakdownCard key={b.dimension} breakdown={b} query={query} basePath={basePath} />

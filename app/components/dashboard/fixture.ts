@@ -39,6 +39,12 @@ export const dashboardFixture: DashboardStats = {
   previous: { visitors: 4301, visits: 5902, pageviews: 14610, viewsPerVisit: 2.48, bounceRate: 49, visitDuration: 131 },
   series: dailySeries("2026-10-28", 30),
   currentVisitors: 7,
+  goals: [
+    { id: "goal-signup", name: "Signup", kind: "event", match: "Signup", visitors: 212, conversions: 231, conversionRate: 4.4 },
+    { id: "goal-pricing", name: "Visit /pricing", kind: "page", match: "/pricing", visitors: 1184, conversions: 2250, conversionRate: 24.6 },
+    { id: "goal-demo", name: "Book a demo", kind: "event", match: "Book demo", visitors: 0, conversions: 0, conversionRate: 0 },
+  ],
+  goalProperties: null,
   breakdowns: [
     rows("page", true, [
       ["/", 2210],

@@ -1,4 +1,4 @@
-import { DIMENSION_LABELS, OPERATOR_LABELS, type Dimension, type Filter } from "../../../server/schemas/filters.js";
+import { DIMENSION_LABELS, OPERATOR_LABELS, type Dimension, type Filter, type FilterDimension } from "../../../server/schemas/filters.js";
 
 // Fixed "en" locale: the server and the browser must print the same text, or hydration complains.
 const whole = new Intl.NumberFormat("en");
@@ -64,7 +64,7 @@ function countryName(code: string): string {
 }
 
 /** How a stored value reads on screen: country names, and words for "none". */
-export function displayValue(dimension: Dimension, value: string): string {
+export function displayValue(dimension: FilterDimension, value: string): string {
   if (value === "") return dimension === "source" ? "Direct / None" : "(unknown)";
   if (dimension === "country") return countryName(value);
   return value;

@@ -1,6 +1,6 @@
 import { Form, useNavigation } from "@remix-run/react";
 import { Field, FieldError, type FieldErrors } from "~/components/form";
-import { DIMENSION_LABELS, DIMENSIONS, OPERATOR_LABELS, OPERATORS } from "../../../server/schemas/filters";
+import { DIMENSION_LABELS, FILTER_DIMENSIONS, OPERATOR_LABELS, OPERATORS } from "../../../server/schemas/filters";
 import { MAX_SEGMENT_FILTERS } from "../../../server/schemas/segments";
 
 export interface FilterRow {
@@ -15,6 +15,7 @@ const HINTS: Partial<Record<string, string>> = {
   page: "A path such as /pricing",
   entry_page: "A path such as /blog",
   source: "e.g. Google, Direct / None, X/Twitter",
+  goal: "A goal's name, e.g. Signup (is or is not)",
 };
 
 /** Name plus filter rows; every row is ANDed. Row buttons are submit buttons, so no JavaScript is needed. */
@@ -35,7 +36,7 @@ export function SegmentForm({ name, rows, errors, submitLabel }: { name: string;
               <div className="field">
                 <label htmlFor={`filter-${i}-dimension`}>Dimension</label>
                 <select id={`filter-${i}-dimension`} name={`filters.${i}.dimension`} defaultValue={row.dimension}>
-                  {DIMENSIONS.map((d) => (
+                  {FILTER_DIMENSIONS.map((d) => (
                     <option key={d} value={d}>
                       {DIMENSION_LABELS[d]}
                     </option>
