@@ -102,7 +102,10 @@ describe(`goals, JavaScript ${config.js}`, () => {
   });
 
   it("counts what Plausible's own tracker sends from another origin", async () => {
-    const tracked = await (await newContext(browser, { javaScriptEnabled: true, baseURL: undefined })).newPage();
+    // Headless Chromium says so in its user agent, and bots are not counted: this visitor uses a
+    // desktop Chrome's.
+    const userAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+    const tracked = await (await newContext(browser, { javaScriptEnabled: true, baseURL: undefined, userAgent })).newPage();
     await tracked.goto(customerUrl);
     await tracked.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("sent"), null, { timeout: 10_000 });
     assert.equal(await tracked.locator("#status").innerText(), "sent 202");

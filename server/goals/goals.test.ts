@@ -71,6 +71,9 @@ describe("managing goals", () => {
   it("refuses duplicates, by what they match or by name, saying which", async () => {
     const same = await expectCode(owner.caller.goals.create({ site: site.domain, kind: "event", eventName: "Signup", name: "Another" }), "CONFLICT");
     expect(same.message).toBe("A goal for the event “Signup” already exists for this site");
+    // With the default name both rules fail; the one that matters is said.
+    const again = await expectCode(owner.caller.goals.create({ site: site.domain, kind: "page", pagePath: "/pricing" }), "CONFLICT");
+    expect(again.message).toBe("A goal for the path “/pricing” already exists for this site");
     const named = await expectCode(owner.caller.goals.create({ site: site.domain, kind: "event", eventName: "Purchase", name: "blog" }), "CONFLICT");
     expect(named.message).toBe("A goal named “blog” already exists for this site");
   });

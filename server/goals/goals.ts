@@ -58,8 +58,22 @@ export async function createGoal(db: Db, siteId: string, input: { kind: GoalKind
       .executeTakeFirstOrThrow();
     return toDto(row, []);
   } catch (error) {
+    // A default name ("Signup") collides with the goal that already matches the same event: say
+    // that, which is the real problem, rather than that the name is taken.
+    if (input.name === undefined && isUniqueViolation(error, "goals_site_name_key") && (await matching(db, siteId, input))) throw matchTaken(input);
     throw taken(error, { ...input, name });
   }
+}
+
+async function matching(db: Db, siteId: string, goal: { kind: GoalKind; eventName?: string; pagePath?: string }) {
+  const match = goal.kind === "event" ? goal.eventName : goal.pagePath;
+  return db
+    .selectFrom("goals")
+    .select("id")
+    .where("site_id", "=", siteId)
+    .where("kind", "=", goal.kind)
+    .where(goal.kind === "event" ? "event_name" : "page_path", "=", match ?? "")
+    .executeTakeFirst();
 }
 
 /**
@@ -122,12 +136,14 @@ async function segmentsUsing(db: Db, siteId: string): Promise<Map<string, { id: 
 
 function taken(error: unknown, goal: { kind: GoalKind; eventName?: string; pagePath?: string; name: string }) {
   if (isUniqueViolation(error, "goals_site_name_key")) return new Conflict(`A goal named “${goal.name}” already exists for this site`, "name");
-  if (isUniqueViolation(error, "goals_site_match_key")) {
-    return goal.kind === "event"
-      ? new Conflict(`A goal for the event “${goal.eventName}” already exists for this site`, "eventName")
-      : new Conflict(`A goal for the path “${goal.pagePath}” already exists for this site`, "pagePath");
-  }
+  if (isUniqueViolation(error, "goals_site_match_key")) return matchTaken(goal);
   return error;
+}
+
+function matchTaken(goal: { kind: GoalKind; eventName?: string; pagePath?: string }) {
+  return goal.kind === "event"
+    ? new Conflict(`A goal for the event “${goal.eventName}” already exists for this site`, "eventName")
+    : new Conflict(`A goal for the path “${goal.pagePath}” already exists for this site`, "pagePath");
 }
 
 function definitionOf(row: Goal): GoalDefinition {
