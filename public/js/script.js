@@ -2,7 +2,8 @@
  * Glimpse tracker. Add to a page:
  *   <script defer data-domain="example.com" src="https://glimpse.example.com/js/script.js"></script>
  * No cookies, no storage of identifiers. Sends a pageview on load and on every client-side
- * navigation; window.glimpse("Signup", { props: { plan: "pro" } }) sends a custom event.
+ * navigation; window.glimpse("Signup", { props: { plan: "pro" } }) sends a custom event, and so
+ * does window.plausible(…), so pages written for Plausible's script work unchanged.
  */
 (function () {
   "use strict";
@@ -41,10 +42,13 @@
     send("pageview");
   }
 
-  var queued = (window.glimpse && window.glimpse.q) || [];
+  // Calls made before this script loaded wait in a queue on the stub function (.q).
+  var queued = [].concat((window.glimpse && window.glimpse.q) || [], (window.plausible && window.plausible.q) || []);
   window.glimpse = function (name, options) {
     send(name, options);
   };
+  // Pages written for Plausible define a plausible() stub; it becomes ours (one tracker per page).
+  window.plausible = window.glimpse;
   for (var i = 0; i < queued.length; i++) window.glimpse.apply(null, queued[i]);
 
   var push = history.pushState;

@@ -78,6 +78,20 @@ describe("the demo seed", () => {
     expect(stats.currentVisitors).toBeGreaterThan(0);
   });
 
+  it("defines goals that convert at believable rates, with a plan on every signup", async () => {
+    const stats = await getDashboardStats(db, site, { period: { key: "30d" }, filters: [] });
+    const rate = (name: string) => stats.goals.find((g) => g.name === name)!.conversionRate;
+    expect(stats.goals.map((g) => g.name).sort()).toEqual(["Read a blog post", "Signup", "Visit /pricing"]);
+    expect(rate("Signup")).toBeGreaterThan(0.5);
+    expect(rate("Signup")).toBeLessThan(10);
+    expect(rate("Visit /pricing")).toBeGreaterThan(5);
+    expect(rate("Visit /pricing")).toBeLessThan(40);
+    const signups = await getDashboardStats(db, site, { period: { key: "30d" }, filters: [{ dimension: "goal", operator: "is", values: ["Signup"] }] });
+    const plans = signups.goalProperties!.properties.find((p) => p.key === "plan")!;
+    expect(plans.rows.map((r) => r.value).sort()).toEqual(["free", "pro", "team"]);
+    expect(plans.rows.reduce((n, r) => n + r.conversions, 0)).toBe(signups.goals.find((g) => g.name === "Signup")!.conversions);
+  });
+
   it("is idempotent and stays out of a database that has users", async () => {
     const before = await db.selectFrom("events").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
     lines = [];

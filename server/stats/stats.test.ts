@@ -19,6 +19,10 @@ beforeAll(async () => {
   site = (await createSite(db, owner.user.id, { domain: "fixture.test", timezone: TIMEZONE })).site;
   const elsewhere = (await createSite(db, owner.user.id, { domain: "elsewhere.test", timezone: "UTC" })).site;
   await ingestFixture(db, site.domain);
+  // Goals are part of every figure the cache keeps: the equality checks below cover them too.
+  for (const goal of [{ kind: "event", eventName: "Signup" }, { kind: "page", pagePath: "/pricing" }, { kind: "page", pagePath: "/blog/*" }] as const) {
+    await owner.caller.goals.create({ site: site.domain, ...goal });
+  }
   // The same people on another site must not show up on this one.
   await ingestFixture(db, elsewhere.domain);
 });
@@ -114,7 +118,12 @@ describe("breakdowns", () => {
 describe("the day cache", () => {
   it("gives exactly what the raw tables give, cold and warm, for every period", async () => {
     const periods = [TWO_DAYS, { key: "today" }, { key: "7d" }, { key: "30d" }, { key: "month" }, { key: "12mo" }] as const;
-    const filters = [[], [{ dimension: "page" as const, operator: "is" as const, values: ["/pricing"] }]];
+    const filters = [
+      [],
+      [{ dimension: "page" as const, operator: "is" as const, values: ["/pricing"] }],
+      [{ dimension: "goal" as const, operator: "is" as const, values: ["Signup"] }],
+      [{ dimension: "goal" as const, operator: "is_not" as const, values: ["Visit /pricing"] }],
+    ];
     for (const period of periods) {
       for (const f of filters) {
         const input = { period, filters: f, now: NOW };
@@ -123,6 +132,14 @@ describe("the day cache", () => {
         expect(await getDashboardStats(db, site, input)).toEqual(raw);
       }
     }
+    // Hand-counted, 2026-03-10 and 11: Alice signs up once; Alice, Bob and Carol see /pricing; the
+    // blog is read by Alice and Bob.
+    const goals = (await getDashboardStats(db, site, { period: TWO_DAYS, filters: [], now: NOW })).goals;
+    expect(goals.map((g) => [g.name, g.visitors, g.conversions, g.conversionRate])).toEqual([
+      ["Visit /pricing", 3, 3, 75],
+      ["Visit /blog/*", 2, 2, 50],
+      ["Signup", 1, 1, 25],
+    ]);
     const cached = await db.selectFrom("stats_day_cache").select("day").where("site_id", "=", site.id).execute();
     expect(cached.length).toBeGreaterThan(0);
     expect(cached.every((r) => r.day < "2026-03-12")).toBe(true);
