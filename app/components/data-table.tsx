@@ -1,3 +1,4 @@
+import { Link } from "@remix-run/react";
 import type { ReactNode } from "react";
 
 /**
@@ -32,5 +33,21 @@ export function DataTable({ label, columns, actions = false, className, children
         <tbody>{children}</tbody>
       </table>
     </div>
+  );
+}
+
+/** The last cell of a settings row: links to the item's edit page and its delete confirmation. */
+export function EditDeleteCell({ base, name }: { base: string; name: string }) {
+  return (
+    <td>
+      <div className="row-actions">
+        <Link to={`${base}/edit`} aria-label={`Edit ${name}`}>
+          Edit
+        </Link>
+        <Link to={`${base}/delete`} className="danger-link" aria-label={`Delete ${name}`}>
+          Delete
+        </Link>
+      </div>
+    </td>
   );
 }

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
-import { Link, useActionData, useLoaderData } from "@remix-run/react";
-import { DataTable } from "~/components/data-table";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { DataTable, EditDeleteCell } from "~/components/data-table";
 import { Flash, FormError } from "~/components/form";
 import { GoalForm } from "~/components/goals/goal-form";
 import { getCaller } from "~/lib/caller.server";
@@ -60,18 +60,7 @@ export default function Goals() {
                   <code className="goal-match">{g.match}</code>
                 </td>
                 <td data-label="Used by">{g.usedBy.length === 0 ? <span className="muted">No segments</span> : g.usedBy.map((s) => s.name).join(", ")}</td>
-                {canManage ? (
-                  <td>
-                    <div className="row-actions">
-                      <Link to={`/sites/${domain}/settings/goals/${g.id}/edit`} aria-label={`Edit ${g.name}`}>
-                        Edit
-                      </Link>
-                      <Link to={`/sites/${domain}/settings/goals/${g.id}/delete`} className="danger-link" aria-label={`Delete ${g.name}`}>
-                        Delete
-                      </Link>
-                    </div>
-                  </td>
-                ) : null}
+                {canManage ? <EditDeleteCell base={`/sites/${domain}/settings/goals/${g.id}`} name={g.name} /> : null}
               </tr>
             ))}
           </DataTable>

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
-import { Link, useActionData, useLoaderData } from "@remix-run/react";
-import { DataTable } from "~/components/data-table";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { DataTable, EditDeleteCell } from "~/components/data-table";
 import { Flash, FormError } from "~/components/form";
 import { FilterSummary } from "~/components/segments/filter-summary";
 import { SegmentForm } from "~/components/segments/segment-form";
@@ -57,18 +57,7 @@ export default function Segments() {
                   <FilterSummary filters={s.filters} />
                 </td>
                 <td data-label="Used by">{s.usedBy.length === 0 ? <span className="muted">No links</span> : s.usedBy.map((l) => l.name).join(", ")}</td>
-                {canManage ? (
-                  <td>
-                    <div className="row-actions">
-                      <Link to={`/sites/${domain}/settings/segments/${s.id}/edit`} aria-label={`Edit ${s.name}`}>
-                        Edit
-                      </Link>
-                      <Link to={`/sites/${domain}/settings/segments/${s.id}/delete`} className="danger-link" aria-label={`Delete ${s.name}`}>
-                        Delete
-                      </Link>
-                    </div>
-                  </td>
-                ) : null}
+                {canManage ? <EditDeleteCell base={`/sites/${domain}/settings/segments/${s.id}`} name={s.name} /> : null}
               </tr>
             ))}
           </DataTable>

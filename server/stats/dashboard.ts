@@ -21,8 +21,6 @@ export interface StatsSite {
 }
 
 export interface StatsInput {
-  /** The site's goals; read from the database when not given. */
-  goals?: GoalDefinition[];
   period: Period;
   /** The viewer's own filters, echoed back for the UI. */
   filters: Filter[];
@@ -95,7 +93,7 @@ async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput 
   const now = input.now ?? new Date();
   const limit = input.limit ?? DEFAULT_LIMIT;
   const range = resolvePeriod(input.period, site.timezone, now);
-  const goals = input.goals ?? (await goalDefinitions(db, site.id));
+  const goals = await goalDefinitions(db, site.id);
   const focus = focusedGoal(allFilters(input), goals);
   const [current, previous, live, properties] = await Promise.all([
     days(db, site, range, input, goals, now),
@@ -124,7 +122,7 @@ export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dime
     madeUp(db, input, async (db) => {
       const now = input.now ?? new Date();
       const range = resolvePeriod(input.period, site.timezone, now);
-      const goals = input.goals ?? (await goalDefinitions(db, site.id));
+      const goals = await goalDefinitions(db, site.id);
       return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, goals, now)), input.limit);
     });
   return input.now ? run() : computing(run);

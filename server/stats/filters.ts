@@ -127,14 +127,10 @@ export function pageviewsWhere(scope: Scope, alias = "e"): RawBuilder<boolean> {
   ]);
 }
 
-/** Events of any kind in range whose visit passes the filters: where conversions are counted. */
-export function eventsWhere(scope: Scope, alias = "e"): RawBuilder<boolean> {
-  return and([
-    sql<boolean>`${column(alias, "site_id")} = ${scope.siteId}`,
-    sql<boolean>`${column(alias, "day")} between ${scope.from} and ${scope.to}`,
-    ...visitLevel(alias, scope.filters),
-    ...sessionLevel(alias, scope),
-  ]);
-}
+/**
+ * Events of any kind in range whose visit passes the filters: where conversions are counted.
+ * Events carry their visit's columns and session id, so the conditions are the visits' own.
+ */
+export const eventsWhere = (scope: Scope, alias = "e") => visitsWhere(scope, alias);
 
 export const hasPageFilter = (filters: Filter[]) => filters.some(isPage);
