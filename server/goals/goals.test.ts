@@ -241,6 +241,19 @@ describe("custom properties", () => {
     ]);
   });
 
+  it("arrive the ways Plausible's trackers send them: p or props, m or meta, as an object or as JSON text", async () => {
+    const other = await siteOwnedBy(db, owner.user.id, "props.example");
+    const send = (payload: Record<string, unknown>) =>
+      callerAt(NOW, { db, ...cleo }).events.ingest({ n: "Signup", u: `https://${other.domain}/`, d: other.domain, ...payload } as never);
+    await send({ p: { plan: "a" } });
+    await send({ props: '{"plan":"b"}' });
+    await send({ m: '{"plan":"c"}' });
+    await send({ meta: { plan: "d" } });
+    await expectCode(send({ p: "not json" }), "BAD_REQUEST");
+    const stored = await db.selectFrom("events").select("props").where("site_id", "=", other.id).where("name", "=", "Signup").orderBy("id").execute();
+    expect(stored.map((r) => r.props)).toEqual([{ plan: "a" }, { plan: "b" }, { plan: "c" }, { plan: "d" }]);
+  });
+
   it("refuse what Postgres could not store, with a 400", async () => {
     const caller = callerAt(NOW, { db, ...dan });
     for (const props of [{ "bad\u0000key": "x" }, { plan: "nul\u0000" }, { "": "x" }]) {

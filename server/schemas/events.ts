@@ -1,14 +1,28 @@
 import { z } from "zod";
 import { isStorableText, text } from "./common.js";
 
-/** Plausible's own tracker sends one-letter keys; accepting them lets its script report to us too. */
-const SHORT_KEYS: Record<string, string> = { n: "name", u: "url", d: "domain", r: "referrer", p: "props" };
+/**
+ * Plausible's own tracker sends one-letter keys; accepting them lets its script report to us too.
+ * Its older versions sent properties as `m` ("meta"), and as a JSON string rather than an object.
+ */
+const SHORT_KEYS: Record<string, string> = { n: "name", u: "url", d: "domain", r: "referrer", p: "props", m: "props", meta: "props" };
 
 function expandShortKeys(input: unknown): unknown {
   if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) out[SHORT_KEYS[key] ?? key] = value;
+  if (typeof out.props === "string") out.props = parseJsonObject(out.props);
   return out;
+}
+
+/** An object from a JSON string, or the string itself (which validation then refuses). */
+function parseJsonObject(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : text;
+  } catch {
+    return text;
+  }
 }
 
 function isHttpUrl(value: string): boolean {
