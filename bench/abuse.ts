@@ -3,6 +3,7 @@
 // pages by more than 2×). The others load pages at a steady pace (tens a second, as people do);
 // the attacker goes as fast as it can. The server trusts one proxy hop, so the bench plays the
 // proxy: each attacker and each victim has its own X-Forwarded-For address.
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import autocannon from "autocannon";
 import { freshAddress } from "./load.js";
@@ -69,6 +70,29 @@ async function driveVictim(server: Running, victim: Victim, seconds: number) {
 }
 
 const ROUNDS = 3;
+
+/** Busy and total CPU time of the whole machine so far (all cores), from /proc/stat. */
+function cpuTimes(): { busy: number; total: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * Waits until the machine is quiet (under a quarter busy for a second), at most 60 s: work an
+ * attack left running (a view computed for a client that has gone) must not land in the next
+ * quiet spell and make the site look slow without the attack.
+ */
+async function waitForQuiet(): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const before = cpuTimes();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const after = cpuTimes();
+    if ((after.busy - before.busy) / Math.max(1, after.total - before.total) < 0.25) return;
+  }
+}
 
 const merge = (tallies: Record<string, number>[]) =>
   tallies.reduce<Record<string, number>>((all, t) => {
@@ -189,6 +213,7 @@ export async function runAbuseScenarios(server: Running, fx: Fixtures, cookie: s
     const tallies: Record<string, number>[] = [];
     let rssPeakMb = 0;
     for (let round = 0; round < ROUNDS; round++) {
+      await waitForQuiet();
       const quiet = await Promise.all(victims.map((v) => driveVictim(server, v, phase)));
       server.rss.reset();
       const [loud, tally] = await Promise.all([Promise.all(victims.map((v) => driveVictim(server, v, phase))), run(phase)]);

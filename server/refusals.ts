@@ -1,29 +1,52 @@
 import { TooManyRequests } from "./errors.js";
 
-/** How long a 429 waits before it is sent. */
+/** The first 429 in a while waits this long before it is sent; each further one twice as long. */
 export const REFUSAL_PAUSE_MS = 1_000;
+const MAX_PAUSE_MS = 8_000;
+/** Refusals further apart than this start over at the first pause. */
+const FORGET_AFTER_MS = 60_000;
+const MAX_CLIENTS = 50_000;
+
+/** Recent refusals by client network: how many in a row, and when the last one was. */
+const recent = new Map<string, { count: number; at: number }>();
+
+/**
+ * The pause before this client's next refusal: 1 s, then 2, 4 and at most 8 s while it keeps
+ * asking after being refused. A person who is refused once waits a second; a client hammering
+ * gets about one answer every 8 s per connection. Bounded: at most MAX_CLIENTS are remembered.
+ */
+function nextPause(client: string, now = Date.now()): number {
+  const last = recent.get(client);
+  const count = last && now - last.at < FORGET_AFTER_MS ? last.count + 1 : 1;
+  recent.delete(client);
+  recent.set(client, { count, at: now });
+  if (recent.size > MAX_CLIENTS) recent.delete(recent.keys().next().value!);
+  return Math.min(REFUSAL_PAUSE_MS * 2 ** (count - 1), MAX_PAUSE_MS);
+}
 
 /**
  * Runs `work`; a TooManyRequests from it is thrown only after a pause. A refusal costs the server
  * a little work of its own (a page, a counter), so a client that ignores them and asks again at
- * once could turn refusals into a flood; paused, each of its connections gets about one a second.
+ * once could turn refusals into a flood; paused, each of its connections gets one now and then.
  * Nobody else waits: the pause holds only the refused request.
  */
-export async function pauseBeforeRefusing<T>(work: () => Promise<T>, pauseMs = REFUSAL_PAUSE_MS): Promise<T> {
+export async function pauseBeforeRefusing<T>(ctx: { client: string }, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof TooManyRequests && pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    if (error instanceof TooManyRequests) {
+      const pause = testPause(ctx) ?? nextPause(ctx.client);
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+    }
     throw error;
   }
 }
 
 /**
- * The pause for this request. Tests that are refused hundreds of times on purpose (the fuzz suite)
- * hand the router `refusalPauseMs: 0` in the context they build, as they hand it `now`; requests
- * never carry one.
+ * Tests that are refused hundreds of times on purpose (the fuzz suite) hand the router
+ * `refusalPauseMs` in the context they build, as they hand it `now`; requests never carry one.
  */
-export function refusalPauseFrom(ctx: object): number {
+function testPause(ctx: object): number | undefined {
   const pause = (ctx as { refusalPauseMs?: unknown }).refusalPauseMs;
-  return typeof pause === "number" ? pause : REFUSAL_PAUSE_MS;
+  return typeof pause === "number" ? pause : undefined;
 }

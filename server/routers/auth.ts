@@ -1,18 +1,18 @@
 import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys.js";
 import { deleteSession } from "../auth/sessions.js";
 import { login, signup } from "../auth/users.js";
-import { pauseBeforeRefusing, refusalPauseFrom } from "../refusals.js";
+import { pauseBeforeRefusing } from "../refusals.js";
 import { createApiKeyInput, loginInput, revokeApiKeyInput, signupInput } from "../schemas/auth.js";
 import { publicProcedure, router, sessionProcedure } from "../trpc.js";
 
 export const authRouter = router({
   signup: publicProcedure.input(signupInput).mutation(async ({ ctx, input }) => {
-    const { user, token, expiresAt } = await pauseBeforeRefusing(() => signup(ctx.db, input, ctx.client), refusalPauseFrom(ctx));
+    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => signup(ctx.db, input, ctx.client));
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 
   login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
-    const { user, token, expiresAt } = await pauseBeforeRefusing(() => login(ctx.db, input, ctx.client), refusalPauseFrom(ctx));
+    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => login(ctx.db, input, ctx.client));
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 

@@ -1,7 +1,7 @@
 import { shareBreakdownInput, shareRefInput, shareRevisitInput, shareStatsInput, unlockInput } from "../schemas/share.js";
 import { contentVersion, findLink, isUnlocked, requireAccess } from "../share/access.js";
 import { unlockLink } from "../share/unlock.js";
-import { pauseBeforeRefusing, refusalPauseFrom } from "../refusals.js";
+import { pauseBeforeRefusing } from "../refusals.js";
 import { withinViewLimits } from "../share/view-limits.js";
 import { recordView } from "../share/views.js";
 import { nowFrom } from "../stats/clock.js";
@@ -26,7 +26,7 @@ export const shareRouter = router({
   }),
 
   unlock: publicProcedure.input(unlockInput).mutation(async ({ ctx, input }) => {
-    const { fingerprint, expiresAt } = await pauseBeforeRefusing(() => unlockLink(ctx.db, input, ctx.client, nowFrom(ctx)), refusalPauseFrom(ctx));
+    const { fingerprint, expiresAt } = await pauseBeforeRefusing(ctx, () => unlockLink(ctx.db, input, ctx.client, nowFrom(ctx)));
     return { slug: input.slug, fingerprint, expiresAt: expiresAt.toISOString() };
   }),
 

@@ -1,6 +1,6 @@
 import { createLimiter } from "../concurrency.js";
 import { TooManyRequests } from "../errors.js";
-import { pauseBeforeRefusing, refusalPauseFrom } from "../refusals.js";
+import { pauseBeforeRefusing } from "../refusals.js";
 import { createTokenBuckets } from "../token-buckets.js";
 
 /**
@@ -21,12 +21,12 @@ const gate = createLimiter({ active: Number.MAX_SAFE_INTEGER, waiting: 0, messag
 export async function withinViewLimits<T>(ctx: { client: string }, slug: string, filtered: boolean, work: () => Promise<T>): Promise<T> {
   if (!filtered) return work();
   const { client } = ctx;
-  return pauseBeforeRefusing(async () => {
+  return pauseBeforeRefusing(ctx, async () => {
     const wait = rate.take(`client:${client}`);
     if (wait > 0) throw new TooManyRequests("You are asking for many different views in a short time. Please wait a moment and try again.", wait);
     return gate(work, [
       { key: `client:${client}`, max: 1, waiting: 2, message: "Your previous views are still being computed. Please wait a moment and try again." },
       { key: `link:${slug}`, max: 2, waiting: 4, message: "This dashboard is busy right now. Please try again in a moment." },
     ]);
-  }, refusalPauseFrom(ctx));
+  });
 }
