@@ -24,11 +24,33 @@ export interface GoalDto extends GoalDefinition {
 
 const byName = sql`lower(name)`;
 
+/**
+ * Every dashboard computation needs the site's goals before anything else; they change rarely, so
+ * each process keeps them a few seconds (changes made here are seen at once, changes made by
+ * another instance within GOALS_TTL_MS, as figures are: see stats/recent.ts).
+ */
+const GOALS_TTL_MS = 5_000;
+const remembered = new Map<string, { at: number; goals: Promise<GoalDefinition[]> }>();
+
 /** The site's goals in name order, as the stats use them. */
-export async function goalDefinitions(db: Db, siteId: string): Promise<GoalDefinition[]> {
-  const rows = await db.selectFrom("goals").selectAll().where("site_id", "=", siteId).orderBy(byName).orderBy("id").execute();
-  return rows.map(definitionOf);
+export function goalDefinitions(db: Db, siteId: string, now = Date.now()): Promise<GoalDefinition[]> {
+  const hit = remembered.get(siteId);
+  if (hit && now - hit.at < GOALS_TTL_MS) return hit.goals;
+  const goals = db
+    .selectFrom("goals")
+    .selectAll()
+    .where("site_id", "=", siteId)
+    .orderBy(byName)
+    .orderBy("id")
+    .execute()
+    .then((rows) => rows.map(definitionOf));
+  remembered.set(siteId, { at: now, goals });
+  goals.catch(() => remembered.delete(siteId));
+  if (remembered.size > 1000) remembered.delete(remembered.keys().next().value!);
+  return goals;
 }
+
+const changed = (siteId: string) => remembered.delete(siteId);
 
 export async function listGoals(db: Db, siteId: string): Promise<GoalDto[]> {
   const rows = await db.selectFrom("goals").selectAll().where("site_id", "=", siteId).orderBy(byName).orderBy("id").execute();
@@ -56,6 +78,7 @@ export async function createGoal(db: Db, siteId: string, input: { kind: GoalKind
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    changed(siteId);
     return toDto(row, []);
   } catch (error) {
     // A default name ("Signup") collides with the goal that already matches the same event: say
@@ -102,6 +125,7 @@ export async function updateGoal(db: Db, siteId: string, input: { id: string; ev
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new NotFound("Goal not found for this site");
+    changed(siteId);
     return toDto(row, before.usedBy);
   } catch (error) {
     throw taken(error, { kind: before.kind, eventName: input.eventName ?? before.eventName ?? undefined, pagePath: input.pagePath ?? before.pagePath ?? undefined, name: name ?? before.name });
@@ -114,6 +138,7 @@ export async function deleteGoal(db: Db, siteId: string, id: string) {
   if (goal.usedBy.length > 0) throw new Conflict(`${inUse(goal)} Change or delete ${goal.usedBy.length === 1 ? "that segment" : "those segments"} first.`);
   const row = await db.deleteFrom("goals").where("site_id", "=", siteId).where("id", "=", id).returning(["id", "name"]).executeTakeFirst();
   if (!row) throw new NotFound("Goal not found for this site");
+  changed(siteId);
   return row;
 }
 

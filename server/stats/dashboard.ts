@@ -58,7 +58,12 @@ async function previousTotals(db: Db, site: StatsSite, range: DayRange, input: S
  * always compute, so they see every event they just wrote.
  */
 export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
-  const compute = () => madeUp(db, input, (db) => computeDashboardStats(db, site, input));
+  // The goals are read before any transaction: inside one, the embedded database would wait on a
+  // read that another request started outside it.
+  const compute = async () => {
+    const goals = await goalDefinitions(db, site.id);
+    return madeUp(db, input, (db) => computeDashboardStats(db, site, input, goals));
+  };
   if (input.now || input.cache === false) return compute();
   const key = recentKey({ siteId: site.id, period: input.period, filters: input.filters, segmentFilters: input.segmentFilters, extra: `dashboard:${input.limit ?? ""}` });
   return recent(key, () => computing(compute));
@@ -89,11 +94,10 @@ const computing = createLimiter({
   retryAfterSeconds: 5,
 });
 
-async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
+async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }, goals: GoalDefinition[]): Promise<DashboardStats> {
   const now = input.now ?? new Date();
   const limit = input.limit ?? DEFAULT_LIMIT;
   const range = resolvePeriod(input.period, site.timezone, now);
-  const goals = await goalDefinitions(db, site.id);
   const focus = focusedGoal(allFilters(input), goals);
   const [current, previous, live, properties] = await Promise.all([
     days(db, site, range, input, goals, now),
@@ -118,13 +122,14 @@ async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput 
 
 /** One dimension with a larger limit, for the "more" view; percentages stay shares of all visitors. */
 export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }): Promise<Breakdown> {
-  const run = () =>
-    madeUp(db, input, async (db) => {
+  const run = async () => {
+    const goals = await goalDefinitions(db, site.id);
+    return madeUp(db, input, async (db) => {
       const now = input.now ?? new Date();
       const range = resolvePeriod(input.period, site.timezone, now);
-      const goals = await goalDefinitions(db, site.id);
       return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, goals, now)), input.limit);
     });
+  };
   return input.now ? run() : computing(run);
 }
 

@@ -34,8 +34,10 @@ export function GoalForm({ values, errors, submitLabel, fixedKind }: Props) {
           {GOAL_KINDS.map((k) => (
             <label key={k} className="choice">
               <input type="radio" name="kind" value={k} defaultChecked={kind === k} />
-              {GOAL_KIND_LABELS[k]}
-              <span className="muted small">{k === "event" ? " — an event your site sends, such as Signup" : " — a visit to a page, such as /pricing"}</span>
+              <span className="choice-text">
+                {GOAL_KIND_LABELS[k]}
+                <span className="muted small">{k === "event" ? "An event your site sends, such as Signup" : "A visit to a page, such as /pricing"}</span>
+              </span>
             </label>
           ))}
           <FieldError message={errors.kind?.[0]} />
@@ -52,7 +54,7 @@ export function GoalForm({ values, errors, submitLabel, fixedKind }: Props) {
             placeholder="Signup"
             hint={
               <>
-                Exactly as your site sends it, for example <code>plausible("Signup")</code>. Case matters.
+                Exactly as your site sends it, for example <code>glimpse("Signup")</code>. Case matters.
               </>
             }
           />
