@@ -5,6 +5,8 @@
 import getRawBody from "raw-body";
 
 const EMPTY = Buffer.alloc(0);
+/** What is read and dropped of a refused body before the connection is given up on. */
+const DRAIN_BYTES = 1024 * 1024;
 /** How long the connection of a refused body stays open after the answer, so the client reads it. */
 const LINGER_MS = 2_000;
 
@@ -40,21 +42,31 @@ export function readBodies({ bodyLimit, describeLimit }) {
   };
 }
 
-/** 413, answered so that the client sees it, without reading another byte. */
+/**
+ * 413, answered so that the client sees it. The client may still be sending. A body declared at
+ * most DRAIN_BYTES is read to its end and dropped, so the connection stays usable (keep-alive);
+ * of any other, nothing more is read: the client's writes stop once the socket's buffers are
+ * full, and it reads the answer meanwhile. That connection is left open a moment (closing it with
+ * unread bytes would make the client lose the answer), then cut.
+ */
 function refuse(req, res, message) {
   // Asked first and refused: the body never comes, and the connection ends with the answer.
   if (req.expectRefused) return plain(res, 413, message);
-  // The client may still be sending. Nothing more is read: its writes stop once the socket's
-  // buffers are full, and it reads this answer meanwhile. The connection is left open for a
-  // moment (closing it at once with unread bytes would make the client lose the answer), then cut.
   res.locals.refusedBody = true;
   res.shouldKeepAlive = true;
   req.unpipe();
-  req.pause();
-  // Marks the body as being read: otherwise Node reads and discards all of it once the answer
-  // is sent. Paused, the stream's buffer fills (a few KB) and Node stops reading the socket.
-  req.read(0);
-  res.on("finish", () => setTimeout(() => req.socket.destroy(), LINGER_MS).unref());
+  const declared = Number(req.headers["content-length"]);
+  const budget = declared <= DRAIN_BYTES ? declared : 0;
+  let drained = 0;
+  const drop = (chunk) => {
+    drained += chunk.length;
+    if (drained <= budget) return;
+    req.off("data", drop);
+    req.pause();
+    setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  };
+  req.on("data", drop);
+  req.resume();
   plain(res, 413, message);
 }
 

@@ -106,7 +106,7 @@ describe("the demo seed", () => {
   it("makes up its passwords where they must not be known (production), and prints them once", async () => {
     const other = await freshDb();
     const printed: string[] = [];
-    const info = await seedDemo(other, { log: (line) => printed.push(line), randomPasswords: true });
+    const info = await seedDemo(other, { log: (line) => printed.push(line), randomPasswords: true, days: 2 });
     expect(info.password).not.toBe(DEMO.password);
     expect(info.password!.length).toBeGreaterThanOrEqual(20);
     const text = printed.join("\n");

@@ -39,6 +39,8 @@ export interface SeedOptions {
   now?: Date;
   /** Random passwords instead of the published ones; production always gets them. */
   randomPasswords?: boolean;
+  /** Days of traffic (91 by default; tests that need only the accounts ask for fewer). */
+  days?: number;
 }
 
 const randomPassword = () => randomBytes(18).toString("base64url");
@@ -48,7 +50,7 @@ const randomPassword = () => randomBytes(18).toString("base64url");
  * missing. The site and all of its traffic go in one transaction, so an interrupted seed leaves
  * no half-filled site behind for the next run to skip.
  */
-export async function seedDemo(db: Db, { log, now = new Date(), randomPasswords = env().production }: SeedOptions) {
+export async function seedDemo(db: Db, { log, now = new Date(), randomPasswords = env().production, days }: SeedOptions) {
   const password = randomPasswords ? randomPassword() : DEMO.password;
   const linkPassword = randomPasswords ? randomPassword() : DEMO.protectedLinkPassword;
   const existed = await db.selectFrom("users").select("id").where("email", "=", DEMO.email).executeTakeFirst();
@@ -57,7 +59,7 @@ export async function seedDemo(db: Db, { log, now = new Date(), randomPasswords 
   if (site) {
     log(`Demo site ${DEMO.domain} already exists; leaving its data as it is.`);
   } else {
-    site = await seedSite(db, user.id, now, log);
+    site = await seedSite(db, user.id, now, log, days);
     await refreshStatistics(db);
   }
   await addMember(db, site.id, user.id, "owner");
@@ -93,7 +95,7 @@ export async function seedDemo(db: Db, { log, now = new Date(), randomPasswords 
   return info;
 }
 
-async function seedSite(db: Db, userId: string, now: Date, log: SeedOptions["log"]) {
+async function seedSite(db: Db, userId: string, now: Date, log: SeedOptions["log"], days?: number) {
   const started = Date.now();
   return db.transaction().execute(async (trx) => {
     const site = await trx
@@ -102,7 +104,7 @@ async function seedSite(db: Db, userId: string, now: Date, log: SeedOptions["log
       .returning(["id", "domain"])
       .executeTakeFirstOrThrow();
     await addMember(trx, site.id, userId, "owner");
-    const traffic = generateTraffic(site.id, DEMO.timezone, now);
+    const traffic = generateTraffic(site.id, DEMO.timezone, now, days);
     const total = traffic.visits.length + traffic.events.length;
     let written = 0;
     let reported = 0;
