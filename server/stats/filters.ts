@@ -74,7 +74,7 @@ export function goalMatch(alias: string, goal: GoalDefinition): RawBuilder<boole
 }
 
 /** The goals a goal filter names, case-insensitively; names without a goal match nothing. */
-export function namedGoals(scope: Scope, filter: Filter): GoalDefinition[] {
+function namedGoals(scope: Scope, filter: Filter): GoalDefinition[] {
   const names = new Set(filter.values.map((v) => v.toLowerCase()));
   return scope.goals.filter((g) => names.has(g.name.toLowerCase()));
 }
