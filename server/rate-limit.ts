@@ -41,7 +41,7 @@ export async function takeHit(db: Db, budgets: Budget[], now = new Date()): Prom
       .onConflict((oc) => oc.columns(["key", "bucket"]).doUpdateSet({ hits: sql`rate_limit_hits.hits + 1` }))
       .execute();
     taken.push(budget.key);
-    const over = await firstOver(db, [budget], (b) => b.max, now);
+    const over = await overBudget(db, budget, now);
     if (over) {
       await release();
       throw new TooManyRequests(over.budget.message, over.retryAfter);
@@ -52,39 +52,27 @@ export async function takeHit(db: Db, budgets: Budget[], now = new Date()): Prom
   return release;
 }
 
-/** Refuses, without counting, when a budget is already spent (for checks before cheap work). */
-export async function assertUnderBudget(db: Db, budgets: Budget[], now = new Date()): Promise<void> {
-  const over = await firstOver(db, budgets, (b) => b.max - 1, now);
-  if (over) throw new TooManyRequests(over.budget.message, over.retryAfter);
-}
-
 const bucketOf = (now: Date) => new Date(Math.floor(now.getTime() / MINUTE) * MINUTE);
 
 /**
- * The first budget with more than `allowed(budget)` hits in its window, and the seconds until its
- * oldest counted buckets age out far enough.
+ * The budget if it has more than `max` hits in its window, with the seconds until its oldest
+ * counted buckets age out far enough; null while it has room.
  */
-async function firstOver(db: Db, budgets: Budget[], allowed: (b: Budget) => number, now: Date) {
-  const longest = Math.max(...budgets.map((b) => b.windowMinutes));
-  const rows = await db
+async function overBudget(db: Db, budget: Budget, now: Date) {
+  const buckets = await db
     .selectFrom("rate_limit_hits")
-    .select(["key", "bucket", "hits"])
-    .where("key", "in", budgets.map((b) => b.key))
-    .where("bucket", ">", new Date(now.getTime() - longest * MINUTE))
+    .select(["bucket", "hits"])
+    .where("key", "=", budget.key)
+    .where("bucket", ">", new Date(now.getTime() - budget.windowMinutes * MINUTE))
     .orderBy("bucket")
     .execute();
-  for (const budget of budgets) {
-    const since = now.getTime() - budget.windowMinutes * MINUTE;
-    const buckets = rows.filter((r) => r.key === budget.key && r.bucket.getTime() > since);
-    let total = buckets.reduce((sum, b) => sum + b.hits, 0);
-    const limit = allowed(budget);
-    if (total <= limit) continue;
-    for (const b of buckets) {
-      total -= b.hits;
-      if (total <= limit) {
-        const freeAt = b.bucket.getTime() + budget.windowMinutes * MINUTE;
-        return { budget, retryAfter: Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000)) };
-      }
+  let total = buckets.reduce((sum, b) => sum + b.hits, 0);
+  for (const b of buckets) {
+    if (total <= budget.max) break;
+    total -= b.hits;
+    if (total <= budget.max) {
+      const freeAt = b.bucket.getTime() + budget.windowMinutes * MINUTE;
+      return { budget, retryAfter: Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000)) };
     }
   }
   return null;

@@ -1,7 +1,7 @@
 import { TooManyRequests } from "./errors.js";
 
 /** The first 429 in a while waits this long before it is sent; each further one twice as long. */
-export const REFUSAL_PAUSE_MS = 1_000;
+const REFUSAL_PAUSE_MS = 1_000;
 const MAX_PAUSE_MS = 8_000;
 /** Refusals further apart than this start over at the first pause. */
 const FORGET_AFTER_MS = 60_000;

@@ -5,7 +5,7 @@ import { createLimiter } from "../concurrency.js";
 const argon2id = new Argon2id({ memorySize: 19456, iterations: 2, parallelism: 1 });
 
 /** Said when the server, not the password, is the reason an attempt was not checked. */
-export const BUSY_MESSAGE = "The server is busy checking passwords. Please try again in a few seconds.";
+const BUSY_MESSAGE = "The server is busy checking passwords. Please try again in a few seconds.";
 
 /**
  * Each hash costs ~20 MiB and tens of milliseconds of CPU. One at a time, with a short line, means

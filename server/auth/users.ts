@@ -7,7 +7,7 @@ import { createSession, type SessionUser } from "./sessions.js";
 
 const WINDOW = 15;
 /** Wrong passwords for one account from one network: the limit a person at the keyboard meets. */
-export const LOGIN_LIMIT_PER_CLIENT = 10;
+const LOGIN_LIMIT_PER_CLIENT = 10;
 /** From one network across all accounts (one address trying many accounts). */
 const LOGIN_LIMIT_PER_NETWORK = 50;
 /**
