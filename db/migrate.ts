@@ -1,11 +1,13 @@
 import { type Kysely, type Migration, type MigrationProvider, type MigrationResult, Migrator, sql } from "kysely";
 import * as m0001 from "./migrations/0001_initial.js";
 import * as m0002 from "./migrations/0002_goals.js";
+import * as m0003 from "./migrations/0003_stats_version.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
   "0002_goals": m0002,
+  "0003_stats_version": m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

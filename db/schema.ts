@@ -43,6 +43,8 @@ export interface SitesTable {
   domain: string;
   timezone: string;
   created_at: CreatedAt;
+  /** Bumped whenever finished days are rewritten: columnar copies of the site then rebuild. */
+  stats_version: Generated<number>;
 }
 
 export interface SiteMembershipsTable {

@@ -34,6 +34,10 @@ const schema = z
     UNLOCK_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
     INGEST_MAX_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
     STATEMENT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    STATS_ENGINE: z.enum(["columnar", "source"], { error: "must be columnar or source" }).default("columnar"),
+    STATS_FILE: z.string().min(1).optional(),
+    STATS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64").max(1_000_000).default(192),
+    STATS_THREADS: z.coerce.number().int().min(1).max(256).default(2),
     SEED: z.enum(["true", "false"]).default("true"),
     LOG_REQUESTS: z.enum(["true", "false"]).default("true"),
   })
@@ -80,6 +84,16 @@ const schema = z
       },
       ingestPerMinute: env.INGEST_MAX_PER_MINUTE,
       statementTimeoutMs: env.STATEMENT_TIMEOUT_SECONDS * 1000,
+      /**
+       * The columnar copy of finished days: one file per instance (two processes cannot share one),
+       * so by default the port names it.
+       */
+      stats: {
+        engine: env.STATS_ENGINE,
+        path: env.STATS_FILE ?? `${env.DATA_DIR.replace(/\/+$/, "")}/stats/columnar-${env.PORT}.duckdb`,
+        memoryMb: env.STATS_MEMORY_MB,
+        threads: env.STATS_THREADS,
+      },
       seed: env.SEED === "true",
       logRequests: env.LOG_REQUESTS === "true",
     };

@@ -3,6 +3,8 @@ import { migrateToLatest } from "../db/migrate.js";
 import { type ContextInput, createContext } from "./context.js";
 import { type Env, env } from "./env.js";
 import { flushAllViews } from "./share/views.js";
+import type { ColumnarEngine } from "./stats/columnar/engine.js";
+import { startStatsEngine } from "./stats/engines.js";
 import { warmUp as warmDatabase } from "./system/health.js";
 
 /** Postgres when DATABASE_URL is set, otherwise the embedded PGlite under DATA_DIR/pglite. */
@@ -23,6 +25,7 @@ export async function migrate(db: Db): Promise<number> {
 }
 
 let processDb: Db | undefined;
+let statsEngine: ColumnarEngine | null = null;
 
 /** The server process's one database, opened on first use. */
 function database(): Db {
@@ -49,6 +52,7 @@ export async function startDatabase(log: (line: string) => void): Promise<void> 
     const { seedIfEmpty } = await import("./seed/demo.js");
     await seedIfEmpty(db, log);
   }
+  statsEngine = await startStatsEngine(db, config, log);
 }
 
 /** The first query on a fresh PGlite pays for its caches; pay it before a visitor does. */
@@ -59,6 +63,8 @@ export function warmUp(): Promise<void> {
 export async function stopDatabase(): Promise<void> {
   // Buffered view counts are written before the database closes, so a restart loses none.
   await flushAllViews();
+  await statsEngine?.close();
+  statsEngine = null;
   await processDb?.destroy();
   processDb = undefined;
 }

@@ -27,8 +27,12 @@ export function filterKey(filters: Filter[], timezone: string, goals: GoalDefini
   return createHash("sha256").update(`${FORMAT}\n${timezone}\n${normal.join("\n")}\n--\n${goalDefs.join("\n")}`).digest("hex");
 }
 
-/** For anything that writes into finished days (imports, repairs): their cached figures are stale. */
-export async function clearStatsCache(db: Db, siteId: string): Promise<void> {
+/**
+ * For anything that writes into finished days (imports, repairs): their cached figures are stale,
+ * and every instance's columnar copy of the site rebuilds when it sees the new stats version.
+ */
+export async function invalidateStats(db: Db, siteId: string): Promise<void> {
+  await db.updateTable("sites").set((eb) => ({ stats_version: eb("stats_version", "+", 1) })).where("id", "=", siteId).execute();
   await db.deleteFrom("stats_day_cache").where("site_id", "=", siteId).execute();
   for (const key of [...memory.keys()]) if (key.startsWith(`${siteId}\n`)) forget(key);
 }

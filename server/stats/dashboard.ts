@@ -1,24 +1,18 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
+import { createLimiter } from "../concurrency.js";
 import { type GoalDefinition, goalDefinitions } from "../goals/goals.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
-import { computeTotals, type RangeTotals } from "./aggregate.js";
-import { loadDays } from "./cache.js";
-import { createLimiter } from "../concurrency.js";
-import { recent, recentKey } from "./recent.js";
-import { localDay } from "./dates.js";
-import { type DayStats, type RangeStats, sumDays, topRows } from "./day-stats.js";
-import { focusedGoal, goalProperties, goalStats } from "./goals.js";
-import { type Scope, visitsWhere } from "./filters.js";
+import type { RangeFigures, RangeQuery, StatsEngine, StatsSite, Sums } from "./engine.js";
+import { engineFor } from "./engines.js";
+import { focusedGoal, goalStats } from "./goals.js";
 import { type DayRange, type ResolvedPeriod, bucketsOf, resolvePeriod } from "./period.js";
+import { recent, recentKey } from "./recent.js";
+import { topRows } from "./day-stats.js";
 import type { Breakdown, DashboardStats, SeriesPoint, Totals } from "./types.js";
 
-export interface StatsSite {
-  id: string;
-  domain: string;
-  timezone: string;
-}
+export type { StatsSite };
 
 export interface StatsInput {
   period: Period;
@@ -27,7 +21,7 @@ export interface StatsInput {
   /** Filters the caller may not lift (a shared link's segment); simply ANDed with `filters`. */
   segmentFilters?: Filter[];
   now?: Date;
-  /** False skips stats_day_cache and reads the raw tables only. */
+  /** False keeps nothing: every figure is computed afresh (tests compare both paths). */
   cache?: boolean;
 }
 
@@ -37,32 +31,27 @@ const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
 const allFilters = (input: StatsInput) => [...(input.segmentFilters ?? []), ...input.filters];
 
 /**
- * Only views without filters of the viewer's own (a site's plain dashboard, a link's segment) are
- * cached: their number is bounded by the segments that exist, while anyone holding an open link
- * could otherwise fill the cache with one entry per filter they make up.
+ * Only views without filters of the viewer's own (a site's plain dashboard, a link's segment) may
+ * be kept by an engine: their number is bounded by the segments that exist, while anyone holding
+ * an open link could otherwise fill a cache with one entry per filter they make up.
  */
-const usesCache = (input: StatsInput) => input.cache !== false && input.filters.length === 0;
+const cacheable = (input: StatsInput) => input.cache !== false && input.filters.length === 0;
 
-function days(db: Db, site: StatsSite, range: DayRange, input: StatsInput, goals: GoalDefinition[], now: Date) {
-  return loadDays(db, { site, ...range, filters: allFilters(input), goals, now, cache: usesCache(input) });
-}
-
-/** The change badges need only totals: from the day cache when the view has one, else one aggregate. */
-async function previousTotals(db: Db, site: StatsSite, range: DayRange, input: StatsInput, goals: GoalDefinition[], now: Date): Promise<RangeTotals> {
-  if (usesCache(input)) return sumDays(await days(db, site, range, input, goals, now));
-  return computeTotals(db, { siteId: site.id, ...range, filters: allFilters(input), goals });
+/** What the engine is asked for one range of the view. */
+function rangeQuery(site: StatsSite, range: DayRange, input: StatsInput, goals: GoalDefinition[], now: Date, hours = false): RangeQuery {
+  return { site, from: range.from, to: range.to, filters: allFilters(input), goals, now, cacheable: cacheable(input), hours };
 }
 
 /**
  * Requests (no `now` given) go through a short in-memory cache; tests that pass their own clock
  * always compute, so they see every event they just wrote.
  */
-export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
+export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }, engine = engineFor(db)): Promise<DashboardStats> {
   // The goals are read before any transaction: inside one, the embedded database would wait on a
   // read that another request started outside it.
   const compute = async () => {
     const goals = await goalDefinitions(db, site.id);
-    return madeUp(db, input, (db) => computeDashboardStats(db, site, input, goals));
+    return madeUp(db, engine, input, (engine) => planView(engine, site, input, goals));
   };
   if (input.now || input.cache === false) return compute();
   const key = recentKey({ siteId: site.id, period: input.period, filters: input.filters, segmentFilters: input.segmentFilters, extra: `dashboard:${input.limit ?? ""}` });
@@ -70,16 +59,18 @@ export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & {
 }
 
 /**
- * A view with filters of the viewer's own is computed from raw rows, and anyone holding an open
- * link can ask for new ones; on a big site that is seconds of database work. It runs without
- * parallel workers, so one such view takes one core of the database and never all of them: the
- * pages everybody else is loading keep the rest. (A transaction, so the setting stays with it.)
+ * A view with filters of the viewer's own computed from the source tables reads raw rows, and
+ * anyone holding an open link can ask for new ones; on a big site that is seconds of database
+ * work. It runs without parallel workers, so one such view takes one core of the database and
+ * never all of them: the pages everybody else is loading keep the rest. (A transaction, so the
+ * setting stays with it.) The columnar engine reads only today from the tables, and its own
+ * threads are bounded by configuration.
  */
-function madeUp<T>(db: Db, input: StatsInput, work: (db: Db) => Promise<T>): Promise<T> {
-  if (input.filters.length === 0) return work(db);
+function madeUp<T>(db: Db, engine: StatsEngine, input: StatsInput, work: (engine: StatsEngine) => Promise<T>): Promise<T> {
+  if (input.filters.length === 0 || engine.name !== "source") return work(engine);
   return db.transaction().execute(async (trx) => {
     await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
-    return work(trx);
+    return work(engineFor(trx));
   });
 }
 
@@ -94,46 +85,50 @@ const computing = createLimiter({
   retryAfterSeconds: 5,
 });
 
-async function computeDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }, goals: GoalDefinition[]): Promise<DashboardStats> {
+/**
+ * The planner: the period and its previous one, the engine's figures for each, and the series,
+ * breakdowns and goals shaped from them. Engine-agnostic: every figure comes from `engine`.
+ */
+async function planView(engine: StatsEngine, site: StatsSite, input: StatsInput & { limit?: number }, goals: GoalDefinition[]): Promise<DashboardStats> {
   const now = input.now ?? new Date();
   const limit = input.limit ?? DEFAULT_LIMIT;
   const range = resolvePeriod(input.period, site.timezone, now);
   const focus = focusedGoal(allFilters(input), goals);
+  const query = rangeQuery(site, range, input, goals, now, range.interval === "hour");
   const [current, previous, live, properties] = await Promise.all([
-    days(db, site, range, input, goals, now),
-    range.previous ? previousTotals(db, site, range.previous, input, goals, now) : null,
-    currentVisitors(db, site, allFilters(input), goals, now),
-    focus ? goalProperties(db, { siteId: site.id, from: range.from, to: range.to, filters: allFilters(input), goals }, focus) : null,
+    engine.range(query),
+    range.previous ? engine.totals(rangeQuery(site, range.previous, input, goals, now)) : null,
+    engine.currentVisitors(query, new Date(now.getTime() - CURRENT_VISITOR_WINDOW_MS)),
+    focus ? engine.goalProperties(query, focus) : null,
   ]);
-  const sums = sumDays(current);
   return {
     site: { domain: site.domain, timezone: site.timezone },
     range: { key: range.key, from: range.from, to: range.to, label: range.label, interval: range.interval },
     filters: input.filters,
-    totals: totalsOf(sums),
+    totals: totalsOf(current),
     previous: previous ? totalsOf(previous) : null,
     series: seriesOf(range, current),
-    breakdowns: DIMENSIONS.map((dimension) => breakdownOf(dimension, sums, limit)),
+    breakdowns: DIMENSIONS.map((dimension) => breakdownOf(dimension, current, limit)),
     currentVisitors: live,
-    goals: goalStats(goals, sums),
+    goals: goalStats(goals, current),
     goalProperties: properties,
   };
 }
 
 /** One dimension with a larger limit, for the "more" view; percentages stay shares of all visitors. */
-export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }): Promise<Breakdown> {
+export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }, engine = engineFor(db)): Promise<Breakdown> {
   const run = async () => {
     const goals = await goalDefinitions(db, site.id);
-    return madeUp(db, input, async (db) => {
+    return madeUp(db, engine, input, async (engine) => {
       const now = input.now ?? new Date();
       const range = resolvePeriod(input.period, site.timezone, now);
-      return breakdownOf(input.dimension, sumDays(await days(db, site, range, input, goals, now)), input.limit);
+      return breakdownOf(input.dimension, await engine.range(rangeQuery(site, range, input, goals, now)), input.limit);
     });
   };
   return input.now ? run() : computing(run);
 }
 
-function totalsOf(sums: RangeTotals): Totals {
+function totalsOf(sums: Sums): Totals {
   const perVisit = (n: number) => (sums.visits ? n / sums.visits : 0);
   return {
     visitors: sums.visitors,
@@ -145,15 +140,14 @@ function totalsOf(sums: RangeTotals): Totals {
   };
 }
 
-function seriesOf(range: ResolvedPeriod, days: DayStats[]): SeriesPoint[] {
+function seriesOf(range: ResolvedPeriod, figures: RangeFigures): SeriesPoint[] {
   const points = new Map<string, SeriesPoint>(bucketsOf(range, range.interval).map((bucket) => [bucket, { bucket, visitors: 0, pageviews: 0 }]));
-  const dayList = bucketsOf(range, "day");
-  days.forEach((stats, i) => {
-    const day = dayList[i]!;
+  figures.days.forEach((stats) => {
+    const day = stats.day;
     if (range.interval === "hour") {
       for (let hour = 0; hour < 24; hour++) {
         const point = points.get(`${day}T${String(hour).padStart(2, "0")}:00`);
-        if (point) Object.assign(point, { visitors: stats.hourVisitors[hour] ?? 0, pageviews: stats.hourPageviews[hour] ?? 0 });
+        if (point) Object.assign(point, { visitors: stats.hourVisitors?.[hour] ?? 0, pageviews: stats.hourPageviews?.[hour] ?? 0 });
       }
       return;
     }
@@ -165,7 +159,7 @@ function seriesOf(range: ResolvedPeriod, days: DayStats[]): SeriesPoint[] {
   return [...points.values()];
 }
 
-function breakdownOf(dimension: Dimension, sums: RangeStats, limit: number): Breakdown {
+function breakdownOf(dimension: Dimension, sums: RangeFigures, limit: number): Breakdown {
   const { rows, more } = topRows(sums.groups.get(dimension), limit);
   return {
     dimension,
@@ -177,17 +171,4 @@ function breakdownOf(dimension: Dimension, sums: RangeStats, limit: number): Bre
       percentage: sums.visitors ? Math.round((row.visitors / sums.visitors) * 1000) / 10 : 0,
     })),
   };
-}
-
-/**
- * Visitors whose visit saw an event in the last five minutes. A visit never spans two site-local
- * days (the visitor id changes at midnight), so only today's and yesterday's visits can qualify.
- */
-async function currentVisitors(db: Db, site: StatsSite, filters: Filter[], goals: GoalDefinition[], now: Date): Promise<number> {
-  const since = new Date(now.getTime() - CURRENT_VISITOR_WINDOW_MS);
-  const scope: Scope = { siteId: site.id, from: localDay(since, site.timezone), to: localDay(now, site.timezone), filters, goals };
-  const { rows } = await sql<{ n: number }>`
-    select count(distinct v.visitor_id)::int8 as n from visits v
-    where ${visitsWhere(scope)} and v.ended_at between ${since} and ${now}`.execute(db);
-  return rows[0]?.n ?? 0;
 }

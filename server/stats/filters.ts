@@ -31,7 +31,7 @@ export interface Scope extends DayRange {
 const column = (alias: string, name: string) => sql.ref(`${alias}.${name}`);
 
 /** LIKE treats %, _ and \ specially; escaped, a value only ever matches itself. */
-const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
+export const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 const likePattern = (value: string) => `%${escapeLike(value)}%`;
 
 function condition(target: RawBuilder<unknown>, filter: Filter): RawBuilder<boolean> {
@@ -69,15 +69,17 @@ function pageLevel(alias: string, filters: Filter[]): RawBuilder<boolean>[] {
  */
 export function goalMatch(alias: string, goal: GoalDefinition): RawBuilder<boolean> {
   if (goal.kind === "event") return sql<boolean>`${column(alias, "name")} = ${goal.match}`;
-  const pattern = escapeLike(goal.match).replace(/\*/g, "%");
-  return sql<boolean>`(${column(alias, "name")} = 'pageview' and ${column(alias, "pathname")} like ${pattern})`;
+  return sql<boolean>`(${column(alias, "name")} = 'pageview' and ${column(alias, "pathname")} like ${goalLikePattern(goal)})`;
 }
 
 /** The goals a goal filter names, case-insensitively; names without a goal match nothing. */
-function namedGoals(scope: Scope, filter: Filter): GoalDefinition[] {
+export function namedGoals(goals: GoalDefinition[], filter: Filter): GoalDefinition[] {
   const names = new Set(filter.values.map((v) => v.toLowerCase()));
-  return scope.goals.filter((g) => names.has(g.name.toLowerCase()));
+  return goals.filter((g) => names.has(g.name.toLowerCase()));
 }
+
+/** A page goal's pattern for LIKE with backslash as the escape: `*` matches any run of characters. */
+export const goalLikePattern = (goal: GoalDefinition) => escapeLike(goal.match).replace(/\*/g, "%");
 
 /**
  * Filters that hold for a whole visit by what happened in it: a page filter keeps the visits with
@@ -95,7 +97,7 @@ function sessionLevel(alias: string, scope: Scope): RawBuilder<boolean>[] {
   }
   for (const filter of scope.filters.filter(isGoal)) {
     const converted = sql<boolean>`${column(alias, "session_id")} in (
-      select c.session_id from events c where ${within("c")} and ${or(namedGoals(scope, filter).map((g) => goalMatch("c", g)))})`;
+      select c.session_id from events c where ${within("c")} and ${or(namedGoals(scope.goals, filter).map((g) => goalMatch("c", g)))})`;
     parts.push(filter.operator === "is_not" ? sql<boolean>`not ${converted}` : converted);
   }
   return parts;

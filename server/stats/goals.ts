@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import type { GoalDefinition } from "../goals/goals.js";
 import type { Filter } from "../schemas/filters.js";
-import type { RangeStats } from "./day-stats.js";
+import type { RangeFigures } from "./engine.js";
 import { eventsWhere, goalMatch, type Scope } from "./filters.js";
 import type { GoalProperties, GoalStat } from "./types.js";
 
@@ -12,7 +12,7 @@ const MAX_PROPERTY_VALUES = 10;
 const percent = (part: number, whole: number) => (whole ? Math.round((part / whole) * 1000) / 10 : 0);
 
 /** Every goal of the site with its conversions in the range; most converting visitors first. */
-export function goalStats(goals: GoalDefinition[], sums: RangeStats): GoalStat[] {
+export function goalStats(goals: GoalDefinition[], sums: Pick<RangeFigures, "goals" | "visitors">): GoalStat[] {
   return goals
     .map((goal) => {
       const sum = sums.goals.get(goal.id) ?? { visitors: 0, count: 0 };

@@ -4,7 +4,7 @@ import { callerAt } from "../ingest/testing.js";
 import { createSite } from "../sites/sites.js";
 import { expectCode, member, signedIn } from "../test/actors.js";
 import { freshDb } from "../test/db.js";
-import { clearStatsCache } from "./cache.js";
+import { invalidateStats } from "./cache.js";
 import { getDashboardStats } from "./dashboard.js";
 import { NOW, TIMEZONE, ingestFixture } from "./fixture.js";
 
@@ -152,7 +152,7 @@ describe("the day cache", () => {
     // Rows changed behind the process's back are not read again: the days come from memory.
     await db.updateTable("stats_day_cache").set({ payload: JSON.stringify({ visitors: 1e6 }) as never }).where("site_id", "=", site.id).execute();
     expect(await getDashboardStats(db, site, input)).toEqual(raw);
-    await clearStatsCache(db, site.id);
+    await invalidateStats(db, site.id);
     expect(await getDashboardStats(db, site, input)).toEqual(raw);
   });
 });

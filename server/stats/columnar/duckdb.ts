@@ -1,0 +1,111 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+
+export interface ColumnarOptions {
+  /** A file for the copy, or "memory". */
+  path: string;
+  /** DuckDB's memory limit: beyond it, queries spill to disk next to the file or fail. */
+  memoryMb: number;
+  threads: number;
+}
+
+/**
+ * Version of the copy's layout. A file of another version is deleted and rebuilt from the source:
+ * the copy is a cache, never migrated.
+ */
+const LAYOUT = 1;
+
+const VISIT_DIMENSION_COLUMNS = `entry_page varchar, referrer_source varchar, referrer varchar, utm_source varchar, utm_medium varchar,
+  utm_campaign varchar, country varchar, device varchar, browser varchar, os varchar`;
+
+/**
+ * `multi`: the visitor had more than one visit that day. `first_view`: the first pageview of its
+ * path in its visit. Both are final once the day is over; with them, unique visitors per value
+ * are plain row counts except for the multi-visit minority, which needs a distinct count.
+ */
+const SCHEMA = [
+  `create table if not exists layout (version integer)`,
+  `create table if not exists visits (site_id varchar, day date, session_id bigint, visitor_id bigint, started_at timestamptz,
+    duration double, pageviews integer, ${VISIT_DIMENSION_COLUMNS}, multi boolean)`,
+  `create table if not exists events (site_id varchar, day date, ts timestamptz, name varchar, pathname varchar,
+    visitor_id bigint, session_id bigint, ${VISIT_DIMENSION_COLUMNS}, multi boolean, first_view boolean)`,
+  /** Per site: every day before `through` is in the copy, as of the site's stats version. */
+  `create table if not exists synced (site_id varchar primary key, through date, version integer)`,
+];
+
+export type Row = Record<string, unknown>;
+
+export class Columnar {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly path: string,
+  ) {}
+
+  static async open(options: ColumnarOptions): Promise<Columnar> {
+    const path = options.path === "memory" ? ":memory:" : options.path;
+    const settings = { memory_limit: `${options.memoryMb}MB`, threads: String(options.threads), preserve_insertion_order: "false" };
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    let instance = await DuckDBInstance.create(path, settings).catch(() => null);
+    let columnar = instance && new Columnar(instance, path);
+    if (!columnar || !(await columnar.current())) {
+      // Unreadable, or written by another layout: it is only a cache, so start it again.
+      instance?.closeSync();
+      if (path !== ":memory:") for (const file of [path, `${path}.wal`]) rmSync(file, { force: true });
+      instance = await DuckDBInstance.create(path, settings);
+      columnar = new Columnar(instance, path);
+    }
+    for (const statement of SCHEMA) await columnar.run(statement);
+    await columnar.run(`delete from layout`);
+    await columnar.run(`insert into layout values (${LAYOUT})`);
+    return columnar;
+  }
+
+  /** True for a new, empty file or one of this layout. */
+  private async current(): Promise<boolean> {
+    try {
+      const tables = await this.query(`select count(*)::int as n from information_schema.tables where table_name = 'layout'`);
+      if (!tables[0]?.n) return true;
+      const rows = await this.query(`select version from layout`);
+      return rows.length === 0 || rows[0]!.version === LAYOUT;
+    } catch {
+      return false;
+    }
+  }
+
+  private async with<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.instance.connect();
+    try {
+      return await work(connection);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  async query(sql: string, values: (string | number)[] = []): Promise<Row[]> {
+    return this.with(async (c) => (await c.runAndReadAll(sql, values)).getRowObjectsJS() as Row[]);
+  }
+
+  async run(sql: string, values: (string | number)[] = []): Promise<void> {
+    await this.with((c) => c.run(sql, values));
+  }
+
+  /** Statements on one connection in one transaction: readers see all of it or none. */
+  async transaction<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.with(async (c) => {
+      await c.run("begin transaction");
+      try {
+        const result = await work(c);
+        await c.run("commit");
+        return result;
+      } catch (error) {
+        await c.run("rollback").catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+}

@@ -1,0 +1,114 @@
+import type { Db } from "../../../db/client.js";
+import { addDays } from "../dates.js";
+import { addSums, mergeFigures, type RangeQuery, type StatsEngine } from "../engine.js";
+import { sourceEngine } from "../source-engine.js";
+import { Columnar, type ColumnarOptions } from "./duckdb.js";
+import { rangeFigures, rangeTotals } from "./queries.js";
+import { forgetSite, type SyncSite, syncSite, syncState, unsettledFrom } from "./sync.js";
+
+const SYNC_EVERY_MS = 60_000;
+
+export interface ColumnarEngine extends StatsEngine {
+  readonly name: "columnar";
+  /** Copies the site's finished days that are not in the copy yet; one sync runs at a time. */
+  sync(site: SyncSite, now?: Date): Promise<void>;
+  /** Syncs every site (and forgets deleted ones) now and then every minute, until closed. */
+  startSyncing(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Finished days from a columnar copy of events and visits kept in DuckDB; days not in the copy
+ * yet (today, always) from the source tables. Figures of a range are sums of its days' figures,
+ * so the two parts add up to exactly what the source alone would say.
+ */
+export async function openColumnarEngine(db: Db, options: ColumnarOptions & { log?: (line: string) => void }): Promise<ColumnarEngine> {
+  const columnar = await Columnar.open(options);
+  const source = sourceEngine(db);
+  const log = options.log ?? (() => {});
+  let queue: Promise<unknown> = Promise.resolve();
+  const pending = new Map<string, Promise<void>>();
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  function sync(site: SyncSite, now = new Date()): Promise<void> {
+    const running = pending.get(site.id);
+    if (running) return running;
+    const done = queue.then(() => (closed ? undefined : syncSite(columnar, db, site, now))).finally(() => pending.delete(site.id));
+    pending.set(site.id, done);
+    queue = done.catch(() => {});
+    return done;
+  }
+
+  /**
+   * The days [from, through) come from the copy, the rest from the source. A copy made under an
+   * older stats version is not used at all until it has been rebuilt.
+   */
+  async function split(query: Pick<RangeQuery, "site" | "from" | "to" | "now">): Promise<{ through: string }> {
+    const [state, site] = await Promise.all([
+      syncState(columnar, query.site.id),
+      db.selectFrom("sites").select("stats_version").where("id", "=", query.site.id).executeTakeFirst(),
+    ]);
+    const current = state && site && state.version === site.stats_version;
+    if (!current || state.through! < unsettledFrom(query.site, query.now)) {
+      sync(query.site, query.now).catch((error) => log(`Stats copy of site ${query.site.id}: sync failed: ${error instanceof Error ? error.message : error}`));
+    }
+    return { through: current && state.through ? state.through : "0000-01-01" };
+  }
+
+  const copied = (query: RangeQuery, through: string) => ({ ...query, to: query.to < through ? query.to : addDays(through, -1) });
+  const live = (query: RangeQuery, through: string) => ({ ...query, from: query.from >= through ? query.from : through });
+  const scopeOf = (query: RangeQuery) => ({ siteId: query.site.id, from: query.from, to: query.to, filters: query.filters, goals: query.goals });
+
+  async function loop() {
+    if (closed) return;
+    try {
+      const sites = await db.selectFrom("sites").select(["id", "timezone"]).execute();
+      const known = new Set(sites.map((s) => s.id));
+      const copiedSites = await columnar.query(`select site_id from synced`);
+      for (const { site_id } of copiedSites) if (!known.has(site_id as string)) await forgetSite(columnar, site_id as string);
+      for (const site of sites) await sync(site);
+    } catch (error) {
+      log(`Stats copy: sync failed: ${error instanceof Error ? error.message : error}`);
+    }
+    if (!closed) timer = setTimeout(loop, SYNC_EVERY_MS).unref();
+  }
+
+  return {
+    name: "columnar",
+    sync,
+
+    async range(query) {
+      const { through } = await split(query);
+      if (query.from >= through) return source.range(query);
+      const fromCopy = rangeFigures(columnar, scopeOf(copied(query, through)), query.site.timezone, query.hours);
+      if (query.to < through) return fromCopy;
+      const [first, second] = await Promise.all([fromCopy, source.range(live(query, through))]);
+      return mergeFigures(first, second);
+    },
+
+    async totals(query) {
+      const { through } = await split(query);
+      if (query.from >= through) return source.totals(query);
+      const fromCopy = rangeTotals(columnar, scopeOf(copied(query, through)));
+      if (query.to < through) return fromCopy;
+      const [first, second] = await Promise.all([fromCopy, source.totals(live(query, through))]);
+      return addSums(first, second);
+    },
+
+    // Both read the last minutes or one goal's events only: the source's indexes answer them.
+    currentVisitors: (query, since) => source.currentVisitors(query, since),
+    goalProperties: (query, goal) => source.goalProperties(query, goal),
+
+    startSyncing() {
+      void loop();
+    },
+
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      await queue;
+      columnar.close();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { type DuckDBAppender, type DuckDBConnection, DuckDBDateValue, DuckDBTimestampTZValue } from "@duckdb/node-api";
+import { sql } from "kysely";
+import type { Db } from "../../../db/client.js";
+import { addDays, daysBetween, localDay, zonedTime } from "../dates.js";
+import type { Columnar } from "./duckdb.js";
+
+/** Events are stamped with the time they arrive, so a day is final once it is over everywhere we write. */
+export const SETTLE_MS = 5 * 60_000;
+/** Rows read from the tables per round trip: bounded, so a big day never sits in the heap at once. */
+const ROWS_PER_READ = 20_000;
+/** Days copied per transaction, at most. */
+const MAX_DAYS_PER_CHUNK = 31;
+
+const DIMENSIONS = ["entry_page", "referrer_source", "referrer", "utm_source", "utm_medium", "utm_campaign", "country", "device", "browser", "os"] as const;
+
+export interface SyncState {
+  /** Every day before this one is in the copy; null when nothing is. */
+  through: string | null;
+  version: number;
+}
+
+export interface SyncSite {
+  id: string;
+  timezone: string;
+}
+
+/** The first day that may still change (days before it are final). */
+export const unsettledFrom = (site: SyncSite, now: Date) => localDay(new Date(now.getTime() - SETTLE_MS), site.timezone);
+
+export async function syncState(columnar: Columnar, siteId: string): Promise<SyncState | null> {
+  const rows = await columnar.query(`select strftime(through, '%Y-%m-%d') as through, version from synced where site_id = $1`, [siteId]);
+  return rows[0] ? { through: (rows[0].through as string | null) ?? null, version: Number(rows[0].version) } : null;
+}
+
+export async function forgetSite(columnar: Columnar, siteId: string): Promise<void> {
+  await columnar.transaction(async (c) => {
+    for (const table of ["visits", "events", "synced"]) await c.run(`delete from ${table} where site_id = $1`, [siteId]);
+  });
+}
+
+/**
+ * Brings the copy of one site up to its last finished day: a site whose stats version changed is
+ * copied again from the start. Each chunk of days lands in one transaction together with the new
+ * `through`, so a reader sees a day completely or not at all, and an interrupted sync resumes.
+ */
+export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: Date): Promise<void> {
+  const row = await db.selectFrom("sites").select(["stats_version"]).where("id", "=", site.id).executeTakeFirst();
+  if (!row) return forgetSite(columnar, site.id);
+  let state = await syncState(columnar, site.id);
+  if (state && state.version !== row.stats_version) {
+    await forgetSite(columnar, site.id);
+    state = null;
+  }
+  const until = unsettledFrom(site, now);
+  let from = state?.through ?? null;
+  if (from === null) {
+    const first = await db.selectFrom("visits").select((eb) => eb.fn.min("day").as("day")).where("site_id", "=", site.id).executeTakeFirst();
+    from = (first?.day as string | null) ?? until;
+  }
+  if (from >= until) {
+    if (!state) await saveState(columnar, site.id, { through: from, version: row.stats_version });
+    return;
+  }
+  const sizes = await daySizes(db, site.id, from, addDays(until, -1));
+  let start = from;
+  while (start < until) {
+    let end = start;
+    let events = sizes.get(start) ?? 0;
+    while (addDays(end, 1) < until && daysBetween(start, addDays(end, 1)) <= MAX_DAYS_PER_CHUNK && events + (sizes.get(addDays(end, 1)) ?? 0) <= 10 * ROWS_PER_READ) {
+      end = addDays(end, 1);
+      events += sizes.get(end) ?? 0;
+    }
+    await copyDays(columnar, db, site, start, end, events, row.stats_version);
+    start = addDays(end, 1);
+  }
+}
+
+async function saveState(target: { run(sql: string, values: (string | number)[]): Promise<unknown> }, siteId: string, state: { through: string; version: number }) {
+  await target.run(`insert or replace into synced values ($1, $2::date, $3)`, [siteId, state.through, state.version]);
+}
+
+/** Events per day from the visits (one small row per visit), to size the chunks. */
+async function daySizes(db: Db, siteId: string, from: string, to: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom("visits")
+    .select((eb) => ["day", eb.fn.sum<number>("events").as("events")])
+    .where("site_id", "=", siteId)
+    .where("day", ">=", from)
+    .where("day", "<=", to)
+    .groupBy("day")
+    .execute();
+  return new Map(rows.map((r) => [r.day, Number(r.events)]));
+}
+
+/** Instants splitting the days into windows of about ROWS_PER_READ events; the ends are open. */
+function windows(site: SyncSite, from: string, to: string, events: number): (Date | null)[] {
+  const parts = Math.max(1, Math.ceil(events / ROWS_PER_READ));
+  const start = zonedTime(from, site.timezone).getTime();
+  const end = zonedTime(addDays(to, 1), site.timezone).getTime();
+  const cuts: (Date | null)[] = [null];
+  for (let i = 1; i < parts; i++) cuts.push(new Date(start + ((end - start) * i) / parts));
+  cuts.push(null);
+  return cuts;
+}
+
+const dateValue = (day: string) => new DuckDBDateValue(Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000));
+const instantValue = (at: Date) => new DuckDBTimestampTZValue(BigInt(at.getTime()) * 1000n);
+
+async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string, to: string, events: number, version: number) {
+  const cuts = windows(site, from, to, events);
+  await columnar.transaction(async (c) => {
+    await c.run(`create or replace temp table stage_visits as select * exclude (multi) from visits limit 0`);
+    await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view) from events limit 0`);
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const [after, before] = [cuts[i]!, cuts[i + 1]!];
+      const { rows: visits } = await sql<Record<string, unknown>>`
+        select session_id, visitor_id, day, started_at, extract(epoch from ended_at - started_at)::float8 as duration, pageviews,
+          ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
+        from visits where site_id = ${site.id} and day between ${from} and ${to}
+          ${after ? sql`and started_at >= ${after}` : sql``} ${before ? sql`and started_at < ${before}` : sql``}`.execute(db);
+      await append(c, "stage_visits", visits, (a, v) => {
+        a.appendVarchar(site.id);
+        a.appendDate(dateValue(v.day as string));
+        a.appendBigInt(BigInt(v.session_id as number));
+        a.appendBigInt(BigInt(v.visitor_id as number));
+        a.appendTimestampTZ(instantValue(v.started_at as Date));
+        a.appendDouble(Number(v.duration));
+        a.appendInteger(v.pageviews as number);
+        for (const d of DIMENSIONS) a.appendVarchar(v[d] as string);
+      });
+      const { rows: events } = await sql<Record<string, unknown>>`
+        select day, ts, name, pathname, visitor_id, session_id, ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
+        from events where site_id = ${site.id} and day between ${from} and ${to}
+          ${after ? sql`and ts >= ${after}` : sql``} ${before ? sql`and ts < ${before}` : sql``}`.execute(db);
+      await append(c, "stage_events", events, (a, e) => {
+        a.appendVarchar(site.id);
+        a.appendDate(dateValue(e.day as string));
+        a.appendTimestampTZ(instantValue(e.ts as Date));
+        a.appendVarchar(e.name as string);
+        a.appendVarchar(e.pathname as string);
+        a.appendBigInt(BigInt(e.visitor_id as number));
+        a.appendBigInt(BigInt(e.session_id as number));
+        for (const d of DIMENSIONS) a.appendVarchar(e[d] as string);
+      });
+    }
+    const range = [site.id, from, to];
+    await c.run(`delete from visits where site_id = $1 and day between $2::date and $3::date`, range);
+    await c.run(`delete from events where site_id = $1 and day between $2::date and $3::date`, range);
+    await c.run(`insert into visits select *, count(*) over (partition by day, visitor_id) > 1 as multi from stage_visits`);
+    // A visit's events share its day and visitor, so the flag carries over by session.
+    await c.run(`
+      insert into events
+      select e.*, coalesce(v.multi, false),
+        e.name = 'pageview' and row_number() over (partition by e.session_id, e.pathname, e.name = 'pageview' order by e.ts) = 1
+      from stage_events e left join (select session_id, multi from visits where site_id = $1 and day between $2::date and $3::date) v
+        using (session_id)`, range);
+    await c.run(`drop table stage_visits`);
+    await c.run(`drop table stage_events`);
+    await saveState(c, site.id, { through: addDays(to, 1), version });
+  });
+}
+
+async function append(c: DuckDBConnection, table: string, rows: Record<string, unknown>[], write: (a: DuckDBAppender, row: Record<string, unknown>) => void) {
+  if (!rows.length) return;
+  const appender = await c.createAppender(table);
+  try {
+    for (const row of rows) {
+      write(appender, row);
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}

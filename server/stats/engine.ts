@@ -1,0 +1,108 @@
+import type { GoalDefinition } from "../goals/goals.js";
+import type { Dimension, Filter } from "../schemas/filters.js";
+import type { GoalProperties } from "./types.js";
+
+export interface StatsSite {
+  id: string;
+  domain: string;
+  timezone: string;
+}
+
+/**
+ * What the planner asks of an engine: figures for inclusive site-local days under filters (a
+ * link's segment already ANDed in), with the site's goals.
+ */
+export interface RangeQuery {
+  site: StatsSite;
+  from: string;
+  to: string;
+  filters: Filter[];
+  goals: GoalDefinition[];
+  now: Date;
+  /** The filter set is one of a bounded few (no viewer filters): an engine may keep its figures. */
+  cacheable: boolean;
+  /** Hourly figures are wanted (single-day views). */
+  hours: boolean;
+}
+
+export interface Sums {
+  visitors: number;
+  visits: number;
+  bounces: number;
+  /** Sum of visit durations in seconds. */
+  duration: number;
+  pageviews: number;
+}
+
+export type ValueSums = Map<string, { visitors: number; count: number }>;
+
+/**
+ * Figures of a range. Visitor ids are salted per day, so a visitor of two days is two visitors:
+ * every figure of a range is the sum of its days' figures, which lets an engine answer part of a
+ * range from one place and the rest from another.
+ */
+export interface RangeFigures extends Sums {
+  /** By dimension, every value: unique visitors and visits (pageviews for pages). */
+  groups: Map<Dimension, ValueSums>;
+  /** By goal id: converting visitors and conversions. */
+  goals: Map<string, { visitors: number; count: number }>;
+  /** Each day of the range, in order. */
+  days: DayPoint[];
+}
+
+export interface DayPoint {
+  day: string;
+  visitors: number;
+  pageviews: number;
+  /** By site-local hour, when the query asked for hours: visitors by the hour their visit started. */
+  hourVisitors?: number[];
+  hourPageviews?: number[];
+}
+
+/** The one interface between planning a view and computing it. */
+export interface StatsEngine {
+  readonly name: "source" | "columnar";
+  range(query: RangeQuery): Promise<RangeFigures>;
+  /** A range's totals alone (the previous period of the change badges). */
+  totals(query: RangeQuery): Promise<Sums>;
+  /** Visitors whose visit saw an event since `since`, under the filters. */
+  currentVisitors(query: Omit<RangeQuery, "from" | "to" | "cacheable" | "hours">, since: Date): Promise<number>;
+  /** A goal's conversions in the range by custom property. */
+  goalProperties(query: RangeQuery, goal: GoalDefinition): Promise<GoalProperties>;
+}
+
+export const emptyFigures = (): RangeFigures => ({ visitors: 0, visits: 0, bounces: 0, duration: 0, pageviews: 0, groups: new Map(), goals: new Map(), days: [] });
+
+function addValues(into: ValueSums, from: ValueSums) {
+  for (const [value, sums] of from) {
+    const sum = into.get(value);
+    if (sum) {
+      sum.visitors += sums.visitors;
+      sum.count += sums.count;
+    } else {
+      into.set(value, { ...sums });
+    }
+  }
+}
+
+/** Two ranges' figures as one: `first` holds the earlier days. */
+export function mergeFigures(first: RangeFigures, second: RangeFigures): RangeFigures {
+  const merged: RangeFigures = { ...addSums(first, second), groups: new Map(), goals: new Map(), days: [...first.days, ...second.days] };
+  for (const figures of [first, second]) {
+    for (const [dimension, values] of figures.groups) {
+      const into = merged.groups.get(dimension) ?? new Map();
+      merged.groups.set(dimension, into);
+      addValues(into, values);
+    }
+    addValues(merged.goals, figures.goals);
+  }
+  return merged;
+}
+
+export const addSums = (a: Sums, b: Sums): Sums => ({
+  visitors: a.visitors + b.visitors,
+  visits: a.visits + b.visits,
+  bounces: a.bounces + b.bounces,
+  duration: a.duration + b.duration,
+  pageviews: a.pageviews + b.pageviews,
+});

@@ -1,0 +1,200 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../db/client.js";
+import { ensureUser } from "../auth/users.js";
+import { createGoal } from "../goals/goals.js";
+import { ingestEvent } from "../ingest/ingest.js";
+import { UA } from "../ingest/testing.js";
+import { DIMENSIONS, type Filter, FILTER_DIMENSIONS } from "../schemas/filters.js";
+import type { Period } from "../schemas/stats.js";
+import { createSite } from "../sites/sites.js";
+import { freshDb } from "../test/db.js";
+import { invalidateStats } from "./cache.js";
+import { type ColumnarEngine, openColumnarEngine } from "./columnar/engine.js";
+import { getBreakdown, getDashboardStats, type StatsSite } from "./dashboard.js";
+import { sourceEngine } from "./source-engine.js";
+
+/**
+ * The columnar engine must give the figures the source tables give, for every view: generated
+ * traffic on sites in several timezones, random periods, filters and segments, compared figure by
+ * figure (totals, series, every breakdown row, previous period, goals, current visitors).
+ */
+
+const NOW = new Date("2026-03-15T12:00:00Z");
+const FIRST_DAY = Date.parse("2026-02-20T00:00:00Z");
+const PAGES = ["/", "/pricing", "/docs", "/docs/install", "/blog/hello", "/blog/world", "/café", "/signup", "/a_b", "/100%"];
+const REFERRERS = [null, "https://www.google.com/", "https://t.co/x", "https://news.ycombinator.com/item?id=1", "https://duckduckgo.com/", "https://blog.example/post"];
+const UTM = ["", "?utm_source=newsletter&utm_medium=email&utm_campaign=launch", "?utm_source=twitter&utm_campaign=spring"];
+const AGENTS = [UA.windowsChrome, UA.iphoneSafari, UA.ipadSafari, UA.androidChrome];
+const COUNTRIES = ["DE", "US", "GB", "IN", "NZ", ""];
+const TIMEZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"];
+
+let db: Db;
+let columnar: ColumnarEngine;
+const sites: StatsSite[] = [];
+/** Every value each dimension took, so filters hit real values as well as missing ones. */
+const seen = new Map<string, Set<string>>();
+
+/** A deterministic stream: visitors with one or several visits a day, some crossing the idle gap or midnight. */
+function* traffic(seed: number, domain: string) {
+  const random = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { seed, numRuns: 20_000 });
+  let i = 0;
+  const pick = <T>(list: T[]) => list[random[i++ % random.length]! % list.length]!;
+  const between = (min: number, max: number) => min + (random[i++ % random.length]! % (max - min + 1));
+  for (let visitor = 0; visitor < 70; visitor++) {
+    const who = { ip: `198.51.100.${visitor + 1}`, userAgent: pick(AGENTS), country: pick(COUNTRIES) };
+    let at = FIRST_DAY + between(0, 23 * 86_400) * 1000;
+    for (let visit = 0, visits = pick([1, 1, 1, 2, 3]); visit < visits; visit++) {
+      const referrer = pick(REFERRERS);
+      for (let n = 0, views = pick([1, 1, 2, 3, 5]); n < views; n++) {
+        const page = pick(PAGES);
+        yield { at, who, payload: { name: "pageview", url: `https://${domain}${page}${n === 0 ? pick(UTM) : ""}`, domain, referrer: (n === 0 && referrer) || "" } };
+        if (page === "/signup" && pick([true, false])) {
+          yield { at: at + 1000, who, payload: { name: "Signup", url: `https://${domain}/signup`, domain, referrer: "", props: { plan: pick(["free", "pro"]) } } };
+        }
+        at += between(5, 20 * 60) * 1000;
+      }
+      // Some next visits come within the hour, some the next day or later.
+      at += pick([31 * 60, 45 * 60, 3 * 3600, 20 * 3600, 2 * 86_400]) * 1000;
+    }
+  }
+}
+
+beforeAll(async () => {
+  db = await freshDb();
+  const user = await ensureUser(db, "engines@glimpse.test", "engines-password-1");
+  for (const [n, timezone] of TIMEZONES.entries()) {
+    const { site } = await createSite(db, user.id, { domain: `engine${n}.test`, timezone });
+    sites.push({ id: site.id, domain: site.domain, timezone });
+    await createGoal(db, site.id, { kind: "event", eventName: "Signup" });
+    await createGoal(db, site.id, { kind: "page", pagePath: "/docs*" });
+    const events = [...traffic(n + 1, site.domain)].filter((e) => e.at < NOW.getTime()).sort((a, b) => a.at - b.at);
+    // Today too, minutes before now: the columnar engine answers it from the tables.
+    events.push({ at: NOW.getTime() - 120_000, who: { ip: "203.0.113.7", userAgent: UA.androidChrome, country: "NZ" }, payload: { name: "pageview", url: `https://${site.domain}/`, domain: site.domain, referrer: "" } });
+    for (const e of events) await ingestEvent(db, e.payload, { ...e.who, now: new Date(e.at) });
+  }
+  const rows = await db.selectFrom("visits").selectAll().execute();
+  const events = await db.selectFrom("events").select(["pathname"]).execute();
+  const note = (dimension: string, value: string) => (seen.get(dimension) ?? seen.set(dimension, new Set()).get(dimension)!).add(value);
+  for (const v of rows) {
+    for (const [dimension, column] of Object.entries({ entry_page: "entry_page", source: "referrer_source", referrer: "referrer", utm_source: "utm_source", utm_medium: "utm_medium", utm_campaign: "utm_campaign", country: "country", device: "device", browser: "browser", os: "os" })) {
+      note(dimension, String(v[column as keyof typeof v]));
+    }
+  }
+  for (const e of events) note("page", e.pathname);
+  for (const goal of ["Signup", "Visit /docs*", "nope"]) note("goal", goal);
+  columnar = await openColumnarEngine(db, { path: "memory", memoryMb: 256, threads: 2 });
+  for (const site of sites) await columnar.sync(site, NOW);
+}, 300_000);
+
+afterAll(async () => {
+  await columnar?.close();
+});
+
+const valueOf = (dimension: string) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...seen.get(dimension)!) }, { weight: 1, arbitrary: fc.constantFrom("", "/nope", "zz", "%", "_") });
+const filterArb = (): fc.Arbitrary<Filter> =>
+  fc.constantFrom(...FILTER_DIMENSIONS).chain((dimension) =>
+    fc.record({
+      dimension: fc.constant(dimension),
+      operator: dimension === "goal" ? fc.constantFrom("is" as const, "is_not" as const) : fc.constantFrom("is" as const, "is_not" as const, "contains" as const),
+      values: fc.array(dimension === "goal" ? valueOf(dimension) : fc.oneof(valueOf(dimension), fc.constantFrom("o", "e", "Go", "DOC")), { minLength: 1, maxLength: 3 }),
+    }),
+  ) as fc.Arbitrary<Filter>;
+const periodArb: fc.Arbitrary<Period> = fc.oneof(
+  fc.constantFrom<Period>({ key: "today" }, { key: "7d" }, { key: "30d" }, { key: "month" }, { key: "12mo" }),
+  fc.tuple(fc.integer({ min: 0, max: 26 }), fc.integer({ min: 0, max: 26 })).map(([a, b]) => {
+    const day = (n: number) => new Date(FIRST_DAY + (n - 1) * 86_400_000).toISOString().slice(0, 10);
+    return { key: "custom" as const, from: day(Math.min(a, b)), to: day(Math.max(a, b)) };
+  }),
+);
+
+const view = (engine: "source" | "columnar", site: StatsSite, input: { period: Period; filters: Filter[]; segmentFilters: Filter[] }) =>
+  getDashboardStats(db, site, { ...input, now: NOW, cache: false, limit: 100 }, engine === "source" ? sourceEngine(db) : columnar);
+
+describe("the columnar engine", () => {
+  it("holds every finished day and leaves today to the tables", async () => {
+    const [a, b] = await Promise.all([view("source", sites[0]!, { period: { key: "30d" }, filters: [], segmentFilters: [] }), view("columnar", sites[0]!, { period: { key: "30d" }, filters: [], segmentFilters: [] })]);
+    expect(a.totals.visitors).toBeGreaterThan(50);
+    expect(b).toEqual(a);
+  });
+
+  it("gives the source tables' figures for every view, filter set and segment", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...sites),
+        periodArb,
+        fc.array(filterArb(), { maxLength: 3 }),
+        fc.array(filterArb(), { maxLength: 2 }),
+        async (site, period, filters, segmentFilters) => {
+          const input = { period, filters, segmentFilters };
+          const [expected, actual] = await Promise.all([view("source", site, input), view("columnar", site, input)]);
+          expect(actual).toEqual(expected);
+        },
+      ),
+      { numRuns: 120, seed: 13 },
+    );
+  });
+
+  it("gives the same long breakdowns", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...sites), periodArb, fc.constantFrom(...DIMENSIONS), fc.array(filterArb(), { maxLength: 2 }), async (site, period, dimension, filters) => {
+        const input = { period, filters, dimension, limit: 100, now: NOW, cache: false };
+        const [expected, actual] = await Promise.all([getBreakdown(db, site, input, sourceEngine(db)), getBreakdown(db, site, input, columnar)]);
+        expect(actual).toEqual(expected);
+      }),
+      { numRuns: 40, seed: 7 },
+    );
+  });
+});
+
+describe("the copy is a cache", () => {
+  it("rebuilds from the tables after its file is deleted, with the same figures", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "glimpse-columnar-"));
+    const path = join(dir, "copy.duckdb");
+    try {
+      const input = { period: { key: "30d" } as Period, filters: [{ dimension: "device", operator: "is", values: ["Mobile"] }] as Filter[], segmentFilters: [] };
+      const expected = await view("source", sites[1]!, input);
+      let engine = await openColumnarEngine(db, { path, memoryMb: 128, threads: 1 });
+      await engine.sync(sites[1]!, NOW);
+      await engine.close();
+      rmSync(path);
+      engine = await openColumnarEngine(db, { path, memoryMb: 128, threads: 1 });
+      const before = await getDashboardStats(db, sites[1]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
+      await engine.sync(sites[1]!, NOW);
+      const after = await getDashboardStats(db, sites[1]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
+      await engine.close();
+      expect(before).toEqual(expected);
+      expect(after).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("follows a rewrite of finished days once the site's stats version moves", async () => {
+    const site = sites[2]!;
+    const input = { period: { key: "30d" } as Period, filters: [], segmentFilters: [] };
+    // A repair that writes into a finished day, announced as such.
+    await ingestEvent(db, { name: "pageview", url: `https://${site.domain}/imported`, domain: site.domain, referrer: "" }, { ip: "192.0.2.50", userAgent: UA.windowsChrome, country: "FR", now: new Date("2026-03-05T10:00:00Z") });
+    await invalidateStats(db, site.id);
+    const expected = await view("source", site, input);
+    expect(await view("columnar", site, input)).toEqual(expected);
+    await columnar.sync(site, NOW);
+    const after = await view("columnar", site, input);
+    expect(after).toEqual(expected);
+    expect(after.breakdowns.find((b) => b.dimension === "page")!.rows.some((r) => r.value === "/imported")).toBe(true);
+  });
+
+  it("forgets a deleted site", async () => {
+    const user = await ensureUser(db, "engines@glimpse.test", "engines-password-1");
+    const { site } = await createSite(db, user.id, { domain: "gone.test", timezone: "UTC" });
+    await ingestEvent(db, { name: "pageview", url: "https://gone.test/", domain: "gone.test", referrer: "" }, { ip: "192.0.2.51", userAgent: UA.windowsChrome, country: "", now: new Date("2026-03-01T10:00:00Z") });
+    await columnar.sync({ id: site.id, timezone: "UTC" }, NOW);
+    await db.deleteFrom("sites").where("id", "=", site.id).execute();
+    await columnar.sync({ id: site.id, timezone: "UTC" }, NOW);
+    const stats = await getDashboardStats(db, { id: site.id, domain: "gone.test", timezone: "UTC" }, { period: { key: "30d" }, filters: [], now: NOW, cache: false }, columnar);
+    expect(stats.totals.visitors).toBe(0);
+  });
+});
