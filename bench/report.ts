@@ -8,11 +8,16 @@ import type { FloodFigures, LoadFigures } from "./load.js";
 import type { DbKind } from "./scratch.js";
 import type { LoadResult } from "./seed.js";
 import type { SqlFigures, Timing } from "./sql.js";
+import type { EngineFigures, ViewTiming } from "./views.js";
 
 export interface SizeResult {
   requestedEvents: number;
   load: LoadResult;
   sql: SqlFigures;
+  /** The columnar engine: building its copy, and every dashboard view next to its floor. */
+  engine?: EngineFigures;
+  /** The same views, where tools compare runs: { period, filters, cold, ms, floorMs }. */
+  views?: ViewTiming[];
   scenarios: LoadFigures[];
   flood: FloodFigures;
   /** One client attacking while others are measured (absent in runs before it existed). */
@@ -99,6 +104,19 @@ function abuseTable(attacks: AttackFigures[]): string {
   return table(["One client attacking", "others' page", "p95 alone ms", "p95 under attack ms", "ratio", "bad", "attacker was answered", "peak RSS MB"], rows);
 }
 
+/** Cold no-filter views (a new segment link's first view) may take 3× the floor, every other view 2×. */
+const viewLimit = (v: ViewTiming) => (v.filters === 0 && v.cold ? 3 : 2);
+const viewLabel = (v: ViewTiming) =>
+  `${v.period === "30d" ? "30 days" : "12 months"}, ${v.filters === 0 ? "no filter" : v.filters === 1 ? "country = DE" : "device = Mobile, source = Google"}${v.filters === 0 ? (v.cold ? ", cold" : ", again") : ""}`;
+
+function viewsTable(engine: EngineFigures): string {
+  const rows = engine.views.map((v) => [viewLabel(v), n(v.events), n(v.ms), n(v.floorMs), ratio(v.ms, v.floorMs), `${viewLimit(v)}×`, String(v.reps)]);
+  return (
+    `Columnar copy built from the tables in ${n(engine.syncSeconds)} s (${n(engine.syncRowsPerSecond)} rows/s), ${n(engine.fileMb)} MB on disk.\n\n` +
+    table(["Dashboard view, columnar engine (in process)", "events", "median ms", "count(*) ms", "ratio", "target", "reps"], rows)
+  );
+}
+
 function sqlTable(size: SizeResult): string {
   const s = size.sql;
   const row = (label: string, t: Timing) => [label, n(t.median), n(t.first), String(t.reps), ratio(t.median, s.floor.median)];
@@ -120,25 +138,24 @@ function sqlTable(size: SizeResult): string {
   );
 }
 
-/** SPEC §9; the share-page latency target exists for 10k and 1M only. */
+/** SPEC §9. */
 function targets(size: SizeResult): string {
   const [share, , settings] = size.scenarios;
-  const shareLimit = size.requestedEvents === 10_000 ? 30 : size.requestedEvents === 1_000_000 ? 150 : null;
+  const shareLimit = 100;
   const mark = (ok: boolean) => (ok ? "met" : "**missed**");
   const rows: string[][] = [];
   if (share && shareLimit) rows.push([`share page p95 ≤ ${shareLimit} ms`, `${n(share.p95)} ms`, mark(share.p95 <= shareLimit)]);
   if (settings) rows.push(["settings page ≥ 500 req/s", `${n(settings.rps)} req/s`, mark(settings.rps >= 500)]);
   const rss = size.serverPeakRssMb;
-  rows.push(["peak RSS ≤ 250 MB", `${n(rss)} MB`, mark(rss <= 250)]);
+  rows.push([size.requestedEvents <= 1_000_000 ? "peak RSS ≤ 300 MB" : "peak RSS (reported; bounded by config)", `${n(rss)} MB`, size.requestedEvents <= 1_000_000 ? mark(rss <= 300) : "—"]);
   rows.push(["open page p95 under flood < 2× alone", `${size.flood.p95Ratio}×`, mark(size.flood.p95Ratio < 2)]);
   for (const attack of size.abuse ?? []) {
     const worst = Math.max(...attack.victims.map((v) => v.ratio));
     rows.push([`others' p95 < 2× under: ${attack.attack}`, `${worst.toFixed(2)}× at worst`, mark(worst < 2 && attack.victims.every((v) => v.bad === 0))]);
   }
-  const statsRatio = size.sql.statsRaw.median / size.sql.floor.median;
-  rows.push(["stats (cache off) ≤ 2× count(*)", `${statsRatio.toFixed(1)}×`, mark(statsRatio <= 2)]);
-  const cachedRatio = size.sql.stats.median / size.sql.floor.median;
-  rows.push(["stats (day cache) ≤ 2× count(*)", `${cachedRatio.toFixed(1)}×`, mark(cachedRatio <= 2)]);
+  for (const v of size.engine?.views ?? []) {
+    rows.push([`${viewLabel(v)} ≤ ${viewLimit(v)}× count(*)`, ratio(v.ms, v.floorMs), mark(v.ms <= viewLimit(v) * v.floorMs)]);
+  }
   return table(["SPEC §9 target", "measured", ""], rows);
 }
 
@@ -160,6 +177,7 @@ export function render(run: RunResult): string {
         `Load average ${size.loadAverage[0]} before, ${size.loadAverage[1]} after.`,
       httpTable(run, size),
       ...(size.abuse ? [abuseTable(size.abuse)] : []),
+      ...(size.engine ? [viewsTable(size.engine)] : []),
       sqlTable(size),
       targets(size),
     );

@@ -4,6 +4,7 @@
 //   --server-node-options=--max-old-space-size=128   NODE_OPTIONS for the server under test
 // For each size: scratch database, fixtures and bulk traffic, query timings, then the production
 // server under autocannon. Ceilings (bare node:http, count(*)) and the peer run in the same run.
+import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,7 @@ import { createScratch, type Scratch } from "./scratch.js";
 import { createFixtures, loadTraffic } from "./seed.js";
 import { ensureBuild, login, type Running, startBareHttp, startGlimpse } from "./server.js";
 import { measureSql } from "./sql.js";
+import { measureViews } from "./views.js";
 
 process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
 
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     "no-save": { type: "boolean", default: false },
     // The heap cap npm start and the Docker image use: live data is ~35 MB, an uncapped heap just grows.
     "server-node-options": { type: "string", default: "--max-old-space-size=128" },
+    // The columnar engine's memory limit, in the bench and in the server under test.
+    "stats-memory-mb": { type: "string", default: "192" },
   },
 });
 const sizes = values.events.split(",").map((s) => Number(s.trim().replace(/_/g, "")));
@@ -64,17 +68,26 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
   const loadBefore = loadavg()[0]!;
   log(`\n== ${events.toLocaleString("en")} events on ${databaseUrl ? "PostgreSQL" : "PGlite"} ==`);
   const scratch = await createScratch(String(events), databaseUrl);
-  const drop = () => (values.keep ? scratch.close() : scratch.drop());
+  // The columnar copy lives beside the scratch database and goes with it.
+  const statsFile = resolve(`bench/.scratch/${process.pid}-${events}.duckdb`);
+  const drop = async () => {
+    if (!values.keep) for (const file of [statsFile, `${statsFile}.wal`, `${statsFile}.tmp`]) rmSync(file, { recursive: true, force: true });
+    await (values.keep ? scratch.close() : scratch.drop());
+  };
   cleanups.add(drop);
   try {
     const fx = await createFixtures(scratch.db);
     const load = await loadTraffic(scratch, fx.site, events, new Date());
     log("  query timings");
     const sql = await measureSql(scratch.db, fx);
+    log("  dashboard views, columnar engine");
+    const memoryMb = Number(values["stats-memory-mb"]);
+    const engine = await measureViews(scratch.db, fx, statsFile, memoryMb);
     await scratch.close();
     log("  production server");
     const serverOptions = values["server-node-options"];
-    const server = await started(() => startGlimpse({ ...scratch.serverEnv, ...(serverOptions ? { NODE_OPTIONS: serverOptions } : {}) }));
+    const serverEnv = { ...scratch.serverEnv, STATS_FILE: statsFile, STATS_MEMORY_MB: String(memoryMb) };
+    const server = await started(() => startGlimpse({ ...serverEnv, ...(serverOptions ? { NODE_OPTIONS: serverOptions } : {}) }));
     let run: Awaited<ReturnType<typeof runServerScenarios>>;
     let abuse: Awaited<ReturnType<typeof runAbuseScenarios>>;
     let serverPeakRssMb: number;
@@ -89,11 +102,11 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
     }
     const seconds = (performance.now() - began) / 1000;
     const loadAverage: [number, number] = [round(loadBefore), round(loadavg()[0]!)];
-    return { scratch, size: { requestedEvents: events, load, sql, ...run, abuse, serverPeakRssMb, seconds, loadAverage } };
+    return { scratch, size: { requestedEvents: events, load, sql, engine, views: engine.views, ...run, abuse, serverPeakRssMb, seconds, loadAverage } };
   } finally {
     cleanups.delete(drop);
     await drop();
-    if (values.keep) log(`  kept the scratch database: ${JSON.stringify(scratch.serverEnv)}`);
+    if (values.keep) log(`  kept the scratch database and its columnar copy: ${JSON.stringify({ ...scratch.serverEnv, STATS_FILE: statsFile })}`);
   }
 }
 

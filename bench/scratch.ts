@@ -19,8 +19,8 @@ export interface Scratch {
   db: Db;
   /** What the production server needs to open the same database. */
   serverEnv: Record<string, string>;
-  /** COPY rows (already encoded as COPY text lines) into table(columns). */
-  copy(table: string, columns: string[], lines: Iterable<string>): Promise<void>;
+  /** COPY rows into table(columns), given as chunks of COPY text lines. */
+  copy(table: string, columns: string[], chunks: Iterable<Buffer>): Promise<void>;
   /** Closes the bench's own connection; PGlite allows one process at a time. */
   close(): Promise<void>;
   /** Removes the database for good. */
@@ -62,9 +62,9 @@ async function postgresScratch(label: string, url: string): Promise<Scratch> {
     version: "",
     db,
     serverEnv: { DATABASE_URL: target.toString() },
-    async copy(table, columns, lines) {
+    async copy(table, columns, chunks) {
       const stream = await raw.unsafe(`copy ${table} (${columns.join(", ")}) from stdin`).writable();
-      await pipeline(Readable.from(batched(lines)), stream);
+      await pipeline(Readable.from(chunks), stream);
     },
     close,
     async drop() {
@@ -93,18 +93,18 @@ function pgliteScratch(label: string): Scratch {
     version: "",
     db,
     serverEnv: { DATA_DIR: dataDir },
-    async copy(table, columns, lines) {
-      // One COPY per ~16 MB, so a big load never builds one giant string.
-      let parts: string[] = [];
+    async copy(table, columns, chunks) {
+      // One COPY per ~16 MB, so a big load never builds one giant blob.
+      let parts: Buffer[] = [];
       let size = 0;
       const flush = async () => {
         if (!parts.length) return;
-        await pglite.query(`copy ${table} (${columns.join(", ")}) from '/dev/blob'`, [], { blob: new Blob(parts) });
+        await pglite.query(`copy ${table} (${columns.join(", ")}) from '/dev/blob'`, [], { blob: new Blob(parts as BlobPart[]) });
         parts = [];
         size = 0;
       };
       await pglite.query("set session_replication_role = replica");
-      for (const part of batched(lines)) {
+      for (const part of chunks) {
         parts.push(part);
         size += part.length;
         if (size >= 16 << 20) await flush();
@@ -118,22 +118,6 @@ function pgliteScratch(label: string): Scratch {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Joins lines into ~1 MB strings so the stream is not one write per row. */
-function* batched(lines: Iterable<string>): Generator<string> {
-  let buffer: string[] = [];
-  let size = 0;
-  for (const line of lines) {
-    buffer.push(line);
-    size += line.length;
-    if (size >= 1 << 20) {
-      yield buffer.join("");
-      buffer = [];
-      size = 0;
-    }
-  }
-  if (buffer.length) yield buffer.join("");
 }
 
 /** One row in COPY text format: tab-separated, \N for null, backslash escapes. */

@@ -23,7 +23,9 @@ export async function timed(run: () => Promise<unknown>, reps = 20, budgetMs = 6
   const first = performance.now() - start;
   const times: number[] = [];
   const began = performance.now();
-  while (times.length < reps && (times.length < 3 || performance.now() - began < budgetMs)) {
+  // A query slower than the whole budget (the source tables at 10M) is timed once more, not thrice.
+  const atLeast = first > budgetMs ? 1 : 3;
+  while (times.length < reps && (times.length < atLeast || performance.now() - began < budgetMs)) {
     start = performance.now();
     await run();
     times.push(performance.now() - start);
