@@ -37,7 +37,7 @@ const schema = z
     STATS_ENGINE: z.enum(["columnar", "source"], { error: "must be columnar or source" }).default("columnar"),
     STATS_FILE: z.string().min(1).optional(),
     STATS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64").max(1_000_000).default(192),
-    STATS_THREADS: z.coerce.number().int().min(1).max(256).default(2),
+    STATS_THREADS: z.coerce.number().int().min(1).max(256).default(1),
     SEED: z.enum(["true", "false"]).default("true"),
     LOG_REQUESTS: z.enum(["true", "false"]).default("true"),
   })

@@ -14,22 +14,26 @@ export interface ColumnarOptions {
  * Version of the copy's layout. A file of another version is deleted and rebuilt from the source:
  * the copy is a cache, never migrated.
  */
-const LAYOUT = 1;
+const LAYOUT = 2;
 
 const VISIT_DIMENSION_COLUMNS = `entry_page varchar, referrer_source varchar, referrer varchar, utm_source varchar, utm_medium varchar,
   utm_campaign varchar, country varchar, device varchar, browser varchar, os varchar`;
 
 /**
- * `multi`: the visitor had more than one visit that day. `first_view`: the first pageview of its
- * path in its visit. Both are final once the day is over; with them, unique visitors per value
- * are plain row counts except for the multi-visit minority, which needs a distinct count.
+ * Flags computed once per finished day, when it is copied; a day never changes after it ends.
+ * `multi`: the visitor had more than one visit that day. `firsts`: bit 0 marks the visitor's first
+ * visit of the day, bit i + 1 their first visit with this value of the i-th visit dimension.
+ * `first_view`: the first view of its path in its visit; `first_of_day`: the visitor's first view
+ * of that path that day. Without filters, unique visitors per value are then plain counts of
+ * flagged rows; under filters the flags of single-visit visitors still hold, and only the
+ * multi-visit minority needs a distinct count.
  */
 const SCHEMA = [
   `create table if not exists layout (version integer)`,
   `create table if not exists visits (site_id varchar, day date, session_id bigint, visitor_id bigint, started_at timestamptz,
-    duration double, pageviews integer, ${VISIT_DIMENSION_COLUMNS}, multi boolean)`,
+    duration double, pageviews integer, ${VISIT_DIMENSION_COLUMNS}, multi boolean, firsts integer)`,
   `create table if not exists events (site_id varchar, day date, ts timestamptz, name varchar, pathname varchar,
-    visitor_id bigint, session_id bigint, ${VISIT_DIMENSION_COLUMNS}, multi boolean, first_view boolean)`,
+    visitor_id bigint, session_id bigint, ${VISIT_DIMENSION_COLUMNS}, multi boolean, first_view boolean, first_of_day boolean)`,
   /** Per site: every day before `through` is in the copy, as of the site's stats version. */
   `create table if not exists synced (site_id varchar primary key, through date, version integer)`,
 ];

@@ -1,12 +1,18 @@
 import type { Db } from "../../../db/client.js";
+import { filterKey } from "../cache.js";
 import { addDays } from "../dates.js";
-import { addSums, mergeFigures, type RangeQuery, type StatsEngine } from "../engine.js";
+import { addSums, mergeFigures, type RangeFigures, type RangeQuery, type StatsEngine, type Sums } from "../engine.js";
 import { sourceEngine } from "../source-engine.js";
 import { Columnar, type ColumnarOptions } from "./duckdb.js";
+import { Memo } from "./memo.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
 import { forgetSite, type SyncSite, syncSite, syncState, unsettledFrom } from "./sync.js";
 
 const SYNC_EVERY_MS = 60_000;
+const MEMO_BYTES = 16 * 1024 * 1024;
+
+/** About 150 bytes of heap per value row (a Map entry with its key and sums). */
+const figuresSize = (figures: RangeFigures) => 1000 + 100 * figures.days.length + 150 * [...figures.groups.values()].reduce((n, values) => n + values.size, 0);
 
 export interface ColumnarEngine extends StatsEngine {
   readonly name: "columnar";
@@ -30,11 +36,13 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   const pending = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  const figuresMemo = new Memo<RangeFigures>(MEMO_BYTES, figuresSize);
+  const totalsMemo = new Memo<Sums>(MEMO_BYTES / 16, () => 200);
 
   function sync(site: SyncSite, now = new Date()): Promise<void> {
     const running = pending.get(site.id);
     if (running) return running;
-    const done = queue.then(() => (closed ? undefined : syncSite(columnar, db, site, now))).finally(() => pending.delete(site.id));
+    const done = queue.then(() => (closed ? undefined : syncSite(columnar, db, site, now, () => closed))).finally(() => pending.delete(site.id));
     pending.set(site.id, done);
     queue = done.catch(() => {});
     return done;
@@ -44,7 +52,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
    * The days [from, through) come from the copy, the rest from the source. A copy made under an
    * older stats version is not used at all until it has been rebuilt.
    */
-  async function split(query: Pick<RangeQuery, "site" | "from" | "to" | "now">): Promise<{ through: string }> {
+  async function split(query: Pick<RangeQuery, "site" | "from" | "to" | "now">): Promise<{ through: string; version: number }> {
     const [state, site] = await Promise.all([
       syncState(columnar, query.site.id),
       db.selectFrom("sites").select("stats_version").where("id", "=", query.site.id).executeTakeFirst(),
@@ -53,7 +61,14 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     if (!current || state.through! < unsettledFrom(query.site, query.now)) {
       sync(query.site, query.now).catch((error) => log(`Stats copy of site ${query.site.id}: sync failed: ${error instanceof Error ? error.message : error}`));
     }
-    return { through: current && state.through ? state.through : "0000-01-01" };
+    return { through: current && state.through ? state.through : "0000-01-01", version: site?.stats_version ?? -1 };
+  }
+
+  /** The copied part of a bounded view is kept; any other is computed each time. */
+  function kept<T>(memo: Memo<T>, kind: string, query: RangeQuery, version: number, compute: () => Promise<T>): Promise<T> {
+    if (!query.cacheable) return compute();
+    const key = [kind, query.site.id, version, query.from, query.to, query.hours, filterKey(query.filters, query.site.timezone, query.goals)].join("\n");
+    return memo.get(key, compute);
   }
 
   const copied = (query: RangeQuery, through: string) => ({ ...query, to: query.to < through ? query.to : addDays(through, -1) });
@@ -79,18 +94,20 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     sync,
 
     async range(query) {
-      const { through } = await split(query);
+      const { through, version } = await split(query);
       if (query.from >= through) return source.range(query);
-      const fromCopy = rangeFigures(columnar, scopeOf(copied(query, through)), query.site.timezone, query.hours);
+      const part = copied(query, through);
+      const fromCopy = kept(figuresMemo, "range", part, version, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours));
       if (query.to < through) return fromCopy;
       const [first, second] = await Promise.all([fromCopy, source.range(live(query, through))]);
       return mergeFigures(first, second);
     },
 
     async totals(query) {
-      const { through } = await split(query);
+      const { through, version } = await split(query);
       if (query.from >= through) return source.totals(query);
-      const fromCopy = rangeTotals(columnar, scopeOf(copied(query, through)));
+      const part = copied(query, through);
+      const fromCopy = kept(totalsMemo, "totals", part, version, () => rangeTotals(columnar, scopeOf(part)));
       if (query.to < through) return fromCopy;
       const [first, second] = await Promise.all([fromCopy, source.totals(live(query, through))]);
       return addSums(first, second);

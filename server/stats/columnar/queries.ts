@@ -4,6 +4,7 @@ import { eachDay } from "../dates.js";
 import type { DayPoint, RangeFigures, Sums, ValueSums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";
+import { DIMENSIONS as FLAGGED_COLUMNS } from "./sync.js";
 import { type ColumnarScope, eventsWhere, goalMatch, pageviewsWhere, Params, visitsWhere } from "./where.js";
 
 const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
@@ -14,13 +15,6 @@ const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> 
  */
 const VISITOR_KEY = `(day - date '1970-01-01')::hugeint * 9007199254740992 + visitor_id`;
 
-/**
- * Unique visitors of a group of rows: a visitor with one visit that day is one row (one visit, or
- * the first view of a page in it), so only the multi-visit minority needs a distinct count; its
- * key `k` is null on every other row.
- */
-const VISITORS = `(count(*) filter (where not multi) + count(distinct k))::double`;
-
 type Row = { g: number; value: string | null; visitors: number; n: number; bounces: number; duration: number };
 
 const TOTALS = -1;
@@ -30,77 +24,140 @@ export async function rangeFigures(columnar: Columnar, scope: ColumnarScope, tim
   const [visits, pageviews, goals] = await Promise.all([visitRows(columnar, scope, timezone, hours), pageviewRows(columnar, scope, timezone, hours), goalFigures(columnar, scope)]);
   const days = new Map<string, DayPoint>(eachDay(scope.from, scope.to).map((day) => [day, { day, visitors: 0, pageviews: 0, ...(hours && { hourVisitors: Array(24).fill(0), hourPageviews: Array(24).fill(0) }) }]));
   const figures: RangeFigures = { visitors: 0, visits: 0, bounces: 0, duration: 0, pageviews: 0, groups: new Map(), goals, days: [] };
-  const group = (dimension: Dimension): ValueSums => {
+  const add = (dimension: Dimension, value: string, visitors: number, count: number) => {
     let values = figures.groups.get(dimension);
     if (!values) figures.groups.set(dimension, (values = new Map()));
-    return values;
+    const sums = values.get(value);
+    if (sums) {
+      sums.visitors += visitors;
+      sums.count += count;
+    } else {
+      values.set(value, { visitors, count });
+    }
   };
+  const hour = (value: string) => {
+    const [day, hour] = value.split(" ");
+    return { point: days.get(day!), hour: Number(hour) };
+  };
+  // Rows come in two parts (single-visit and multi-visit visitors), so everything adds up.
   for (const row of visits) {
     if (row.g === TOTALS) {
       const day = days.get(row.value!);
-      if (day) day.visitors = row.visitors;
+      if (day) day.visitors += row.visitors;
       figures.visitors += row.visitors;
       figures.visits += row.n;
       figures.bounces += row.bounces;
       figures.duration += row.duration;
     } else if (row.g === HOURS) {
-      const [day, hour] = row.value!.split(" ");
-      const point = days.get(day!);
-      if (point?.hourVisitors) point.hourVisitors[Number(hour)] = row.visitors;
+      const { point, hour: h } = hour(row.value!);
+      if (point?.hourVisitors) point.hourVisitors[h]! += row.visitors;
     } else {
-      group(VISIT_DIMENSIONS[row.g]!).set(row.value ?? "", { visitors: row.visitors, count: row.n });
+      add(VISIT_DIMENSIONS[row.g]!, row.value ?? "", row.visitors, row.n);
     }
   }
   for (const row of pageviews) {
     if (row.g === TOTALS) {
       const day = days.get(row.value!);
-      if (day) day.pageviews = row.n;
+      if (day) day.pageviews += row.n;
       figures.pageviews += row.n;
     } else if (row.g === HOURS) {
-      const [day, hour] = row.value!.split(" ");
-      const point = days.get(day!);
-      if (point?.hourPageviews) point.hourPageviews[Number(hour)] = row.n;
+      const { point, hour: h } = hour(row.value!);
+      if (point?.hourPageviews) point.hourPageviews[h]! += row.n;
     } else {
-      group("page").set(row.value ?? "", { visitors: row.visitors, count: row.n });
+      add("page", row.value ?? "", row.visitors, row.n);
     }
   }
   figures.days = [...days.values()];
   return figures;
 }
 
-const hourOf = (column: string, p: Params, timezone: string) =>
-  `strftime(day, '%Y-%m-%d') || ' ' || hour(timezone(${p.add(timezone)}, ${column}))::varchar`;
+const DAY = `strftime(day, '%Y-%m-%d')`;
+const hourOf = (column: string, p: Params, timezone: string) => `${DAY} || ' ' || hour(timezone(${p.add(timezone)}, ${column}))::varchar`;
 
-async function visitRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
-  const p = new Params();
-  const where = visitsWhere(scope, p);
-  const branches = [
-    `select ${TOTALS} as g, strftime(day, '%Y-%m-%d') as value, ${VISITORS} as visitors, count(*)::double as n,
-      count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration from v group by day`,
-    ...(hours ? [`select ${HOURS}, ${hourOf("started_at", p, timezone)}, ${VISITORS}, 0, 0, 0 from v group by 2`] : []),
-    ...VISIT_DIMENSIONS.map((d, i) => `select ${i}, ${VISIT_COLUMNS[d]}, ${VISITORS}, count(*)::double, 0, 0 from v group by ${VISIT_COLUMNS[d]}`),
-  ];
-  return (await columnar.query(
-    `with v as materialized (select *, case when multi then ${VISITOR_KEY} end as k from visits v where ${where})
-    ${branches.join(" union all ")}`,
-    p.values,
-  )) as Row[];
+/** Which grouping set a row of `group by grouping sets` belongs to: TOTALS, HOURS or a column's index. */
+function groupOf(columns: string[], hours: boolean): string {
+  const cases = [`when grouping(day_key) = 0 then ${TOTALS}`, ...(hours ? [`when grouping(hour_key) = 0 then ${HOURS}`] : []), ...columns.map((c, i) => `when grouping(${c}) = 0 then ${i}`)];
+  return `case ${cases.join(" ")} end`;
 }
 
-async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
+const groupingSets = (columns: string[], hours: boolean) => ["(day_key)", ...(hours ? ["(hour_key)"] : []), ...columns.map((c) => `(${c})`)].join(", ");
+
+/**
+ * Visits of single-visit visitors are one visitor each: plain counts, for every breakdown in one
+ * pass. The multi-visit minority (about a fifth) needs a distinct count of (day, visitor) per
+ * value: unpivoted into (breakdown, value, visitor) rows and counted once.
+ */
+export async function visitRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
+  const columns = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
+  if (scope.filters.length === 0) return unfilteredVisitRows(columnar, scope, timezone, hours, columns);
+  const plain = new Params();
+  const single = columnar.query(
+    `select ${groupOf(columns, hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}${columns.join(", ")}) as value,
+      count(*)::double as visitors, count(*)::double as n, count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration
+    from (select *, ${DAY} as day_key${hours ? `, ${hourOf("started_at", plain, timezone)} as hour_key` : ""} from visits v where ${visitsWhere(scope, plain)} and not v.multi) v
+    group by grouping sets (${groupingSets(columns, hours)})`,
+    plain.values,
+  );
+  const multi = new Params();
+  const names = ["day_key", ...(hours ? ["hour_key"] : []), ...columns];
+  const codes = [TOTALS, ...(hours ? [HOURS] : []), ...columns.map((_, i) => i)];
+  const repeated = columnar.query(
+    `select case d ${names.map((name, i) => `when '${name}' then ${codes[i]}`).join(" ")} end as g, val as value,
+      count(distinct k)::double as visitors, count(*)::double as n, count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration
+    from (unpivot (
+      select ${VISITOR_KEY} as k, pageviews, duration, ${DAY} as day_key${hours ? `, ${hourOf("started_at", multi, timezone)} as hour_key` : ""}, ${columns.join(", ")}
+      from visits v where ${visitsWhere(scope, multi)} and v.multi
+    ) on ${names.join(", ")} into name d value val)
+    group by d, val`,
+    multi.values,
+  );
+  return [...(await single), ...(await repeated)] as Row[];
+}
+
+/**
+ * Without filters every visit counts, so each visitor's first visit of the day (and first with
+ * each value) is known from the copy's flags: every breakdown is a plain count.
+ */
+async function unfilteredVisitRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean, columns: string[]): Promise<Row[]> {
   const p = new Params();
-  const where = pageviewsWhere(scope, p);
+  const where = visitsWhere(scope, p);
+  const flagged = (column: string) => `count(*) filter (where firsts & ${1 << (FLAGGED_COLUMNS.indexOf(column) + 1)} <> 0)::double`;
   const branches = [
-    `select ${TOTALS} as g, strftime(day, '%Y-%m-%d') as value, 0::double as visitors, count(*)::double as n, 0::double as bounces, 0::double as duration from e group by day`,
-    ...(hours ? [`select ${HOURS}, ${hourOf("ts", p, timezone)}, 0, count(*)::double, 0, 0 from e group by 2`] : []),
-    `select 0, pathname, (count(*) filter (where first_view and not multi) + count(distinct k))::double, count(*)::double, 0, 0 from e group by pathname`,
+    `select ${TOTALS} as g, ${DAY} as value, count(*) filter (where firsts & 1 <> 0)::double as visitors, count(*)::double as n,
+      count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration from visits v where ${where} group by day`,
+    // Hours change with the site's timezone, so they have no flag: one day's distinct count is cheap.
+    ...(hours ? [`select ${HOURS}, ${hourOf("started_at", p, timezone)}, count(distinct ${VISITOR_KEY})::double, 0, 0, 0 from visits v where ${where} group by 2`] : []),
+    ...columns.map((c, i) => `select ${i}, ${c}, ${flagged(c)}, count(*)::double, 0, 0 from visits v where ${where} group by ${c}`),
   ];
-  return (await columnar.query(
-    `with e as materialized (
-      select day, ts, pathname, first_view, multi, case when multi and first_view then ${VISITOR_KEY} end as k from events e where ${where})
-    ${branches.join(" union all ")}`,
-    p.values,
-  )) as Row[];
+  return (await columnar.query(branches.join(" union all "), p.values)) as Row[];
+}
+
+/** A page's visitors: its first view in each visit, counted plainly for single-visit visitors. */
+export async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
+  if (scope.filters.length === 0) {
+    const p = new Params();
+    const where = pageviewsWhere(scope, p);
+    return (await columnar.query(
+      `select ${groupOf(["pathname"], hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}pathname) as value,
+        count(*) filter (where first_of_day)::double as visitors, count(*)::double as n, 0::double as bounces, 0::double as duration
+      from (select *, ${DAY} as day_key${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${where}) e
+      group by grouping sets (${groupingSets(["pathname"], hours)})`,
+      p.values,
+    )) as Row[];
+  }
+  const part = (multi: boolean) => {
+    const p = new Params();
+    const visitors = multi ? `count(distinct case when first_view then ${VISITOR_KEY} end)` : `count(*) filter (where first_view)`;
+    return columnar.query(
+      `select ${groupOf(["pathname"], hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}pathname) as value,
+        ${visitors}::double as visitors, count(*)::double as n, 0::double as bounces, 0::double as duration
+      from (select *, ${DAY} as day_key${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${pageviewsWhere(scope, p)} and ${multi ? "" : "not "}e.multi) e
+      group by grouping sets (${groupingSets(["pathname"], hours)})`,
+      p.values,
+    );
+  };
+  const [single, repeated] = await Promise.all([part(false), part(true)]);
+  return [...single, ...repeated] as Row[];
 }
 
 /** Converting visitors (one per visitor and day) and conversions of every goal, in one pass. */
@@ -123,11 +180,13 @@ async function goalFigures(columnar: Columnar, scope: ColumnarScope): Promise<Ra
 export async function rangeTotals(columnar: Columnar, scope: ColumnarScope): Promise<Sums> {
   const pv = new Params();
   const pp = new Params();
+  // Without filters the first visit of each visitor-day is flagged; under filters, count them.
+  const visitors = scope.filters.length === 0 ? "count(*) filter (where firsts & 1 <> 0)" : `count(*) filter (where not multi) + count(distinct case when multi then ${VISITOR_KEY} end)`;
   const [visits, pageviews] = await Promise.all([
     columnar.query(
-      `select ${VISITORS} as visitors, count(*)::double as visits, count(*) filter (where pageviews <= 1)::double as bounces,
+      `select (${visitors})::double as visitors, count(*)::double as visits, count(*) filter (where pageviews <= 1)::double as bounces,
         coalesce(sum(duration), 0)::double as duration
-      from (select *, case when multi then ${VISITOR_KEY} end as k from visits v where ${visitsWhere(scope, pv)}) v`,
+      from visits v where ${visitsWhere(scope, pv)}`,
       pv.values,
     ),
     columnar.query(`select count(*)::double as n from events e where ${pageviewsWhere(scope, pp)}`, pp.values),

@@ -2,6 +2,7 @@ import { type DuckDBAppender, type DuckDBConnection, DuckDBDateValue, DuckDBTime
 import { sql } from "kysely";
 import type { Db } from "../../../db/client.js";
 import { addDays, daysBetween, localDay, zonedTime } from "../dates.js";
+import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";
 
 /** Events are stamped with the time they arrive, so a day is final once it is over everywhere we write. */
@@ -11,7 +12,9 @@ const ROWS_PER_READ = 20_000;
 /** Days copied per transaction, at most. */
 const MAX_DAYS_PER_CHUNK = 31;
 
-const DIMENSIONS = ["entry_page", "referrer_source", "referrer", "utm_source", "utm_medium", "utm_campaign", "country", "device", "browser", "os"] as const;
+/** The visit dimensions' columns, in the order of their bits in `visits.firsts`. */
+export const DIMENSIONS = Object.values(VISIT_COLUMNS);
+const ALL_FIRSTS = (1 << (DIMENSIONS.length + 1)) - 1;
 
 export interface SyncState {
   /** Every day before this one is in the copy; null when nothing is. */
@@ -41,9 +44,10 @@ export async function forgetSite(columnar: Columnar, siteId: string): Promise<vo
 /**
  * Brings the copy of one site up to its last finished day: a site whose stats version changed is
  * copied again from the start. Each chunk of days lands in one transaction together with the new
- * `through`, so a reader sees a day completely or not at all, and an interrupted sync resumes.
+ * `through`, so a reader sees a day completely or not at all, and an interrupted sync (a shutdown
+ * asks it to stop between chunks) resumes where it stopped.
  */
-export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: Date): Promise<void> {
+export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: Date, stopping: () => boolean = () => false): Promise<void> {
   const row = await db.selectFrom("sites").select(["stats_version"]).where("id", "=", site.id).executeTakeFirst();
   if (!row) return forgetSite(columnar, site.id);
   let state = await syncState(columnar, site.id);
@@ -63,7 +67,7 @@ export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: 
   }
   const sizes = await daySizes(db, site.id, from, addDays(until, -1));
   let start = from;
-  while (start < until) {
+  while (start < until && !stopping()) {
     let end = start;
     let events = sizes.get(start) ?? 0;
     while (addDays(end, 1) < until && daysBetween(start, addDays(end, 1)) <= MAX_DAYS_PER_CHUNK && events + (sizes.get(addDays(end, 1)) ?? 0) <= 10 * ROWS_PER_READ) {
@@ -109,8 +113,8 @@ const instantValue = (at: Date) => new DuckDBTimestampTZValue(BigInt(at.getTime(
 async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string, to: string, events: number, version: number) {
   const cuts = windows(site, from, to, events);
   await columnar.transaction(async (c) => {
-    await c.run(`create or replace temp table stage_visits as select * exclude (multi) from visits limit 0`);
-    await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view) from events limit 0`);
+    await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts) from visits limit 0`);
+    await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
     for (let i = 0; i + 1 < cuts.length; i++) {
       const [after, before] = [cuts[i]!, cuts[i + 1]!];
       const { rows: visits } = await sql<Record<string, unknown>>`
@@ -146,12 +150,20 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string
     const range = [site.id, from, to];
     await c.run(`delete from visits where site_id = $1 and day between $2::date and $3::date`, range);
     await c.run(`delete from events where site_id = $1 and day between $2::date and $3::date`, range);
-    await c.run(`insert into visits select *, count(*) over (partition by day, visitor_id) > 1 as multi from stage_visits`);
+    // A single-visit visitor's one visit is the first of everything; only the others are ranked.
+    const first = (partition: string) => `(row_number() over (partition by day, visitor_id${partition} order by started_at, session_id) = 1)::integer`;
+    await c.run(`
+      insert into visits
+      with counted as (select *, count(*) over (partition by day, visitor_id) > 1 as multi from stage_visits)
+      select *, ${ALL_FIRSTS} as firsts from counted where not multi
+      union all
+      select *, ${first("")} + ${DIMENSIONS.map((d, i) => `${first(`, ${d}`)} * ${1 << (i + 1)}`).join(" + ")} from counted where multi`);
     // A visit's events share its day and visitor, so the flag carries over by session.
     await c.run(`
       insert into events
       select e.*, coalesce(v.multi, false),
-        e.name = 'pageview' and row_number() over (partition by e.session_id, e.pathname, e.name = 'pageview' order by e.ts) = 1
+        e.name = 'pageview' and row_number() over (partition by e.session_id, e.pathname, e.name = 'pageview' order by e.ts) = 1,
+        e.name = 'pageview' and row_number() over (partition by e.day, e.visitor_id, e.pathname, e.name = 'pageview' order by e.ts) = 1
       from stage_events e left join (select session_id, multi from visits where site_id = $1 and day between $2::date and $3::date) v
         using (session_id)`, range);
     await c.run(`drop table stage_visits`);
