@@ -29,8 +29,8 @@ const { values } = parseArgs({
     "no-save": { type: "boolean", default: false },
     // The heap cap npm start and the Docker image use: live data is ~35 MB, an uncapped heap just grows.
     "server-node-options": { type: "string", default: "--max-old-space-size=128" },
-    // The columnar engine's memory limit, in the bench and in the server under test.
-    "stats-memory-mb": { type: "string", default: "192" },
+    // The columnar engine's memory limit, in the bench and in the server under test (the server's default).
+    "stats-memory-mb": { type: "string", default: "128" },
   },
 });
 const sizes = values.events.split(",").map((s) => Number(s.trim().replace(/_/g, "")));

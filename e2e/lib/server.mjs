@@ -38,10 +38,13 @@ export async function freshDatabase(adminUrl, label) {
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  // Each instance's columnar stats copy goes here, and with the database.
+  const dataDir = mkdtempSync(join(tmpdir(), `glimpse-e2e-${label}-`));
   return {
-    env: { DATABASE_URL: url.toString() },
+    env: { DATABASE_URL: url.toString(), DATA_DIR: dataDir },
     describe: `Postgres database ${name}`,
     drop: async () => {
+      rmSync(dataDir, { recursive: true, force: true });
       const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
       try {
         await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

@@ -400,6 +400,8 @@ describe("behind a proxy that rewrites Host (nginx's default proxy_pass)", () =>
       await page.getByLabel("Password").fill(PASSWORD);
       await page.getByRole("button", { name: /log in/i }).click();
       await page.waitForURL(`${proxyUrl}/`);
+      // With JavaScript the URL changes before the signed-in page has rendered.
+      await page.getByText(/proxied-/).first().waitFor();
       assert.match(await page.content(), /proxied-/);
       await context.close();
     });

@@ -6,7 +6,7 @@ import { sourceEngine } from "../source-engine.js";
 import { Columnar, type ColumnarOptions } from "./duckdb.js";
 import { Memo } from "./memo.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
-import { forgetSite, type SyncSite, syncSite, syncState, unsettledFrom } from "./sync.js";
+import { copyMatches, forgetSite, type SyncSite, syncSite, syncState, unsettledFrom } from "./sync.js";
 
 const SYNC_EVERY_MS = 60_000;
 const MEMO_BYTES = 16 * 1024 * 1024;
@@ -39,12 +39,18 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   const figuresMemo = new Memo<RangeFigures>(MEMO_BYTES, figuresSize);
   const totalsMemo = new Memo<Sums>(MEMO_BYTES / 16, () => 200);
 
+  /** Everything that writes to the copy runs one at a time, in order. */
+  function serially<T>(work: () => Promise<T>): Promise<T> {
+    const done = queue.then(work);
+    queue = done.catch(() => {});
+    return done;
+  }
+
   function sync(site: SyncSite, now = new Date()): Promise<void> {
     const running = pending.get(site.id);
     if (running) return running;
-    const done = queue.then(() => (closed ? undefined : syncSite(columnar, db, site, now, () => closed))).finally(() => pending.delete(site.id));
+    const done = serially(() => (closed ? Promise.resolve() : syncSite(columnar, db, site, now, () => closed))).finally(() => pending.delete(site.id));
     pending.set(site.id, done);
-    queue = done.catch(() => {});
     return done;
   }
 
@@ -75,13 +81,23 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   const live = (query: RangeQuery, through: string) => ({ ...query, from: query.from >= through ? query.from : through });
   const scopeOf = (query: RangeQuery) => ({ siteId: query.site.id, from: query.from, to: query.to, filters: query.filters, goals: query.goals });
 
+  let verified = false;
   async function loop() {
     if (closed) return;
     try {
       const sites = await db.selectFrom("sites").select(["id", "timezone"]).execute();
       const known = new Set(sites.map((s) => s.id));
-      const copiedSites = await columnar.query(`select site_id from synced`);
-      for (const { site_id } of copiedSites) if (!known.has(site_id as string)) await forgetSite(columnar, site_id as string);
+      const copiedSites = (await columnar.query(`select site_id from synced`)).map((row) => row.site_id as string);
+      for (const siteId of copiedSites) {
+        await serially(async () => {
+          if (!known.has(siteId)) await forgetSite(columnar, siteId);
+          else if (!verified && !(await copyMatches(columnar, db, siteId))) {
+            log(`Stats copy of site ${siteId} does not match the database; copying it again`);
+            await forgetSite(columnar, siteId);
+          }
+        });
+      }
+      verified = true;
       for (const site of sites) await sync(site);
     } catch (error) {
       log(`Stats copy: sync failed: ${error instanceof Error ? error.message : error}`);

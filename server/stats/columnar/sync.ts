@@ -42,6 +42,24 @@ export async function forgetSite(columnar: Columnar, siteId: string): Promise<vo
 }
 
 /**
+ * True when the copy holds as many visits and events of the site's copied days as the tables do.
+ * A file that outlived its database (a restored backup, another database behind the same URL)
+ * fails this at start and is copied again.
+ */
+export async function copyMatches(columnar: Columnar, db: Db, siteId: string): Promise<boolean> {
+  const state = await syncState(columnar, siteId);
+  if (!state?.through) return true;
+  const [copy] = await columnar.query(
+    `select (select count(*) from visits where site_id = $1)::double as visits, (select count(*) from events where site_id = $1)::double as events`,
+    [siteId],
+  );
+  const { rows } = await sql<{ visits: number; events: number }>`
+    select (select count(*) from visits where site_id = ${siteId} and day < ${state.through})::int8 as visits,
+      (select count(*) from events where site_id = ${siteId} and day < ${state.through})::int8 as events`.execute(db);
+  return Number(copy?.visits) === Number(rows[0]?.visits) && Number(copy?.events) === Number(rows[0]?.events);
+}
+
+/**
  * Brings the copy of one site up to its last finished day: a site whose stats version changed is
  * copied again from the start. Each chunk of days lands in one transaction together with the new
  * `through`, so a reader sees a day completely or not at all, and an interrupted sync (a shutdown
