@@ -70,6 +70,19 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     return { through: current && state.through ? state.through : "0000-01-01", version: site?.stats_version ?? -1 };
   }
 
+  /**
+   * The copy is a cache: when it cannot answer (its memory limit, a damaged file), the tables
+   * can, with the same figures.
+   */
+  async function orSource<T>(fromCopy: () => Promise<T>, fromSource: () => Promise<T>): Promise<T> {
+    try {
+      return await fromCopy();
+    } catch (error) {
+      log(`Stats copy could not answer (${error instanceof Error ? error.message : error}); answering from the tables`);
+      return fromSource();
+    }
+  }
+
   /** The copied part of a bounded view is kept; any other is computed each time. */
   function kept<T>(memo: Memo<T>, kind: string, query: RangeQuery, version: number, compute: () => Promise<T>): Promise<T> {
     if (!query.cacheable) return compute();
@@ -113,7 +126,10 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       const { through, version } = await split(query);
       if (query.from >= through) return source.range(query);
       const part = copied(query, through);
-      const fromCopy = kept(figuresMemo, "range", part, version, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours));
+      const fromCopy = orSource(
+        () => kept(figuresMemo, "range", part, version, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours)),
+        () => source.range(part),
+      );
       if (query.to < through) return fromCopy;
       const [first, second] = await Promise.all([fromCopy, source.range(live(query, through))]);
       return mergeFigures(first, second);
@@ -123,7 +139,10 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       const { through, version } = await split(query);
       if (query.from >= through) return source.totals(query);
       const part = copied(query, through);
-      const fromCopy = kept(totalsMemo, "totals", part, version, () => rangeTotals(columnar, scopeOf(part)));
+      const fromCopy = orSource(
+        () => kept(totalsMemo, "totals", part, version, () => rangeTotals(columnar, scopeOf(part))),
+        () => source.totals(part),
+      );
       if (query.to < through) return fromCopy;
       const [first, second] = await Promise.all([fromCopy, source.totals(live(query, through))]);
       return addSums(first, second);

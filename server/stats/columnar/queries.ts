@@ -87,7 +87,7 @@ const groupingSets = (columns: string[], hours: boolean) => ["(day_key)", ...(ho
  * pass. The multi-visit minority (about a fifth) needs a distinct count of (day, visitor) per
  * value: unpivoted into (breakdown, value, visitor) rows and counted once.
  */
-export async function visitRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
+async function visitRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
   const columns = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
   if (scope.filters.length === 0) return unfilteredVisitRows(columnar, scope, timezone, hours, columns);
   const plain = new Params();
@@ -111,7 +111,8 @@ export async function visitRows(columnar: Columnar, scope: ColumnarScope, timezo
     group by d, val`,
     multi.values,
   );
-  return [...(await single), ...(await repeated)] as Row[];
+  const [first, second] = await Promise.all([single, repeated]);
+  return [...first, ...second] as Row[];
 }
 
 /**
@@ -133,7 +134,7 @@ async function unfilteredVisitRows(columnar: Columnar, scope: ColumnarScope, tim
 }
 
 /** A page's visitors: its first view in each visit, counted plainly for single-visit visitors. */
-export async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
+async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
   if (scope.filters.length === 0) {
     const p = new Params();
     const where = pageviewsWhere(scope, p);
