@@ -31,6 +31,7 @@ const { values } = parseArgs({
     "server-node-options": { type: "string", default: "--max-old-space-size=128" },
     // The columnar engine's memory limit, in the bench and in the server under test (the server's default).
     "stats-memory-mb": { type: "string", default: "128" },
+    "stats-threads": { type: "string", default: "1" },
   },
 });
 const sizes = values.events.split(",").map((s) => Number(s.trim().replace(/_/g, "")));
@@ -82,11 +83,12 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
     const sql = await measureSql(scratch.db, fx);
     log("  dashboard views, columnar engine");
     const memoryMb = Number(values["stats-memory-mb"]);
-    const engine = await measureViews(scratch.db, fx, statsFile, memoryMb);
+    const threads = Number(values["stats-threads"]);
+    const engine = await measureViews(scratch.db, fx, statsFile, memoryMb, threads);
     await scratch.close();
     log("  production server");
     const serverOptions = values["server-node-options"];
-    const serverEnv = { ...scratch.serverEnv, STATS_FILE: statsFile, STATS_MEMORY_MB: String(memoryMb) };
+    const serverEnv = { ...scratch.serverEnv, STATS_FILE: statsFile, STATS_MEMORY_MB: String(memoryMb), STATS_THREADS: String(threads) };
     const server = await started(() => startGlimpse({ ...serverEnv, ...(serverOptions ? { NODE_OPTIONS: serverOptions } : {}) }));
     let run: Awaited<ReturnType<typeof runServerScenarios>>;
     let abuse: Awaited<ReturnType<typeof runAbuseScenarios>>;

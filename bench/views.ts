@@ -45,8 +45,8 @@ const median = (values: number[]) => {
   return Math.round(sorted[Math.floor((sorted.length - 1) / 2)]! * 10) / 10;
 };
 
-export async function measureViews(db: Db, fx: Fixtures, file: string, memoryMb: number): Promise<EngineFigures> {
-  const engine = await openColumnarEngine(db, { path: file, memoryMb, threads: 2, log });
+export async function measureViews(db: Db, fx: Fixtures, file: string, memoryMb: number, threads: number): Promise<EngineFigures> {
+  const engine = await openColumnarEngine(db, { path: file, memoryMb, threads, log });
   try {
     const started = performance.now();
     await engine.sync(fx.site);

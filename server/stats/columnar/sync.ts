@@ -9,8 +9,9 @@ import type { Columnar } from "./duckdb.js";
 export const SETTLE_MS = 5 * 60_000;
 /** Rows read from the tables per round trip: bounded, so a big day never sits in the heap at once. */
 const ROWS_PER_READ = 20_000;
-/** Days copied per transaction, at most. */
+/** Days and events copied per transaction, at most: the flags are computed over a chunk in memory. */
 const MAX_DAYS_PER_CHUNK = 31;
+const MAX_EVENTS_PER_CHUNK = 100_000;
 
 /** The visit dimensions' columns, in the order of their bits in `visits.firsts`. */
 export const DIMENSIONS = Object.values(VISIT_COLUMNS);
@@ -88,7 +89,7 @@ export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: 
   while (start < until && !stopping()) {
     let end = start;
     let events = sizes.get(start) ?? 0;
-    while (addDays(end, 1) < until && daysBetween(start, addDays(end, 1)) <= MAX_DAYS_PER_CHUNK && events + (sizes.get(addDays(end, 1)) ?? 0) <= 10 * ROWS_PER_READ) {
+    while (addDays(end, 1) < until && daysBetween(start, addDays(end, 1)) <= MAX_DAYS_PER_CHUNK && events + (sizes.get(addDays(end, 1)) ?? 0) <= MAX_EVENTS_PER_CHUNK) {
       end = addDays(end, 1);
       events += sizes.get(end) ?? 0;
     }
