@@ -30,7 +30,7 @@ const { values } = parseArgs({
     // The heap cap npm start and the Docker image use: live data is ~35 MB, an uncapped heap just grows.
     "server-node-options": { type: "string", default: "--max-old-space-size=128" },
     // The columnar engine's memory limit, in the bench and in the server under test (the server's default).
-    "stats-memory-mb": { type: "string", default: "128" },
+    "stats-memory-mb": { type: "string", default: "96" },
     "stats-threads": { type: "string", default: "1" },
   },
 });

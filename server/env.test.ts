@@ -30,7 +30,7 @@ describe("configuration", () => {
   });
 
   it("keeps one columnar stats copy per port under DATA_DIR unless told otherwise", () => {
-    expect(parseEnv({}).stats).toEqual({ engine: "columnar", path: "./.data/stats/columnar-3000.duckdb", memoryMb: 128, threads: 1 });
+    expect(parseEnv({}).stats).toEqual({ engine: "columnar", path: "./.data/stats/columnar-3000.duckdb", memoryMb: 96, threads: 1 });
     expect(parseEnv({ DATA_DIR: "/var/lib/glimpse/", PORT: "8080" }).stats.path).toBe("/var/lib/glimpse/stats/columnar-8080.duckdb");
     expect(parseEnv({ STATS_ENGINE: "source", STATS_FILE: "/tmp/copy.duckdb", STATS_MEMORY_MB: "512", STATS_THREADS: "2" }).stats).toEqual({
       engine: "source",

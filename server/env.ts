@@ -36,7 +36,7 @@ const schema = z
     STATEMENT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     STATS_ENGINE: z.enum(["columnar", "source"], { error: "must be columnar or source" }).default("columnar"),
     STATS_FILE: z.string().min(1).optional(),
-    STATS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64").max(1_000_000).default(128),
+    STATS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64").max(1_000_000).default(96),
     STATS_THREADS: z.coerce.number().int().min(1).max(256).default(1),
     SEED: z.enum(["true", "false"]).default("true"),
     LOG_REQUESTS: z.enum(["true", "false"]).default("true"),

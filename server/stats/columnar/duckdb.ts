@@ -40,24 +40,56 @@ const SCHEMA = [
 
 export type Row = Record<string, unknown>;
 
+/** At most `size` runs at once, the others in order. (Callers are already bounded upstream.) */
+class Gate {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
 export class Columnar {
+  /**
+   * DuckDB runs each query on a thread of its own besides its `threads` workers, so concurrent
+   * queries would take every core. At most `threads` queries run at once: the column store then
+   * uses at most that many cores, and the rest stay with the web server and the database.
+   */
+  private readonly running: Gate;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly path: string,
-  ) {}
+    threads: number,
+  ) {
+    this.running = new Gate(threads);
+  }
 
   static async open(options: ColumnarOptions): Promise<Columnar> {
     const path = options.path === "memory" ? ":memory:" : options.path;
     const settings = { memory_limit: `${options.memoryMb}MB`, threads: String(options.threads), preserve_insertion_order: "false" };
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     let instance = await DuckDBInstance.create(path, settings).catch(() => null);
-    let columnar = instance && new Columnar(instance, path);
+    let columnar = instance && new Columnar(instance, path, options.threads);
     if (!columnar || !(await columnar.current())) {
       // Unreadable, or written by another layout: it is only a cache, so start it again.
       instance?.closeSync();
       if (path !== ":memory:") for (const file of [path, `${path}.wal`]) rmSync(file, { force: true });
       instance = await DuckDBInstance.create(path, settings);
-      columnar = new Columnar(instance, path);
+      columnar = new Columnar(instance, path, options.threads);
     }
     for (const statement of SCHEMA) await columnar.run(statement);
     await columnar.run(`delete from layout`);
@@ -86,15 +118,19 @@ export class Columnar {
     }
   }
 
-  async query(sql: string, values: (string | number)[] = []): Promise<Row[]> {
-    return this.with(async (c) => (await c.runAndReadAll(sql, values)).getRowObjectsJS() as Row[]);
+  query(sql: string, values: (string | number)[] = []): Promise<Row[]> {
+    return this.running.run(() => this.with(async (c) => (await c.runAndReadAll(sql, values)).getRowObjectsJS() as Row[]));
   }
 
-  async run(sql: string, values: (string | number)[] = []): Promise<void> {
-    await this.with((c) => c.run(sql, values));
+  run(sql: string, values: (string | number)[] = []): Promise<void> {
+    return this.running.run(() => this.with(async (c) => void (await c.run(sql, values))));
   }
 
-  /** Statements on one connection in one transaction: readers see all of it or none. */
+  /**
+   * Statements on one connection in one transaction: readers see all of it or none. Only the
+   * copy's sync writes, one transaction at a time, waiting on the tables between statements: it
+   * does not hold back readers.
+   */
   async transaction<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.with(async (c) => {
       await c.run("begin transaction");

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Db } from "../../../db/client.js";
 import { filterKey } from "../cache.js";
 import { addDays } from "../dates.js";
@@ -18,6 +19,8 @@ export interface ColumnarEngine extends StatsEngine {
   readonly name: "columnar";
   /** Copies the site's finished days that are not in the copy yet; one sync runs at a time. */
   sync(site: SyncSite, now?: Date): Promise<void>;
+  /** The first day the copy does not hold for the site (every day before it is copied); null when none is. */
+  copiedThrough(siteId: string): Promise<string | null>;
   /** Syncs every site (and forgets deleted ones) now and then every minute, until closed. */
   startSyncing(): void;
   close(): Promise<void>;
@@ -90,6 +93,19 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     return memo.get(key, compute);
   }
 
+  /**
+   * Today's part of a view with filters of the viewer's own runs on one database core (no
+   * parallel workers), as whole views do on the source engine: anyone with an open link can ask
+   * for new ones.
+   */
+  function liveRange(query: RangeQuery) {
+    if (query.cacheable) return source.range(query);
+    return db.transaction().execute(async (trx) => {
+      await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
+      return sourceEngine(trx).range(query);
+    });
+  }
+
   const copied = (query: RangeQuery, through: string) => ({ ...query, to: query.to < through ? query.to : addDays(through, -1) });
   const live = (query: RangeQuery, through: string) => ({ ...query, from: query.from >= through ? query.from : through });
   const scopeOf = (query: RangeQuery) => ({ siteId: query.site.id, from: query.from, to: query.to, filters: query.filters, goals: query.goals });
@@ -121,17 +137,18 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   return {
     name: "columnar",
     sync,
+    copiedThrough: async (siteId) => (await syncState(columnar, siteId))?.through ?? null,
 
     async range(query) {
       const { through, version } = await split(query);
-      if (query.from >= through) return source.range(query);
+      if (query.from >= through) return liveRange(query);
       const part = copied(query, through);
       const fromCopy = orSource(
         () => kept(figuresMemo, "range", part, version, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours)),
         () => source.range(part),
       );
       if (query.to < through) return fromCopy;
-      const [first, second] = await Promise.all([fromCopy, source.range(live(query, through))]);
+      const [first, second] = await Promise.all([fromCopy, liveRange(live(query, through))]);
       return mergeFigures(first, second);
     },
 

@@ -177,14 +177,19 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string
       select *, ${ALL_FIRSTS} as firsts from counted where not multi
       union all
       select *, ${first("")} + ${DIMENSIONS.map((d, i) => `${first(`, ${d}`)} * ${1 << (i + 1)}`).join(" + ")} from counted where multi`);
-    // A visit's events share its day and visitor, so the flag carries over by session.
+    // A visit's events share its day and visitor, so the flag carries over by session. The views
+    // are ranked on the few columns that decide it, so a big day's ranking fits in memory.
     await c.run(`
       insert into events
-      select e.*, coalesce(v.multi, false),
-        e.name = 'pageview' and row_number() over (partition by e.session_id, e.pathname, e.name = 'pageview' order by e.ts) = 1,
-        e.name = 'pageview' and row_number() over (partition by e.day, e.visitor_id, e.pathname, e.name = 'pageview' order by e.ts) = 1
-      from stage_events e left join (select session_id, multi from visits where site_id = $1 and day between $2::date and $3::date) v
-        using (session_id)`, range);
+      with ranked as (
+        select rowid as r,
+          row_number() over (partition by session_id, pathname order by ts) = 1 as first_view,
+          row_number() over (partition by day, visitor_id, pathname order by ts) = 1 as first_of_day
+        from stage_events where name = 'pageview')
+      select e.*, coalesce(v.multi, false), coalesce(ranked.first_view, false), coalesce(ranked.first_of_day, false)
+      from stage_events e
+        left join ranked on ranked.r = e.rowid
+        left join (select session_id, multi from visits where site_id = $1 and day between $2::date and $3::date) v using (session_id)`, range);
     await c.run(`drop table stage_visits`);
     await c.run(`drop table stage_events`);
     await saveState(c, site.id, { through: addDays(to, 1), version });
