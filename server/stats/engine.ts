@@ -73,16 +73,19 @@ export interface StatsEngine {
 
 export const emptyFigures = (): RangeFigures => ({ visitors: 0, visits: 0, bounces: 0, duration: 0, pageviews: 0, groups: new Map(), goals: new Map(), days: [] });
 
-function addValues(into: ValueSums, from: ValueSums) {
-  for (const [value, sums] of from) {
-    const sum = into.get(value);
-    if (sum) {
-      sum.visitors += sums.visitors;
-      sum.count += sums.count;
-    } else {
-      into.set(value, { ...sums });
-    }
+/** Adds one value's sums into a breakdown, as a new row or onto the row it already has. */
+export function addValue(into: ValueSums, value: string, sums: { visitors: number; count: number }) {
+  const sum = into.get(value);
+  if (sum) {
+    sum.visitors += sums.visitors;
+    sum.count += sums.count;
+  } else {
+    into.set(value, { ...sums });
   }
+}
+
+function addValues(into: ValueSums, from: ValueSums) {
+  for (const [value, sums] of from) addValue(into, value, sums);
 }
 
 /** Two ranges' figures as one: `first` holds the earlier days. */

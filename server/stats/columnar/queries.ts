@@ -1,7 +1,7 @@
 import type { GoalDefinition } from "../../goals/goals.js";
 import { DIMENSIONS, type Dimension } from "../../schemas/filters.js";
 import { eachDay } from "../dates.js";
-import type { DayPoint, RangeFigures, Sums, ValueSums } from "../engine.js";
+import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";
 import { DIMENSIONS as FLAGGED_COLUMNS } from "./sync.js";
@@ -27,13 +27,7 @@ export async function rangeFigures(columnar: Columnar, scope: ColumnarScope, tim
   const add = (dimension: Dimension, value: string, visitors: number, count: number) => {
     let values = figures.groups.get(dimension);
     if (!values) figures.groups.set(dimension, (values = new Map()));
-    const sums = values.get(value);
-    if (sums) {
-      sums.visitors += visitors;
-      sums.count += count;
-    } else {
-      values.set(value, { visitors, count });
-    }
+    addValue(values, value, { visitors, count });
   };
   const hour = (value: string) => {
     const [day, hour] = value.split(" ");
