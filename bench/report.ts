@@ -23,6 +23,8 @@ export interface SizeResult {
   /** One client attacking while others are measured (absent in runs before it existed). */
   abuse?: AttackFigures[];
   serverPeakRssMb: number;
+  /** The column store's own process, whole run (absent before it had one). */
+  statsProcessPeakRssMb?: number;
   seconds: number;
   /** 1-minute load average before and after this size: other work on the machine skews everything. */
   loadAverage: [number, number];
@@ -148,6 +150,7 @@ function targets(size: SizeResult): string {
   if (settings) rows.push(["settings page ≥ 500 req/s", `${n(settings.rps)} req/s`, mark(settings.rps >= 500)]);
   const rss = size.serverPeakRssMb;
   rows.push([size.requestedEvents <= 1_000_000 ? "peak RSS ≤ 300 MB" : "peak RSS (reported; bounded by config)", `${n(rss)} MB`, size.requestedEvents <= 1_000_000 ? mark(rss <= 300) : "—"]);
+  if (size.statsProcessPeakRssMb !== undefined) rows.push(["stats process peak RSS (its own process; reported)", `${n(size.statsProcessPeakRssMb)} MB`, "—"]);
   rows.push(["open page p95 under flood < 2× alone", `${size.flood.p95Ratio}×`, mark(size.flood.p95Ratio < 2)]);
   for (const attack of size.abuse ?? []) {
     const worst = Math.max(...attack.victims.map((v) => v.ratio));

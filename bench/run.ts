@@ -93,18 +93,20 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
     let run: Awaited<ReturnType<typeof runServerScenarios>>;
     let abuse: Awaited<ReturnType<typeof runAbuseScenarios>>;
     let serverPeakRssMb: number;
+    let statsProcessPeakRssMb: number;
     try {
       const cookie = await login(server.url, fx.email, fx.password);
       run = await runServerScenarios(server, fx, cookie, duration);
       serverPeakRssMb = server.rss.overallPeak();
       log("  one client attacking, others measured");
       abuse = await runAbuseScenarios(server, fx, cookie, duration);
+      statsProcessPeakRssMb = server.rss.childrenPeak();
     } finally {
       await stopped(server);
     }
     const seconds = (performance.now() - began) / 1000;
     const loadAverage: [number, number] = [round(loadBefore), round(loadavg()[0]!)];
-    return { scratch, size: { requestedEvents: events, load, sql, engine, views: engine.views, ...run, abuse, serverPeakRssMb, seconds, loadAverage } };
+    return { scratch, size: { requestedEvents: events, load, sql, engine, views: engine.views, ...run, abuse, serverPeakRssMb, statsProcessPeakRssMb, seconds, loadAverage } };
   } finally {
     cleanups.delete(drop);
     await drop();

@@ -46,10 +46,37 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Samples VmRSS from /proc every 200 ms; `peak()` is the highest since the last `reset()`. */
+const rssMb = (pid: number) => {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) / 1024 : 0;
+};
+
+/** The processes the server started (the column store's), from their parent pid in /proc. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command may hold spaces and parentheses: the fields after the last ")" are fixed.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) children.push(Number(entry));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return children;
+}
+
+/**
+ * Samples VmRSS from /proc every 200 ms; `peak()` is the server's highest since the last
+ * `reset()`. The server's own child processes (the column store) are sampled apart, summed.
+ */
 export class RssSampler {
   private windowPeak = 0;
   private overall = 0;
+  private childrenOverall = 0;
+  private children: number[] = [];
+  private samples = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly pid: number) {
@@ -58,9 +85,18 @@ export class RssSampler {
   }
 
   private sample(): void {
+    if (this.samples++ % 10 === 0) this.children = childrenOf(this.pid);
+    let children = 0;
+    for (const child of this.children) {
+      try {
+        children += rssMb(child);
+      } catch {
+        // Ended; a new one is found on a later listing.
+      }
+    }
+    this.childrenOverall = Math.max(this.childrenOverall, children);
     try {
-      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
-      const mb = match ? Number(match[1]) / 1024 : 0;
+      const mb = rssMb(this.pid);
       this.windowPeak = Math.max(this.windowPeak, mb);
       this.overall = Math.max(this.overall, mb);
     } catch {
@@ -81,6 +117,11 @@ export class RssSampler {
 
   overallPeak(): number {
     return Math.round(this.overall);
+  }
+
+  /** The highest sum of the server's child processes' RSS seen. */
+  childrenPeak(): number {
+    return Math.round(this.childrenOverall);
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
-import { mkdirSync, rmSync } from "node:fs";
-import { dirname } from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { type ChildProcess, fork } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface ColumnarOptions {
   /** A file for the copy, or "memory". */
@@ -8,13 +9,14 @@ export interface ColumnarOptions {
   /** DuckDB's memory limit: beyond it, queries spill to disk next to the file or fail. */
   memoryMb: number;
   threads: number;
+  log?: (line: string) => void;
 }
 
 /**
  * Version of the copy's layout. A file of another version is deleted and rebuilt from the source:
  * the copy is a cache, never migrated.
  */
-const LAYOUT = 2;
+const LAYOUT = 3;
 
 const VISIT_DIMENSION_COLUMNS = `entry_page varchar, referrer_source varchar, referrer varchar, utm_source varchar, utm_medium varchar,
   utm_campaign varchar, country varchar, device varchar, browser varchar, os varchar`;
@@ -34,11 +36,26 @@ const SCHEMA = [
     duration double, pageviews integer, ${VISIT_DIMENSION_COLUMNS}, multi boolean, firsts integer)`,
   `create table if not exists events (site_id varchar, day date, ts timestamptz, name varchar, pathname varchar,
     visitor_id bigint, session_id bigint, ${VISIT_DIMENSION_COLUMNS}, multi boolean, first_view boolean, first_of_day boolean)`,
+  /**
+   * Each copied day's unfiltered figures, per breakdown value, summed from the flags as the day is
+   * copied: a view without filters adds up a few rows per day instead of reading every visit.
+   */
+  `create table if not exists day_values (site_id varchar, day date, g integer, value varchar, visitors double, n double, bounces double, duration double)`,
   /** Per site: every day before `through` is in the copy, as of the site's stats version. */
   `create table if not exists synced (site_id varchar primary key, through date, version integer)`,
 ];
 
 export type Row = Record<string, unknown>;
+
+/** How the child appends a column's values: a date is `YYYY-MM-DD`, an instant a Date. */
+export type ColumnType = "varchar" | "integer" | "bigint" | "double" | "date" | "timestamptz";
+
+export interface ColumnarTransaction {
+  run(sql: string, values?: (string | number)[]): Promise<void>;
+  query(sql: string, values?: (string | number)[]): Promise<Row[]>;
+  /** Appends rows (arrays in the table's column order) to a table. */
+  append(table: string, types: ColumnType[], rows: unknown[][]): Promise<void>;
+}
 
 /** At most `size` runs at once, the others in order. (Callers are already bounded upstream.) */
 class Gate {
@@ -62,6 +79,29 @@ class Gate {
   }
 }
 
+/** The child's script sits beside this module in the sources; the server build is one folder below the app. */
+function childScript(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const script = join(folder, "server/stats/columnar/duckdb-process.mjs");
+    if (existsSync(join(folder, "duckdb-process.mjs"))) return join(folder, "duckdb-process.mjs");
+    if (existsSync(script)) return script;
+    const parent = dirname(folder);
+    if (parent === folder) throw new Error("The column store's process script is missing");
+    folder = parent;
+  }
+}
+
+/** The heap of the child holds only messages in flight: DuckDB's own memory is bounded by `memoryMb`. */
+const CHILD_HEAP_MB = 128;
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+
+/**
+ * The copy lives in DuckDB in a child process (see duckdb-process.mjs). If the child dies (a
+ * query beyond every limit, a kill), what was in flight fails, and the next request starts it
+ * again on the same file.
+ */
 export class Columnar {
   /**
    * DuckDB runs each query on a thread of its own besides its `threads` workers, so concurrent
@@ -69,61 +109,94 @@ export class Columnar {
    * uses at most that many cores, and the rest stay with the web server and the database.
    */
   private readonly running: Gate;
+  private child: ChildProcess | null = null;
+  private starting: Promise<ChildProcess> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  /** Counts the processes started: what a process held in memory is gone with it. */
+  generation = 0;
 
   private constructor(
-    private readonly instance: DuckDBInstance,
+    private readonly options: ColumnarOptions,
     readonly path: string,
-    threads: number,
   ) {
-    this.running = new Gate(threads);
+    this.running = new Gate(options.threads);
   }
 
   static async open(options: ColumnarOptions): Promise<Columnar> {
-    const path = options.path === "memory" ? ":memory:" : options.path;
-    const settings = { memory_limit: `${options.memoryMb}MB`, threads: String(options.threads), preserve_insertion_order: "false" };
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    let instance = await DuckDBInstance.create(path, settings).catch(() => null);
-    let columnar = instance && new Columnar(instance, path, options.threads);
-    if (!columnar || !(await columnar.current())) {
-      // Unreadable, or written by another layout: it is only a cache, so start it again.
-      instance?.closeSync();
-      if (path !== ":memory:") for (const file of [path, `${path}.wal`]) rmSync(file, { force: true });
-      instance = await DuckDBInstance.create(path, settings);
-      columnar = new Columnar(instance, path, options.threads);
-    }
-    for (const statement of SCHEMA) await columnar.run(statement);
-    await columnar.run(`delete from layout`);
-    await columnar.run(`insert into layout values (${LAYOUT})`);
+    const columnar = new Columnar(options, options.path === "memory" ? ":memory:" : options.path);
+    await columnar.process();
     return columnar;
   }
 
-  /** True for a new, empty file or one of this layout. */
-  private async current(): Promise<boolean> {
-    try {
-      const tables = await this.query(`select count(*)::int as n from information_schema.tables where table_name = 'layout'`);
-      if (!tables[0]?.n) return true;
-      const rows = await this.query(`select version from layout`);
-      return rows.length === 0 || rows[0]!.version === LAYOUT;
-    } catch {
-      return false;
-    }
+  /** The child's pid while it runs (the bench samples its memory). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
-  private async with<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    const connection = await this.instance.connect();
+  private process(): Promise<ChildProcess> {
+    if (this.child) return Promise.resolve(this.child);
+    this.starting ??= this.start().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private async start(): Promise<ChildProcess> {
+    if (this.closed) throw new Error("The column store is closed");
+    const child = fork(childScript(), [], {
+      execArgv: [`--max-old-space-size=${CHILD_HEAP_MB}`],
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    child.on("message", (message: { id: number; result?: unknown; error?: string }) => {
+      const waiting = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.error !== undefined) waiting?.reject(new Error(message.error));
+      else waiting?.resolve(message.result);
+    });
+    child.on("exit", (code, signal) => {
+      if (this.child === child) this.child = null;
+      const failure = new Error(`The column store's process ended (${signal ?? `exit ${code}`})`);
+      for (const waiting of this.pending.values()) waiting.reject(failure);
+      this.pending.clear();
+      if (!this.closed) this.options.log?.(`${failure.message}; it starts again on the next request`);
+    });
+    child.on("error", () => {});
+    const settings = { memory_limit: `${this.options.memoryMb}MB`, threads: String(this.options.threads), preserve_insertion_order: "false" };
     try {
-      return await work(connection);
-    } finally {
-      connection.closeSync();
+      await this.send(child, "open", { path: this.path, settings, layout: LAYOUT, schema: SCHEMA });
+    } catch (error) {
+      child.kill();
+      throw error;
     }
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error("The column store's process ended as it started");
+    this.child = child;
+    this.generation++;
+    return child;
+  }
+
+  private send(child: ChildProcess, op: string, input: Record<string, unknown> = {}): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      child.send({ id, op, ...input }, (error) => {
+        if (!error) return;
+        this.pending.delete(id);
+        reject(error);
+      });
+    });
+  }
+
+  private async call(op: string, input: Record<string, unknown> = {}): Promise<unknown> {
+    return this.send(await this.process(), op, input);
   }
 
   query(sql: string, values: (string | number)[] = []): Promise<Row[]> {
-    return this.running.run(() => this.with(async (c) => (await c.runAndReadAll(sql, values)).getRowObjectsJS() as Row[]));
+    return this.running.run(() => this.call("query", { sql, values }) as Promise<Row[]>);
   }
 
   run(sql: string, values: (string | number)[] = []): Promise<void> {
-    return this.running.run(() => this.with(async (c) => void (await c.run(sql, values))));
+    return this.running.run(async () => void (await this.call("run", { sql, values })));
   }
 
   /**
@@ -131,21 +204,32 @@ export class Columnar {
    * copy's sync writes, one transaction at a time, waiting on the tables between statements: it
    * does not hold back readers.
    */
-  async transaction<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.with(async (c) => {
-      await c.run("begin transaction");
-      try {
-        const result = await work(c);
-        await c.run("commit");
-        return result;
-      } catch (error) {
-        await c.run("rollback").catch(() => {});
-        throw error;
-      }
-    });
+  async transaction<T>(work: (transaction: ColumnarTransaction) => Promise<T>): Promise<T> {
+    const child = await this.process();
+    const id = (await this.send(child, "begin")) as number;
+    const transaction: ColumnarTransaction = {
+      run: async (sql, values = []) => void (await this.send(child, "transactionRun", { transaction: id, sql, values })),
+      query: (sql, values = []) => this.send(child, "transactionQuery", { transaction: id, sql, values }) as Promise<Row[]>,
+      append: async (table, types, rows) => void (await this.send(child, "append", { transaction: id, table, types, rows })),
+    };
+    try {
+      const result = await work(transaction);
+      await this.send(child, "end", { transaction: id, commit: true });
+      return result;
+    } catch (error) {
+      await this.send(child, "end", { transaction: id, commit: false }).catch(() => {});
+      throw error;
+    }
   }
 
-  close(): void {
-    this.instance.closeSync();
+  /** Ends the child once it has closed the file. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    await this.send(child, "close").catch(() => {});
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 }

@@ -7,9 +7,17 @@ import { sourceEngine } from "../source-engine.js";
 import { Columnar, type ColumnarOptions } from "./duckdb.js";
 import { Memo } from "./memo.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
-import { copyMatches, forgetSite, type SyncSite, syncSite, syncState, unsettledFrom } from "./sync.js";
+import { copyMatches, forgetSite, type LiveRefresh, liveEventCount, refreshLive, type SyncSite, syncSite, syncState, unsettledFrom } from "./sync.js";
 
 const SYNC_EVERY_MS = 60_000;
+/** A `through` before any day: nothing of the site is in the copy (or it is being rebuilt). */
+const NOTHING_COPIED = "0000-01-01";
+
+interface Split {
+  /** Days before it come from the copy's flagged rows. */
+  through: string;
+  version: number;
+}
 const MEMO_BYTES = 16 * 1024 * 1024;
 
 /** About 150 bytes of heap per value row (a Map entry with its key and sums). */
@@ -23,6 +31,8 @@ export interface ColumnarEngine extends StatsEngine {
   copiedThrough(siteId: string): Promise<string | null>;
   /** Syncs every site (and forgets deleted ones) now and then every minute, until closed. */
   startSyncing(): void;
+  /** The column store's process, while it runs. */
+  processId(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -35,24 +45,35 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   const columnar = await Columnar.open(options);
   const source = sourceEngine(db);
   const log = options.log ?? (() => {});
-  let queue: Promise<unknown> = Promise.resolve();
+  const queues = new Map<string, Promise<unknown>>();
   const pending = new Map<string, Promise<void>>();
+  /** Per site: what its rows of unfinished days hold, and the refresh on its way. */
+  const lives = new Map<string, LiveRefresh & { generation: number; version: number; through: string }>();
+  const refreshing = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   const figuresMemo = new Memo<RangeFigures>(MEMO_BYTES, figuresSize);
   const totalsMemo = new Memo<Sums>(MEMO_BYTES / 16, () => 200);
 
-  /** Everything that writes to the copy runs one at a time, in order. */
-  function serially<T>(work: () => Promise<T>): Promise<T> {
-    const done = queue.then(work);
-    queue = done.catch(() => {});
+  /**
+   * What writes a site's rows runs one at a time, in order; sites do not wait for each other (a
+   * big site's first copy does not hold back another's refresh).
+   */
+  function serially<T>(siteId: string, work: () => Promise<T>): Promise<T> {
+    const done = (queues.get(siteId) ?? Promise.resolve()).then(work);
+    const settled = done.catch(() => {});
+    queues.set(siteId, settled);
+    void settled.then(() => queues.get(siteId) === settled && queues.delete(siteId));
     return done;
   }
 
   function sync(site: SyncSite, now = new Date()): Promise<void> {
     const running = pending.get(site.id);
     if (running) return running;
-    const done = serially(() => (closed ? Promise.resolve() : syncSite(columnar, db, site, now, () => closed))).finally(() => pending.delete(site.id));
+    const done = serially(site.id, async () => {
+      // Rows were replaced or dropped: the unfinished days' rows are read again before they answer.
+      if (!closed && (await syncSite(columnar, db, site, now, () => closed))) lives.delete(site.id);
+    }).finally(() => pending.delete(site.id));
     pending.set(site.id, done);
     return done;
   }
@@ -61,16 +82,48 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
    * The days [from, through) come from the copy, the rest from the source. A copy made under an
    * older stats version is not used at all until it has been rebuilt.
    */
-  async function split(query: Pick<RangeQuery, "site" | "from" | "to" | "now">): Promise<{ through: string; version: number }> {
+  async function split(query: Pick<RangeQuery, "site" | "from" | "to" | "now">): Promise<Split> {
     const [state, site] = await Promise.all([
-      syncState(columnar, query.site.id),
+      // A copy that cannot say what it holds is not used: the tables answer.
+      syncState(columnar, query.site.id).catch((error) => {
+        log(`Stats copy could not answer (${error instanceof Error ? error.message : error}); answering from the tables`);
+        return null;
+      }),
       db.selectFrom("sites").select("stats_version").where("id", "=", query.site.id).executeTakeFirst(),
     ]);
     const current = state && site && state.version === site.stats_version;
     if (!current || state.through! < unsettledFrom(query.site, query.now)) {
       sync(query.site, query.now).catch((error) => log(`Stats copy of site ${query.site.id}: sync failed: ${error instanceof Error ? error.message : error}`));
     }
-    return { through: current && state.through ? state.through : "0000-01-01", version: site?.stats_version ?? -1 };
+    return {
+      through: current && state.through ? state.through : NOTHING_COPIED,
+      version: site?.stats_version ?? -1,
+    };
+  }
+
+  /**
+   * True once the copy's rows of the unfinished days hold as many events as the tables do now:
+   * refreshed first if they do not. A view never sees them older than the tables.
+   */
+  async function liveReady(siteId: string, { through, version }: Split): Promise<boolean> {
+    const events = await liveEventCount(db, siteId, through);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const live = lives.get(siteId);
+      const valid = live && live.generation === columnar.generation && live.version === version && live.through === through;
+      // More than counted is fine: those were written after the view began.
+      if (valid && live.events >= events) return true;
+      let running = refreshing.get(siteId);
+      if (!running) {
+        const generation = columnar.generation;
+        running = serially(siteId, async () => {
+          const result = await refreshLive(columnar, db, siteId, through, valid ? live : null);
+          lives.set(siteId, { ...result, generation, version, through });
+        }).finally(() => refreshing.delete(siteId));
+        refreshing.set(siteId, running);
+      }
+      await running;
+    }
+    return false;
   }
 
   /**
@@ -94,9 +147,35 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   }
 
   /**
-   * Today's part of a view with filters of the viewer's own runs on one database core (no
-   * parallel workers), as whole views do on the source engine: anyone with an open link can ask
-   * for new ones.
+   * The days the copy holds no flags for (today, and yesterday while it settles), from its plain
+   * rows once they hold every event; from the tables when the copy cannot say so.
+   */
+  /**
+   * Only a copy that is up to date keeps rows of the unfinished days: while a site is being copied
+   * its missing days are many, and the tables answer them (a refresh would wait for the copy).
+   */
+  const keepsLive = (query: RangeQuery, at: Split) => at.through !== NOTHING_COPIED && at.through >= unsettledFrom(query.site, query.now) && !pending.has(query.site.id);
+
+  async function liveFigures(query: RangeQuery, at: Split): Promise<RangeFigures> {
+    if (!keepsLive(query, at)) return liveRange(query);
+    return orSource(
+      async () => ((await liveReady(query.site.id, at)) ? rangeFigures(columnar, scopeOf(query), query.site.timezone, query.hours, true) : liveRange(query)),
+      () => liveRange(query),
+    );
+  }
+
+  async function liveTotals(query: RangeQuery, at: Split): Promise<Sums> {
+    if (!keepsLive(query, at)) return source.totals(query);
+    return orSource(
+      async () => ((await liveReady(query.site.id, at)) ? rangeTotals(columnar, scopeOf(query), true) : source.totals(query)),
+      () => source.totals(query),
+    );
+  }
+
+  /**
+   * Today's part of a view with filters of the viewer's own, when the tables answer it, runs on
+   * one database core (no parallel workers), as whole views do on the source engine: anyone with
+   * an open link can ask for new ones.
    */
   function liveRange(query: RangeQuery) {
     if (query.cacheable) return source.range(query);
@@ -118,12 +197,13 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       const known = new Set(sites.map((s) => s.id));
       const copiedSites = (await columnar.query(`select site_id from synced`)).map((row) => row.site_id as string);
       for (const siteId of copiedSites) {
-        await serially(async () => {
+        await serially(siteId, async () => {
           if (!known.has(siteId)) await forgetSite(columnar, siteId);
           else if (!verified && !(await copyMatches(columnar, db, siteId))) {
             log(`Stats copy of site ${siteId} does not match the database; copying it again`);
             await forgetSite(columnar, siteId);
-          }
+          } else return;
+          lives.delete(siteId);
         });
       }
       verified = true;
@@ -140,28 +220,30 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     copiedThrough: async (siteId) => (await syncState(columnar, siteId))?.through ?? null,
 
     async range(query) {
-      const { through, version } = await split(query);
-      if (query.from >= through) return liveRange(query);
+      const at = await split(query);
+      const { through, version } = at;
+      if (query.from >= through) return liveFigures(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
         () => kept(figuresMemo, "range", part, version, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours)),
         () => source.range(part),
       );
       if (query.to < through) return fromCopy;
-      const [first, second] = await Promise.all([fromCopy, liveRange(live(query, through))]);
+      const [first, second] = await Promise.all([fromCopy, liveFigures(live(query, through), at)]);
       return mergeFigures(first, second);
     },
 
     async totals(query) {
-      const { through, version } = await split(query);
-      if (query.from >= through) return source.totals(query);
+      const at = await split(query);
+      const { through, version } = at;
+      if (query.from >= through) return liveTotals(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
         () => kept(totalsMemo, "totals", part, version, () => rangeTotals(columnar, scopeOf(part))),
         () => source.totals(part),
       );
       if (query.to < through) return fromCopy;
-      const [first, second] = await Promise.all([fromCopy, source.totals(live(query, through))]);
+      const [first, second] = await Promise.all([fromCopy, liveTotals(live(query, through), at)]);
       return addSums(first, second);
     },
 
@@ -173,11 +255,13 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       void loop();
     },
 
+    processId: () => columnar.pid,
+
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      await queue;
-      columnar.close();
+      await Promise.all(queues.values());
+      await columnar.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import { eachDay } from "../dates.js";
 import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";
-import { DIMENSIONS as FLAGGED_COLUMNS } from "./sync.js";
+import { DAY_PAGEVIEWS, DAY_TOTALS, DIMENSIONS as FLAGGED_COLUMNS, PAGES } from "./sync.js";
 import { type ColumnarScope, eventsWhere, goalMatch, pageviewsWhere, Params, visitsWhere } from "./where.js";
 
 const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
@@ -20,8 +20,17 @@ type Row = { g: number; value: string | null; visitors: number; n: number; bounc
 const TOTALS = -1;
 const HOURS = -2;
 
-export async function rangeFigures(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<RangeFigures> {
-  const [visits, pageviews, goals] = await Promise.all([visitRows(columnar, scope, timezone, hours), pageviewRows(columnar, scope, timezone, hours), goalFigures(columnar, scope)]);
+/**
+ * `exact`: the rows have no flags (the days not final yet, see refreshLive), so every visitor is
+ * counted distinctly, as under filters.
+ */
+export async function rangeFigures(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean, exact = false): Promise<RangeFigures> {
+  const [[visits, pageviews], goals] = await Promise.all([
+    scope.filters.length === 0 && !hours && !exact
+      ? dayValueRows(columnar, scope)
+      : Promise.all([visitRows(columnar, scope, timezone, hours, exact), pageviewRows(columnar, scope, timezone, hours, exact)]),
+    goalFigures(columnar, scope),
+  ]);
   const days = new Map<string, DayPoint>(eachDay(scope.from, scope.to).map((day) => [day, { day, visitors: 0, pageviews: 0, ...(hours && { hourVisitors: Array(24).fill(0), hourPageviews: Array(24).fill(0) }) }]));
   const figures: RangeFigures = { visitors: 0, visits: 0, bounces: 0, duration: 0, pageviews: 0, groups: new Map(), goals, days: [] };
   const add = (dimension: Dimension, value: string, visitors: number, count: number) => {
@@ -76,14 +85,39 @@ function groupOf(columns: string[], hours: boolean): string {
 
 const groupingSets = (columns: string[], hours: boolean) => ["(day_key)", ...(hours ? ["(hour_key)"] : []), ...columns.map((c) => `(${c})`)].join(", ");
 
+/** Where a visit dimension's rows go: its index among the visit dimensions, by its column's bit in the copy. */
+const GROUP_OF_FLAGGED = FLAGGED_COLUMNS.map((column) => VISIT_DIMENSIONS.findIndex((d) => VISIT_COLUMNS[d] === column));
+
+/**
+ * A view without filters, from each day's unfiltered figures summed when the day was copied: a
+ * few hundred rows a day instead of every visit and view.
+ */
+async function dayValueRows(columnar: Columnar, scope: ColumnarScope): Promise<[Row[], Row[]]> {
+  const p = new Params();
+  const rows = (await columnar.query(
+    `select g, value, sum(visitors)::double as visitors, sum(n)::double as n, sum(bounces)::double as bounces, sum(duration)::double as duration
+    from day_values where site_id = ${p.add(scope.siteId)} and day between ${p.add(scope.from)}::date and ${p.add(scope.to)}::date group by g, value`,
+    p.values,
+  )) as Row[];
+  const visits: Row[] = [];
+  const pageviews: Row[] = [];
+  for (const row of rows) {
+    if (row.g === DAY_PAGEVIEWS) pageviews.push({ ...row, g: TOTALS });
+    else if (row.g === PAGES) pageviews.push({ ...row, g: 0 });
+    else if (row.g === DAY_TOTALS) visits.push({ ...row, g: TOTALS });
+    else visits.push({ ...row, g: GROUP_OF_FLAGGED[row.g]! });
+  }
+  return [visits, pageviews];
+}
+
 /**
  * Visits of single-visit visitors are one visitor each: plain counts, for every breakdown in one
  * pass. The multi-visit minority (about a fifth) needs a distinct count of (day, visitor) per
  * value: unpivoted into (breakdown, value, visitor) rows and counted once.
  */
-async function visitRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
+async function visitRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
   const columns = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
-  if (scope.filters.length === 0) return unfilteredVisitRows(columnar, scope, timezone, hours, columns);
+  if (scope.filters.length === 0 && !exact) return unfilteredVisitRows(columnar, scope, timezone, hours, columns);
   const plain = new Params();
   const single = columnar.query(
     `select ${groupOf(columns, hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}${columns.join(", ")}) as value,
@@ -128,8 +162,8 @@ async function unfilteredVisitRows(columnar: Columnar, scope: ColumnarScope, tim
 }
 
 /** A page's visitors: its first view in each visit, counted plainly for single-visit visitors. */
-async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean): Promise<Row[]> {
-  if (scope.filters.length === 0) {
+async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
+  if (scope.filters.length === 0 && !exact) {
     const p = new Params();
     const where = pageviewsWhere(scope, p);
     return (await columnar.query(
@@ -140,19 +174,16 @@ async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: 
       p.values,
     )) as Row[];
   }
-  const part = (multi: boolean) => {
-    const p = new Params();
-    const visitors = multi ? `count(distinct case when first_view then ${VISITOR_KEY} end)` : `count(*) filter (where first_view)`;
-    return columnar.query(
-      `select ${groupOf(["pathname"], hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}pathname) as value,
-        ${visitors}::double as visitors, count(*)::double as n, 0::double as bounces, 0::double as duration
-      from (select *, ${DAY} as day_key${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${pageviewsWhere(scope, p)} and ${multi ? "" : "not "}e.multi) e
-      group by grouping sets (${groupingSets(["pathname"], hours)})`,
-      p.values,
-    );
-  };
-  const [single, repeated] = await Promise.all([part(false), part(true)]);
-  return [...single, ...repeated] as Row[];
+  // Single-visit visitors' first views are plain counts; the multi-visit minority is counted distinct.
+  const p = new Params();
+  return (await columnar.query(
+    `select ${groupOf(["pathname"], hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}pathname) as value,
+      (count(*) filter (where first_view and not multi) + count(distinct case when first_view and multi then ${VISITOR_KEY} end))::double as visitors,
+      count(*)::double as n, 0::double as bounces, 0::double as duration
+    from (select *, ${DAY} as day_key${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${pageviewsWhere(scope, p)}) e
+    group by grouping sets (${groupingSets(["pathname"], hours)})`,
+    p.values,
+  )) as Row[];
 }
 
 /** Converting visitors (one per visitor and day) and conversions of every goal, in one pass. */
@@ -172,20 +203,26 @@ async function goalFigures(columnar: Columnar, scope: ColumnarScope): Promise<Ra
   return result;
 }
 
-export async function rangeTotals(columnar: Columnar, scope: ColumnarScope): Promise<Sums> {
-  const pv = new Params();
-  const pp = new Params();
-  // Without filters the first visit of each visitor-day is flagged; under filters, count them.
-  const visitors = scope.filters.length === 0 ? "count(*) filter (where firsts & 1 <> 0)" : `count(*) filter (where not multi) + count(distinct case when multi then ${VISITOR_KEY} end)`;
-  const [visits, pageviews] = await Promise.all([
-    columnar.query(
-      `select (${visitors})::double as visitors, count(*)::double as visits, count(*) filter (where pageviews <= 1)::double as bounces,
-        coalesce(sum(duration), 0)::double as duration
-      from visits v where ${visitsWhere(scope, pv)}`,
-      pv.values,
-    ),
-    columnar.query(`select count(*)::double as n from events e where ${pageviewsWhere(scope, pp)}`, pp.values),
-  ]);
-  const row = visits[0]!;
-  return { visitors: Number(row.visitors), visits: Number(row.visits), bounces: Number(row.bounces), duration: Number(row.duration), pageviews: Number(pageviews[0]?.n ?? 0) };
+export async function rangeTotals(columnar: Columnar, scope: ColumnarScope, exact = false): Promise<Sums> {
+  if (scope.filters.length === 0 && !exact) {
+    const p = new Params();
+    const [row] = await columnar.query(
+      `select sum(visitors) filter (where g = ${DAY_TOTALS})::double as visitors, sum(n) filter (where g = ${DAY_TOTALS})::double as visits,
+        sum(bounces) filter (where g = ${DAY_TOTALS})::double as bounces, sum(duration) filter (where g = ${DAY_TOTALS})::double as duration,
+        sum(n) filter (where g = ${DAY_PAGEVIEWS})::double as pageviews
+      from day_values where site_id = ${p.add(scope.siteId)} and day between ${p.add(scope.from)}::date and ${p.add(scope.to)}::date and g in (${DAY_TOTALS}, ${DAY_PAGEVIEWS})`,
+      p.values,
+    );
+    return { visitors: Number(row?.visitors ?? 0), visits: Number(row?.visits ?? 0), bounces: Number(row?.bounces ?? 0), duration: Number(row?.duration ?? 0), pageviews: Number(row?.pageviews ?? 0) };
+  }
+  // Single-visit visitors are one each; only the multi-visit minority needs a distinct count.
+  const p = new Params();
+  const [row] = await columnar.query(
+    `select (count(*) filter (where not multi) + count(distinct case when multi then ${VISITOR_KEY} end))::double as visitors, count(*)::double as visits,
+      count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration,
+      (select count(*) from events e where ${pageviewsWhere(scope, p)})::double as pageviews
+    from visits v where ${visitsWhere(scope, p)}`,
+    p.values,
+  );
+  return { visitors: Number(row!.visitors), visits: Number(row!.visits), bounces: Number(row!.bounces), duration: Number(row!.duration), pageviews: Number(row!.pageviews) };
 }

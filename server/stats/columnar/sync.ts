@@ -1,9 +1,8 @@
-import { type DuckDBAppender, type DuckDBConnection, DuckDBDateValue, DuckDBTimestampTZValue } from "@duckdb/node-api";
-import { sql } from "kysely";
+import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../../db/client.js";
 import { addDays, daysBetween, localDay, zonedTime } from "../dates.js";
 import { VISIT_COLUMNS } from "../filters.js";
-import type { Columnar } from "./duckdb.js";
+import type { ColumnType, Columnar } from "./duckdb.js";
 
 /** Events are stamped with the time they arrive, so a day is final once it is over everywhere we write. */
 export const SETTLE_MS = 5 * 60_000;
@@ -38,7 +37,7 @@ export async function syncState(columnar: Columnar, siteId: string): Promise<Syn
 
 export async function forgetSite(columnar: Columnar, siteId: string): Promise<void> {
   await columnar.transaction(async (c) => {
-    for (const table of ["visits", "events", "synced"]) await c.run(`delete from ${table} where site_id = $1`, [siteId]);
+    for (const table of ["visits", "events", "day_values", "synced"]) await c.run(`delete from ${table} where site_id = $1`, [siteId]);
   });
 }
 
@@ -51,8 +50,9 @@ export async function copyMatches(columnar: Columnar, db: Db, siteId: string): P
   const state = await syncState(columnar, siteId);
   if (!state?.through) return true;
   const [copy] = await columnar.query(
-    `select (select count(*) from visits where site_id = $1)::double as visits, (select count(*) from events where site_id = $1)::double as events`,
-    [siteId],
+    `select (select count(*) from visits where site_id = $1 and day < $2::date)::double as visits,
+      (select count(*) from events where site_id = $1 and day < $2::date)::double as events`,
+    [siteId, state.through],
   );
   const { rows } = await sql<{ visits: number; events: number }>`
     select (select count(*) from visits where site_id = ${siteId} and day < ${state.through})::int8 as visits,
@@ -64,11 +64,14 @@ export async function copyMatches(columnar: Columnar, db: Db, siteId: string): P
  * Brings the copy of one site up to its last finished day: a site whose stats version changed is
  * copied again from the start. Each chunk of days lands in one transaction together with the new
  * `through`, so a reader sees a day completely or not at all, and an interrupted sync (a shutdown
- * asks it to stop between chunks) resumes where it stopped.
+ * asks it to stop between chunks) resumes where it stopped. True when it changed the site's rows.
  */
-export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: Date, stopping: () => boolean = () => false): Promise<void> {
+export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: Date, stopping: () => boolean = () => false): Promise<boolean> {
   const row = await db.selectFrom("sites").select(["stats_version"]).where("id", "=", site.id).executeTakeFirst();
-  if (!row) return forgetSite(columnar, site.id);
+  if (!row) {
+    await forgetSite(columnar, site.id);
+    return true;
+  }
   let state = await syncState(columnar, site.id);
   if (state && state.version !== row.stats_version) {
     await forgetSite(columnar, site.id);
@@ -82,7 +85,7 @@ export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: 
   }
   if (from >= until) {
     if (!state) await saveState(columnar, site.id, { through: from, version: row.stats_version });
-    return;
+    return !state;
   }
   const sizes = await daySizes(db, site.id, from, addDays(until, -1));
   let start = from;
@@ -96,6 +99,7 @@ export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: 
     await copyDays(columnar, db, site, start, end, events, row.stats_version);
     start = addDays(end, 1);
   }
+  return true;
 }
 
 async function saveState(target: { run(sql: string, values: (string | number)[]): Promise<unknown> }, siteId: string, state: { through: string; version: number }) {
@@ -126,8 +130,44 @@ function windows(site: SyncSite, from: string, to: string, events: number): (Dat
   return cuts;
 }
 
-const dateValue = (day: string) => new DuckDBDateValue(Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000));
-const instantValue = (at: Date) => new DuckDBTimestampTZValue(BigInt(at.getTime()) * 1000n);
+const VISIT_TYPES: ColumnType[] = ["varchar", "date", "bigint", "bigint", "timestamptz", "double", "integer", ...DIMENSIONS.map((): ColumnType => "varchar")];
+const EVENT_TYPES: ColumnType[] = ["varchar", "date", "timestamptz", "varchar", "varchar", "bigint", "bigint", ...DIMENSIONS.map((): ColumnType => "varchar")];
+
+/**
+ * Codes of `day_values.g`: a visit dimension's index in DIMENSIONS, or one of these. A day's totals
+ * and its pageviews carry the day as their value.
+ */
+export const DAY_TOTALS = -1;
+export const DAY_PAGEVIEWS = -3;
+export const PAGES = -4;
+
+/** Without filters every visit counts, so the flags give each value's visitors as plain counts. */
+const dayValuesInsert = (() => {
+  const visits = `from visits where site_id = $1 and day between $2::date and $3::date`;
+  const pageviews = `from events where site_id = $1 and day between $2::date and $3::date and name = 'pageview'`;
+  return `insert into day_values
+    select $1, day, ${DAY_TOTALS}, strftime(day, '%Y-%m-%d'), count(*) filter (where firsts & 1 <> 0), count(*),
+      count(*) filter (where pageviews <= 1), coalesce(sum(duration), 0) ${visits} group by day
+    ${DIMENSIONS.map((d, i) => `union all select $1, day, ${i}, ${d}, count(*) filter (where firsts & ${1 << (i + 1)} <> 0), count(*), 0, 0 ${visits} group by day, ${d}`).join("\n    ")}
+    union all select $1, day, ${DAY_PAGEVIEWS}, strftime(day, '%Y-%m-%d'), 0, count(*), 0, 0 ${pageviews} group by day
+    union all select $1, day, ${PAGES}, pathname, count(*) filter (where first_of_day), count(*), 0, 0 ${pageviews} group by day, pathname`;
+})();
+
+/** The source's visits of a site matching `where`, as rows for the stage table. */
+async function visitRows(db: Db, siteId: string, where: RawBuilder<unknown>): Promise<unknown[][]> {
+  const { rows } = await sql<Record<string, unknown>>`
+    select session_id, visitor_id, day, started_at, extract(epoch from ended_at - started_at)::float8 as duration, pageviews,
+      ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
+    from visits where site_id = ${siteId} and ${where}`.execute(db);
+  return rows.map((v) => [siteId, v.day, v.session_id, v.visitor_id, v.started_at, Number(v.duration), v.pageviews, ...DIMENSIONS.map((d) => v[d])]);
+}
+
+async function eventRows(db: Db, siteId: string, where: RawBuilder<unknown>): Promise<unknown[][]> {
+  const { rows } = await sql<Record<string, unknown>>`
+    select day, ts, name, pathname, visitor_id, session_id, ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
+    from events where site_id = ${siteId} and ${where}`.execute(db);
+  return rows.map((e) => [siteId, e.day, e.ts, e.name, e.pathname, e.visitor_id, e.session_id, ...DIMENSIONS.map((d) => e[d])]);
+}
 
 async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string, to: string, events: number, version: number) {
   const cuts = windows(site, from, to, events);
@@ -136,35 +176,9 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string
     await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
     for (let i = 0; i + 1 < cuts.length; i++) {
       const [after, before] = [cuts[i]!, cuts[i + 1]!];
-      const { rows: visits } = await sql<Record<string, unknown>>`
-        select session_id, visitor_id, day, started_at, extract(epoch from ended_at - started_at)::float8 as duration, pageviews,
-          ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
-        from visits where site_id = ${site.id} and day between ${from} and ${to}
-          ${after ? sql`and started_at >= ${after}` : sql``} ${before ? sql`and started_at < ${before}` : sql``}`.execute(db);
-      await append(c, "stage_visits", visits, (a, v) => {
-        a.appendVarchar(site.id);
-        a.appendDate(dateValue(v.day as string));
-        a.appendBigInt(BigInt(v.session_id as number));
-        a.appendBigInt(BigInt(v.visitor_id as number));
-        a.appendTimestampTZ(instantValue(v.started_at as Date));
-        a.appendDouble(Number(v.duration));
-        a.appendInteger(v.pageviews as number);
-        for (const d of DIMENSIONS) a.appendVarchar(v[d] as string);
-      });
-      const { rows: events } = await sql<Record<string, unknown>>`
-        select day, ts, name, pathname, visitor_id, session_id, ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
-        from events where site_id = ${site.id} and day between ${from} and ${to}
-          ${after ? sql`and ts >= ${after}` : sql``} ${before ? sql`and ts < ${before}` : sql``}`.execute(db);
-      await append(c, "stage_events", events, (a, e) => {
-        a.appendVarchar(site.id);
-        a.appendDate(dateValue(e.day as string));
-        a.appendTimestampTZ(instantValue(e.ts as Date));
-        a.appendVarchar(e.name as string);
-        a.appendVarchar(e.pathname as string);
-        a.appendBigInt(BigInt(e.visitor_id as number));
-        a.appendBigInt(BigInt(e.session_id as number));
-        for (const d of DIMENSIONS) a.appendVarchar(e[d] as string);
-      });
+      const days = sql`day between ${from} and ${to}`;
+      await c.append("stage_visits", VISIT_TYPES, await visitRows(db, site.id, sql`${days} ${after ? sql`and started_at >= ${after}` : sql``} ${before ? sql`and started_at < ${before}` : sql``}`));
+      await c.append("stage_events", EVENT_TYPES, await eventRows(db, site.id, sql`${days} ${after ? sql`and ts >= ${after}` : sql``} ${before ? sql`and ts < ${before}` : sql``}`));
     }
     const range = [site.id, from, to];
     await c.run(`delete from visits where site_id = $1 and day between $2::date and $3::date`, range);
@@ -190,22 +204,87 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string
       from stage_events e
         left join ranked on ranked.r = e.rowid
         left join (select session_id, multi from visits where site_id = $1 and day between $2::date and $3::date) v using (session_id)`, range);
+    await c.run(`delete from day_values where site_id = $1 and day between $2::date and $3::date`, range);
+    await c.run(dayValuesInsert, range);
     await c.run(`drop table stage_visits`);
     await c.run(`drop table stage_events`);
     await saveState(c, site.id, { through: addDays(to, 1), version });
   });
 }
 
-async function append(c: DuckDBConnection, table: string, rows: Record<string, unknown>[], write: (a: DuckDBAppender, row: Record<string, unknown>) => void) {
-  if (!rows.length) return;
-  const appender = await c.createAppender(table);
-  try {
-    for (const row of rows) {
-      write(appender, row);
-      appender.endRow();
+/**
+ * Days from `through` on (today, and yesterday while it settles) are not final, so they have no
+ * flags: they are kept as plain rows, every one marked as if its visitor had several visits, so
+ * that every count over them is a distinct count. A refresh reads, from one snapshot, the events
+ * stamped since the last one (with an overlap for events committed a little after they were
+ * stamped) and the visits those events belong to (a visit only changes with an event). The copy
+ * then holds exactly as many events as the snapshot counted, or the days are read whole again.
+ */
+export const LIVE_OVERLAP_MS = 60_000;
+
+export interface LiveRefresh {
+  /** The site's events from `through` on, in the snapshot the rows were read from. */
+  events: number;
+  /** The newest event's stamp (ms) in that snapshot. */
+  newest: number;
+}
+
+/** The site's events from `through` on: when it has not moved since a refresh, nothing was added. */
+export async function liveEventCount(db: Db, siteId: string, through: string): Promise<number> {
+  const row = await db.selectFrom("events").select((eb) => eb.fn.countAll().as("n")).where("site_id", "=", siteId).where("day", ">=", through).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export async function refreshLive(columnar: Columnar, db: Db, siteId: string, through: string, since: LiveRefresh | null): Promise<LiveRefresh> {
+  const result = since ? await applyLive(columnar, db, siteId, through, new Date(since.newest - LIVE_OVERLAP_MS)) : null;
+  // An event stamped before the overlap (a clock far behind) is caught here: the days are read whole.
+  return result ?? (await applyLive(columnar, db, siteId, through, null))!;
+}
+
+async function applyLive(columnar: Columnar, db: Db, siteId: string, through: string, cutoff: Date | null): Promise<LiveRefresh | null> {
+  const days = sql`day >= ${through}`;
+  const read = await db
+    .transaction()
+    .setIsolationLevel("repeatable read")
+    .execute(async (trx) => {
+      const { rows } = await sql<{ n: number; newest: Date | null }>`
+        select count(*)::int8 as n, max(ts) as newest from events where site_id = ${siteId} and ${days}`.execute(trx);
+      const events = await eventRows(trx, siteId, cutoff ? sql`${days} and ts >= ${cutoff}` : days);
+      const visits = await visitRows(
+        trx,
+        siteId,
+        cutoff ? sql`${days} and session_id in (select session_id from events where site_id = ${siteId} and ${days} and ts >= ${cutoff})` : days,
+      );
+      return { count: Number(rows[0]?.n ?? 0), newest: rows[0]?.newest ? new Date(rows[0].newest).getTime() : 0, events, visits };
+    });
+  return columnar.transaction(async (c) => {
+    await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts) from visits limit 0`);
+    await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
+    await c.append("stage_visits", VISIT_TYPES, read.visits);
+    await c.append("stage_events", EVENT_TYPES, read.events);
+    if (cutoff) {
+      await c.run(`delete from visits where site_id = $1 and day >= $2::date and session_id in (select session_id from stage_visits)`, [siteId, through]);
+      await c.run(`delete from events where site_id = $1 and day >= $2::date and ts >= $3::timestamptz`, [siteId, through, cutoff.toISOString()]);
+    } else {
+      await c.run(`delete from visits where site_id = $1 and day >= $2::date`, [siteId, through]);
+      await c.run(`delete from events where site_id = $1 and day >= $2::date`, [siteId, through]);
     }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
+    await c.run(`insert into visits select *, true, 0 from stage_visits`);
+    await c.run(`insert into events select *, true, true, true from stage_events`);
+    await c.run(`drop table stage_visits`);
+    await c.run(`drop table stage_events`);
+    const [held] = await c.query(`select count(*)::double as n from events where site_id = $1 and day >= $2::date`, [siteId, through]);
+    // Rolled back: the copy keeps what it had, and the caller reads the days whole.
+    if (Number(held?.n) !== read.count) throw new LiveMismatch();
+    return { events: read.count, newest: read.newest };
+  }).catch((error) => {
+    if (error instanceof LiveMismatch && cutoff) return null;
+    throw error;
+  });
+}
+
+class LiveMismatch extends Error {
+  constructor() {
+    super("The copy's rows of unfinished days do not match the tables");
   }
 }
