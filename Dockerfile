@@ -14,6 +14,8 @@ COPY --from=build /app/build ./build
 COPY --from=build /app/public ./public
 COPY --from=build /app/scripts/serve.mjs ./scripts/serve.mjs
 COPY --from=build /app/scripts/http ./scripts/http
+# The column store's own process runs this script beside the server build.
+COPY --from=build /app/server/stats/columnar/duckdb-process.mjs ./server/stats/columnar/duckdb-process.mjs
 # The columnar stats copy (a cache the server rebuilds from PostgreSQL) lives under .data.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node

@@ -37,9 +37,10 @@ export interface ColumnarEngine extends StatsEngine {
 }
 
 /**
- * Finished days from a columnar copy of events and visits kept in DuckDB; days not in the copy
- * yet (today, always) from the source tables. Figures of a range are sums of its days' figures,
- * so the two parts add up to exactly what the source alone would say.
+ * Figures from a columnar copy of events and visits kept in DuckDB: finished days with flags
+ * computed once, today as plain rows refreshed before a view reads them; days the copy does not
+ * hold yet from the source tables. Figures of a range are sums of its days' figures, so the parts
+ * add up to exactly what the source alone would say.
  */
 export async function openColumnarEngine(db: Db, options: ColumnarOptions & { log?: (line: string) => void }): Promise<ColumnarEngine> {
   const columnar = await Columnar.open(options);
@@ -79,8 +80,9 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   }
 
   /**
-   * The days [from, through) come from the copy, the rest from the source. A copy made under an
-   * older stats version is not used at all until it has been rebuilt.
+   * The days [from, through) come from the copy's flagged rows, the rest from its plain rows or
+   * the tables. A copy made under an older stats version is not used at all until it has been
+   * rebuilt.
    */
   async function split(query: Pick<RangeQuery, "site" | "from" | "to" | "now">): Promise<Split> {
     const [state, site] = await Promise.all([
@@ -147,15 +149,16 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   }
 
   /**
-   * The days the copy holds no flags for (today, and yesterday while it settles), from its plain
-   * rows once they hold every event; from the tables when the copy cannot say so.
-   */
-  /**
    * Only a copy that is up to date keeps rows of the unfinished days: while a site is being copied
    * its missing days are many, and the tables answer them (a refresh would wait for the copy).
    */
   const keepsLive = (query: RangeQuery, at: Split) => at.through !== NOTHING_COPIED && at.through >= unsettledFrom(query.site, query.now) && !pending.has(query.site.id);
 
+  /**
+   * The days the copy holds no flags for (today, and yesterday while it settles), from its plain
+   * rows once they hold every event; from the tables when the copy cannot say so. (Should a sync
+   * flag one of these days meanwhile, the exact queries still count it right: they need no flags.)
+   */
   async function liveFigures(query: RangeQuery, at: Split): Promise<RangeFigures> {
     if (!keepsLive(query, at)) return liveRange(query);
     return orSource(
