@@ -27,6 +27,7 @@ const SPECS = [
   { name: "abuse", file: "e2e/specs/abuse.spec.mjs", modes: ["http"] },
   { name: "ops", file: "e2e/specs/ops.spec.mjs", modes: ["http"] },
   { name: "fuzz-forms", file: "e2e/specs/fuzz-forms.spec.mjs", modes: ["http"] },
+  { name: "countries", file: "e2e/specs/countries.spec.mjs", modes: ["http"] },
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
   { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
   { name: "goals", file: "e2e/specs/goals.spec.mjs", modes: ["off", "on"] },

@@ -20,6 +20,7 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9-]+$/, "must be an HTTP header name such as CF-IPCountry")
       .optional(),
+    GEOIP_DATABASE: z.string().min(1).optional(),
     TRUST_PROXY: z
       .string()
       .default("0")
@@ -74,6 +75,8 @@ const schema = z
       port: env.PORT,
       host: env.HOST,
       countryHeader: env.TRUSTED_PROXY_COUNTRY_HEADER?.toLowerCase(),
+      /** An MMDB country database of the user's own; the shipped open one otherwise. */
+      geoipDatabase: env.GEOIP_DATABASE,
       /** Proxy hops, or proxy addresses and ranges, whose X-Forwarded-For is believed. */
       trustProxy: env.TRUST_PROXY,
       /** Wrong passwords per link: `max` from one client network, `linkMax` from everywhere together. */

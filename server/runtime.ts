@@ -4,6 +4,7 @@ import { type ContextInput, createContext } from "./context.js";
 import { type Env, env } from "./env.js";
 import { flushAllViews } from "./share/views.js";
 import type { ColumnarEngine } from "./stats/columnar/engine.js";
+import { openCountries } from "./ingest/countries.js";
 import { startStatsEngine } from "./stats/engines.js";
 import { warmUp as warmDatabase } from "./system/health.js";
 
@@ -53,6 +54,9 @@ export async function startDatabase(log: (line: string) => void): Promise<void> 
     await seedIfEmpty(db, log);
   }
   statsEngine = await startStatsEngine(db, config, log);
+  // Read now, so a wrong GEOIP_DATABASE stops the start with its reason instead of failing events.
+  openCountries(config.geoipDatabase);
+  log(`Countries: ${config.countryHeader ? `from the ${config.countryHeader} header, else ` : ""}from ${config.geoipDatabase ?? "the shipped open country database"}`);
 }
 
 /** The first query on a fresh PGlite pays for its caches; pay it before a visitor does. */

@@ -1,3 +1,5 @@
+import { env } from "../env.js";
+import { countryOf } from "../ingest/countries.js";
 import { assertIngestAllowed } from "../ingest/ingest-limits.js";
 import { ingestEvent } from "../ingest/ingest.js";
 import { pauseBeforeRefusing } from "../refusals.js";
@@ -10,7 +12,9 @@ export const eventsRouter = router({
   ingest: publicProcedure.input(eventPayload).mutation(({ ctx, input }) =>
     pauseBeforeRefusing(ctx, async () => {
       assertIngestAllowed(ctx.client);
-      return ingestEvent(ctx.db, input, { ip: ctx.ip, userAgent: ctx.userAgent, country: ctx.country, now: nowFrom(ctx) });
+      // A trusted proxy's country header wins; otherwise the address is looked up (and not kept).
+      const country = ctx.country || countryOf(ctx.ip, env().geoipDatabase);
+      return ingestEvent(ctx.db, input, { ip: ctx.ip, userAgent: ctx.userAgent, country, now: nowFrom(ctx) });
     }),
   ),
 });
