@@ -165,7 +165,13 @@ function launch(args: string[], env: Record<string, string>, url: string, readyP
   child.stderr!.on("data", keep);
   const pid = child.pid!;
   const rss = new RssSampler(pid);
+  let stopping = false;
+  // A server that dies mid-run says why, instead of only failing the next request.
+  child.once("exit", (code, signal) => {
+    if (!stopping) log(`  server exited unexpectedly (${signal ?? `exit ${code}`}):\n${output.join("").slice(-3000)}`);
+  });
   const stop = async () => {
+    stopping = true;
     rss.stop();
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));

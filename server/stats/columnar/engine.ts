@@ -107,7 +107,8 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
    * True once the copy's rows of the unfinished days hold as many events as the tables do now:
    * refreshed first if they do not. A view never sees them older than the tables.
    */
-  async function liveReady(siteId: string, { through, version }: Split): Promise<boolean> {
+  async function liveReady(site: SyncSite, { through, version }: Split): Promise<boolean> {
+    const siteId = site.id;
     const events = await liveEventCount(db, siteId, through);
     for (let attempt = 0; attempt < 2; attempt++) {
       const live = lives.get(siteId);
@@ -118,7 +119,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       if (!running) {
         const generation = columnar.generation;
         running = serially(siteId, async () => {
-          const result = await refreshLive(columnar, db, siteId, through, valid ? live : null);
+          const result = await refreshLive(columnar, db, site, through, valid ? live : null);
           lives.set(siteId, { ...result, generation, version, through });
         }).finally(() => refreshing.delete(siteId));
         refreshing.set(siteId, running);
@@ -162,7 +163,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   async function liveFigures(query: RangeQuery, at: Split): Promise<RangeFigures> {
     if (!keepsLive(query, at)) return liveRange(query);
     return orSource(
-      async () => ((await liveReady(query.site.id, at)) ? rangeFigures(columnar, scopeOf(query), query.site.timezone, query.hours, true) : liveRange(query)),
+      async () => ((await liveReady(query.site, at)) ? rangeFigures(columnar, scopeOf(query), query.site.timezone, query.hours, true) : liveRange(query)),
       () => liveRange(query),
     );
   }
@@ -170,7 +171,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   async function liveTotals(query: RangeQuery, at: Split): Promise<Sums> {
     if (!keepsLive(query, at)) return source.totals(query);
     return orSource(
-      async () => ((await liveReady(query.site.id, at)) ? rangeTotals(columnar, scopeOf(query), true) : source.totals(query)),
+      async () => ((await liveReady(query.site, at)) ? rangeTotals(columnar, scopeOf(query), true) : source.totals(query)),
       () => source.totals(query),
     );
   }

@@ -235,52 +235,75 @@ export async function liveEventCount(db: Db, siteId: string, through: string): P
   return Number(row?.n ?? 0);
 }
 
-export async function refreshLive(columnar: Columnar, db: Db, siteId: string, through: string, since: LiveRefresh | null): Promise<LiveRefresh> {
-  const result = since ? await applyLive(columnar, db, siteId, through, new Date(since.newest - LIVE_OVERLAP_MS)) : null;
+export async function refreshLive(columnar: Columnar, db: Db, site: SyncSite, through: string, since: LiveRefresh | null): Promise<LiveRefresh> {
+  const result = since ? await applyLive(columnar, db, site, through, new Date(since.newest - LIVE_OVERLAP_MS)) : null;
   // An event stamped before the overlap (a clock far behind) is caught here: the days are read whole.
-  return result ?? (await applyLive(columnar, db, siteId, through, null))!;
+  return result ?? (await applyLive(columnar, db, site, through, null))!;
 }
 
-async function applyLive(columnar: Columnar, db: Db, siteId: string, through: string, cutoff: Date | null): Promise<LiveRefresh | null> {
+/** Instants cutting [start, end] into `parts` windows; the ends stay open, so nothing falls outside. */
+function cutsBetween(start: number, end: number, parts: number): (Date | null)[] {
+  const cuts: (Date | null)[] = [null];
+  for (let i = 1; i < parts; i++) cuts.push(new Date(start + ((end - start) * i) / parts));
+  cuts.push(null);
+  return cuts;
+}
+
+const between = (column: string, after: Date | null, before: Date | null) =>
+  sql`${after ? sql`and ${sql.ref(column)} >= ${after}` : sql``} ${before ? sql`and ${sql.ref(column)} < ${before}` : sql``}`;
+
+/**
+ * Reads, in one snapshot and in windows of about ROWS_PER_READ events (a busy day never sits in
+ * the heap at once), the events stamped from `cutoff` on and the visits that ended from then on
+ * (an event moves its visit's end to at least its own stamp), or with no cutoff, everything from
+ * `through` on. Null when the copy then does not hold the snapshot's count of events.
+ */
+async function applyLive(columnar: Columnar, db: Db, site: SyncSite, through: string, cutoff: Date | null): Promise<LiveRefresh | null> {
   const days = sql`day >= ${through}`;
-  const read = await db
+  return db
     .transaction()
     .setIsolationLevel("repeatable read")
     .execute(async (trx) => {
-      const { rows } = await sql<{ n: number; newest: Date | null }>`
-        select count(*)::int8 as n, max(ts) as newest from events where site_id = ${siteId} and ${days}`.execute(trx);
-      const events = await eventRows(trx, siteId, cutoff ? sql`${days} and ts >= ${cutoff}` : days);
-      const visits = await visitRows(
-        trx,
-        siteId,
-        cutoff ? sql`${days} and session_id in (select session_id from events where site_id = ${siteId} and ${days} and ts >= ${cutoff})` : days,
-      );
-      return { count: Number(rows[0]?.n ?? 0), newest: rows[0]?.newest ? new Date(rows[0].newest).getTime() : 0, events, visits };
+      const { rows } = await sql<{ n: number; newest: Date | null; recent: number }>`
+        select count(*)::int8 as n, max(ts) as newest, count(*) filter (where ${cutoff ? sql`ts >= ${cutoff}` : sql`true`})::int8 as recent
+        from events where site_id = ${site.id} and ${days}`.execute(trx);
+      const count = Number(rows[0]?.n ?? 0);
+      const newest = rows[0]?.newest ? new Date(rows[0].newest).getTime() : 0;
+      const start = cutoff ? cutoff.getTime() : zonedTime(through, site.timezone).getTime();
+      const cuts = cutsBetween(start, Math.max(start, newest), Math.max(1, Math.ceil(Number(rows[0]?.recent ?? 0) / ROWS_PER_READ)));
+      return columnar
+        .transaction(async (c) => {
+          await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts) from visits limit 0`);
+          await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
+          for (let i = 0; i + 1 < cuts.length; i++) {
+            const [after, before] = [cuts[i]!, cuts[i + 1]!];
+            const events = cutoff ? sql`${days} and ts >= ${cutoff} ${between("ts", after, before)}` : sql`${days} ${between("ts", after, before)}`;
+            await c.append("stage_events", EVENT_TYPES, await eventRows(trx, site.id, events));
+            const visits = cutoff ? sql`${days} and ended_at >= ${cutoff} ${between("ended_at", after, before)}` : sql`${days} ${between("started_at", after, before)}`;
+            await c.append("stage_visits", VISIT_TYPES, await visitRows(trx, site.id, visits));
+          }
+          const range = [site.id, through];
+          if (cutoff) {
+            await c.run(`delete from visits where site_id = $1 and day >= $2::date and session_id in (select session_id from stage_visits)`, range);
+            await c.run(`delete from events where site_id = $1 and day >= $2::date and ts >= $3::timestamptz`, [...range, cutoff.toISOString()]);
+          } else {
+            await c.run(`delete from visits where site_id = $1 and day >= $2::date`, range);
+            await c.run(`delete from events where site_id = $1 and day >= $2::date`, range);
+          }
+          await c.run(`insert into visits select *, true, 0 from stage_visits`);
+          await c.run(`insert into events select *, true, true, true from stage_events`);
+          await c.run(`drop table stage_visits`);
+          await c.run(`drop table stage_events`);
+          const [held] = await c.query(`select count(*)::double as n from events where site_id = $1 and day >= $2::date`, range);
+          // Rolled back: the copy keeps what it had, and the caller reads the days whole.
+          if (Number(held?.n) !== count) throw new LiveMismatch();
+          return { events: count, newest };
+        })
+        .catch((error) => {
+          if (error instanceof LiveMismatch && cutoff) return null;
+          throw error;
+        });
     });
-  return columnar.transaction(async (c) => {
-    await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts) from visits limit 0`);
-    await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
-    await c.append("stage_visits", VISIT_TYPES, read.visits);
-    await c.append("stage_events", EVENT_TYPES, read.events);
-    if (cutoff) {
-      await c.run(`delete from visits where site_id = $1 and day >= $2::date and session_id in (select session_id from stage_visits)`, [siteId, through]);
-      await c.run(`delete from events where site_id = $1 and day >= $2::date and ts >= $3::timestamptz`, [siteId, through, cutoff.toISOString()]);
-    } else {
-      await c.run(`delete from visits where site_id = $1 and day >= $2::date`, [siteId, through]);
-      await c.run(`delete from events where site_id = $1 and day >= $2::date`, [siteId, through]);
-    }
-    await c.run(`insert into visits select *, true, 0 from stage_visits`);
-    await c.run(`insert into events select *, true, true, true from stage_events`);
-    await c.run(`drop table stage_visits`);
-    await c.run(`drop table stage_events`);
-    const [held] = await c.query(`select count(*)::double as n from events where site_id = $1 and day >= $2::date`, [siteId, through]);
-    // Rolled back: the copy keeps what it had, and the caller reads the days whole.
-    if (Number(held?.n) !== read.count) throw new LiveMismatch();
-    return { events: read.count, newest: read.newest };
-  }).catch((error) => {
-    if (error instanceof LiveMismatch && cutoff) return null;
-    throw error;
-  });
 }
 
 class LiveMismatch extends Error {
