@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../../db/client.js";
 import { addDays, daysBetween, localDay, zonedTime } from "../dates.js";
 import { VISIT_COLUMNS } from "../filters.js";
-import type { ColumnType, Columnar } from "./duckdb.js";
+import type { ColumnType, Columnar, ColumnarTransaction } from "./duckdb.js";
 
 /** Events are stamped with the time they arrive, so a day is final once it is over everywhere we write. */
 export const SETTLE_MS = 5 * 60_000;
@@ -121,13 +121,29 @@ async function daySizes(db: Db, siteId: string, from: string, to: string): Promi
 
 /** Instants splitting the days into windows of about ROWS_PER_READ events; the ends are open. */
 function windows(site: SyncSite, from: string, to: string, events: number): (Date | null)[] {
-  const parts = Math.max(1, Math.ceil(events / ROWS_PER_READ));
-  const start = zonedTime(from, site.timezone).getTime();
-  const end = zonedTime(addDays(to, 1), site.timezone).getTime();
+  return cutsBetween(zonedTime(from, site.timezone).getTime(), zonedTime(addDays(to, 1), site.timezone).getTime(), Math.max(1, Math.ceil(events / ROWS_PER_READ)));
+}
+
+/** Instants cutting [start, end] into `parts` windows; the ends stay open, so nothing falls outside. */
+function cutsBetween(start: number, end: number, parts: number): (Date | null)[] {
   const cuts: (Date | null)[] = [null];
   for (let i = 1; i < parts; i++) cuts.push(new Date(start + ((end - start) * i) / parts));
   cuts.push(null);
   return cuts;
+}
+
+const between = (column: string, after: Date | null, before: Date | null) =>
+  sql`${after ? sql`and ${sql.ref(column)} >= ${after}` : sql``} ${before ? sql`and ${sql.ref(column)} < ${before}` : sql``}`;
+
+/** Empty tables, on the transaction's own connection, that a chunk's rows are appended to before their flags are known. */
+async function createStage(c: ColumnarTransaction) {
+  await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts) from visits limit 0`);
+  await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
+}
+
+async function dropStage(c: ColumnarTransaction) {
+  await c.run(`drop table stage_visits`);
+  await c.run(`drop table stage_events`);
 }
 
 const VISIT_TYPES: ColumnType[] = ["varchar", "date", "bigint", "bigint", "timestamptz", "double", "integer", ...DIMENSIONS.map((): ColumnType => "varchar")];
@@ -172,13 +188,12 @@ async function eventRows(db: Db, siteId: string, where: RawBuilder<unknown>): Pr
 async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string, to: string, events: number, version: number) {
   const cuts = windows(site, from, to, events);
   await columnar.transaction(async (c) => {
-    await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts) from visits limit 0`);
-    await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
+    await createStage(c);
     for (let i = 0; i + 1 < cuts.length; i++) {
       const [after, before] = [cuts[i]!, cuts[i + 1]!];
       const days = sql`day between ${from} and ${to}`;
-      await c.append("stage_visits", VISIT_TYPES, await visitRows(db, site.id, sql`${days} ${after ? sql`and started_at >= ${after}` : sql``} ${before ? sql`and started_at < ${before}` : sql``}`));
-      await c.append("stage_events", EVENT_TYPES, await eventRows(db, site.id, sql`${days} ${after ? sql`and ts >= ${after}` : sql``} ${before ? sql`and ts < ${before}` : sql``}`));
+      await c.append("stage_visits", VISIT_TYPES, await visitRows(db, site.id, sql`${days} ${between("started_at", after, before)}`));
+      await c.append("stage_events", EVENT_TYPES, await eventRows(db, site.id, sql`${days} ${between("ts", after, before)}`));
     }
     const range = [site.id, from, to];
     await c.run(`delete from visits where site_id = $1 and day between $2::date and $3::date`, range);
@@ -206,8 +221,7 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string
         left join (select session_id, multi from visits where site_id = $1 and day between $2::date and $3::date) v using (session_id)`, range);
     await c.run(`delete from day_values where site_id = $1 and day between $2::date and $3::date`, range);
     await c.run(dayValuesInsert, range);
-    await c.run(`drop table stage_visits`);
-    await c.run(`drop table stage_events`);
+    await dropStage(c);
     await saveState(c, site.id, { through: addDays(to, 1), version });
   });
 }
@@ -241,17 +255,6 @@ export async function refreshLive(columnar: Columnar, db: Db, site: SyncSite, th
   return result ?? (await applyLive(columnar, db, site, through, null))!;
 }
 
-/** Instants cutting [start, end] into `parts` windows; the ends stay open, so nothing falls outside. */
-function cutsBetween(start: number, end: number, parts: number): (Date | null)[] {
-  const cuts: (Date | null)[] = [null];
-  for (let i = 1; i < parts; i++) cuts.push(new Date(start + ((end - start) * i) / parts));
-  cuts.push(null);
-  return cuts;
-}
-
-const between = (column: string, after: Date | null, before: Date | null) =>
-  sql`${after ? sql`and ${sql.ref(column)} >= ${after}` : sql``} ${before ? sql`and ${sql.ref(column)} < ${before}` : sql``}`;
-
 /**
  * Reads, in one snapshot and in windows of about ROWS_PER_READ events (a busy day never sits in
  * the heap at once), the events stamped from `cutoff` on and the visits that ended from then on
@@ -273,8 +276,7 @@ async function applyLive(columnar: Columnar, db: Db, site: SyncSite, through: st
       const cuts = cutsBetween(start, Math.max(start, newest), Math.max(1, Math.ceil(Number(rows[0]?.recent ?? 0) / ROWS_PER_READ)));
       return columnar
         .transaction(async (c) => {
-          await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts) from visits limit 0`);
-          await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
+          await createStage(c);
           for (let i = 0; i + 1 < cuts.length; i++) {
             const [after, before] = [cuts[i]!, cuts[i + 1]!];
             const events = cutoff ? sql`${days} and ts >= ${cutoff} ${between("ts", after, before)}` : sql`${days} ${between("ts", after, before)}`;
@@ -292,8 +294,7 @@ async function applyLive(columnar: Columnar, db: Db, site: SyncSite, through: st
           }
           await c.run(`insert into visits select *, true, 0 from stage_visits`);
           await c.run(`insert into events select *, true, true, true from stage_events`);
-          await c.run(`drop table stage_visits`);
-          await c.run(`drop table stage_events`);
+          await dropStage(c);
           const [held] = await c.query(`select count(*)::double as n from events where site_id = $1 and day >= $2::date`, range);
           // Rolled back: the copy keeps what it had, and the caller reads the days whole.
           if (Number(held?.n) !== count) throw new LiveMismatch();
