@@ -34,6 +34,8 @@ const schema = z
     UNLOCK_LINK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100_000).optional(),
     UNLOCK_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
     INGEST_MAX_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
+    INGEST_FLUSH_MS: z.coerce.number().int().min(10, "must be at least 10").max(60_000, "must be at most 60000 (a minute)").default(1000),
+    INGEST_BUFFER_EVENTS: z.coerce.number().int().min(100, "must be at least 100").max(1_000_000).default(20_000),
     STATEMENT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     STATS_ENGINE: z.enum(["columnar", "source"], { error: "must be columnar or source" }).default("columnar"),
     STATS_FILE: z.string().min(1).optional(),
@@ -86,6 +88,11 @@ const schema = z
         windowMinutes: env.UNLOCK_WINDOW_MINUTES,
       },
       ingestPerMinute: env.INGEST_MAX_PER_MINUTE,
+      /**
+       * Accepted events wait in memory at most flushMs before they are written together; while
+       * the database cannot take them, at most bufferEvents wait, and further events get 503.
+       */
+      ingestBuffer: { flushMs: env.INGEST_FLUSH_MS, maxEvents: env.INGEST_BUFFER_EVENTS },
       statementTimeoutMs: env.STATEMENT_TIMEOUT_SECONDS * 1000,
       /**
        * The columnar copy of finished days: one file per instance (two processes cannot share one),

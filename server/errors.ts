@@ -36,9 +36,23 @@ export class TooManyRequests extends DomainError {
   }
 }
 
-/** The database ran out of the time a request may take (STATEMENT_TIMEOUT_SECONDS). */
+/**
+ * The server cannot take this now: the database ran out of the time a request may take
+ * (STATEMENT_TIMEOUT_SECONDS), or it is unreachable and what waits for it is full.
+ */
 export class Unavailable extends DomainError {
   override name = "Unavailable";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Seconds a refused client should wait before asking again, when the refusal says. */
+export function retryAfterOf(error: unknown): number | null {
+  return error instanceof TooManyRequests || error instanceof Unavailable ? (error.retryAfterSeconds ?? null) : null;
 }
 
 /** Postgres error helpers that work with both postgres.js and PGlite. */

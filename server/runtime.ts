@@ -4,6 +4,7 @@ import { type ContextInput, createContext } from "./context.js";
 import { type Env, env } from "./env.js";
 import { flushAllViews } from "./share/views.js";
 import type { ColumnarEngine } from "./stats/columnar/engine.js";
+import { closeEventBuffer } from "./ingest/buffer.js";
 import { openCountries } from "./ingest/countries.js";
 import { startStatsEngine } from "./stats/engines.js";
 import { warmUp as warmDatabase } from "./system/health.js";
@@ -65,7 +66,9 @@ export function warmUp(): Promise<void> {
 }
 
 export async function stopDatabase(): Promise<void> {
-  // Buffered view counts are written before the database closes, so a restart loses none.
+  // Accepted events and buffered view counts are written before the database closes, so a
+  // restart loses none of them.
+  if (processDb) await closeEventBuffer(processDb);
   await flushAllViews();
   await statsEngine?.close();
   statsEngine = null;

@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Role } from "../db/schema.js";
 import type { Context } from "./context.js";
-import { Conflict, DomainError, Forbidden, Invalid, isStatementTimeout, NotFound, TooManyRequests, Unauthorized, Unavailable } from "./errors.js";
+import { Conflict, DomainError, Forbidden, Invalid, isStatementTimeout, NotFound, retryAfterOf, TooManyRequests, Unauthorized, Unavailable } from "./errors.js";
 import { siteRef } from "./schemas/common.js";
 import { assertRole, requireSite } from "./sites/sites.js";
 
@@ -31,7 +31,7 @@ export function fieldErrorsOf(error: TRPCError): FieldErrors | null {
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
-    const retryAfter = error.cause instanceof TooManyRequests ? error.cause.retryAfterSeconds : undefined;
+    const retryAfter = retryAfterOf(error.cause);
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
       ...shape,
@@ -42,7 +42,7 @@ const t = initTRPC.context<Context>().create({
         httpStatus: shape.data.httpStatus,
         path: shape.data.path,
         fieldErrors: internal ? null : fieldErrorsOf(error),
-        retryAfter: retryAfter ?? null,
+        retryAfter,
       },
     };
   },

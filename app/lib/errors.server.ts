@@ -1,7 +1,7 @@
 import { redirect } from "@remix-run/node";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { TooManyRequests } from "../../server/errors.js";
+import { retryAfterOf } from "../../server/errors.js";
 import { type FieldErrors, fieldErrorsOf } from "../../server/trpc.js";
 import { tryAgainIn } from "./format";
 
@@ -18,7 +18,7 @@ export function toFormError(error: unknown): FormError {
   if (!(error instanceof TRPCError)) throw error;
   if (error.code === "INTERNAL_SERVER_ERROR") throw error;
   const fieldErrors = fieldErrorsOf(error) ?? {};
-  const retryAfter = error.cause instanceof TooManyRequests ? error.cause.retryAfterSeconds : null;
+  const retryAfter = retryAfterOf(error.cause);
   return { status: getHTTPStatusCodeFromError(error), message: error.message, fieldErrors, retryAfter };
 }
 
@@ -30,7 +30,7 @@ export function httpError(error: unknown, request: Request): never {
   if (!(error instanceof TRPCError)) throw error;
   if (error.code === "UNAUTHORIZED") throw loginRedirect(request);
   if (error.code === "INTERNAL_SERVER_ERROR") throw error;
-  const retryAfter = error.cause instanceof TooManyRequests ? error.cause.retryAfterSeconds : null;
+  const retryAfter = retryAfterOf(error.cause);
   throw new Response(retryAfter ? `${error.message} ${tryAgainIn(retryAfter)}` : error.message, {
     status: getHTTPStatusCodeFromError(error),
     headers: retryAfter ? { "Retry-After": String(retryAfter) } : {},

@@ -6,6 +6,7 @@ import type { Filter } from "../schemas/filters.js";
 import type { Unlocks } from "../share/access.js";
 import { anonymous, member, signedIn, siteOwnedBy } from "../test/actors.js";
 import type { Actor } from "./harness.js";
+import { flushEvents } from "../ingest/buffer.js";
 
 export const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 export const LINK_PASSWORD = "Client-A password 1";
@@ -31,6 +32,7 @@ export async function buildWorld(db: Db) {
     const tracker = createCaller(createContext({ db, ip: `203.0.113.${i}`, userAgent: DESKTOP }));
     await tracker.events.ingest({ name: "pageview", url: `https://shop.example/${i % 2 ? "pricing" : ""}?utm_source=fuzz`, domain: "shop.example", referrer: "https://google.com/" });
   }
+  await flushEvents(db);
 
   const own = (name: string, filters = MOBILE) => owner.caller.segments.create({ site: site.domain, name, filters });
   const mobile = await own("Mobile");

@@ -6,6 +6,7 @@ import { createCaller } from "../root.js";
 import { getDashboardStats } from "../stats/dashboard.js";
 import { expectCode, member, signedIn, siteOwnedBy } from "../test/actors.js";
 import { freshDb } from "../test/db.js";
+import { flushEvents } from "../ingest/buffer.js";
 
 /**
  * One UTC day, counted by hand. Goals: Signup (custom event), Visit /pricing (path), Blog (/blog/*).
@@ -49,6 +50,7 @@ beforeAll(async () => {
   for (const [who, time, name, path, props] of EVENTS) {
     await callerAt(`2026-05-20T${time}:00Z`, { db, ...who }).events.ingest({ name, url: `https://${site.domain}${path}`, domain: site.domain, referrer: null, props });
   }
+  await flushEvents(db);
   const goals = owner.caller.goals;
   await goals.create({ site: site.domain, kind: "event", eventName: "Signup" });
   await goals.create({ site: site.domain, kind: "page", pagePath: "/pricing" });
@@ -250,6 +252,7 @@ describe("custom properties", () => {
     await send({ m: '{"plan":"c"}' });
     await send({ meta: { plan: "d" } });
     await expectCode(send({ p: "not json" }), "BAD_REQUEST");
+    await flushEvents(db);
     const stored = await db.selectFrom("events").select("props").where("site_id", "=", other.id).where("name", "=", "Signup").orderBy("id").execute();
     expect(stored.map((r) => r.props)).toEqual([{ plan: "a" }, { plan: "b" }, { plan: "c" }, { plan: "d" }]);
   });

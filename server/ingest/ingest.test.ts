@@ -4,6 +4,7 @@ import { createSite } from "../sites/sites.js";
 import { expectCode, signedIn } from "../test/actors.js";
 import { freshDb } from "../test/db.js";
 import { UA, callerAt, rowCounts } from "./testing.js";
+import { flushEvents } from "./buffer.js";
 
 let db: Db;
 let site: { id: string; domain: string };
@@ -26,7 +27,12 @@ const pageview = (path = "/", extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const send = (at: string, payload: unknown, who = visitor) => callerAt(at, { db, ...who }).events.ingest(payload as never);
+/** Sends one event and waits for it to be written, as the next flush would. */
+async function send(at: string, payload: unknown, who = visitor) {
+  const result = await callerAt(at, { db, ...who }).events.ingest(payload as never);
+  await flushEvents(db);
+  return result;
+}
 
 const eventsAt = (at: string) =>
   db.selectFrom("events").selectAll().where("ts", "=", new Date(at)).orderBy("id").execute();

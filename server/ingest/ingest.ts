@@ -1,30 +1,16 @@
 import { isbot } from "isbot";
 import type { Db } from "../../db/client.js";
 import { jsonb } from "../../db/json.js";
-import type { VisitsTable } from "../../db/schema.js";
 import { NotFound } from "../errors.js";
 import { type EventPayload, PAGEVIEW } from "../schemas/events.js";
 import { normaliseDomain } from "../schemas/sites.js";
 import { localDay } from "../stats/dates.js";
 import { acquisitionOf } from "./referrer.js";
+import { eventBuffer } from "./buffer.js";
+import { type IngestResult, type PreparedEvent, type RequestMeta, VISIT_IDLE_MS, type VisitDims } from "./model.js";
 import { dailySalt, lockVisitor, newSessionId, visitorId } from "./salts.js";
+import { siteForDomain } from "./site-lookup.js";
 import { parseUserAgent } from "./user-agent.js";
-
-export interface RequestMeta {
-  ip: string;
-  userAgent: string;
-  /** ISO 3166 alpha-2 from the trusted proxy header; "" when unknown. */
-  country: string;
-  now?: Date;
-}
-
-export type IngestResult = { accepted: true } | { accepted: false; reason: "bot" };
-
-/** A visit ends after 30 minutes without events, as in Plausible and Google Analytics. */
-export const VISIT_IDLE_MS = 30 * 60_000;
-
-/** Dimensions fixed by a visit's first event and copied onto each of its events. */
-type VisitDims = Pick<VisitsTable, "entry_page" | "referrer_source" | "referrer" | "utm_source" | "utm_medium" | "utm_campaign" | "country" | "device" | "browser" | "os">;
 
 function pathnameOf(url: URL): string {
   // Decoded for readability ("/café", not "/caf%C3%A9"), unless that would produce control characters.
@@ -39,37 +25,66 @@ function pathnameOf(url: URL): string {
 }
 
 /**
- * Records one event: the visitor is identified without cookies, the event joins the visitor's
- * open visit or starts one, and the event and its visit are written in one transaction.
+ * Everything about an event that needs no visit: the checks (bots, unknown sites), the visitor's
+ * daily-salted id (the address and user agent go no further than this), the page and the
+ * dimensions a visit it starts would have.
  */
-export async function ingestEvent(db: Db, payload: EventPayload, meta: RequestMeta): Promise<IngestResult> {
-  if (!meta.userAgent || isbot(meta.userAgent)) return { accepted: false, reason: "bot" };
-  const site = await db
-    .selectFrom("sites")
-    .select(["id", "domain", "timezone"])
-    .where("domain", "=", normaliseDomain(payload.domain))
-    .executeTakeFirst();
+export async function prepareEvent(db: Db, payload: EventPayload, meta: RequestMeta): Promise<PreparedEvent | null> {
+  if (!meta.userAgent || isbot(meta.userAgent)) return null;
+  const site = await siteForDomain(db, normaliseDomain(payload.domain));
   if (!site) throw new NotFound("Unknown site domain", "domain");
-
   const now = meta.now ?? new Date();
   const url = new URL(payload.url);
   const pathname = pathnameOf(url);
-  const pageview = payload.name === PAGEVIEW;
   const day = localDay(now, site.timezone);
-  const visitor = visitorId(await dailySalt(db, day), site.id, meta.ip, meta.userAgent);
-  const firstEvent: VisitDims = {
-    entry_page: pathname,
-    ...acquisitionOf(url, payload.referrer, site.domain),
-    country: /^[A-Z]{2}$/.test(meta.country) ? meta.country : "",
-    ...parseUserAgent(meta.userAgent),
+  return {
+    siteId: site.id,
+    ts: now,
+    day,
+    name: payload.name,
+    pathname,
+    pageview: payload.name === PAGEVIEW,
+    visitorId: visitorId(await dailySalt(db, day), site.id, meta.ip, meta.userAgent),
+    firstEvent: {
+      entry_page: pathname,
+      ...acquisitionOf(url, payload.referrer, site.domain),
+      country: /^[A-Z]{2}$/.test(meta.country) ? meta.country : "",
+      ...parseUserAgent(meta.userAgent),
+    },
+    props: propsOf(payload),
   };
+}
+
+/**
+ * What POST /api/event does: the event is checked, then waits in this process's buffer with
+ * others and is written with them within the flush interval (see ./buffer.ts). Accepted means
+ * buffered; a full buffer (the database has been away for a while) refuses with Unavailable.
+ */
+export async function acceptEvent(db: Db, payload: EventPayload, meta: RequestMeta): Promise<IngestResult> {
+  const event = await prepareEvent(db, payload, meta);
+  if (!event) return { accepted: false, reason: "bot" };
+  eventBuffer(db).accept(event);
+  return { accepted: true };
+}
+
+/**
+ * Records one event in a transaction of its own: the visitor is locked, the event joins the
+ * visitor's open visit or starts one, and the event and its visit are written together.
+ * This was the ingestion path before batching; it stays as the reference the batched path
+ * (./batch.ts) is proven against, and for tools that need one event written before they go on.
+ */
+export async function ingestEvent(db: Db, payload: EventPayload, meta: RequestMeta): Promise<IngestResult> {
+  const event = await prepareEvent(db, payload, meta);
+  if (!event) return { accepted: false, reason: "bot" };
+  const { siteId, ts: now, day, pathname, pageview, firstEvent } = event;
+  const visitor = event.visitorId;
 
   await db.transaction().execute(async (trx) => {
     await lockVisitor(trx, visitor);
     const open = await trx
       .selectFrom("visits")
       .selectAll()
-      .where("site_id", "=", site.id)
+      .where("site_id", "=", siteId)
       .where("visitor_id", "=", visitor)
       .where("day", "=", day)
       .where("ended_at", ">=", new Date(now.getTime() - VISIT_IDLE_MS))
@@ -90,7 +105,7 @@ export async function ingestEvent(db: Db, payload: EventPayload, meta: RequestMe
           events: eb("events", "+", 1),
           exit_page: pageview && latest ? pathname : open.exit_page,
         }))
-        .where("site_id", "=", site.id)
+        .where("site_id", "=", siteId)
         .where("session_id", "=", open.session_id)
         .execute();
       session = open.session_id;
@@ -102,7 +117,7 @@ export async function ingestEvent(db: Db, payload: EventPayload, meta: RequestMe
         .insertInto("visits")
         .values({
           ...firstEvent,
-          site_id: site.id,
+          site_id: siteId,
           session_id: session,
           visitor_id: visitor,
           day,
@@ -118,10 +133,10 @@ export async function ingestEvent(db: Db, payload: EventPayload, meta: RequestMe
     await trx
       .insertInto("events")
       .values({
-        site_id: site.id,
+        site_id: siteId,
         ts: now,
         day,
-        name: payload.name,
+        name: event.name,
         pathname,
         visitor_id: visitor,
         session_id: session,
@@ -135,7 +150,7 @@ export async function ingestEvent(db: Db, payload: EventPayload, meta: RequestMe
         device: dims.device,
         browser: dims.browser,
         os: dims.os,
-        props: propsOf(payload),
+        props: event.props && jsonb(event.props),
       })
       .execute();
   });
@@ -146,7 +161,7 @@ export async function ingestEvent(db: Db, payload: EventPayload, meta: RequestMe
  * Custom properties as text ({"plan": "pro", "seats": "5"}), the way goal breakdowns show and
  * filter them; properties sent as null are left out, and an event without any stores null.
  */
-function propsOf(payload: EventPayload) {
+function propsOf(payload: EventPayload): Record<string, string> | null {
   const entries = Object.entries(payload.props ?? {}).filter((entry): entry is [string, string | number | boolean] => entry[1] !== null);
-  return entries.length ? jsonb(Object.fromEntries(entries.map(([key, value]) => [key, String(value)]))) : null;
+  return entries.length ? Object.fromEntries(entries.map(([key, value]) => [key, String(value)])) : null;
 }

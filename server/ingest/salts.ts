@@ -49,9 +49,31 @@ export function newSessionId(): number {
   return Number(randomBytes(8).readBigUInt64BE(0) & MAX_SAFE);
 }
 
-/** Serialises a visitor's events so two concurrent requests cannot both open a visit. */
+/**
+ * Visitors are locked in 256 buckets, under a key of their own (two-part advisory keys, so no
+ * other lock of the app can collide): a batch of thousands of visitors then takes at most 256
+ * locks, where one lock per visitor would run out of Postgres's shared lock table
+ * (max_locks_per_transaction). Two visitors sharing a bucket only wait for each other.
+ */
+const LOCK_SPACE = 0x676c; // "gl"
+const LOCK_BUCKETS = 256;
+
+export function visitorLockBucket(id: number): number {
+  return id % LOCK_BUCKETS;
+}
+
+/** Serialises a visitor's events so two concurrent writers cannot both open a visit. */
 export async function lockVisitor(db: Db, id: number): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${String(id)}::bigint)`.execute(db);
+  await sql`select pg_advisory_xact_lock(${LOCK_SPACE}, ${visitorLockBucket(id)})`.execute(db);
+}
+
+/**
+ * The same for a batch's visitors, bucket by bucket in ascending order, so two writers (two
+ * instances, or a batch and a single event) always queue in the same order and cannot deadlock.
+ */
+export async function lockVisitors(db: Db, ids: readonly number[]): Promise<void> {
+  const buckets = [...new Set(ids.map(visitorLockBucket))].sort((a, b) => a - b);
+  await sql`select pg_advisory_xact_lock(${LOCK_SPACE}, value::int) from json_array_elements_text(cast(${JSON.stringify(buckets)} as text)::json)`.execute(db);
 }
 
 /**

@@ -7,6 +7,7 @@ import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
 import { freshDb } from "../test/db.js";
 import { fingerprint, type Unlocks, UNLOCK_HOURS } from "./access.js";
 import { flushViews } from "./views.js";
+import { flushEvents } from "../ingest/buffer.js";
 
 const NOW = new Date("2026-11-20T12:00:00Z");
 const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
@@ -33,6 +34,7 @@ function impatient(ip: string) {
 async function ingest(userAgent: string, ip: string, path: string) {
   const caller = createCaller({ ...createContext({ db, ip, userAgent }), now: new Date(NOW.getTime() - 3600_000) } as ReturnType<typeof createContext>);
   await caller.events.ingest({ name: "pageview", url: `https://${domain}${path}`, domain, referrer: null });
+  await flushEvents(db);
 }
 
 const link = (name: string, extra: { password?: string; segmentId?: string } = {}) => owner.caller.sharedLinks.create({ site: domain, name, ...extra });

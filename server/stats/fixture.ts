@@ -1,5 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { UA, callerAt } from "../ingest/testing.js";
+import { flushEvents } from "../ingest/buffer.js";
 
 /**
  * A small, hand-countable week for a site in America/New_York (UTC−4 after 8 March 2026), sent
@@ -49,4 +50,5 @@ export async function ingestFixture(db: Db, domain: string) {
       referrer: referrer?.replace("SITE", `https://${domain}`) ?? null,
     });
   }
+  await flushEvents(db);
 }
