@@ -29,6 +29,20 @@ async function freshPglite(): Promise<Db> {
   return db;
 }
 
+const urls = new WeakMap<Db, string>();
+
+/**
+ * Another connection pool on the same Postgres database, as a second app instance would have
+ * (closed when the file is done). Null on PGlite, which only one process can open.
+ */
+export function anotherInstance(db: Db): Db | null {
+  const url = urls.get(db);
+  if (!url) return null;
+  const other = createDb({ url, maxConnections: 10 });
+  cleanups.push(() => other.destroy());
+  return other;
+}
+
 async function freshPostgres(url: string): Promise<Db> {
   const name = `glimpse_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
@@ -36,6 +50,7 @@ async function freshPostgres(url: string): Promise<Db> {
   const dbUrl = new URL(url);
   dbUrl.pathname = `/${name}`;
   const db = createDb({ url: dbUrl.toString(), maxConnections: 20 });
+  urls.set(db, dbUrl.toString());
   await migrateToLatest(db);
   cleanups.push(async () => {
     await db.destroy();
