@@ -5,6 +5,7 @@ import { Kysely } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
+import { droppingDeadConnections } from "./dead-connections.js";
 import { preparing } from "./prepared.js";
 import type { Database } from "./schema.js";
 
@@ -37,7 +38,7 @@ export function createDb(options: DbOptions): Db {
         date: { to: DATE, from: [DATE], serialize: (v: string) => v, parse: (v: string) => v },
       },
     });
-    return new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: preparing(client) }) });
+    return new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: preparing(droppingDeadConnections(client)) }) });
   }
   const pglite = "pglite" in options ? options.pglite : openPglite(options.dataDir);
   return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });

@@ -98,7 +98,7 @@ function request(site: { domain: string }, e: Sent) {
     name: e.name,
     url: `https://${site.domain}${e.path}`,
     domain: site.domain,
-    referrer: e.referrer === "SELF" ? `https://${site.domain}/` : e.referrer,
+    referrer: e.referrer === "SELF" ? `https://${site.domain}/` : (e.referrer ?? ""),
   };
   const meta: RequestMeta = { ip, userAgent, country: ["DE", "US", "FR"][e.client % 3]!, now: new Date(e.at) };
   return { payload, meta };
@@ -152,7 +152,7 @@ describe("the batched path", () => {
     // 23:40, 23:55 and 00:05 New York time, then 00:40 (35 idle minutes), then a late event at 00:36.
     const times = ["2026-01-14T04:40:00Z", "2026-01-14T04:55:00Z", "2026-01-14T05:05:00Z", "2026-01-14T05:40:00Z", "2026-01-14T05:36:00Z"];
     for (const [i, at] of times.entries()) {
-      const payload = { name: "pageview", url: `https://${site.domain}/p${i}`, domain: site.domain, referrer: null };
+      const payload = { name: "pageview", url: `https://${site.domain}/p${i}`, domain: site.domain, referrer: "" };
       await ingestEvent(perEvent, payload, { ...visitor, now: new Date(at) });
       await acceptEvent(batched, payload, { ...visitor, now: new Date(at) });
     }
@@ -183,7 +183,7 @@ describe("two instances on one database", () => {
           let at = Date.parse("2026-01-14T15:00:00Z");
           for (const [i, step] of steps.entries()) {
             at += step.gap;
-            const payload = { name: "pageview", url: `https://${site.domain}/s${i}`, domain: site.domain, referrer: null };
+            const payload = { name: "pageview", url: `https://${site.domain}/s${i}`, domain: site.domain, referrer: "" };
             for (const [ip, userAgent] of [CLIENTS[0]!, CLIENTS[2]!]) {
               await acceptEvent(step.toB ? instanceB : instanceA, payload, { ip, userAgent, country: "", now: new Date(at) });
             }
