@@ -13,6 +13,7 @@ import { run } from "node:test";
 import { spec as SpecReporter } from "node:test/reporters";
 import { fileURLToPath } from "node:url";
 import { startServer } from "./lib/server.mjs";
+import { FLUSH_MS } from "./lib/ingest.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const artifacts = join(root, "e2e", ".artifacts");
@@ -28,6 +29,7 @@ const SPECS = [
   { name: "ops", file: "e2e/specs/ops.spec.mjs", modes: ["http"] },
   { name: "fuzz-forms", file: "e2e/specs/fuzz-forms.spec.mjs", modes: ["http"] },
   { name: "countries", file: "e2e/specs/countries.spec.mjs", modes: ["http"] },
+  { name: "ingest", file: "e2e/specs/ingest.spec.mjs", modes: ["http"] },
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
   { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
   { name: "goals", file: "e2e/specs/goals.spec.mjs", modes: ["off", "on"] },
@@ -81,7 +83,7 @@ for (const unit of units) {
   const unitStart = Date.now();
   let server;
   try {
-    server = await startServer({ root, label, logPath, databaseUrl, extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "10", UNLOCK_WINDOW_MINUTES: "15" } });
+    server = await startServer({ root, label, logPath, databaseUrl, extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "10", UNLOCK_WINDOW_MINUTES: "15", INGEST_FLUSH_MS: String(FLUSH_MS) } });
     current = server;
   } catch (error) {
     totals.tests += 1;

@@ -38,8 +38,9 @@ app.use((req, res, next) => {
 
 // Defaults are filled in when headers are written, so a route that sets its own (the embed CSP) wins.
 app.use((req, res, next) => {
-  const nonce = randomBytes(16).toString("base64");
-  res.locals.cspNonce = nonce;
+  // Made when first asked for: pages need one, the event endpoint's thousands of answers do not.
+  let nonce;
+  Object.defineProperty(res.locals, "cspNonce", { enumerable: true, get: () => (nonce ??= randomBytes(16).toString("base64")) });
   const isShare = res.locals.path !== null && http.isSharePath(res.locals.path);
   const writeHead = res.writeHead;
   res.writeHead = function patchedWriteHead(...args) {
@@ -48,7 +49,7 @@ app.use((req, res, next) => {
     // (A refused body's connection is closed by readBodies, after the client has read the answer.)
     if (!req.complete && !res.locals.refusedBody) res.setHeader("Connection", "close");
     res.setHeader("X-Content-Type-Options", "nosniff");
-    if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
+    if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(res.locals.cspNonce));
     // Share URLs are bearer secrets: they must never leak through Referer.
     if (isShare) res.setHeader("Referrer-Policy", "no-referrer");
     else if (!res.hasHeader("Referrer-Policy")) res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
@@ -122,6 +123,15 @@ app.get("/favicon.svg", (req, res) => res.sendFile("favicon.svg", { root: "publi
 
 // Bodies are read here, up to the route's limit, before any route sees them.
 app.use(readBodies(http));
+
+// Events come by the thousand a second: answered here, by the same code as the Remix route
+// (app/lib/event-endpoint.server.ts), without a web Request and Response for each.
+app.use((req, res, next) => {
+  if (req.path !== "/api/event") return next();
+  runtime
+    .receiveEvent({ method: req.method, body: req.rawBody.toString("utf8"), ip: res.locals.ip, header: (name) => req.get(name) })
+    .then((reply) => res.status(reply.status).set(reply.headers).end(reply.body), next);
+});
 
 const loadContext = (req, res) => ({ ip: res.locals.ip, cspNonce: res.locals.cspNonce });
 

@@ -18,18 +18,28 @@ export function getCaller(request: Request, context: AppLoadContext): Promise<Ca
   return memo.caller;
 }
 
+/** The country a trusted proxy reports in its header (TRUSTED_PROXY_COUNTRY_HEADER), or "". */
+function proxyCountry(header: (name: string) => string | null | undefined): string {
+  const name = env().countryHeader;
+  const country = name ? (header(name) ?? "").toUpperCase() : "";
+  return COUNTRY.test(country) && country !== "XX" ? country : "";
+}
+
 async function newCaller(request: Request, context: AppLoadContext) {
-  const countryHeader = env().countryHeader;
-  const country = countryHeader ? (request.headers.get(countryHeader) ?? "").toUpperCase() : "";
   return createCaller(
     requestContext({
       sessionToken: await readSessionToken(request),
       ip: context.ip,
       userAgent: request.headers.get("User-Agent") ?? "",
-      country: COUNTRY.test(country) && country !== "XX" ? country : "",
+      country: proxyCountry((name) => request.headers.get(name)),
       unlocks: await readUnlocks(request),
     }),
   );
+}
+
+/** A caller for the event endpoint: no session, no unlocks, only what identifies a visitor. */
+export function eventCaller(input: { ip: string; userAgent: string; countryHeader: (name: string) => string | null | undefined }) {
+  return createCaller(requestContext({ ip: input.ip, userAgent: input.userAgent, country: proxyCountry(input.countryHeader) }));
 }
 
 export type Caller = Awaited<ReturnType<typeof newCaller>>;

@@ -2,6 +2,7 @@
 // traffic ingested through /api/event so the segment restriction can be checked against counts.
 import { addLink, addSegment, addSite, deleteLink, signUp } from "./admin-http.mjs";
 import { Client, textOf } from "./http.mjs";
+import { eventsWritten } from "./ingest.mjs";
 
 export const UA = {
   mobile: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
@@ -61,6 +62,7 @@ async function ingest(baseUrl, domain) {
     all = { visitors: all.visitors + 1, pageviews: all.pageviews + visitor.pages.length };
     if (visitor.ua === UA.mobile) mobile = { visitors: mobile.visitors + 1, pageviews: mobile.pageviews + visitor.pages.length };
   }
+  await eventsWritten();
   return { ...all, mobile };
 }
 

@@ -12,6 +12,7 @@ import { launchBrowser } from "../lib/browser.mjs";
 import { Client } from "../lib/http.mjs";
 import { percentiles, rawRequest, timeGets } from "../lib/raw-http.mjs";
 import { freePort, startServer } from "../lib/server.mjs";
+import { eventsWritten } from "../lib/ingest.mjs";
 
 const baseUrl = process.env.E2E_BASE_URL ?? "http://127.0.0.1:3000";
 const root = process.env.E2E_ROOT ?? process.cwd();
@@ -45,6 +46,7 @@ before(async () => {
     const res = await visitor.request("/api/event", { json: { name: "pageview", url: `https://${DOMAIN}${path}`, domain: DOMAIN, referrer: "" }, cookies: false });
     assert.equal(res.status, 202, res.body);
   }
+  await eventsWritten();
 });
 
 after(async () => {

@@ -6,6 +6,7 @@ import { before, describe, it } from "node:test";
 import { addLink, addSegment, addSite, signUp } from "../lib/admin-http.mjs";
 import { config } from "../lib/browser.mjs";
 import { Client } from "../lib/http.mjs";
+import { eventsWritten } from "../lib/ingest.mjs";
 
 const DOMAIN = `countries-js-${config.js}.example`;
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
@@ -28,6 +29,7 @@ before(async () => {
   await visitFrom("2003::1", "/from-germany-v6");
   await visitFrom("8.8.8.8", "/from-the-us");
   await visitFrom("203.0.113.5", "/from-documentation");
+  await eventsWritten();
 });
 
 describe(`countries from the address, JavaScript ${config.js}`, () => {

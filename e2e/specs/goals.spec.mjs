@@ -11,6 +11,7 @@ import { addLink, addSegment, addSite, signUp } from "../lib/admin-http.mjs";
 import { axeCheck, config, jsOn, launchBrowser, newContext, overflows, screenshot, submit, visit } from "../lib/browser.mjs";
 import { Client } from "../lib/http.mjs";
 import { freePort } from "../lib/server.mjs";
+import { eventsWritten } from "../lib/ingest.mjs";
 
 const PASSWORD = "correct horse battery staple";
 const DOMAIN = `goals-js-${config.js}.example`;
@@ -110,6 +111,7 @@ describe(`goals, JavaScript ${config.js}`, () => {
     await tracked.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("sent"), null, { timeout: 10_000 });
     assert.equal(await tracked.locator("#status").innerText(), "sent 202");
     await tracked.context().close();
+    await eventsWritten();
   });
 
   it("shows the conversion, its rate and the property on the admin dashboard", async () => {

@@ -1,4 +1,3 @@
-import { isbot } from "isbot";
 import type { Db } from "../../db/client.js";
 import { jsonb } from "../../db/json.js";
 import { NotFound } from "../errors.js";
@@ -10,7 +9,7 @@ import { eventBuffer } from "./buffer.js";
 import { type IngestResult, type PreparedEvent, type RequestMeta, VISIT_IDLE_MS, type VisitDims } from "./model.js";
 import { dailySalt, lockVisitor, newSessionId, visitorId } from "./salts.js";
 import { siteForDomain } from "./site-lookup.js";
-import { parseUserAgent } from "./user-agent.js";
+import { clientOf } from "./user-agent.js";
 
 function pathnameOf(url: URL): string {
   // Decoded for readability ("/café", not "/caf%C3%A9"), unless that would produce control characters.
@@ -24,19 +23,34 @@ function pathnameOf(url: URL): string {
   return path.slice(0, 2000) || "/";
 }
 
+const days = new Map<string, string>();
+
+/** The site-local day, worked out once a minute per timezone (every offset is whole minutes). */
+function dayIn(date: Date, timezone: string): string {
+  const key = `${timezone}\n${Math.floor(date.getTime() / 60_000)}`;
+  let day = days.get(key);
+  if (day === undefined) {
+    if (days.size >= 1_000) days.clear();
+    day = localDay(date, timezone);
+    days.set(key, day);
+  }
+  return day;
+}
+
 /**
  * Everything about an event that needs no visit: the checks (bots, unknown sites), the visitor's
  * daily-salted id (the address and user agent go no further than this), the page and the
  * dimensions a visit it starts would have.
  */
 export async function prepareEvent(db: Db, payload: EventPayload, meta: RequestMeta): Promise<PreparedEvent | null> {
-  if (!meta.userAgent || isbot(meta.userAgent)) return null;
+  const client = clientOf(meta.userAgent);
+  if (!client) return null;
   const site = await siteForDomain(db, normaliseDomain(payload.domain));
   if (!site) throw new NotFound("Unknown site domain", "domain");
   const now = meta.now ?? new Date();
   const url = new URL(payload.url);
   const pathname = pathnameOf(url);
-  const day = localDay(now, site.timezone);
+  const day = dayIn(now, site.timezone);
   return {
     siteId: site.id,
     ts: now,
@@ -49,7 +63,7 @@ export async function prepareEvent(db: Db, payload: EventPayload, meta: RequestM
       entry_page: pathname,
       ...acquisitionOf(url, payload.referrer, site.domain),
       country: /^[A-Z]{2}$/.test(meta.country) ? meta.country : "",
-      ...parseUserAgent(meta.userAgent),
+      ...client,
     },
     props: propsOf(payload),
   };
