@@ -10,10 +10,10 @@ import { sessionCookie } from "./cookies.server";
  * What stays per request: the router checks access (unknown or deleted link, password unlock) and
  * confirms the link still shows the same site and segment before a page is reused, and counts the
  * view; every response gets its own CSP nonce. What may be older: the figures, by at most
- * PAGE_TTL_MS on top of the stats memory's 10 s. Anyone with a session cookie bypasses this both
+ * PAGE_TTL_MS on top of the stats memory's (2 s for periods that include today, 10 s for others). Anyone with a session cookie bypasses this both
  * ways, because the page names who is signed in.
  */
-const PAGE_TTL_MS = 5_000;
+const PAGE_TTL_MS = 1_000;
 const MAX_PAGES = 100;
 const SHARE_PATH = /^\/share\/[A-Za-z0-9_-]{21}$/;
 

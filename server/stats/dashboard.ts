@@ -8,7 +8,8 @@ import type { RangeFigures, RangeQuery, StatsEngine, StatsSite, Sums } from "./e
 import { engineFor } from "./engines.js";
 import { focusedGoal, goalStats } from "./goals.js";
 import { type DayRange, type ResolvedPeriod, bucketsOf, resolvePeriod } from "./period.js";
-import { recent, recentKey } from "./recent.js";
+import { localDay } from "./dates.js";
+import { LIVE_TTL_MS, recent, recentKey, TTL_MS } from "./recent.js";
 import { topRows } from "./day-stats.js";
 import type { Breakdown, DashboardStats, SeriesPoint, Totals } from "./types.js";
 
@@ -55,7 +56,9 @@ export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & {
   };
   if (input.now || input.cache === false) return compute();
   const key = recentKey({ siteId: site.id, period: input.period, filters: input.filters, segmentFilters: input.segmentFilters, extra: `dashboard:${input.limit ?? ""}` });
-  return recent(key, () => computing(compute));
+  const now = new Date();
+  const includesToday = resolvePeriod(input.period, site.timezone, now).to >= localDay(now, site.timezone);
+  return recent(key, () => computing(compute), now.getTime(), includesToday ? LIVE_TTL_MS : TTL_MS);
 }
 
 /**
