@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
+import { invalidateStats, settledDay } from "../stats/cache.js";
 import { type PreparedEvent, VISIT_IDLE_MS } from "./model.js";
 import { lockVisitors } from "./salts.js";
 import { placeEvents, type Visit } from "./visits.js";
@@ -49,6 +50,9 @@ export async function writeBatch(db: Db, events: readonly PreparedEvent[]): Prom
         where v.site_id = x.site_id and v.session_id = x.session_id`.execute(trx);
     }
     await sql`insert into events (${EVENT_COLUMNS}) select ${EVENT_COLUMNS} from json_populate_recordset(null::events, ${json(rows)})`.execute(trx);
+    // Stats treat a day as final five minutes after it ends. Events held past that (the database
+    // was away over midnight) change a final day: its cached figures and copies are rebuilt.
+    for (const siteId of new Set(kept.filter((e) => e.day < settledDay(e.timezone)).map((e) => e.siteId))) await invalidateStats(trx, siteId);
     return kept.length;
   });
 }

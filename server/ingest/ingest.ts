@@ -53,6 +53,7 @@ export async function prepareEvent(db: Db, payload: EventPayload, meta: RequestM
   const day = dayIn(now, site.timezone);
   return {
     siteId: site.id,
+    timezone: site.timezone,
     ts: now,
     day,
     name: payload.name,

@@ -21,6 +21,8 @@ export type VisitDims = Pick<VisitsTable, "entry_page" | "referrer_source" | "re
 /** An event that passed every check, with what the request told us about its visitor worked out. */
 export interface PreparedEvent {
   siteId: string;
+  /** The site's timezone when the event came. */
+  timezone: string;
   ts: Date;
   /** The site-local day of ts. */
   day: string;

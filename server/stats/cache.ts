@@ -27,6 +27,11 @@ export function filterKey(filters: Filter[], timezone: string, goals: GoalDefini
   return createHash("sha256").update(`${FORMAT}\n${timezone}\n${normal.join("\n")}\n--\n${goalDefs.join("\n")}`).digest("hex");
 }
 
+/** Days before this one are final: they ended more than SETTLE_MS ago in the site's timezone. */
+export function settledDay(timezone: string, now = new Date()): string {
+  return localDay(new Date(now.getTime() - SETTLE_MS), timezone);
+}
+
 /**
  * For anything that writes into finished days (imports, repairs): their cached figures are stale,
  * and every instance's columnar copy of the site rebuilds when it sees the new stats version.
@@ -112,7 +117,7 @@ function recall(key: string): Remembered | undefined {
 export async function loadDays(db: Db, request: DaysRequest): Promise<DayStats[]> {
   const { site, filters, goals } = request;
   const days = eachDay(request.from, request.to);
-  const settled = localDay(new Date(request.now.getTime() - SETTLE_MS), site.timezone);
+  const settled = settledDay(site.timezone, request.now);
   const useCache = request.cache !== false;
   const key = filterKey(filters, site.timezone, goals);
   const memoryKey = (day: string) => `${site.id}\n${key}\n${day}`;
