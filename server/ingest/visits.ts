@@ -1,4 +1,5 @@
-import type { VisitsTable } from "../../db/schema.js";
+import type { Selectable } from "kysely";
+import type { EventsTable, VisitsTable } from "../../db/schema.js";
 import { newSessionId } from "./salts.js";
 import { type PreparedEvent, VISIT_IDLE_MS } from "./model.js";
 
@@ -6,26 +7,7 @@ import { type PreparedEvent, VISIT_IDLE_MS } from "./model.js";
 export type Visit = Omit<VisitsTable, "started_at" | "ended_at"> & { started_at: Date; ended_at: Date };
 
 /** An events row as the batch writes it (the id is the database's). */
-export interface EventRow {
-  site_id: string;
-  ts: Date;
-  day: string;
-  name: string;
-  pathname: string;
-  visitor_id: number;
-  session_id: number;
-  entry_page: string;
-  referrer_source: string;
-  referrer: string;
-  utm_source: string;
-  utm_medium: string;
-  utm_campaign: string;
-  country: string;
-  device: string;
-  browser: string;
-  os: string;
-  props: Record<string, string> | null;
-}
+export type EventRow = Omit<Selectable<EventsTable>, "id" | "props"> & { props: Record<string, string> | null };
 
 export interface Placement {
   /** Visits the batch starts, in their final state. */
