@@ -15,6 +15,10 @@ export interface Target {
   expect: number;
   /** Each request from an address of its own (recipients), instead of all from the bench's one. */
   manyClients?: boolean;
+  /** Rewrites each request before it goes out (events from many visitors, each to its own page). */
+  perRequest?: () => { headers?: Record<string, string>; body?: string };
+  /** Requests per second over all connections; unset, as fast as the server answers. */
+  rate?: number;
 }
 
 let addressCounter = 0;
@@ -28,6 +32,8 @@ export interface LoadFigures {
   p99: number;
   rps: number;
   requests: number;
+  /** How long the load ran, s (autocannon's own figure). */
+  seconds: number;
   /** Answers outside 2xx/3xx, plus socket errors and timeouts. */
   bad: number;
   statuses: Record<string, number>;
@@ -60,8 +66,19 @@ export async function drive(server: Running, target: Target, seconds: number): P
     connections: CONNECTIONS,
     duration: seconds,
     timeout: 30,
+    ...(target.rate && { overallRate: target.rate }),
     ...(target.manyClients && {
       requests: [{ setupRequest: (req: { headers?: Record<string, string> }) => ({ ...req, headers: { ...req.headers, "X-Forwarded-For": freshAddress() } }) }],
+    }),
+    ...(target.perRequest && {
+      requests: [
+        {
+          setupRequest: (req: { headers?: Record<string, string>; body?: string }) => {
+            const next = target.perRequest!();
+            return { ...req, headers: { ...req.headers, ...next.headers }, body: next.body ?? req.body };
+          },
+        },
+      ],
     }),
   });
   instance.on("response", (_client, _status, _bytes, responseTime) => times.push(responseTime));
@@ -76,6 +93,7 @@ export async function drive(server: Running, target: Target, seconds: number): P
     p99: percentile(times, 99),
     rps: Math.round((times.length / result.duration) * 10) / 10,
     requests: times.length,
+    seconds: result.duration,
     bad: bad + result.errors + result.timeouts,
     statuses,
     kbPerResponse: times.length ? Math.round((result.throughput.total / times.length / 1024) * 10) / 10 : 0,
@@ -83,7 +101,7 @@ export async function drive(server: Running, target: Target, seconds: number): P
 }
 
 /** One request, to prove the scenario measures what it claims (a 302 to /login is not a page). */
-async function preflight(server: Running, target: Target): Promise<void> {
+export async function preflight(server: Running, target: Target): Promise<void> {
   const response = await fetch(`${server.url}${target.path}`, {
     method: target.method ?? "GET",
     headers: target.headers,
@@ -134,7 +152,7 @@ export function targets(fx: Fixtures, cookie: string, origin: string) {
   } satisfies Record<string, Target>;
 }
 
-async function measured(server: Running, target: Target, seconds: number): Promise<LoadFigures> {
+export async function measured(server: Running, target: Target, seconds: number): Promise<LoadFigures> {
   server.rss.reset();
   const figures = await drive(server, target, seconds);
   return { ...figures, rssPeakMb: server.rss.peak() };

@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem, type } from "node:os";
 import type { AttackFigures } from "./abuse.js";
+import type { IngestFigures } from "./ingest.js";
 import type { FloodFigures, LoadFigures } from "./load.js";
 import type { DbKind } from "./scratch.js";
 import type { LoadResult } from "./seed.js";
@@ -13,15 +14,18 @@ import type { EngineFigures, ViewTiming } from "./views.js";
 export interface SizeResult {
   requestedEvents: number;
   load: LoadResult;
-  sql: SqlFigures;
+  /** Absent (with the page scenarios and the views) in `--only ingest` runs. */
+  sql?: SqlFigures;
   /** The columnar engine: building its copy, and every dashboard view next to its floor. */
   engine?: EngineFigures;
   /** The same views, where tools compare runs: { period, filters, cold, ms, floorMs }. */
   views?: ViewTiming[];
-  scenarios: LoadFigures[];
-  flood: FloodFigures;
+  scenarios?: LoadFigures[];
+  flood?: FloodFigures;
   /** One client attacking while others are measured (absent in runs before it existed). */
   abuse?: AttackFigures[];
+  /** POST /api/event (absent in runs before it existed). */
+  ingest?: IngestFigures;
   serverPeakRssMb: number;
   /** The column store's own process, whole run (absent before it had one). */
   statsProcessPeakRssMb?: number;
@@ -36,8 +40,11 @@ export interface RunResult {
   dirty: boolean;
   date: string;
   machine: { os: string; cpus: number; cpuModel: string; memoryGb: number; node: string; db: DbKind; dbVersion: string };
-  options: { events: number[]; duration: number; connections: number; serverNodeOptions: string };
-  bare: LoadFigures;
+  options: { events: number[]; duration: number; connections: number; serverNodeOptions: string; only?: string };
+  /** The page ceiling; absent in `--only ingest` runs. */
+  bare?: LoadFigures;
+  /** The ingestion ceiling: node:http answering the same POSTs with 202 (absent in runs before it existed). */
+  barePost?: LoadFigures;
   sizes: SizeResult[];
   totalSeconds: number;
 }
@@ -75,8 +82,7 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(header.map((h, i) => (i === 0 ? "---" : "---:"))), ...rows.map(line)].join("\n");
 }
 
-function httpTable(run: RunResult, size: SizeResult): string {
-  const bare = run.bare;
+function httpTable(bare: LoadFigures, size: SizeResult & Required<Pick<SizeResult, "scenarios" | "flood">>): string {
   const row = (f: LoadFigures) => [f.scenario, n(f.p50), n(f.p95), n(f.p99), n(f.rps), n(f.bad), n(f.rssPeakMb), n(f.kbPerResponse), ratio(f.p50, bare.p50)];
   const flood = size.flood;
   return table(
@@ -87,6 +93,27 @@ function httpTable(run: RunResult, size: SizeResult): string {
       row(flood.open),
       [`… its flood (wrong passwords; 401 expected)`, n(flood.flood.p50), n(flood.flood.p95), n(flood.flood.p99), n(flood.flood.rps), n(flood.flood.bad), n(flood.flood.rssPeakMb), n(flood.flood.kbPerResponse), "—"],
     ],
+  );
+}
+
+const percent = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${Math.round((a / b) * 100)} %` : "—");
+const seconds = (s: number | null, limit: number) => (s === null ? `more than ${limit} s` : `${n(s)} s`);
+
+function ingestTable(barePost: LoadFigures | undefined, ingest: IngestFigures): string {
+  const row = (f: LoadFigures, eventsPerSecond: number, vsBare: string) => [f.scenario, n(f.p50), n(f.p95), n(f.p99), n(eventsPerSecond), n(f.bad), n(f.rssPeakMb), vsBare];
+  const rows = [
+    ...(barePost ? [row(barePost, barePost.rps, "—")] : []),
+    row(ingest.max, ingest.eventsPerSecond, barePost ? percent(ingest.eventsPerSecond, barePost.rps) : "—"),
+    row(ingest.steady, ingest.steady.rps, "—"),
+  ];
+  const counted = ingest.countedBy === "sql" ? "count(*) of the site's events" : "today's pageviews on the dashboard: PGlite is the server's alone while it runs";
+  return (
+    table(["Ingestion, POST /api/event, 10 connections", "p50 ms", "p95 ms", "p99 ms", "events/s (2xx)", "non-2xx", "peak RSS MB", "vs bare"], rows) +
+    `\n\nA new visitor (an address of its own, one of ${ingest.browsers} browsers) every ${ingest.pagesPerVisit} events, on about 8,000 pages. ` +
+    `Written ${n(ingest.written)} events for ${n(ingest.accepted)} accepted and ${n(ingest.unanswered)} sent but unanswered when a load stopped (${counted}); ` +
+    `after the full-speed run the count stopped growing ${n(ingest.drainSeconds)} s after it ended. ` +
+    `One more pageview, to a new page, with no load running: counted in today's pageviews after ${seconds(ingest.dashboardTotalsSeconds, 30)}, ` +
+    `its page in today's top pages (filtered to it) after ${seconds(ingest.dashboardSeconds, 30)} (asked every 100 ms; today's figures are kept up to 2 s).`
   );
 }
 
@@ -119,8 +146,7 @@ function viewsTable(engine: EngineFigures): string {
   );
 }
 
-function sqlTable(size: SizeResult): string {
-  const s = size.sql;
+function sqlTable(s: SqlFigures): string {
   const row = (label: string, t: Timing) => [label, n(t.median), n(t.first), String(t.reps), ratio(t.median, s.floor.median)];
   return table(
     ["Query, 30 days (in process, sequential)", "median ms", "first ms", "reps", "vs count(*)"],
@@ -141,8 +167,8 @@ function sqlTable(size: SizeResult): string {
 }
 
 /** SPEC §9. */
-function targets(size: SizeResult): string {
-  const [share, , settings] = size.scenarios;
+function targets(size: SizeResult, db: DbKind, barePost: LoadFigures | undefined): string {
+  const [share, , settings] = size.scenarios ?? [];
   const shareLimit = 100;
   const mark = (ok: boolean) => (ok ? "met" : "**missed**");
   const rows: string[][] = [];
@@ -151,10 +177,23 @@ function targets(size: SizeResult): string {
   const rss = size.serverPeakRssMb;
   rows.push([size.requestedEvents <= 1_000_000 ? "peak RSS ≤ 300 MB" : "peak RSS (reported; bounded by config)", `${n(rss)} MB`, size.requestedEvents <= 1_000_000 ? mark(rss <= 300) : "—"]);
   if (size.statsProcessPeakRssMb !== undefined) rows.push(["stats process peak RSS (its own process; reported)", `${n(size.statsProcessPeakRssMb)} MB`, "—"]);
-  rows.push(["open page p95 under flood < 2× alone", `${size.flood.p95Ratio}×`, mark(size.flood.p95Ratio < 2)]);
+  if (size.flood) rows.push(["open page p95 under flood < 2× alone", `${size.flood.p95Ratio}×`, mark(size.flood.p95Ratio < 2)]);
   for (const attack of size.abuse ?? []) {
     const worst = Math.max(...attack.victims.map((v) => v.ratio));
     rows.push([`others' p95 < 2× under: ${attack.attack}`, `${worst.toFixed(2)}× at worst`, mark(worst < 2 && attack.victims.every((v) => v.bad === 0))]);
+  }
+  const ingest = size.ingest;
+  if (ingest) {
+    const floor = db === "postgres" ? 5_000 : 2_000;
+    rows.push([`ingestion ≥ ${n(floor)} events/s (${db === "postgres" ? "PostgreSQL" : "PGlite"})`, `${n(ingest.eventsPerSecond)} events/s`, mark(ingest.eventsPerSecond >= floor)]);
+    if (barePost) rows.push(["ingestion ≥ 20 % of the bare POST ceiling", percent(ingest.eventsPerSecond, barePost.rps), mark(ingest.eventsPerSecond >= 0.2 * barePost.rps)]);
+    rows.push([`ingestion p99 ≤ 50 ms at ${n(ingest.steadyRate)} events/s`, `${n(ingest.steady.p99)} ms`, mark(ingest.steady.p99 <= 50 && ingest.steady.bad === 0)]);
+    const written = ingest.written >= ingest.accepted && ingest.written <= ingest.accepted + ingest.unanswered;
+    rows.push(["every accepted event written", `${n(ingest.written)} for ${n(ingest.accepted)} (+${n(ingest.unanswered)} unanswered)`, mark(written)]);
+    const within5 = (s: number | null) => mark(s !== null && s <= 5);
+    rows.push(["a new event in today's pageviews ≤ 5 s", seconds(ingest.dashboardTotalsSeconds, 30), within5(ingest.dashboardTotalsSeconds)]);
+    rows.push(["a new page in today's top pages ≤ 5 s", seconds(ingest.dashboardSeconds, 30), within5(ingest.dashboardSeconds)]);
+    if (size.requestedEvents <= 1_000_000) rows.push(["peak RSS while ingesting ≤ 300 MB", `${n(ingest.max.rssPeakMb)} MB`, mark(ingest.max.rssPeakMb <= 300)]);
   }
   for (const v of size.engine?.views ?? []) {
     rows.push([`${viewLabel(v)} ≤ ${viewLimit(v)}× count(*)`, ratio(v.ms, v.floorMs), mark(v.ms <= viewLimit(v) * v.floorMs)]);
@@ -168,21 +207,24 @@ export function render(run: RunResult): string {
     `Commit ${run.commit.slice(0, 12)}${run.dirty ? " (with uncommitted changes)" : ""}, ${run.date}; ${m.os}, ${m.cpus} × ${m.cpuModel}, ` +
       `${m.memoryGb} GB, Node ${m.node}, ${m.db === "postgres" ? "PostgreSQL" : "PGlite (embedded)"} ${m.dbVersion}. ` +
       `autocannon, ${run.options.connections} connections, ${run.options.duration} s per scenario` +
+      `${run.options.only && run.options.only !== "all" ? ` (only: ${run.options.only})` : ""}` +
       `${run.options.serverNodeOptions ? `; server started with NODE_OPTIONS=${run.options.serverNodeOptions}` : ""}. Whole run ${n(run.totalSeconds)} s.`,
   ];
   for (const size of run.sizes) {
     const l = size.load;
+    const { sql, scenarios, flood } = size;
     parts.push(
       `### ${sizeLabel(size.requestedEvents)} events\n\n` +
-        `${n(l.events)} events in ${n(l.visits)} visits over 91 days, ${n(size.sql.eventsIn30d)} in the last 30 days. ` +
+        `${n(l.events)} events in ${n(l.visits)} visits over 91 days${sql ? `, ${n(sql.eventsIn30d)} in the last 30 days` : ""}. ` +
         `Generated in ${n(l.generateSeconds)} s, COPY ${n(l.copySeconds)} s, indexes ${n(l.indexSeconds)} s, analyze ${n(l.analyzeSeconds)} s; ` +
-        `this size took ${n(size.seconds)} s in all. Run at ${size.sql.siteTime} (site time): today's live part held ${n(size.sql.todayEvents)} events. ` +
+        `this size took ${n(size.seconds)} s in all.${sql ? ` Run at ${sql.siteTime} (site time): today's live part held ${n(sql.todayEvents)} events.` : ""} ` +
         `Load average ${size.loadAverage[0]} before, ${size.loadAverage[1]} after.`,
-      httpTable(run, size),
+      ...(run.bare && scenarios && flood ? [httpTable(run.bare, { ...size, scenarios, flood })] : []),
       ...(size.abuse ? [abuseTable(size.abuse)] : []),
+      ...(size.ingest ? [ingestTable(run.barePost, size.ingest)] : []),
       ...(size.engine ? [viewsTable(size.engine)] : []),
-      sqlTable(size),
-      targets(size),
+      ...(sql ? [sqlTable(sql)] : []),
+      targets(size, m.db, run.barePost),
     );
   }
   return parts.join("\n\n");

@@ -2,22 +2,26 @@
 //   --keep                 keep the scratch databases (and print how to reach them)
 //   --no-save              print only: leave bench/results.json and docs/performance.md alone
 //   --server-node-options=--max-old-space-size=128   NODE_OPTIONS for the server under test
+//   --only ingest          only the ingestion scenario (and its bare POST ceiling), e.g.
+//                          npm run bench -- --events 10000 --only ingest --duration 8 --no-save
 // For each size: scratch database, fixtures and bulk traffic, query timings, then the production
-// server under autocannon. Ceilings (bare node:http, count(*)) and the peer run in the same run.
+// server under autocannon, ingestion last. Ceilings (bare node:http for pages and for POSTs,
+// count(*)) and the peer run in the same run.
 import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runAbuseScenarios } from "./abuse.js";
+import { eventCounter, runBarePost, runIngest } from "./ingest.js";
 import { CONNECTIONS, runBare, runServerScenarios } from "./load.js";
 import { log } from "./progress.js";
 import { appendResults, machine, render, revision, type RunResult, type SizeResult, writeDoc } from "./report.js";
 import { createScratch, type Scratch } from "./scratch.js";
-import { createFixtures, loadTraffic } from "./seed.js";
-import { ensureBuild, login, type Running, startBareHttp, startGlimpse } from "./server.js";
+import { BENCH_DOMAIN, createFixtures, loadTraffic } from "./seed.js";
+import { ensureBuild, login, type Running, startBareHttp, startBarePost, startGlimpse } from "./server.js";
 import { measureSql } from "./sql.js";
-import { measureViews } from "./views.js";
+import { buildCopy, measureViews } from "./views.js";
 
 process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
 
@@ -32,12 +36,15 @@ const { values } = parseArgs({
     // The columnar engine's memory limit, in the bench and in the server under test (the server's default).
     "stats-memory-mb": { type: "string", default: "96" },
     "stats-threads": { type: "string", default: "1" },
+    // "ingest": the ingestion scenario alone, quickly (no query timings, views or page scenarios).
+    only: { type: "string", default: "all" },
   },
 });
 const sizes = values.events.split(",").map((s) => Number(s.trim().replace(/_/g, "")));
 const duration = Number(values.duration);
-if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 100) || !(duration >= 1)) {
-  process.stderr.write("Usage: npm run bench -- --events 10000,100000,1000000 --duration 10 [--keep]\n");
+const everything = values.only === "all";
+if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 100) || !(duration >= 1) || !["all", "ingest"].includes(values.only)) {
+  process.stderr.write("Usage: npm run bench -- --events 10000,100000,1000000 --duration 10 [--only ingest] [--keep] [--no-save]\n");
   process.exit(2);
 }
 const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -79,34 +86,56 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
   try {
     const fx = await createFixtures(scratch.db);
     const load = await loadTraffic(scratch, fx.site, events, new Date());
-    log("  query timings");
-    const sql = await measureSql(scratch.db, fx);
-    log("  dashboard views, columnar engine");
     const memoryMb = Number(values["stats-memory-mb"]);
     const threads = Number(values["stats-threads"]);
-    const engine = await measureViews(scratch.db, fx, statsFile, memoryMb, threads);
+    let sql: SizeResult["sql"];
+    let engine: SizeResult["engine"];
+    if (everything) {
+      log("  query timings");
+      sql = await measureSql(scratch.db, fx);
+      log("  dashboard views, columnar engine");
+      engine = await measureViews(scratch.db, fx, statsFile, memoryMb, threads);
+    } else {
+      log("  columnar copy");
+      await buildCopy(scratch.db, fx, statsFile, memoryMb, threads);
+    }
     await scratch.close();
     log("  production server");
     const serverOptions = values["server-node-options"];
     const serverEnv = { ...scratch.serverEnv, STATS_FILE: statsFile, STATS_MEMORY_MB: String(memoryMb), STATS_THREADS: String(threads) };
     const server = await started(() => startGlimpse({ ...serverEnv, ...(serverOptions ? { NODE_OPTIONS: serverOptions } : {}) }));
-    let run: Awaited<ReturnType<typeof runServerScenarios>>;
-    let abuse: Awaited<ReturnType<typeof runAbuseScenarios>>;
-    let serverPeakRssMb: number;
+    let run: Partial<Awaited<ReturnType<typeof runServerScenarios>>> = {};
+    let abuse: Awaited<ReturnType<typeof runAbuseScenarios>> | undefined;
+    let ingest: Awaited<ReturnType<typeof runIngest>>;
+    let serverPeakRssMb: number | undefined;
     let statsProcessPeakRssMb: number;
     try {
-      const cookie = await login(server.url, fx.email, fx.password);
-      run = await runServerScenarios(server, fx, cookie, duration);
-      serverPeakRssMb = server.rss.overallPeak();
-      log("  one client attacking, others measured");
-      abuse = await runAbuseScenarios(server, fx, cookie, duration);
+      if (everything) {
+        const cookie = await login(server.url, fx.email, fx.password);
+        run = await runServerScenarios(server, fx, cookie, duration);
+        serverPeakRssMb = server.rss.overallPeak();
+        log("  one client attacking, others measured");
+        abuse = await runAbuseScenarios(server, fx, cookie, duration);
+      }
+      // Last: it adds rows, which the scenarios above must not see.
+      log("  ingestion");
+      const observer = scratch.observer();
+      try {
+        ingest = await runIngest(server, fx, eventCounter(observer?.db ?? null, server, fx), duration);
+      } finally {
+        await observer?.close();
+      }
+      serverPeakRssMb ??= server.rss.overallPeak();
       statsProcessPeakRssMb = server.rss.childrenPeak();
     } finally {
       await stopped(server);
     }
     const seconds = (performance.now() - began) / 1000;
     const loadAverage: [number, number] = [round(loadBefore), round(loadavg()[0]!)];
-    return { scratch, size: { requestedEvents: events, load, sql, engine, views: engine.views, ...run, abuse, serverPeakRssMb, statsProcessPeakRssMb, seconds, loadAverage } };
+    return {
+      scratch,
+      size: { requestedEvents: events, load, sql, engine, views: engine?.views, ...run, abuse, ingest, serverPeakRssMb, statsProcessPeakRssMb, seconds, loadAverage },
+    };
   } finally {
     cleanups.delete(drop);
     await drop();
@@ -117,10 +146,17 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
 async function main() {
   const began = performance.now();
   if (ensureBuild()) log("Built.");
-  log("== ceiling: bare node:http ==");
-  const bareServer = await started(startBareHttp);
-  const bare = await runBare(bareServer, duration).finally(() => stopped(bareServer));
-  log(`  p50 ${bare.p50} ms, p95 ${bare.p95} ms, ${bare.rps} req/s`);
+  let bare: RunResult["bare"];
+  if (everything) {
+    log("== ceiling: bare node:http ==");
+    const bareServer = await started(startBareHttp);
+    bare = await runBare(bareServer, duration).finally(() => stopped(bareServer));
+    log(`  p50 ${bare.p50} ms, p95 ${bare.p95} ms, ${bare.rps} req/s`);
+  }
+  log("== ceiling: bare node:http answering POST with 202 ==");
+  const barePostServer = await started(startBarePost);
+  const barePost = await runBarePost(barePostServer, BENCH_DOMAIN, duration).finally(() => stopped(barePostServer));
+  log(`  p50 ${barePost.p50} ms, p99 ${barePost.p99} ms, ${barePost.rps} req/s`);
 
   const results: SizeResult[] = [];
   let kind: Scratch["kind"] = databaseUrl ? "postgres" : "pglite";
@@ -135,8 +171,9 @@ async function main() {
     ...revision(),
     date: new Date().toISOString(),
     machine: machine(kind, version),
-    options: { events: sizes, duration, connections: CONNECTIONS, serverNodeOptions: values["server-node-options"] },
+    options: { events: sizes, duration, connections: CONNECTIONS, serverNodeOptions: values["server-node-options"], only: values.only },
     bare,
+    barePost,
     sizes: results,
     totalSeconds: Math.round((performance.now() - began) / 100) / 10,
   };

@@ -23,6 +23,11 @@ export interface Scratch {
   copy(table: string, columns: string[], chunks: Iterable<Buffer>): Promise<void>;
   /** Closes the bench's own connection; PGlite allows one process at a time. */
   close(): Promise<void>;
+  /**
+   * A connection of its own for checks while the server under test has the database (counting
+   * the rows it wrote); null on PGlite, which only the server may open then.
+   */
+  observer(): { db: Db; close(): Promise<void> } | null;
   /** Removes the database for good. */
   drop(): Promise<void>;
 }
@@ -67,6 +72,10 @@ async function postgresScratch(label: string, url: string): Promise<Scratch> {
       await pipeline(Readable.from(chunks), stream);
     },
     close,
+    observer() {
+      const watcher = createDb({ url: target.toString() });
+      return { db: watcher, close: () => watcher.destroy() };
+    },
     async drop() {
       await close();
       await admin.unsafe(`drop database if exists ${name} with (force)`);
@@ -113,6 +122,7 @@ function pgliteScratch(label: string): Scratch {
       await pglite.query("reset session_replication_role");
     },
     close,
+    observer: () => null,
     async drop() {
       await close();
       rmSync(dataDir, { recursive: true, force: true });

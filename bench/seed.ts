@@ -25,12 +25,15 @@ export interface Fixtures {
   apiKey: string;
 }
 
+/** The bench site's domain: events are sent for it, and the bare ceiling gets the same bodies. */
+export const BENCH_DOMAIN = "bench.glimpse.local";
+
 export async function createFixtures(db: Db): Promise<Fixtures> {
   const email = "bench@glimpse.local";
   const password = "bench-password-2026";
   const linkPassword = "bench-link-password";
   const user = await ensureUser(db, email, password);
-  const { site } = await createSite(db, user.id, { domain: "bench.glimpse.local", timezone: "Europe/Berlin" });
+  const { site } = await createSite(db, user.id, { domain: BENCH_DOMAIN, timezone: "Europe/Berlin" });
   const segment = await createSegment(db, site.id, user.id, { name: "Mobile visitors", filters: MOBILE });
   const actor = { userId: user.id, integration: false };
   const open = await createLink(db, site.id, actor, { name: "Open dashboard" });

@@ -223,6 +223,25 @@ export async function startBareHttp(): Promise<Running> {
   return launch(["-e", script], {}, `http://127.0.0.1:${port}`, "/");
 }
 
+/**
+ * The ingestion ceiling: node:http reading each request's body to its end and answering 202 with
+ * a small JSON body, as the event endpoint does, and nothing else.
+ */
+export async function startBarePost(): Promise<Running> {
+  const port = await freePort();
+  const script = `
+    const body = JSON.stringify({ accepted: true });
+    require("node:http").createServer((req, res) => {
+      req.on("data", () => {});
+      req.on("end", () => {
+        res.writeHead(202, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+        res.end(body);
+      });
+    }).listen(${port}, "127.0.0.1");
+    process.on("SIGTERM", () => process.exit(0));`;
+  return launch(["-e", script], {}, `http://127.0.0.1:${port}`, "/");
+}
+
 /** Logs in through the real form and returns the Cookie header for later requests. */
 export async function login(url: string, email: string, password: string): Promise<string> {
   const response = await fetch(`${url}/login`, {

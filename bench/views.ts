@@ -91,3 +91,13 @@ export async function measureViews(db: Db, fx: Fixtures, file: string, memoryMb:
     await engine.close();
   }
 }
+
+/** The copy alone, for runs that skip the views: the server would otherwise build it while measured. */
+export async function buildCopy(db: Db, fx: Fixtures, file: string, memoryMb: number, threads: number): Promise<void> {
+  const engine = await openColumnarEngine(db, { path: file, memoryMb, threads, log });
+  try {
+    await engine.sync(fx.site);
+  } finally {
+    await engine.close();
+  }
+}

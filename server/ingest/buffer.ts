@@ -3,9 +3,18 @@ import { env } from "../env.js";
 import { Unavailable } from "../errors.js";
 import { writeBatch } from "./batch.js";
 import type { PreparedEvent } from "./model.js";
+import { refreshStatistics } from "./salts.js";
 
 /** Events per transaction: a few hundred milliseconds of work for Postgres, a few MB of JSON. */
 const BATCH_MAX = 5_000;
+/**
+ * The planner's row estimates for today start from statistics taken when today had no rows; on a
+ * busy day a page-filtered view of today then picks nested loops that take minutes instead of
+ * milliseconds (PGlite has no autovacuum, and a Postgres may have it off or slow). So after this
+ * many events written, at most every ANALYZE_EVERY_MS, the statistics are refreshed.
+ */
+const ANALYZE_AFTER_EVENTS = 5_000;
+const ANALYZE_EVERY_MS = 30_000;
 /** While the database is away, retries back off up to this. */
 const MAX_RETRY_MS = 10_000;
 const RETRY_AFTER_SECONDS = 5;
@@ -33,6 +42,8 @@ export class EventBuffer {
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   private closed = false;
+  private writtenSinceAnalyze = 0;
+  private lastAnalyze = 0;
 
   constructor(
     private readonly db: Db,
@@ -126,7 +137,7 @@ export class EventBuffer {
         while (parts.length > 0) {
           const part = parts[0]!;
           try {
-            await writeBatch(this.db, part);
+            this.writtenSinceAnalyze += await writeBatch(this.db, part);
           } catch (error) {
             if (!isDataError(error)) throw error;
             parts.shift();
@@ -147,6 +158,14 @@ export class EventBuffer {
         this.writing = 0;
       }
     }
+    await this.analyzeWhenDue();
+  }
+
+  private async analyzeWhenDue(): Promise<void> {
+    if (this.writtenSinceAnalyze < ANALYZE_AFTER_EVENTS || Date.now() - this.lastAnalyze < ANALYZE_EVERY_MS) return;
+    this.writtenSinceAnalyze = 0;
+    this.lastAnalyze = Date.now();
+    await refreshStatistics(this.db).catch((error: unknown) => this.report(`Statistics could not be refreshed (${describe(error)}).`));
   }
 
   private report(line: string): void {
