@@ -77,10 +77,22 @@ export class EventBuffer {
         continue;
       }
       if (this.pending.length === 0) return;
-      this.running = this.writeAll().finally(() => {
-        this.running = null;
-        this.kick();
-      });
+      this.running = this.writeAll().then(
+        () => {
+          this.running = null;
+          if (this.failures > 0) this.report(`Events are being written again; ${this.size} waiting.`);
+          this.failures = 0;
+          this.kick();
+        },
+        (error: unknown) => {
+          // Counted before the next write is planned, so retries back off.
+          this.running = null;
+          this.failures += 1;
+          this.report(`Events could not be written (${describe(error)}); ${this.size} waiting, retrying.`);
+          this.kick();
+          throw error;
+        },
+      );
     }
   }
 
@@ -107,17 +119,8 @@ export class EventBuffer {
     const delay = this.failures > 0 ? Math.min(this.options.flushMs * 2 ** this.failures, MAX_RETRY_MS) : this.pending.length >= BATCH_MAX ? 0 : this.options.flushMs;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.flush().then(
-        () => {
-          if (this.failures > 0) this.report(`Events are being written again; ${this.size} waiting.`);
-          this.failures = 0;
-        },
-        (error: unknown) => {
-          this.failures += 1;
-          this.report(`Events could not be written (${describe(error)}); ${this.size} waiting, retrying.`);
-          this.kick();
-        },
-      );
+      // A failure is reported and retried by flush itself.
+      this.flush().catch(() => {});
     }, delay);
     // The server's sockets keep the process alive; a pending write alone should not.
     this.timer.unref();
