@@ -38,9 +38,8 @@ app.use((req, res, next) => {
 
 // Defaults are filled in when headers are written, so a route that sets its own (the embed CSP) wins.
 app.use((req, res, next) => {
-  // Made when first asked for: pages need one, the event endpoint's thousands of answers do not.
-  let nonce;
-  Object.defineProperty(res.locals, "cspNonce", { enumerable: true, get: () => (nonce ??= randomBytes(16).toString("base64")) });
+  const nonce = randomBytes(16).toString("base64");
+  res.locals.cspNonce = nonce;
   const isShare = res.locals.path !== null && http.isSharePath(res.locals.path);
   const writeHead = res.writeHead;
   res.writeHead = function patchedWriteHead(...args) {
@@ -49,7 +48,7 @@ app.use((req, res, next) => {
     // (A refused body's connection is closed by readBodies, after the client has read the answer.)
     if (!req.complete && !res.locals.refusedBody) res.setHeader("Connection", "close");
     res.setHeader("X-Content-Type-Options", "nosniff");
-    if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(res.locals.cspNonce));
+    if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
     // Share URLs are bearer secrets: they must never leak through Referer.
     if (isShare) res.setHeader("Referrer-Policy", "no-referrer");
     else if (!res.hasHeader("Referrer-Policy")) res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
