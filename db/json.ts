@@ -8,3 +8,12 @@ import { type RawBuilder, sql } from "kysely";
 export function jsonb<T>(value: T): RawBuilder<T> {
   return sql<T>`cast(${JSON.stringify(value)} as text)::jsonb`;
 }
+
+/**
+ * A json value as one parameter, for rows sent in bulk (`json_populate_recordset`,
+ * `json_array_elements_text`): any number of rows, where Postgres caps a statement at 65,535
+ * parameters. The same text cast as above.
+ */
+export function json<T>(value: T): RawBuilder<T> {
+  return sql<T>`cast(${JSON.stringify(value)} as text)::json`;
+}

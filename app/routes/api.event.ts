@@ -1,4 +1,4 @@
-import type { ActionFunctionArgs } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { receiveEvent } from "~/lib/event-endpoint.server";
 
 async function answer(request: Request, ip: string) {
@@ -11,6 +11,6 @@ export function action({ request, context }: ActionFunctionArgs) {
   return answer(request, context.ip);
 }
 
-export function loader({ request, context }: ActionFunctionArgs) {
+export function loader({ request, context }: LoaderFunctionArgs) {
   return answer(request, context.ip);
 }

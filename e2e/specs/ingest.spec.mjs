@@ -41,19 +41,31 @@ async function siteOn(server, domain) {
   await addSite(admin, domain);
 }
 
-/** One pageview from its own address; resolves to the HTTP status (0 when the connection failed). */
-async function send(baseUrl, domain, i) {
+/** Pageview number i (path /e{i}) from an address of its own: the answer, or null when the connection failed. */
+async function post(baseUrl, domain, i) {
   try {
     const res = await fetch(`${baseUrl}/api/event`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "User-Agent": CHROME, "X-Forwarded-For": `10.${81 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}` },
       body: JSON.stringify({ name: "pageview", url: `https://${domain}/e${i}`, domain, referrer: "" }),
     });
-    await res.arrayBuffer();
-    return res.status;
+    return { status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.text() };
   } catch {
-    return 0;
+    return null;
   }
+}
+
+/** The same, as just its status (0 when the connection failed). */
+const send = async (baseUrl, domain, i) => (await post(baseUrl, domain, i))?.status ?? 0;
+
+/** A fresh database of this kind, a server on it and a site to send events for. */
+async function serverWithSite(label, database, domain) {
+  const db = await freshDatabase(database, label);
+  cleanups.push(() => db.drop());
+  const secret = randomBytes(32).toString("hex");
+  const server = await instance(label, db, secret);
+  await siteOn(server, domain);
+  return { db, secret, server };
 }
 
 /**
@@ -100,17 +112,13 @@ async function pathsOnPglite(dataDir) {
 }
 
 for (const kind of ["PGlite", "Postgres"]) {
-  const fresh = (label) => freshDatabase(kind === "Postgres" ? PG : undefined, label);
+  const database = kind === "Postgres" ? PG : undefined;
   /** Reads the events on this database; a PGlite one only once its server is stopped. */
   const paths = (db) => (kind === "Postgres" ? pathsOnPostgres(db.env.DATABASE_URL) : pathsOnPglite(db.env.DATA_DIR));
 
   describe(`${kind}: what is acknowledged is kept`, () => {
     it("SIGTERM writes every acknowledged event before the process ends", async () => {
-      const db = await fresh("ingest-term");
-      cleanups.push(() => db.drop());
-      const secret = randomBytes(32).toString("hex");
-      const server = await instance(`${kind}-term`, db, secret);
-      await siteOn(server, "term.example");
+      const { db, server } = await serverWithSite(`term-${kind}`, database, "term.example");
       const load = sendSteadily(server.baseUrl, "term.example");
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       await load.stop();
@@ -124,18 +132,14 @@ for (const kind of ["PGlite", "Postgres"]) {
     });
 
     it(`SIGKILL loses at most the events of the last flush interval (${FLUSH_MS} ms), and the database opens again`, async () => {
-      const db = await fresh("ingest-kill");
-      cleanups.push(() => db.drop());
-      const secret = randomBytes(32).toString("hex");
-      const server = await instance(`${kind}-kill`, db, secret);
-      await siteOn(server, "kill.example");
+      const { db, secret, server } = await serverWithSite(`kill-${kind}`, database, "kill.example");
       const load = sendSteadily(server.baseUrl, "kill.example");
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       const killedAt = Date.now();
       await server.kill();
       await load.stop();
       // The data survives: a new process on it starts and answers.
-      const restarted = await instance(`${kind}-kill-restart`, db, secret);
+      const restarted = await instance(`kill-${kind}-restart`, db, secret);
       assert.equal((await fetch(`${restarted.baseUrl}/healthz`)).status, 200);
       if (kind === "PGlite") await restarted.stop();
       const stored = await paths(db);
@@ -210,14 +214,9 @@ describe("Postgres out of reach", () => {
     await relay.cut();
     let refused = null;
     for (; i < 1_000 && !refused; i++) {
-      const res = await fetch(`${server.baseUrl}/api/event`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "User-Agent": CHROME, "X-Forwarded-For": `10.82.${i >> 8}.${i & 255}` },
-        body: JSON.stringify({ name: "pageview", url: `https://outage.example/e${i}`, domain: "outage.example", referrer: "" }),
-      });
-      const body = await res.text();
-      if (res.status === 202) acked.add(`/e${i}`);
-      else refused = { status: res.status, retryAfter: res.headers.get("retry-after"), body };
+      const res = await post(server.baseUrl, "outage.example", i);
+      if (res?.status === 202) acked.add(`/e${i}`);
+      else refused = res ?? { status: 0 };
     }
     assert.ok(refused, "the buffer ran full");
     assert.equal(refused.status, 503);

@@ -1,9 +1,11 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
-import { invalidateStats, settledDay } from "../stats/cache.js";
+import { json } from "../../db/json.js";
+import { invalidateStats } from "../stats/cache.js";
+import { settledDay } from "../stats/dates.js";
 import { type PreparedEvent, VISIT_IDLE_MS } from "./model.js";
 import { lockVisitors } from "./salts.js";
-import { placeEvents, type Visit } from "./visits.js";
+import { placeEvents, type Visit, visitKey } from "./visits.js";
 
 const VISIT_COLUMNS = sql.raw(
   "site_id, session_id, visitor_id, day, started_at, ended_at, pageviews, events, entry_page, exit_page, referrer_source, referrer, utm_source, utm_medium, utm_campaign, country, device, browser, os",
@@ -11,12 +13,6 @@ const VISIT_COLUMNS = sql.raw(
 const EVENT_COLUMNS = sql.raw(
   "site_id, ts, day, name, pathname, visitor_id, session_id, entry_page, referrer_source, referrer, utm_source, utm_medium, utm_campaign, country, device, browser, os, props",
 );
-
-/**
- * Rows travel as one JSON text parameter each, whatever their number: Postgres caps a statement
- * at 65,535 parameters, and the text cast keeps postgres.js from encoding the JSON a second time.
- */
-const json = (value: unknown) => sql`cast(${JSON.stringify(value)} as text)::json`;
 
 /**
  * Writes a batch of accepted events and their visits in one transaction, so a batch is seen
@@ -61,7 +57,7 @@ export async function writeBatch(db: Db, events: readonly PreparedEvent[]): Prom
 async function storedVisits(db: Db, events: readonly PreparedEvent[]): Promise<Visit[]> {
   const earliest = new Map<string, { site_id: string; visitor_id: number; day: string; since: number }>();
   for (const e of events) {
-    const key = `${e.siteId}\n${e.visitorId}\n${e.day}`;
+    const key = visitKey(e.siteId, e.visitorId, e.day);
     const at = e.ts.getTime();
     const seen = earliest.get(key);
     if (!seen) earliest.set(key, { site_id: e.siteId, visitor_id: e.visitorId, day: e.day, since: at });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
+import { json } from "../../db/json.js";
 import { addDays } from "../stats/dates.js";
 
 /**
@@ -73,7 +74,7 @@ export async function lockVisitor(db: Db, id: number): Promise<void> {
  */
 export async function lockVisitors(db: Db, ids: readonly number[]): Promise<void> {
   const buckets = [...new Set(ids.map(visitorLockBucket))].sort((a, b) => a - b);
-  await sql`select pg_advisory_xact_lock(${LOCK_SPACE}, value::int) from json_array_elements_text(cast(${JSON.stringify(buckets)} as text)::json)`.execute(db);
+  await sql`select pg_advisory_xact_lock(${LOCK_SPACE}, value::int) from json_array_elements_text(${json(buckets)})`.execute(db);
 }
 
 /**

@@ -18,7 +18,8 @@ export interface Placement {
   rows: EventRow[];
 }
 
-const keyOf = (siteId: string, visitorId: number, day: string) => `${siteId}\n${visitorId}\n${day}`;
+/** A visitor's visits of one day: a visit never spans two (the visitor id changes at midnight). */
+export const visitKey = (siteId: string, visitorId: number, day: string) => `${siteId}\n${visitorId}\n${day}`;
 
 /**
  * Puts each event into a visit, in the order the events were accepted, by exactly the rule the
@@ -30,7 +31,7 @@ const keyOf = (siteId: string, visitorId: number, day: string) => `${siteId}\n${
 export function placeEvents(events: readonly PreparedEvent[], stored: readonly Visit[]): Placement {
   const visitsOf = new Map<string, Visit[]>();
   for (const visit of stored) {
-    const key = keyOf(visit.site_id, visit.visitor_id, visit.day);
+    const key = visitKey(visit.site_id, visit.visitor_id, visit.day);
     visitsOf.set(key, [...(visitsOf.get(key) ?? []), visit]);
   }
   const storedVisits = new Set(stored);
@@ -39,7 +40,7 @@ export function placeEvents(events: readonly PreparedEvent[], stored: readonly V
   const rows: EventRow[] = [];
 
   for (const event of events) {
-    const key = keyOf(event.siteId, event.visitorId, event.day);
+    const key = visitKey(event.siteId, event.visitorId, event.day);
     const visits = visitsOf.get(key) ?? [];
     const at = event.ts.getTime();
     let open: Visit | undefined;

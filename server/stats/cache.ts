@@ -5,14 +5,12 @@ import { jsonb } from "../../db/json.js";
 import type { GoalDefinition } from "../goals/goals.js";
 import type { Filter } from "../schemas/filters.js";
 import { computeDays } from "./aggregate.js";
-import { eachDay, localDay } from "./dates.js";
+import { eachDay, settledDay } from "./dates.js";
 import type { DayStats } from "./day-stats.js";
 import type { DayRange } from "./period.js";
 
 /** Bump when DayStats changes shape: old entries then simply stop matching. */
 const FORMAT = "day-stats-v2";
-/** Events are stamped with the time they arrive, so a day is final once it is over everywhere we write. */
-const SETTLE_MS = 5 * 60_000;
 const EVICT_AFTER_DAYS = 30;
 
 /**
@@ -25,11 +23,6 @@ export function filterKey(filters: Filter[], timezone: string, goals: GoalDefini
   const normal = filters.map((f) => JSON.stringify([f.dimension, f.operator, [...f.values].sort()])).sort();
   const goalDefs = goals.map((g) => JSON.stringify([g.id, g.name, g.kind, g.match])).sort();
   return createHash("sha256").update(`${FORMAT}\n${timezone}\n${normal.join("\n")}\n--\n${goalDefs.join("\n")}`).digest("hex");
-}
-
-/** Days before this one are final: they ended more than SETTLE_MS ago in the site's timezone. */
-export function settledDay(timezone: string, now = new Date()): string {
-  return localDay(new Date(now.getTime() - SETTLE_MS), timezone);
 }
 
 /**

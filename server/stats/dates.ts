@@ -82,3 +82,14 @@ export function eachMonth(from: string, to: string): string[] {
   const count = Math.max(0, (ty - fy) * 12 + (tm - fm) + 1);
   return Array.from({ length: count }, (_, i) => addMonths(from, i).slice(0, 7));
 }
+
+/**
+ * Events are stamped with the time they arrive, so a day is final once it has been over for a
+ * while everywhere we write. Days before the one this returns are final: cached figures and the
+ * columnar copy keep them for good.
+ */
+export const SETTLE_MS = 5 * 60_000;
+
+export function settledDay(timezone: string, now = new Date()): string {
+  return localDay(new Date(now.getTime() - SETTLE_MS), timezone);
+}

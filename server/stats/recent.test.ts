@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recent, recentKey, TTL_MS } from "./recent.js";
+import { LIVE_TTL_MS, recent, recentKey, TTL_MS } from "./recent.js";
 
 describe("the short in-memory stats cache", () => {
   it("computes once for concurrent and repeated requests within the TTL, again after it", async () => {
@@ -10,6 +10,16 @@ describe("the short in-memory stats cache", () => {
     expect([a, b, calls]).toEqual([1, 1, 1]);
     expect(await recent("k1", compute, t + TTL_MS - 1)).toBe(1);
     expect(await recent("k1", compute, t + TTL_MS)).toBe(2);
+  });
+
+  it("keeps figures of a period that includes today only LIVE_TTL_MS, so new events show soon", async () => {
+    let calls = 0;
+    const compute = async () => ++calls;
+    const t = 2_000_000;
+    expect(await recent("live", compute, t, LIVE_TTL_MS)).toBe(1);
+    expect(await recent("live", compute, t + LIVE_TTL_MS - 1, LIVE_TTL_MS)).toBe(1);
+    expect(await recent("live", compute, t + LIVE_TTL_MS, LIVE_TTL_MS)).toBe(2);
+    expect(LIVE_TTL_MS).toBeLessThan(TTL_MS);
   });
 
   it("does not remember failures", async () => {

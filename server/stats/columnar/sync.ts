@@ -1,11 +1,9 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../../db/client.js";
-import { addDays, daysBetween, localDay, zonedTime } from "../dates.js";
+import { addDays, daysBetween, settledDay, zonedTime } from "../dates.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { ColumnType, Columnar, ColumnarTransaction } from "./duckdb.js";
 
-/** Events are stamped with the time they arrive, so a day is final once it is over everywhere we write. */
-export const SETTLE_MS = 5 * 60_000;
 /** Rows read from the tables per round trip: bounded, so a big day never sits in the heap at once. */
 const ROWS_PER_READ = 20_000;
 /** Days and events copied per transaction, at most: the flags are computed over a chunk in memory. */
@@ -28,7 +26,7 @@ export interface SyncSite {
 }
 
 /** The first day that may still change (days before it are final). */
-export const unsettledFrom = (site: SyncSite, now: Date) => localDay(new Date(now.getTime() - SETTLE_MS), site.timezone);
+export const unsettledFrom = (site: SyncSite, now: Date) => settledDay(site.timezone, now);
 
 export async function syncState(columnar: Columnar, siteId: string): Promise<SyncState | null> {
   const rows = await columnar.query(`select strftime(through, '%Y-%m-%d') as through, version from synced where site_id = $1`, [siteId]);
