@@ -2,12 +2,14 @@ import { type Kysely, type Migration, type MigrationProvider, type MigrationResu
 import * as m0001 from "./migrations/0001_initial.js";
 import * as m0002 from "./migrations/0002_goals.js";
 import * as m0003 from "./migrations/0003_stats_version.js";
+import * as m0004 from "./migrations/0004_link_scope.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
   "0002_goals": m0002,
   "0003_stats_version": m0003,
+  "0004_link_scope": m0004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

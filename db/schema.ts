@@ -77,6 +77,17 @@ export interface SharedLinksTable {
   last_viewed_at: Timestamp | null;
   failed_unlock_count: Generated<number>;
   last_failed_unlock_at: Timestamp | null;
+  expires_at: Timestamp | null;
+  paused_at: Timestamp | null;
+  resumed_at: Timestamp | null;
+  /** Site-local days, "YYYY-MM-DD". Both set: a fixed period; only `bounds_from`: nothing earlier. */
+  bounds_from: string | null;
+  bounds_to: string | null;
+  /** Null shows every section. */
+  visible_sections: ColumnType<unknown, RawBuilder<unknown> | null, RawBuilder<unknown> | null>;
+  allow_period_change: Generated<boolean>;
+  allow_filters: Generated<boolean>;
+  allow_export: Generated<boolean>;
   created_by: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

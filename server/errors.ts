@@ -26,6 +26,22 @@ export class Forbidden extends DomainError {
 export class Unauthorized extends DomainError {
   override name = "Unauthorized";
 }
+/** A shared link that exists but shows nothing now: expired, or paused by its owner (HTTP 410). */
+export class Gone extends DomainError {
+  override name = "Gone";
+  constructor(
+    message: string,
+    readonly reason: "expired" | "paused",
+  ) {
+    super(message);
+  }
+}
+
+/** The HTTP status a refusal should carry where it differs from its tRPC code's (410 for Gone). */
+export function httpStatusOverride(error: unknown): number | null {
+  return error instanceof Gone ? 410 : null;
+}
+
 export class TooManyRequests extends DomainError {
   override name = "TooManyRequests";
   constructor(

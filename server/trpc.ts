@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Role } from "../db/schema.js";
 import type { Context } from "./context.js";
-import { Conflict, DomainError, Forbidden, Invalid, isStatementTimeout, NotFound, retryAfterOf, TooManyRequests, Unauthorized, Unavailable } from "./errors.js";
+import { Conflict, DomainError, Forbidden, Gone, httpStatusOverride, Invalid, isStatementTimeout, NotFound, retryAfterOf, TooManyRequests, Unauthorized, Unavailable } from "./errors.js";
 import { siteRef } from "./schemas/common.js";
 import { assertRole, requireSite } from "./sites/sites.js";
 
@@ -39,7 +39,7 @@ const t = initTRPC.context<Context>().create({
       message: internal ? "Something went wrong on our side. Please try again." : shape.message,
       data: {
         code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
+        httpStatus: httpStatusOverride(error.cause) ?? shape.data.httpStatus,
         path: shape.data.path,
         fieldErrors: internal ? null : fieldErrorsOf(error),
         retryAfter,
@@ -56,6 +56,8 @@ const CODES = new Map<Function, TRPCError["code"]>([
   [Unauthorized, "UNAUTHORIZED"],
   [TooManyRequests, "TOO_MANY_REQUESTS"],
   [Unavailable, "SERVICE_UNAVAILABLE"],
+  // tRPC has no 410: the code says "not found", and data.httpStatus and the HTTP status say 410.
+  [Gone, "NOT_FOUND"],
 ]);
 
 const TIMED_OUT = "This took too long to compute. Try a shorter period or fewer filters, or try again later.";

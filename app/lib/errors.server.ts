@@ -1,7 +1,7 @@
 import { redirect } from "@remix-run/node";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { retryAfterOf } from "../../server/errors.js";
+import { Gone, httpStatusOverride, retryAfterOf } from "../../server/errors.js";
 import { type FieldErrors, fieldErrorsOf } from "../../server/trpc.js";
 import { tryAgainIn } from "./format";
 
@@ -19,7 +19,7 @@ export function toFormError(error: unknown): FormError {
   if (error.code === "INTERNAL_SERVER_ERROR") throw error;
   const fieldErrors = fieldErrorsOf(error) ?? {};
   const retryAfter = retryAfterOf(error.cause);
-  return { status: getHTTPStatusCodeFromError(error), message: error.message, fieldErrors, retryAfter };
+  return { status: statusOf(error), message: error.message, fieldErrors, retryAfter };
 }
 
 /**
@@ -32,9 +32,19 @@ export function httpError(error: unknown, request: Request): never {
   if (error.code === "INTERNAL_SERVER_ERROR") throw error;
   const retryAfter = retryAfterOf(error.cause);
   throw new Response(retryAfter ? `${error.message} ${tryAgainIn(retryAfter)}` : error.message, {
-    status: getHTTPStatusCodeFromError(error),
+    status: statusOf(error),
     headers: retryAfter ? { "Retry-After": String(retryAfter) } : {},
   });
+}
+
+/** An expired or paused shared link's refusal (410), as a response; null for any other error. */
+export function goneResponse(error: unknown): Response | null {
+  return error instanceof TRPCError && error.cause instanceof Gone ? new Response(error.message, { status: 410 }) : null;
+}
+
+/** The HTTP status of a tRPC error, 410 for a link that is gone included. */
+export function statusOf(error: TRPCError): number {
+  return httpStatusOverride(error.cause) ?? getHTTPStatusCodeFromError(error);
 }
 
 export function loginRedirect(request: Request) {

@@ -1,47 +1,53 @@
-import { shareBreakdownInput, shareRefInput, shareRevisitInput, shareStatsInput, unlockInput } from "../schemas/share.js";
-import { contentVersion, findLink, isUnlocked, requireAccess } from "../share/access.js";
+import { shareBreakdownInput, shareExportInput, shareRefInput, shareRevisitInput, shareStatsInput, unlockInput } from "../schemas/share.js";
+import { contentVersion, findLink, isUnlocked, requireAccess, requireLive } from "../share/access.js";
+import { exportView } from "../share/export.js";
+import { openView, scopeSummary } from "../share/scope.js";
+import { shareBreakdown, shareDashboard } from "../share/share-stats.js";
 import { unlockLink } from "../share/unlock.js";
 import { pauseBeforeRefusing } from "../refusals.js";
 import { withinViewLimits } from "../share/view-limits.js";
 import { recordView } from "../share/views.js";
 import { nowFrom } from "../stats/clock.js";
-import { getBreakdown, getDashboardStats } from "../stats/dashboard.js";
 import { publicProcedure, router } from "../trpc.js";
 
 /**
- * What a recipient can do, by slug only. Every data procedure re-checks the unlock, and the link's
- * segment is read from the database on each call and ANDed in: no input can name, drop or widen it.
- * Views with the recipient's own filters are bounded per client and per link before any of that.
+ * What a recipient can do, by slug only. Every data procedure opens the link's scope (share/scope.ts)
+ * afresh: it re-checks that the link is live and unlocked, reads its segment, bounds, sections and
+ * permissions from the database, and computes only from that. No input can name, drop or widen
+ * any of it. Views with the recipient's own filters are bounded per client and per link first.
  */
 export const shareRouter = router({
   resolve: publicProcedure.input(shareRefInput).query(async ({ ctx, input }) => {
+    const now = nowFrom(ctx) ?? new Date();
     const link = await findLink(ctx.db, input.slug);
-    if (!isUnlocked(link, ctx.unlocks, nowFrom(ctx))) return { locked: true as const };
+    requireLive(link, now);
+    if (!isUnlocked(link, ctx.unlocks, now)) return { locked: true as const };
     return {
       locked: false as const,
       protected: link.passwordHash !== null,
       site: { domain: link.site.domain, timezone: link.site.timezone },
       segment: link.segment,
+      dateBounds: link.bounds,
+      visibleSections: link.sections,
+      allowPeriodChange: link.allowPeriodChange,
+      allowFilters: link.allowFilters,
+      allowExport: link.allowExport,
+      expiresAt: link.expiresAt?.toISOString() ?? null,
     };
   }),
 
   unlock: publicProcedure.input(unlockInput).mutation(async ({ ctx, input }) => {
-    const { fingerprint, expiresAt } = await pauseBeforeRefusing(ctx, () => unlockLink(ctx.db, input, ctx.client, nowFrom(ctx)));
+    const { fingerprint, expiresAt } = await pauseBeforeRefusing(ctx, () => unlockLink(ctx.db, input, ctx.client, nowFrom(ctx) ?? new Date()));
     return { slug: input.slug, fingerprint, expiresAt: expiresAt.toISOString() };
   }),
 
   stats: publicProcedure.input(shareStatsInput).query(({ ctx, input }) =>
     withinViewLimits(ctx, input.slug, input.filters.length > 0, async () => {
-      const now = nowFrom(ctx);
-      const link = await requireAccess(ctx.db, input.slug, ctx.unlocks, now);
-      const stats = await getDashboardStats(ctx.db, link.site, {
-        period: input.period,
-        filters: input.filters,
-        segmentFilters: link.segment?.filters ?? [],
-        now,
-      });
-      recordView(ctx.db, link.id, now);
-      return { ...stats, segment: link.segment, version: contentVersion(link) };
+      const now = nowFrom(ctx) ?? new Date();
+      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, now);
+      const stats = await shareDashboard(ctx.db, view, { now: nowFrom(ctx) });
+      recordView(ctx.db, view.link.id, now);
+      return { ...stats, segment: view.link.segment, scope: scopeSummary(view), version: contentVersion(view.link) };
     }),
   ),
 
@@ -51,7 +57,7 @@ export const shareRouter = router({
    * means: ask `stats` again; no view was counted).
    */
   revisit: publicProcedure.input(shareRevisitInput).query(async ({ ctx, input }) => {
-    const now = nowFrom(ctx);
+    const now = nowFrom(ctx) ?? new Date();
     const link = await requireAccess(ctx.db, input.slug, ctx.unlocks, now);
     if (contentVersion(link) !== input.version) return { current: false };
     recordView(ctx.db, link.id, now);
@@ -60,16 +66,19 @@ export const shareRouter = router({
 
   breakdown: publicProcedure.input(shareBreakdownInput).query(({ ctx, input }) =>
     withinViewLimits(ctx, input.slug, input.filters.length > 0, async () => {
-      const now = nowFrom(ctx);
-      const link = await requireAccess(ctx.db, input.slug, ctx.unlocks, now);
-      return getBreakdown(ctx.db, link.site, {
-        period: input.period,
-        filters: input.filters,
-        segmentFilters: link.segment?.filters ?? [],
-        dimension: input.dimension,
-        limit: input.limit,
-        now,
-      });
+      const now = nowFrom(ctx) ?? new Date();
+      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, now);
+      const breakdown = await shareBreakdown(ctx.db, view, input.dimension, input.limit, nowFrom(ctx));
+      return { ...breakdown, scope: scopeSummary(view) };
+    }),
+  ),
+
+  /** The recipient's view as tables, for CSV: only where the link allows downloads. */
+  export: publicProcedure.input(shareExportInput).query(({ ctx, input }) =>
+    withinViewLimits(ctx, input.slug, true, async () => {
+      const now = nowFrom(ctx) ?? new Date();
+      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, now);
+      return exportView(ctx.db, view, input.part, nowFrom(ctx));
     }),
   ),
 });

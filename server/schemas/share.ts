@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DIMENSIONS } from "./filters.js";
+import { SECTIONS } from "./link-scope.js";
 import { statsQuery } from "./stats.js";
 
 /** Any malformed slug simply finds no link, exactly like an unknown one (see findLink). */
@@ -24,4 +25,11 @@ export const shareBreakdownInput = z.strictObject({
   ...statsQuery,
   dimension: z.enum(DIMENSIONS, { error: "Choose a dimension from the list" }),
   limit: z.number().int().min(1).max(100).default(100),
+});
+
+/** `part` names one table (a section, "totals" or "goals"); without it, every table the view shows. */
+export const shareExportInput = z.strictObject({
+  slug,
+  ...statsQuery,
+  part: z.enum(["totals", "goals", ...SECTIONS], { error: `Choose a part: totals, goals or ${SECTIONS.join(", ")}` }).optional(),
 });

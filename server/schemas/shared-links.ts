@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { id, password, siteRef, text } from "./common.js";
+import { scopeFields } from "./link-scope.js";
 
 /** Names reserved for links that integrations create through the API. Compared case-insensitively. */
 export const RESERVED_LINK_NAMES = ["WordPress - Shared Dashboard"] as const;
@@ -25,11 +26,14 @@ export const createLinkInput = z.strictObject({
   password: password.optional(),
   segmentId: segmentId.nullable().optional(),
   integration: z.boolean().optional(),
+  ...scopeFields,
 });
 
 /**
  * `password`: absent keeps the current one, a string replaces it, null removes it.
  * `segmentId`: absent keeps it, null means all data.
+ * The scope fields (`expiresAt`, `paused`, `dateBounds`, `visibleSections`, `allow…`): absent keeps
+ * the value; null removes an expiry or date bounds.
  */
 export const updateLinkInput = z.strictObject({
   site: siteRef,
@@ -37,4 +41,5 @@ export const updateLinkInput = z.strictObject({
   name: text("Name", 100).optional(),
   password: password.nullable().optional(),
   segmentId: segmentId.nullable().optional(),
+  ...scopeFields,
 });

@@ -13,6 +13,9 @@ export const PERIOD_LABELS: Record<PeriodKey, string> = {
   custom: "Custom range",
 };
 
+/** What a dashboard shows when its address names no period. */
+export const DEFAULT_PERIOD: PeriodKey = "30d";
+
 /** Extra filters a dashboard viewer may add on top of a segment. */
 export const MAX_VIEW_FILTERS = 10;
 

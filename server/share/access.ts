@@ -1,8 +1,10 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Db } from "../../db/client.js";
 import { env } from "../env.js";
-import { NotFound, Unauthorized } from "../errors.js";
+import { Gone, NotFound, Unauthorized } from "../errors.js";
 import type { Filter } from "../schemas/filters.js";
+import type { DateBounds, Section } from "../schemas/link-scope.js";
+import { boundsOf, linkState, sectionsOf } from "../shared-links/link-scope.js";
 
 /** How long an unlock lasts. The cookie, the docs and the tests use this one constant. */
 export const UNLOCK_HOURS = 24;
@@ -17,7 +19,16 @@ export interface ShareLink {
   slug: string;
   site: { id: string; domain: string; timezone: string };
   passwordHash: string | null;
+  /** Changes on every resume: unlocks made before a pause do not survive it. */
+  resumedAt: string | null;
   segment: { name: string; filters: Filter[] } | null;
+  expiresAt: Date | null;
+  pausedAt: Date | null;
+  bounds: DateBounds | null;
+  sections: Section[];
+  allowPeriodChange: boolean;
+  allowFilters: boolean;
+  allowExport: boolean;
 }
 
 const NOT_FOUND = "This shared link does not exist or was deleted";
@@ -31,6 +42,7 @@ export async function findLink(db: Db, slug: string): Promise<ShareLink> {
     .innerJoin("sites", "sites.id", "l.site_id")
     .leftJoin("segments as s", (join) => join.onRef("s.id", "=", "l.segment_id").onRef("s.site_id", "=", "l.site_id"))
     .select(["l.id", "l.slug", "l.password_hash", "sites.id as site_id", "sites.domain", "sites.timezone", "s.name as segment_name", "s.filters as segment_filters"])
+    .select(["l.expires_at", "l.paused_at", "l.resumed_at", "l.bounds_from", "l.bounds_to", "l.visible_sections", "l.allow_period_change", "l.allow_filters", "l.allow_export"])
     .where("l.slug", "=", slug)
     .executeTakeFirst();
   if (!row) throw new NotFound(NOT_FOUND);
@@ -39,8 +51,26 @@ export async function findLink(db: Db, slug: string): Promise<ShareLink> {
     slug: row.slug,
     site: { id: row.site_id, domain: row.domain, timezone: row.timezone },
     passwordHash: row.password_hash,
+    resumedAt: row.resumed_at?.toISOString() ?? null,
     segment: row.segment_name ? { name: row.segment_name, filters: row.segment_filters as Filter[] } : null,
+    expiresAt: row.expires_at,
+    pausedAt: row.paused_at,
+    bounds: boundsOf(row),
+    sections: sectionsOf(row.visible_sections),
+    allowPeriodChange: row.allow_period_change,
+    allowFilters: row.allow_filters,
+    allowExport: row.allow_export,
   };
+}
+
+export const EXPIRED = "This shared link has expired";
+export const PAUSED = "This shared link is paused";
+
+/** An expired or paused link shows nothing, on every path: 410, whatever cookie is held. */
+export function requireLive(link: ShareLink, now: Date): void {
+  const state = linkState({ expires_at: link.expiresAt, paused_at: link.pausedAt }, now);
+  if (state === "expired") throw new Gone(EXPIRED, "expired");
+  if (state === "paused") throw new Gone(PAUSED, "paused");
 }
 
 /**
@@ -48,16 +78,21 @@ export async function findLink(db: Db, slug: string): Promise<ShareLink> {
  * so replacing the password, or removing it and adding one back, changes the fingerprint and
  * every earlier unlock stops working.
  */
-export function fingerprint(link: { id: string; passwordHash: string | null }, secret: string): string {
-  return createHmac("sha256", secret).update(`unlock\n${link.id}\n${link.passwordHash ?? ""}`).digest("base64url").slice(0, 32);
+export function fingerprint(link: { id: string; passwordHash: string | null; resumedAt: string | null }, secret: string): string {
+  return createHmac("sha256", secret)
+    .update(`unlock\n${link.id}\n${link.passwordHash ?? ""}\n${link.resumedAt ?? ""}`)
+    .digest("base64url")
+    .slice(0, 32);
 }
 
 /**
- * Changes whenever what the link shows changes: its site or its segment (name or filters). A page
- * rendered earlier for this link may be shown again only while this is the same.
+ * Changes whenever what the link shows changes: its site, its segment (name or filters) or its
+ * scope. A page rendered earlier for this link may be shown again only while this is the same
+ * (and the link is still live: `revisit` checks that on its own).
  */
 export function contentVersion(link: ShareLink): string {
-  return createHash("sha256").update(JSON.stringify([link.id, link.site, link.segment])).digest("base64url").slice(0, 22);
+  const scope = [link.bounds, link.sections, link.allowPeriodChange, link.allowFilters, link.allowExport];
+  return createHash("sha256").update(JSON.stringify([link.id, link.site, link.segment, scope])).digest("base64url").slice(0, 22);
 }
 
 export function isUnlocked(link: ShareLink, unlocks: Unlocks, now = new Date()): boolean {
@@ -73,9 +108,10 @@ export function isUnlocked(link: ShareLink, unlocks: Unlocks, now = new Date()):
   });
 }
 
-/** The gate in front of every piece of share data. */
+/** The gate in front of every piece of share data: the link exists, is live, and is unlocked. */
 export async function requireAccess(db: Db, slug: string, unlocks: Unlocks, now = new Date()): Promise<ShareLink> {
   const link = await findLink(db, slug);
+  requireLive(link, now);
   if (!isUnlocked(link, unlocks, now)) throw new Unauthorized("This dashboard is password protected");
   return link;
 }

@@ -102,7 +102,7 @@ describe("protected links", () => {
   it("refuse a fingerprint made with a secret the server does not hold", async () => {
     const l = await link("Foreign secret", { password: PASSWORD });
     const row = await db.selectFrom("shared_links").select(["id", "password_hash"]).where("id", "=", l.id).executeTakeFirstOrThrow();
-    const forged = { [l.slug]: { f: fingerprint({ id: row.id, passwordHash: row.password_hash }, "a secret someone guessed"), e: 2 ** 40 } };
+    const forged = { [l.slug]: { f: fingerprint({ id: row.id, passwordHash: row.password_hash, resumedAt: null }, "a secret someone guessed"), e: 2 ** 40 } };
     await expectCode(visitor(forged).share.stats({ slug: l.slug, period: PERIOD, filters: [] }), "UNAUTHORIZED");
   });
 

@@ -5,7 +5,7 @@ import { env } from "../env.js";
 import { TooManyRequests, Unauthorized } from "../errors.js";
 import { limitKey } from "../http/client-address.js";
 import { type Budget, takeHit } from "../rate-limit.js";
-import { fingerprint, findLink, UNLOCK_HOURS } from "./access.js";
+import { fingerprint, findLink, requireLive, UNLOCK_HOURS } from "./access.js";
 
 export const WRONG_PASSWORD = "Incorrect password. Please try again.";
 
@@ -31,6 +31,8 @@ function unlockBudgets(linkId: string, client: string): Budget[] {
  */
 export async function unlockLink(db: Db, input: { slug: string; password: string }, client: string, now = new Date()) {
   const link = await findLink(db, input.slug);
+  // No password is checked for a link that shows nothing: expired and paused answer the same to all.
+  requireLive(link, now);
   const expiresAt = new Date(now.getTime() + UNLOCK_HOURS * 3600_000);
   const secret = env().sessionSecrets[0]!;
   if (!link.passwordHash) return { fingerprint: fingerprint(link, secret), expiresAt };

@@ -1,6 +1,7 @@
 import type { Transaction } from "kysely";
 import { jsonb } from "../../db/json.js";
 import type { Database, SharedLink } from "../../db/schema.js";
+import { boundsOf, sectionsOf } from "./link-scope.js";
 
 /** What the trail keeps of a link: enough to answer "who changed what", never a secret or the slug. */
 function snapshot(link: SharedLink) {
@@ -10,6 +11,13 @@ function snapshot(link: SharedLink) {
     passwordChangedAt: link.password_changed_at?.toISOString() ?? null,
     segmentId: link.segment_id,
     integration: link.integration,
+    expiresAt: link.expires_at?.toISOString() ?? null,
+    paused: link.paused_at !== null,
+    dateBounds: boundsOf(link),
+    visibleSections: sectionsOf(link.visible_sections),
+    allowPeriodChange: link.allow_period_change,
+    allowFilters: link.allow_filters,
+    allowExport: link.allow_export,
   };
 }
 

@@ -6,6 +6,7 @@ import { env } from "../env.js";
 import { Conflict, Forbidden, Invalid, isForeignKeyViolation, isUniqueViolation, NotFound } from "../errors.js";
 import { isReservedLinkName } from "../schemas/shared-links.js";
 import { writeAudit } from "./audit.js";
+import { type ScopeInput, scopeColumns, scopeDto } from "./link-scope.js";
 
 /** nanoid's default: 21 URL-safe characters from the CSPRNG, about 126 bits. Never taken from input. */
 const newSlug = () => nanoid();
@@ -32,7 +33,7 @@ type LinkRow = SharedLink & { segment_name: string | null; segment_updated_at: D
 /** Every link of the site, integration links included: no link can exist that its admins cannot see. */
 export async function listLinks(db: Db, siteId: string) {
   const rows = await selectLink(db).where("l.site_id", "=", siteId).orderBy("l.created_at", "desc").orderBy("l.name").execute();
-  return rows.map(toDto);
+  return rows.map((row) => toDto(row));
 }
 
 export async function getLink(db: Db, siteId: string, id: string) {
@@ -45,23 +46,26 @@ export async function createLink(
   db: Db,
   siteId: string,
   actor: Actor,
-  input: { name: string; password?: string; segmentId?: string | null; integration?: boolean },
+  input: { name: string; password?: string; segmentId?: string | null; integration?: boolean } & ScopeInput,
 ) {
   if (input.integration && !actor.integration) {
     throw new Forbidden("Only an integration API key can create integration links");
   }
   if (isReservedLinkName(input.name) && !input.integration) throw reserved(input.name);
+  const now = new Date();
+  const scope = scopeColumns(input, null, now);
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password, forUser(actor.userId));
   try {
     const id = await db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto("shared_links")
         .values({
+          ...scope,
           site_id: siteId,
           name: input.name,
           slug: newSlug(),
           password_hash: passwordHash,
-          password_changed_at: passwordHash ? new Date() : null,
+          password_changed_at: passwordHash ? now : null,
           segment_id: input.segmentId ?? null,
           integration: input.integration ?? false,
           created_by: actor.userId,
@@ -81,7 +85,7 @@ export async function updateLink(
   db: Db,
   siteId: string,
   actor: Actor,
-  input: { id: string; name?: string; password?: string | null; segmentId?: string | null },
+  input: { id: string; name?: string; password?: string | null; segmentId?: string | null } & ScopeInput,
 ) {
   const passwordHash = typeof input.password === "string" ? await hashPassword(input.password, forUser(actor.userId)) : input.password;
   try {
@@ -99,6 +103,7 @@ export async function updateLink(
       const after = await trx
         .updateTable("shared_links")
         .set({
+          ...scopeColumns(input, before, now),
           ...(input.name !== undefined && { name: input.name }),
           // A new or removed password bumps password_changed_at, which revokes every earlier unlock.
           ...(passwordHash !== undefined && { password_hash: passwordHash, password_changed_at: now }),
@@ -143,7 +148,7 @@ function constraintError(error: unknown, name: string) {
 
 export type SharedLinkDto = ReturnType<typeof toDto>;
 
-function toDto(row: LinkRow) {
+function toDto(row: LinkRow, now = new Date()) {
   return {
     id: row.id,
     siteId: row.site_id,
@@ -154,6 +159,7 @@ function toDto(row: LinkRow) {
     passwordChangedAt: row.password_changed_at?.toISOString() ?? null,
     segment: row.segment_id ? { id: row.segment_id, name: row.segment_name ?? "", updatedAt: row.segment_updated_at?.toISOString() ?? null } : null,
     integration: row.integration,
+    ...scopeDto(row, now),
     viewCount: row.view_count,
     lastViewedAt: row.last_viewed_at?.toISOString() ?? null,
     failedUnlockCount: row.failed_unlock_count,

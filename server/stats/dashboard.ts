@@ -3,6 +3,7 @@ import type { Db } from "../../db/client.js";
 import { createLimiter } from "../concurrency.js";
 import { type GoalDefinition, goalDefinitions } from "../goals/goals.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
+import type { Section } from "../schemas/link-scope.js";
 import type { Period } from "../schemas/stats.js";
 import type { RangeFigures, RangeQuery, StatsEngine, StatsSite, Sums } from "./engine.js";
 import { engineFor } from "./engines.js";
@@ -21,9 +22,19 @@ export interface StatsInput {
   filters: Filter[];
   /** Filters the caller may not lift (a shared link's segment); simply ANDed with `filters`. */
   segmentFilters?: Filter[];
+  /** What a shared link lets the view show (see share/scope.ts); members see everything. */
+  view?: ViewParts;
   now?: Date;
   /** False keeps nothing: every figure is computed afresh (tests compare both paths). */
   cache?: boolean;
+}
+
+export interface ViewParts {
+  sections: readonly Section[];
+  /** Compare with the previous period (the change badges). */
+  previous: boolean;
+  /** Count current visitors. */
+  live: boolean;
 }
 
 export const DEFAULT_LIMIT = 9;
@@ -55,7 +66,7 @@ export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & {
     return madeUp(db, engine, input, (engine) => planView(engine, site, input, goals));
   };
   if (input.now || input.cache === false) return compute();
-  const key = recentKey({ siteId: site.id, period: input.period, filters: input.filters, segmentFilters: input.segmentFilters, extra: `dashboard:${input.limit ?? ""}` });
+  const key = recentKey({ siteId: site.id, period: input.period, filters: input.filters, segmentFilters: input.segmentFilters, extra: `dashboard:${input.limit ?? ""}:${JSON.stringify(input.view ?? null)}` });
   const now = new Date();
   const includesToday = resolvePeriod(input.period, site.timezone, now).to >= localDay(now, site.timezone);
   return recent(key, () => computing(compute), now.getTime(), includesToday ? LIVE_TTL_MS : TTL_MS);
@@ -98,10 +109,13 @@ async function planView(engine: StatsEngine, site: StatsSite, input: StatsInput 
   const range = resolvePeriod(input.period, site.timezone, now);
   const focus = focusedGoal(allFilters(input), goals);
   const query = rangeQuery(site, range, input, goals, now, range.interval === "hour");
+  const shown = (part: Section) => !input.view || input.view.sections.includes(part);
+  // Parts a link does not show are not computed: no badge outside its bounds, no "now" outside them.
+  const previousRange = input.view?.previous === false ? null : range.previous;
   const [current, previous, live, properties] = await Promise.all([
     engine.range(query),
-    range.previous ? engine.totals(rangeQuery(site, range.previous, input, goals, now)) : null,
-    engine.currentVisitors(query, new Date(now.getTime() - CURRENT_VISITOR_WINDOW_MS)),
+    previousRange ? engine.totals(rangeQuery(site, previousRange, input, goals, now)) : null,
+    input.view?.live === false ? null : engine.currentVisitors(query, new Date(now.getTime() - CURRENT_VISITOR_WINDOW_MS)),
     focus ? engine.goalProperties(query, focus) : null,
   ]);
   return {
@@ -110,8 +124,8 @@ async function planView(engine: StatsEngine, site: StatsSite, input: StatsInput 
     filters: input.filters,
     totals: totalsOf(current),
     previous: previous ? totalsOf(previous) : null,
-    series: seriesOf(range, current),
-    breakdowns: DIMENSIONS.map((dimension) => breakdownOf(dimension, current, limit)),
+    series: shown("series") ? seriesOf(range, current) : null,
+    breakdowns: DIMENSIONS.filter(shown).map((dimension) => breakdownOf(dimension, current, limit)),
     currentVisitors: live,
     goals: goalStats(goals, current),
     goalProperties: properties,

@@ -119,7 +119,7 @@ describe("segments", () => {
     expect(segment.totals).toMatchObject({ visitors: 2, visits: 2, pageviews: 3 });
     expect(segment.breakdowns.find((b) => b.dimension === "device")!.rows.map((r) => r.value)).toEqual(["Mobile"]);
     expect(segment.breakdowns.find((b) => b.dimension === "page")!.rows.map((r) => r.value)).toEqual(["/", "/blog/hello", "/pricing"]);
-    expect(segment.series.map((p) => p.visitors)).toEqual([1, 1]);
+    expect(segment.series!.map((p) => p.visitors)).toEqual([1, 1]);
     expect(segment.filters).toEqual([]);
 
     expect((await run([{ dimension: "source", operator: "is", values: [""] }])).totals).toMatchObject({ visitors: 1, visits: 1, pageviews: 2 });

@@ -54,15 +54,15 @@ describe("totals", () => {
     expect(result.totals).toEqual({ visitors: 1, visits: 1, pageviews: 1, viewsPerVisit: 1, bounceRate: 100, visitDuration: 0 });
     expect(result.previous).toEqual({ visitors: 2, visits: 2, pageviews: 5, viewsPerVisit: 2.5, bounceRate: 0, visitDuration: 1350 });
     expect(result.series).toHaveLength(24);
-    expect(result.series.filter((p) => p.visitors > 0)).toEqual([{ bucket: "2026-03-12T11:00", visitors: 1, pageviews: 1 }]);
+    expect(result.series!.filter((p) => p.visitors > 0)).toEqual([{ bucket: "2026-03-12T11:00", visitors: 1, pageviews: 1 }]);
     expect(result.currentVisitors).toBe(1);
   });
 
   it("cover the whole week in 7d with zero-filled days", async () => {
     const result = await stats({ period: { key: "7d" } });
     expect(result.totals).toMatchObject({ visitors: 5, visits: 6, pageviews: 11 });
-    expect(result.series.map((p) => p.bucket)).toEqual(["2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09", "2026-03-10", "2026-03-11", "2026-03-12"]);
-    expect(result.series.slice(0, 4).every((p) => p.visitors === 0 && p.pageviews === 0)).toBe(true);
+    expect(result.series!.map((p) => p.bucket)).toEqual(["2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09", "2026-03-10", "2026-03-11", "2026-03-12"]);
+    expect(result.series!.slice(0, 4).every((p) => p.visitors === 0 && p.pageviews === 0)).toBe(true);
   });
 
   it("see no current visitors once five minutes have passed", async () => {

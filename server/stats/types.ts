@@ -14,10 +14,12 @@ export interface DashboardStats {
   totals: Totals;
   /** Totals of the previous period of the same length, for the change badges; null for custom. */
   previous: Totals | null;
-  series: SeriesPoint[];
+  /** Null when a shared link hides the series. */
+  series: SeriesPoint[] | null;
+  /** The breakdowns shown (a shared link may hide some). */
   breakdowns: Breakdown[];
-  /** Visitors with an event in the last 5 minutes, under the same filters. */
-  currentVisitors: number;
+  /** Visitors with an event in the last 5 minutes, under the same filters; null outside a link's date bounds. */
+  currentVisitors: number | null;
   /** Every goal of the site, with its conversions under the same period and filters. */
   goals: GoalStat[];
   /** When the view is narrowed to one goal: its conversions by custom property. */

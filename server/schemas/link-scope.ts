@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { isRealDay } from "../stats/dates.js";
+import { DIMENSIONS } from "./filters.js";
+
+/** The parts of a shared dashboard an owner can show or hide: the time series and each breakdown. */
+export const SECTIONS = ["series", ...DIMENSIONS] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export const SECTION_LABELS: Record<Section, string> = {
+  series: "Visitors over time",
+  page: "Top pages",
+  entry_page: "Entry pages",
+  source: "Sources",
+  referrer: "Referrers",
+  utm_source: "UTM sources",
+  utm_medium: "UTM mediums",
+  utm_campaign: "UTM campaigns",
+  country: "Countries",
+  device: "Devices",
+  browser: "Browsers",
+  os: "Operating systems",
+};
+
+const day = (label: string) =>
+  z
+    .string({ error: `${label}: use a date like 2026-07-01` })
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${label}: use a date like 2026-07-01`)
+    .refine(isRealDay, `${label} is not a date in the calendar`)
+    .refine((d) => d >= "1970-01-01", `${label}: pick a date from 1970 on`);
+
+/**
+ * A fixed period shows exactly `from`–`to` (no picker); `since` hides everything before `from`.
+ * Days are site-local, like every period of the dashboard.
+ */
+export const dateBounds = z.discriminatedUnion(
+  "kind",
+  [
+    z
+      .strictObject({ kind: z.literal("fixed"), from: day("Start date"), to: day("End date") })
+      .refine((b) => b.to >= b.from, { path: ["to"], message: "The end date must be on or after the start date" }),
+    z.strictObject({ kind: z.literal("since"), from: day("Earliest date") }),
+  ],
+  { error: "Date bounds are { kind: \"fixed\", from, to } or { kind: \"since\", from }" },
+);
+export type DateBounds = z.output<typeof dateBounds>;
+
+export const visibleSections = z
+  .array(z.enum(SECTIONS, { error: `Sections are ${SECTIONS.join(", ")}` }), { error: "Visible sections must be a list" })
+  .max(SECTIONS.length * 2, "List each section once")
+  // Stored in the dashboard's own order, once each, so two spellings of one choice compare equal.
+  .transform((list) => SECTIONS.filter((s) => list.includes(s)));
+
+/** An instant with its offset ("2026-12-31T23:59:00Z", "…+01:00"); it must still be ahead. */
+export const expiresAt = z.iso
+  .datetime({ offset: true, error: "Give the expiry as an ISO 8601 date and time, like 2026-12-31T18:00:00Z" })
+  .transform((s) => new Date(s));
+
+/** The scope fields that `sharedLinks.create` and `update` take; absent on update keeps the value. */
+export const scopeFields = {
+  expiresAt: expiresAt.nullable().optional(),
+  paused: z.boolean({ error: "Paused is true or false" }).optional(),
+  dateBounds: dateBounds.nullable().optional(),
+  visibleSections: visibleSections.optional(),
+  allowPeriodChange: z.boolean({ error: "allowPeriodChange is true or false" }).optional(),
+  allowFilters: z.boolean({ error: "allowFilters is true or false" }).optional(),
+  allowExport: z.boolean({ error: "allowExport is true or false" }).optional(),
+};
+
+/** What a share page is told about its link's scope, to offer only what the link allows. */
+export interface ScopeSummary {
+  sections: Section[];
+  fixedPeriod: boolean;
+  /** The earliest day shown, for a link bounded by a start date. */
+  since: string | null;
+  canChangePeriod: boolean;
+  canFilter: boolean;
+  canExport: boolean;
+  /** Why the period shown differs from the one asked for, in words. */
+  notice: string | null;
+}

@@ -1,0 +1,116 @@
+import type { Db } from "../../db/client.js";
+import { Forbidden } from "../errors.js";
+import { DIMENSION_LABELS, type Dimension, type Filter } from "../schemas/filters.js";
+import { type DateBounds, type ScopeSummary, type Section, SECTION_LABELS } from "../schemas/link-scope.js";
+import { DEFAULT_PERIOD, PERIOD_LABELS, type Period } from "../schemas/stats.js";
+import { localDay } from "../stats/dates.js";
+import { resolvePeriod } from "../stats/period.js";
+import { requireAccess, type ShareLink, type Unlocks } from "./access.js";
+
+/**
+ * A link's scope applied to one request: the only way share data is asked for. Every share
+ * endpoint (the page, `more`, the embed, the export, every `share.*` procedure) builds one of
+ * these with `openView`, and the share stats functions take nothing else, so no path can forget
+ * the segment, the bounds, a hidden section or a permission.
+ */
+export interface ScopedView {
+  readonly link: ShareLink;
+  /** The period to compute: the request's, replaced or clamped to fit the link. */
+  readonly period: Period;
+  /** The recipient's own filters, each checked against the link's permissions and sections. */
+  readonly filters: Filter[];
+  readonly segmentFilters: Filter[];
+  readonly sections: readonly Section[];
+  /** The previous period of the change badges lies within the bounds. */
+  readonly previous: boolean;
+  /** "Current visitors" (now) lies within the bounds. */
+  readonly live: boolean;
+  /** What the recipient is told about the period, when it is not simply what they asked for. */
+  readonly notice: string | null;
+}
+
+/** What the share page needs to know to offer only what the link allows. */
+export function scopeSummary(view: ScopedView): ScopeSummary {
+  const { link } = view;
+  return {
+    sections: [...view.sections],
+    fixedPeriod: link.bounds?.kind === "fixed",
+    since: link.bounds?.kind === "since" ? link.bounds.from : null,
+    canChangePeriod: link.allowPeriodChange && link.bounds?.kind !== "fixed",
+    canFilter: link.allowFilters,
+    canExport: link.allowExport,
+    notice: view.notice,
+  };
+}
+
+/** The gate (exists, live, unlocked) and the scope of one request, in one step. */
+export async function openView(db: Db, slug: string, unlocks: Unlocks, request: { period: Period; filters: Filter[] }, now: Date): Promise<ScopedView> {
+  const link = await requireAccess(db, slug, unlocks, now);
+  return viewIn(link, request, now);
+}
+
+/** Pure: the scope of `link` applied to a request, at `now`. */
+export function viewIn(link: ShareLink, request: { period: Period; filters: Filter[] }, now: Date): ScopedView {
+  checkFilters(link, request.filters);
+  const today = localDay(now, link.site.timezone);
+  const { period, previous, notice } = periodIn(link, request.period, now);
+  const bounds = link.bounds;
+  const live = !bounds || (bounds.from <= today && (bounds.kind === "since" || bounds.to >= today));
+  return {
+    link,
+    period,
+    filters: request.filters,
+    segmentFilters: link.segment?.filters ?? [],
+    sections: link.sections,
+    previous,
+    live,
+    notice,
+  };
+}
+
+/** A hidden section is not reachable on its own either (`more`, one-section export). */
+export function requireSection(view: ScopedView, section: Section): void {
+  if (!view.sections.includes(section)) throw new Forbidden(`This shared link does not show ${SECTION_LABELS[section]}`, "section");
+}
+
+export function requireExport(view: ScopedView): void {
+  if (!view.link.allowExport) throw new Forbidden("This shared link does not allow downloads");
+}
+
+/** A filter is a probe: none where the link forbids them, none on a dimension it hides. */
+function checkFilters(link: ShareLink, filters: Filter[]): void {
+  if (filters.length === 0) return;
+  if (!link.allowFilters) throw new Forbidden("This shared link does not allow filters", "filters");
+  const hidden = filters.find((f) => f.dimension !== "goal" && !link.sections.includes(f.dimension as Dimension));
+  if (hidden) {
+    throw new Forbidden(`This shared link does not show ${DIMENSION_LABELS[hidden.dimension]}, so it cannot be filtered by it`, "filters");
+  }
+}
+
+function periodIn(link: ShareLink, requested: Period, now: Date): { period: Period; previous: boolean; notice: string | null } {
+  const bounds: DateBounds | null = link.bounds;
+  if (bounds?.kind === "fixed") return { period: { key: "custom", from: bounds.from, to: bounds.to }, previous: false, notice: null };
+  let period = requested;
+  let notice: string | null = null;
+  if (!link.allowPeriodChange && !samePeriod(requested, { key: DEFAULT_PERIOD })) {
+    period = { key: DEFAULT_PERIOD };
+    notice = `This link always shows ${PERIOD_LABELS[DEFAULT_PERIOD].toLowerCase()}.`;
+  }
+  if (!bounds) return { period, previous: true, notice };
+  const range = resolvePeriod(period, link.site.timezone, now);
+  if (range.from >= bounds.from) return { period, previous: !!range.previous && range.previous.from >= bounds.from, notice };
+  // Clamped, never widened: the part before the earliest date is cut off.
+  const to = range.to < bounds.from ? bounds.from : range.to;
+  return {
+    period: { key: "custom", from: bounds.from, to },
+    previous: false,
+    notice:
+      range.to < bounds.from
+        ? `${range.label} ends before the earliest date this link shows, so its first day is shown instead.`
+        : `${range.label} starts before the earliest date this link shows, so it was shortened.`,
+  };
+}
+
+function samePeriod(a: Period, b: Period): boolean {
+  return a.key === b.key && (a.key !== "custom" || (a.from === b.from && a.to === b.to));
+}

@@ -1,0 +1,32 @@
+import type { Db } from "../../db/client.js";
+import type { Dimension } from "../schemas/filters.js";
+import { getBreakdown, getDashboardStats } from "../stats/dashboard.js";
+import type { Breakdown, DashboardStats } from "../stats/types.js";
+import { requireSection, type ScopedView } from "./scope.js";
+
+/**
+ * Share data, computed only from a ScopedView: the segment ANDed in, the period already fitted
+ * to the bounds, hidden sections and out-of-bounds parts (badges, "now") left out.
+ */
+export function shareDashboard(db: Db, view: ScopedView, options: { limit?: number; now?: Date } = {}): Promise<DashboardStats> {
+  return getDashboardStats(db, view.link.site, {
+    period: view.period,
+    filters: view.filters,
+    segmentFilters: view.segmentFilters,
+    view: { sections: view.sections, previous: view.previous, live: view.live },
+    limit: options.limit,
+    now: options.now,
+  });
+}
+
+export function shareBreakdown(db: Db, view: ScopedView, dimension: Dimension, limit: number, now?: Date): Promise<Breakdown> {
+  requireSection(view, dimension);
+  return getBreakdown(db, view.link.site, {
+    period: view.period,
+    filters: view.filters,
+    segmentFilters: view.segmentFilters,
+    dimension,
+    limit,
+    now,
+  });
+}
