@@ -2,6 +2,8 @@
 import { parseArgs } from "node:util";
 import { createGlimpseClient, type GlimpseClient, TRPCClientError } from "../server/client.js";
 import { auditLinks } from "./links/audit.js";
+import { SECTIONS } from "../server/schemas/link-scope.js";
+import { SCOPE_HELP, ScopeOptionError, scopeInput } from "./links/scope-options.js";
 import { table } from "./links/table.js";
 
 const HELP: Record<string, string> = {
@@ -9,14 +11,21 @@ const HELP: Record<string, string> = {
 
 Commands:
   list    --site DOMAIN                                   List a site's shared links
-  create  --site DOMAIN --name NAME [--password-stdin] [--segment NAME]
+  create  --site DOMAIN --name NAME [--password-stdin] [--segment NAME] [scope options]
+  update  --site DOMAIN --name NAME [--rename NEW] [scope options]
+  pause   --site DOMAIN --name NAME                       Pause a link (its URL answers "paused")
+  resume  --site DOMAIN --name NAME                       Resume it (recipients unlock again)
   delete  --site DOMAIN --name NAME                       Delete a link (its URL stops working)
   audit   [--site DOMAIN] [--unused-days 90] [--json]     Links without password, unused, or with a changed segment
 
+${SCOPE_HELP}
+
 Every command takes --json and --help. Set GLIMPSE_URL and GLIMPSE_API_KEY (create a key under Account → API keys).`,
   list: "Usage: npm run links -- list --site DOMAIN [--json]\n\nLists the site's shared links with access, segment and usage.",
-  create:
-    "Usage: npm run links -- create --site DOMAIN --name NAME [--password-stdin] [--segment NAME] [--json]\n\n--password-stdin reads the password from standard input (at least 12 characters), so it stays out of your shell history.",
+  create: `Usage: npm run links -- create --site DOMAIN --name NAME [--password-stdin] [--segment NAME] [scope options] [--json]\n\n--password-stdin reads the password from standard input (at least 12 characters), so it stays out of your shell history.\n\n${SCOPE_HELP}`,
+  update: `Usage: npm run links -- update --site DOMAIN --name NAME [--rename NEW] [scope options] [--json]\n\nChanges only what you name.\n\n${SCOPE_HELP}`,
+  pause: "Usage: npm run links -- pause --site DOMAIN --name NAME [--json]\n\nThe link shows “This shared link is paused” (HTTP 410) until it is resumed.",
+  resume: "Usage: npm run links -- resume --site DOMAIN --name NAME [--json]\n\nThe link works again; protected links ask for the password again.",
   delete: "Usage: npm run links -- delete --site DOMAIN --name NAME [--json]\n\nDeletes the link with that name. Its URL answers 404 from then on.",
   audit:
     "Usage: npm run links -- audit [--site DOMAIN] [--unused-days 90] [--json]\n\nReports links without a password, never viewed or not viewed for N days, and links whose segment changed after they were created. Without --site, audits every site the key can see. Exits 0 even when it finds something.",
@@ -32,6 +41,15 @@ const { values, positionals } = (() => {
         site: { type: "string" },
         name: { type: "string" },
         segment: { type: "string" },
+        rename: { type: "string" },
+        expires: { type: "string" },
+        fixed: { type: "string" },
+        since: { type: "string" },
+        "all-dates": { type: "boolean" },
+        sections: { type: "string" },
+        "period-change": { type: "string" },
+        filters: { type: "string" },
+        export: { type: "string" },
         "password-stdin": { type: "boolean" },
         "unused-days": { type: "string" },
         json: { type: "boolean" },
@@ -85,8 +103,17 @@ async function run(): Promise<void> {
     case "list": {
       const site = required("site");
       const links = await glimpse.sharedLinks.list.query({ site });
-      const rows = links.map((l) => [l.name, l.hasPassword ? "Protected" : "Open", l.segment?.name ?? "All data", String(l.viewCount), l.lastViewedAt?.slice(0, 10) ?? "never", l.url]);
-      print(links, links.length === 0 ? `No shared links on ${site}.` : table(["NAME", "ACCESS", "SEGMENT", "VIEWS", "LAST VIEW", "URL"], rows));
+      const rows = links.map((l) => [
+        l.name,
+        l.state === "active" && l.expiresAt ? `active until ${l.expiresAt.slice(0, 16).replace("T", " ")} UTC` : l.state,
+        l.hasPassword ? "Protected" : "Open",
+        l.segment?.name ?? "All data",
+        scopeLine(l),
+        String(l.viewCount),
+        l.lastViewedAt?.slice(0, 10) ?? "never",
+        l.url,
+      ]);
+      print(links, links.length === 0 ? `No shared links on ${site}.` : table(["NAME", "STATE", "ACCESS", "SEGMENT", "SCOPE", "VIEWS", "LAST VIEW", "URL"], rows));
       return;
     }
     case "create": {
@@ -100,8 +127,21 @@ async function run(): Promise<void> {
         if (!segment) throw new UsageError(`No segment named “${values.segment}” on ${site}`);
         segmentId = segment.id;
       }
-      const link = await glimpse.sharedLinks.create.mutate({ site, name, password, segmentId });
-      print(link, `Created “${link.name}” (${link.hasPassword ? "protected" : "open"}, ${link.segment?.name ?? "all data"}): ${link.url}`);
+      const link = await glimpse.sharedLinks.create.mutate({ site, name, password, segmentId, ...scopeInput(values) });
+      print(link, `Created “${link.name}” (${link.hasPassword ? "protected" : "open"}, ${link.segment?.name ?? "all data"}, ${scopeLine(link)}): ${link.url}`);
+      return;
+    }
+    case "update":
+    case "pause":
+    case "resume": {
+      const site = required("site");
+      const link = await findLink(glimpse, site, required("name"));
+      const change =
+        command === "update"
+          ? { ...(values.rename !== undefined && { name: values.rename }), ...scopeInput(values) }
+          : { paused: command === "pause" };
+      const updated = await glimpse.sharedLinks.update.mutate({ site, id: link.id, ...change });
+      print(updated, `“${updated.name}” is ${updated.state}, ${scopeLine(updated)}: ${updated.url}`);
       return;
     }
     case "delete": {
@@ -126,8 +166,19 @@ async function run(): Promise<void> {
   }
 }
 
+/** "2026-07-01..2026-09-30, 4 of 12 sections, no filters" or "all dates and sections". */
+function scopeLine(l: { dateBounds: { kind: string; from: string; to?: string } | null; visibleSections: string[]; allowPeriodChange: boolean; allowFilters: boolean; allowExport: boolean }): string {
+  const parts: string[] = [];
+  if (l.dateBounds) parts.push(l.dateBounds.kind === "fixed" ? `${l.dateBounds.from}..${l.dateBounds.to}` : `since ${l.dateBounds.from}`);
+  if (l.visibleSections.length < SECTIONS.length) parts.push(`${l.visibleSections.length} of ${SECTIONS.length} sections`);
+  if (!l.allowPeriodChange) parts.push("period fixed");
+  if (!l.allowFilters) parts.push("no filters");
+  if (l.allowExport) parts.push("CSV");
+  return parts.join(", ") || "all dates and sections";
+}
+
 run().catch((error: unknown) => {
-  if (error instanceof UsageError) process.stderr.write(`Error: ${error.message}\n\nRun with --help for usage.\n`);
+  if (error instanceof UsageError || error instanceof ScopeOptionError) process.stderr.write(`Error: ${error.message}\n\nRun with --help for usage.\n`);
   else if (error instanceof TRPCClientError && !error.data) process.stderr.write(`Error: could not reach ${process.env.GLIMPSE_URL}: ${error.message}\n`);
   else if (error instanceof TRPCClientError) process.stderr.write(`Error: ${error.message} (${error.data.code})\n`);
   else process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,5 +1,5 @@
 import { filter as filterSchema, MAX_FILTER_VALUES, type Filter } from "../../server/schemas/filters.js";
-import { MAX_VIEW_FILTERS, PERIOD_LABELS, PERIODS, period as periodSchema, type Period, type PeriodKey } from "../../server/schemas/stats.js";
+import { DEFAULT_PERIOD, MAX_VIEW_FILTERS, PERIOD_LABELS, PERIODS, period as periodSchema, type Period, type PeriodKey } from "../../server/schemas/stats.js";
 
 /**
  * The dashboard's state lives in its URL so every view is a link that works without JavaScript:
@@ -18,7 +18,7 @@ export interface DashboardQuery {
   rest: Array<[string, string]>;
 }
 
-export const DEFAULT_PERIOD: PeriodKey = "30d";
+export { DEFAULT_PERIOD };
 const OWN = new Set(["period", "from", "to", "f"]);
 
 export function parseDashboardQuery(input: URLSearchParams | string): DashboardQuery {

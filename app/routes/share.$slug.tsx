@@ -4,12 +4,12 @@ import { isRouteErrorResponse, useActionData, useLoaderData, useLocation, useRou
 import { TRPCError } from "@trpc/server";
 import { Dashboard } from "~/components/dashboard/dashboard";
 import { FullBreakdown } from "~/components/dashboard/full-breakdown";
-import { PasswordForm, ShareNotFound } from "~/components/share/password-form";
+import { PasswordForm, ShareGone, ShareNotFound } from "~/components/share/password-form";
 import { getCaller } from "~/lib/caller.server";
 import { contentSecurityPolicy } from "~/lib/csp.server";
 import { parseDashboardQuery } from "~/lib/dashboard-query";
 import { DIMENSIONS, type Dimension } from "../../server/schemas/filters";
-import { httpError, toFormError } from "~/lib/errors.server";
+import { goneResponse, httpError, toFormError } from "~/lib/errors.server";
 import { withUnlock } from "~/lib/unlock-cookie.server";
 import { readForm } from "~/lib/forms.server";
 import { tryAgainIn } from "~/lib/format";
@@ -26,6 +26,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 function titleOf(data: ReturnType<typeof useLoaderData<typeof loader>> | undefined): string {
   if (!data) return "Shared link not found · Glimpse";
   if (data.state === "locked") return "Password required · Glimpse";
+  if (data.state === "more") return "Shared dashboard · Glimpse";
   return data.state === "open" ? `${data.stats.site.domain} · Glimpse` : "Shared dashboard · Glimpse";
 }
 
@@ -36,6 +37,7 @@ export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
 };
 
 const notFound = () => new Response("This shared link does not exist or was deleted", { status: 404 });
+
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
@@ -58,6 +60,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     offerSharePage(request, context, { slug, version });
     return data({ state: "open" as const, stats, embed }, { headers });
   } catch (error) {
+    const isGone = goneResponse(error);
+    if (isGone) throw isGone;
     if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound();
     if (error instanceof TRPCError && error.code === "UNAUTHORIZED") return data({ state: "locked" as const }, { headers });
     return httpError(error, request);
@@ -78,6 +82,8 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       headers: { "Set-Cookie": await withUnlock(request, slug, unlocked.fingerprint, unlocked.expiresAt) },
     });
   } catch (error) {
+    const isGone = goneResponse(error);
+    if (isGone) throw isGone;
     if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound();
     const failure = toFormError(error);
     const headers: HeadersInit = failure.retryAfter ? { "Retry-After": String(failure.retryAfter) } : {};
@@ -94,7 +100,13 @@ export default function SharedDashboard() {
   if (loaded.state === "more") {
     return (
       <main>
-        <FullBreakdown breakdown={loaded.breakdown} basePath={location.pathname} search={location.search} embed={loaded.embed} />
+        <FullBreakdown
+          breakdown={loaded.breakdown}
+          basePath={location.pathname}
+          search={location.search}
+          embed={loaded.embed}
+          filterable={loaded.breakdown.scope.canFilter}
+        />
       </main>
     );
   }
@@ -105,6 +117,7 @@ export default function SharedDashboard() {
         basePath={location.pathname}
         search={location.search}
         segment={loaded.stats.segment}
+        scope={loaded.stats.scope}
         mode="share"
         embed={loaded.embed}
       />
@@ -114,15 +127,32 @@ export default function SharedDashboard() {
 
 export function ErrorBoundary() {
   const error = useRouteError();
+  const location = useLocation();
   if (isRouteErrorResponse(error) && error.status === 404) return <ShareNotFound />;
+  if (isRouteErrorResponse(error) && error.status === 410) return <ShareGone message={String(error.data)} />;
+  // A filter or section the link does not allow: the same dashboard without what was refused.
+  const refused = isRouteErrorResponse(error) && error.status === 403;
   return (
     <main className="share-lock">
       <div className="auth-card">
-        <h1>This dashboard could not be shown</h1>
+        <h1>{refused ? "This view is not part of the shared link" : "This dashboard could not be shown"}</h1>
         <p className="muted">
           {isRouteErrorResponse(error) && (error.status < 500 || error.status === 503) ? String(error.data) : "Something went wrong on our side. Please try again in a moment."}
         </p>
+        {refused ? (
+          <p>
+            <a href={withoutFiltersOrMore(location.search, location.pathname)}>Open the shared dashboard</a>
+          </p>
+        ) : null}
       </div>
     </main>
   );
+}
+
+function withoutFiltersOrMore(search: string, pathname: string): string {
+  const params = new URLSearchParams(search);
+  params.delete("f");
+  params.delete("more");
+  const rest = params.toString();
+  return rest ? `${pathname}?${rest}` : pathname;
 }

@@ -11,6 +11,10 @@ import { httpError } from "~/lib/errors.server";
 import { formatDate, plural, timeAgo } from "~/lib/format";
 import { formFailure, readForm } from "~/lib/forms.server";
 import { readCreateForm } from "~/lib/shared-link-form.server";
+import { readScopeForm } from "~/lib/link-scope-form.server";
+import { DEFAULT_SCOPE_VALUES, isScopeField } from "~/lib/link-scope-values";
+import { ScopeFields } from "~/components/shared-links/scope-fields";
+import { linkScopeSummary, linkStateLabel } from "~/lib/link-summary";
 
 export const meta: MetaFunction = ({ params }) => [{ title: `Visibility · ${params.domain} · Glimpse` }];
 
@@ -27,6 +31,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   return data(
     {
       domain: info.domain,
+      timezone: info.timezone,
       canManage: info.role !== "viewer",
       flash,
       segments: segments.map((s) => ({ id: s.id, name: s.name })),
@@ -37,6 +42,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
         hasPassword: link.hasPassword,
         segmentName: link.segment?.name ?? null,
         integration: link.integration,
+        state: link.state,
+        stateLabel: linkStateLabel(link, now, info.timezone),
+        scope: linkScopeSummary(link),
         created: formatDate(link.createdAt, info.timezone),
         views: plural(link.viewCount, "view"),
         lastViewed: link.lastViewedAt ? timeAgo(link.lastViewedAt, now) : null,
@@ -50,25 +58,40 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
-  const { values, input } = readCreateForm(await readForm(request));
+  const form = await readForm(request);
   const caller = await getCaller(request, context);
+  const site = params.domain ?? "";
   try {
-    const link = await caller.sharedLinks.create({ site: params.domain ?? "", ...input });
-    return redirect(`/sites/${params.domain}/settings/visibility`, { headers: { "Set-Cookie": await setFlash(`Shared link “${link.name}” created`) } });
+    const { timezone } = await caller.sites.get({ site });
+    const { values, input } = readCreateForm(form);
+    const scope = readScopeForm(form, timezone);
+    const all = { ...values, ...scope.values };
+    if (scope.expiresError) return invalid(all, "expiresAt", scope.expiresError);
+    try {
+      const link = await caller.sharedLinks.create({ site, ...input, ...scope.input });
+      return redirect(`/sites/${params.domain}/settings/visibility`, { headers: { "Set-Cookie": await setFlash(`Shared link “${link.name}” created`) } });
+    } catch (error) {
+      return formFailure(error, all);
+    }
   } catch (error) {
-    return formFailure(error, values);
+    return httpError(error, request);
   }
+}
+
+function invalid<V>(values: V, field: string, message: string) {
+  return data({ ok: false as const, message, fieldErrors: { [field]: [message] } as Record<string, string[]>, values }, { status: 400 });
 }
 
 const FIELDS = new Set(["name", "password", "segmentId"]);
 
 export default function Visibility() {
-  const { domain, canManage, flash, segments, links } = useLoaderData<typeof loader>();
+  const { domain, timezone, canManage, flash, segments, links } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" && navigation.formMethod === "POST" && !navigation.formAction?.includes("/shared-links/");
   const errors = result?.fieldErrors ?? {};
-  const other = result && !Object.keys(errors).some((k) => FIELDS.has(k)) ? result.message : null;
+  const other = result && !Object.keys(errors).some((k) => FIELDS.has(k) || isScopeField(k)) ? result.message : null;
+  const scopeValues = result ? { ...DEFAULT_SCOPE_VALUES, ...result.values } : DEFAULT_SCOPE_VALUES;
   const form = useRef<HTMLFormElement>(null);
   // After a successful create with JS on, the list reloads in place: clear the form for the next one.
   useEffect(() => {
@@ -95,6 +118,12 @@ export default function Visibility() {
             <NameField errors={errors} defaultValue={result?.values.name} />
             <Field label="Password" name="password" type="password" autoComplete="new-password" hint={PASSWORD_HINT} errors={errors} />
             <SegmentSelect segments={segments} errors={errors} defaultValue={result?.values.segmentId} domain={domain} />
+            {/* Kept open after a failed submit, so every value and error is in sight. */}
+            <details className="scope-details" open={result ? true : undefined}>
+              <summary>Expiry, dates, sections and permissions</summary>
+              <p className="hint">By default a link never expires, shows all dates and sections, and lets recipients change the period and filter, but not download.</p>
+              <ScopeFields values={scopeValues} errors={errors} timezone={timezone} editing={false} />
+            </details>
             <div className="form-actions">
               <button type="submit" className="button" disabled={busy}>
                 {busy ? "Creating…" : "Create shared link"}

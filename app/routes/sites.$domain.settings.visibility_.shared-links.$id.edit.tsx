@@ -9,6 +9,9 @@ import { setFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formFailure, readForm } from "~/lib/forms.server";
 import { readEditForm } from "~/lib/shared-link-form.server";
+import { readScopeForm } from "~/lib/link-scope-form.server";
+import { isScopeField, scopeValuesOf } from "~/lib/link-scope-values";
+import { ScopeFields } from "~/components/shared-links/scope-fields";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Edit ${data?.link.name ?? "shared link"} · Glimpse` }];
 
@@ -23,19 +26,27 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   if (info.role === "viewer") throw new Response("Only admins can edit shared links", { status: 403 });
   return {
     domain: info.domain,
-    link: { id: link.id, name: link.name, url: link.url, hasPassword: link.hasPassword, segmentId: link.segment?.id ?? "" },
+    timezone: info.timezone,
+    link: { id: link.id, name: link.name, url: link.url, hasPassword: link.hasPassword, segmentId: link.segment?.id ?? "", scope: scopeValuesOf(link, info.timezone) },
     segments: segments.map((s) => ({ id: s.id, name: s.name })),
   };
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
-  const { values, input, passwordError } = readEditForm(await readForm(request));
-  if (passwordError) {
-    return data({ ok: false as const, message: passwordError, fieldErrors: { password: [passwordError] }, values }, { status: 400 });
-  }
+  const form = await readForm(request);
   const caller = await getCaller(request, context);
+  const site = params.domain ?? "";
+  const { timezone } = await caller.sites.get({ site }).catch((error) => httpError(error, request));
+  const { values: linkValues, input, passwordError } = readEditForm(form);
+  const scope = readScopeForm(form, timezone);
+  const values = { ...linkValues, ...scope.values };
+  const early = passwordError ? { password: passwordError } : scope.expiresError ? { expiresAt: scope.expiresError } : null;
+  if (early) {
+    const [field, message] = Object.entries(early)[0]!;
+    return data({ ok: false as const, message, fieldErrors: { [field]: [message] } as Record<string, string[]>, values }, { status: 400 });
+  }
   try {
-    const link = await caller.sharedLinks.update({ site: params.domain ?? "", id: params.id ?? "", ...input });
+    const link = await caller.sharedLinks.update({ site, id: params.id ?? "", ...input, ...scope.input });
     return redirect(`/sites/${params.domain}/settings/visibility`, { headers: { "Set-Cookie": await setFlash(`Shared link “${link.name}” updated`) } });
   } catch (error) {
     return formFailure(error, values);
@@ -45,12 +56,12 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 const FIELDS = new Set(["name", "password", "segmentId"]);
 
 export default function EditLink() {
-  const { domain, link, segments } = useLoaderData<typeof loader>();
+  const { domain, timezone, link, segments } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
   const errors = result?.fieldErrors ?? {};
-  const other = result && !Object.keys(errors).some((k) => FIELDS.has(k)) ? result.message : null;
-  const values = result?.values ?? { name: link.name, segmentId: link.segmentId, passwordAction: "keep" };
+  const other = result && !Object.keys(errors).some((k) => FIELDS.has(k) || isScopeField(k)) ? result.message : null;
+  const values = result?.values ?? { name: link.name, segmentId: link.segmentId, passwordAction: "keep", ...link.scope };
   const back = `/sites/${domain}/settings/visibility`;
   return (
     <>
@@ -101,6 +112,7 @@ export default function EditLink() {
             </>
           )}
           <SegmentSelect segments={segments} errors={errors} defaultValue={values.segmentId} domain={domain} />
+          <ScopeFields values={values} errors={errors} timezone={timezone} editing />
           <div className="form-actions">
             <button type="submit" className="button" disabled={busy}>
               {busy ? "Saving…" : "Save changes"}

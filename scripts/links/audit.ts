@@ -11,12 +11,17 @@ export interface AuditFinding {
 
 const DAY = 24 * 3600_000;
 
-/** What deserves a second look: no password, no recent views, a segment edited after the link was made. */
+/**
+ * What deserves a second look: an open link without password (or expiry), no recent views, a
+ * segment edited after the link was made, links expired or paused (delete them if done).
+ */
 export function auditLinks(site: string, links: Link[], unusedDays: number, now = new Date()): AuditFinding[] {
   const findings: AuditFinding[] = [];
   for (const link of links) {
     const problems: string[] = [];
-    if (!link.hasPassword) problems.push("no password");
+    if (!link.hasPassword && link.state === "active") problems.push(link.expiresAt ? "no password" : "no password and no expiry");
+    if (link.state === "expired" && link.expiresAt) problems.push(`expired ${Math.floor((now.getTime() - Date.parse(link.expiresAt)) / DAY)} days ago`);
+    if (link.state === "paused" && link.pausedAt) problems.push(`paused for ${Math.floor((now.getTime() - Date.parse(link.pausedAt)) / DAY)} days`);
     if (!link.lastViewedAt) {
       if (now.getTime() - Date.parse(link.createdAt) > unusedDays * DAY) problems.push(`never viewed in ${Math.floor((now.getTime() - Date.parse(link.createdAt)) / DAY)} days`);
       else problems.push("never viewed");

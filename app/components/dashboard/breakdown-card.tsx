@@ -8,10 +8,12 @@ interface Props {
   breakdown: Breakdown;
   query: DashboardQuery;
   basePath: string;
+  /** False where a shared link allows no filters: values are plain text, not links. */
+  filterable?: boolean;
 }
 
 /** One "top N" table; each value is a link that narrows the whole dashboard to it. */
-export function BreakdownCard({ breakdown, query, basePath }: Props) {
+export function BreakdownCard({ breakdown, query, basePath, filterable = true }: Props) {
   const { dimension, rows, more } = breakdown;
   const title = BREAKDOWN_TITLES[dimension];
   const headingId = `dash-breakdown-${dimension}`;
@@ -27,7 +29,7 @@ export function BreakdownCard({ breakdown, query, basePath }: Props) {
       ) : (
         <table className="dash-table dash-breakdown__table">
           <caption className="dash-visually-hidden">
-            {title}: visitors and share of all visitors. Choose a value to filter the dashboard by it.
+            {title}: visitors and share of all visitors.{filterable ? " Choose a value to filter the dashboard by it." : ""}
           </caption>
           <thead>
             <tr>
@@ -50,14 +52,15 @@ export function BreakdownCard({ breakdown, query, basePath }: Props) {
                     <svg className="dash-bar" aria-hidden="true" focusable="false" width="100%" height="100%">
                       <rect width={`${((row.visitors / widest) * 100).toFixed(1)}%`} height="100%" rx="4" />
                     </svg>
-                    <Link
-                      to={href}
-                      className={`dash-breakdown__value${row.value === "" ? " dash-breakdown__value--none" : ""}`}
-                      title={label}
-                      preventScrollReset
-                    >
-                      {label}
-                    </Link>
+                    {filterable ? (
+                      <Link to={href} className={valueClass(row.value)} title={label} preventScrollReset>
+                        {label}
+                      </Link>
+                    ) : (
+                      <span className={valueClass(row.value)} title={label}>
+                        {label}
+                      </span>
+                    )}
                   </th>
                   <td className="dash-num" title={formatExact(row.visitors)}>
                     {formatCount(row.visitors)}
@@ -80,3 +83,5 @@ export function BreakdownCard({ breakdown, query, basePath }: Props) {
     </section>
   );
 }
+
+const valueClass = (value: string) => `dash-breakdown__value${value === "" ? " dash-breakdown__value--none" : ""}`;

@@ -1,10 +1,11 @@
 import type { Dimension } from "../../../server/schemas/filters.js";
+import type { ScopeSummary } from "../../../server/schemas/link-scope.js";
 import type { DashboardStats } from "../../../server/stats/types.js";
-import { parseDashboardQuery, toSearch } from "../../lib/dashboard-query.js";
+import { type DashboardQuery, parseDashboardQuery, toSearch, withParam } from "../../lib/dashboard-query.js";
 import { BreakdownCard } from "./breakdown-card.js";
 import { FilterBar, type DashboardSegment } from "./filter-bar.js";
 import { GoalsCard } from "./goals-card.js";
-import { formatExact, formatRange } from "./format.js";
+import { formatDay, formatExact, formatRange } from "./format.js";
 import { PeriodPicker } from "./period-picker.js";
 import { SeriesChart } from "./series-chart.js";
 import { TotalsRow } from "./totals.js";
@@ -24,6 +25,8 @@ export interface DashboardProps {
   embed?: boolean;
   /** Where the site's goals are managed, for a member who may add them; never on shared dashboards. */
   goalsSettingsPath?: string;
+  /** What a shared link lets its recipient do; members may do everything. */
+  scope?: ScopeSummary;
 }
 
 const THEMES = ["light", "dark", "system"] as const;
@@ -32,7 +35,7 @@ const THEMES = ["light", "dark", "system"] as const;
 const CARD_ORDER: Dimension[] = ["page", "entry_page", "source", "referrer", "country", "device", "browser", "os", "utm_source", "utm_medium", "utm_campaign"];
 
 /** The read-only analytics dashboard: props in, server-renderable markup out. */
-export function Dashboard({ stats, basePath, search, segment = null, mode, embed = false, goalsSettingsPath }: DashboardProps) {
+export function Dashboard({ stats, basePath, search, segment = null, mode, embed = false, goalsSettingsPath, scope }: DashboardProps) {
   const query = parseDashboardQuery(search);
   const params = new URLSearchParams(search);
   const theme = THEMES.find((t) => t === params.get("theme")) ?? "light";
@@ -44,6 +47,10 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
   const { totals, range } = stats;
   const empty = totals.visitors === 0 && totals.pageviews === 0;
   const filtered = query.filters.length > 0 || (segment?.filters.length ?? 0) > 0;
+  const filterable = !scope || scope.canFilter;
+  // A link that fixes the period ignores the one in the address: say so instead of what the parser found.
+  const notices = scope?.fixedPeriod || (scope && !scope.canChangePeriod) ? [] : [...query.errors];
+  if (scope?.notice) notices.push(scope.notice);
   const breakdowns = [...stats.breakdowns].sort((a, b) => CARD_ORDER.indexOf(a.dimension) - CARD_ORDER.indexOf(b.dimension));
 
   return (
@@ -56,14 +63,16 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
               {range.label} · {formatRange(range.from, range.to)}
             </p>
           </div>
-          <CurrentVisitors count={stats.currentVisitors} />
-          <PeriodPicker key={toSearch(query)} query={query} range={range} basePath={basePath} />
+          {stats.currentVisitors === null ? null : <CurrentVisitors count={stats.currentVisitors} />}
+          {!scope || scope.canChangePeriod ? <PeriodPicker key={toSearch(query)} query={query} range={range} basePath={basePath} /> : null}
         </header>
 
-        {query.errors.length > 0 ? (
+        {scope ? <ScopeNote scope={scope} basePath={basePath} query={query} embed={embed} /> : null}
+
+        {notices.length > 0 ? (
           <div className="dash-notice" role="status">
             <ul>
-              {query.errors.map((e) => (
+              {notices.map((e) => (
                 <li key={e}>{e}</li>
               ))}
             </ul>
@@ -84,17 +93,18 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
         ) : (
           <>
             <TotalsRow totals={totals} previous={stats.previous} />
-            <SeriesChart stats={stats} />
+            {stats.series ? <SeriesChart stats={stats} series={stats.series} /> : null}
             <GoalsCard
               goals={stats.goals}
               properties={stats.goalProperties}
               query={query}
               basePath={basePath}
               settingsPath={mode === "member" ? goalsSettingsPath : undefined}
+              filterable={filterable}
             />
             <div className="dash-grid">
               {breakdowns.map((b) => (
-                <BreakdownCard key={b.dimension} breakdown={b} query={query} basePath={basePath} />
+                <BreakdownCard key={b.dimension} breakdown={b} query={query} basePath={basePath} filterable={filterable} />
               ))}
             </div>
           </>
@@ -116,5 +126,29 @@ function CurrentVisitors({ count }: { count: number }) {
       <span className="dash-live__dot" aria-hidden="true" />
       {formatExact(count)} current {count === 1 ? "visitor" : "visitors"}
     </p>
+  );
+}
+
+/** What the shared link fixes, in one line, and its download when it allows one. */
+function ScopeNote({ scope, basePath, query, embed }: { scope: ScopeSummary; basePath: string; query: DashboardQuery; embed: boolean }) {
+  const parts: string[] = [];
+  if (scope.fixedPeriod) parts.push("This link shows a fixed period.");
+  else if (scope.since) parts.push(`This link shows data from ${formatDay(scope.since)} on.`);
+  if (!scope.canChangePeriod && !scope.fixedPeriod) parts.push("The period is set by the link.");
+  if (!scope.canFilter) parts.push("Filters are off.");
+  const download = scope.canExport && !embed;
+  if (parts.length === 0 && !download) return null;
+  return (
+    <div className="dash-scope">
+      {parts.length > 0 ? <p className="dash-scope__text">{parts.join(" ")}</p> : null}
+      {download ? (
+        <p className="dash-scope__download">
+          <a href={`${basePath}/export${toSearch(withParam(query, "more", null))}`} download>
+            Download CSV
+          </a>{" "}
+          <span className="dash-muted">(a zip with one file per section, as shown)</span>
+        </p>
+      ) : null}
+    </div>
   );
 }

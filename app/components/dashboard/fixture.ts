@@ -139,7 +139,7 @@ export const emptyDashboardFixture: DashboardStats = {
   ...dashboardFixture,
   totals: { visitors: 0, visits: 0, pageviews: 0, viewsPerVisit: 0, bounceRate: 0, visitDuration: 0 },
   previous: null,
-  series: dashboardFixture.series.map((p) => ({ ...p, visitors: 0, pageviews: 0 })),
+  series: dashboardFixture.series!.map((p) => ({ ...p, visitors: 0, pageviews: 0 })),
   breakdowns: dashboardFixture.breakdowns.map((b) => ({ ...b, rows: [], more: false })),
   currentVisitors: 0,
 };

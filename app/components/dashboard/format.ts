@@ -41,6 +41,9 @@ export function formatBucket(bucket: string, interval: "hour" | "day" | "month",
 }
 
 /** "Nov 1 – Nov 26, 2026" for a range of ISO days. */
+/** "Oct 1, 2026". */
+export const formatDay = (day: string) => formatBucket(day, "day", true);
+
 export function formatRange(from: string, to: string): string {
   if (from === to) return formatBucket(from, "day", true);
   const sameYear = from.slice(0, 4) === to.slice(0, 4);

@@ -6,7 +6,19 @@ import { BreakdownCard } from "./breakdown-card.js";
 const THEMES = ["light", "dark", "system"] as const;
 
 /** The "More" view of one breakdown: up to 100 rows, each still a filter link, and a way back. */
-export function FullBreakdown({ breakdown, basePath, search, embed = false }: { breakdown: Breakdown; basePath: string; search: string; embed?: boolean }) {
+export function FullBreakdown({
+  breakdown,
+  basePath,
+  search,
+  embed = false,
+  filterable = true,
+}: {
+  breakdown: Breakdown;
+  basePath: string;
+  search: string;
+  embed?: boolean;
+  filterable?: boolean;
+}) {
   const query = withParam(parseDashboardQuery(search), "more", null);
   const theme = THEMES.find((t) => t === new URLSearchParams(search).get("theme")) ?? "light";
   return (
@@ -15,7 +27,7 @@ export function FullBreakdown({ breakdown, basePath, search, embed = false }: { 
         <p className="dash-back">
           <Link to={basePath + toSearch(query)}>← Back to the dashboard</Link>
         </p>
-        <BreakdownCard breakdown={{ ...breakdown, more: false }} query={query} basePath={basePath} />
+        <BreakdownCard breakdown={{ ...breakdown, more: false }} query={query} basePath={basePath} filterable={filterable} />
       </div>
     </div>
   );

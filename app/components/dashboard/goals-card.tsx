@@ -10,6 +10,8 @@ interface Props {
   basePath: string;
   /** Where admins define goals; absent on shared dashboards, which link nowhere into the app. */
   settingsPath?: string;
+  /** False where a shared link allows no filters: goal names are plain text. */
+  filterable?: boolean;
 }
 
 /**
@@ -17,7 +19,7 @@ interface Props {
  * period and filters as the rest of the dashboard. Each goal links to the view of the visitors who
  * converted; narrowed to one goal, the card breaks its conversions down by custom property.
  */
-export function GoalsCard({ goals, properties, query, basePath, settingsPath }: Props) {
+export function GoalsCard({ goals, properties, query, basePath, settingsPath, filterable = true }: Props) {
   if (goals.length === 0 && !settingsPath) return null;
   const widest = Math.max(1, ...goals.map((g) => g.visitors));
   return (
@@ -32,7 +34,7 @@ export function GoalsCard({ goals, properties, query, basePath, settingsPath }: 
       ) : (
         <table className="dash-table dash-breakdown__table dash-goals__table">
           <caption className="dash-visually-hidden">
-            Goals: converting visitors, conversions and conversion rate. Choose a goal to see the visitors who converted.
+            Goals: converting visitors, conversions and conversion rate.{filterable ? " Choose a goal to see the visitors who converted." : ""}
           </caption>
           <thead>
             <tr>
@@ -57,9 +59,15 @@ export function GoalsCard({ goals, properties, query, basePath, settingsPath }: 
                     <svg className="dash-bar" aria-hidden="true" focusable="false" width="100%" height="100%">
                       <rect width={`${((goal.visitors / widest) * 100).toFixed(1)}%`} height="100%" rx="4" />
                     </svg>
-                    <Link to={href} className="dash-breakdown__value" title={goalTitle(goal)} preventScrollReset>
-                      {goal.name}
-                    </Link>
+                    {filterable ? (
+                      <Link to={href} className="dash-breakdown__value" title={goalTitle(goal)} preventScrollReset>
+                        {goal.name}
+                      </Link>
+                    ) : (
+                      <span className="dash-breakdown__value" title={goalTitle(goal)}>
+                        {goal.name}
+                      </span>
+                    )}
                   </th>
                   <td className="dash-num" title={formatExact(goal.visitors)}>
                     {formatCount(goal.visitors)}

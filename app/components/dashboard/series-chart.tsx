@@ -13,8 +13,8 @@ const MAX_DOTS = 40;
 
 const UNIT = { hour: "hour", day: "day", month: "month" } as const;
 
-export function SeriesChart({ stats }: { stats: DashboardStats }) {
-  const { series, range } = stats;
+export function SeriesChart({ stats, series }: { stats: DashboardStats; series: NonNullable<DashboardStats["series"]> }) {
+  const { range } = stats;
   const n = series.length;
   const max = Math.max(0, ...series.map((p) => p.visitors));
   const ticks = yTicks(max);

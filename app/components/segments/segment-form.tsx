@@ -29,6 +29,11 @@ export function SegmentForm({ name, rows, errors, submitLabel }: { name: string;
       <fieldset className="field">
         <legend>Filters</legend>
         <p className="hint">A visit belongs to the segment when it matches every row. Separate several values with commas (any of them matches).</p>
+        <p className="hint">
+          Page rows select whole visits: “Page is not /pricing” keeps every visit that viewed some other page, including visits that also
+          viewed /pricing, so Entry pages and Sources can still show them. The Top pages card leaves /pricing out. To keep a card away from
+          recipients, hide its section on the shared link instead.
+        </p>
         <FieldError message={errors.filters?.[0]} />
         <ol className="filter-rows">
           {rows.map((row, i) => (

@@ -62,3 +62,21 @@ export function ShareNotFound() {
     </main>
   );
 }
+
+/** An expired or paused link: what happened, and nothing about the link or its site. */
+export function ShareGone({ message }: { message: string }) {
+  const paused = /paused/i.test(message);
+  return (
+    <main className="share-lock">
+      <div className="auth-card">
+        <p className="error-status">410</p>
+        <h1>{paused ? "This shared link is paused" : "This shared link has expired"}</h1>
+        <p className="muted">
+          {paused
+            ? "Its owner has paused it for now. Ask the person who shared it if you need it again."
+            : "It was shared for a limited time, which has ended. Ask the person who shared it for a new link."}
+        </p>
+      </div>
+    </main>
+  );
+}

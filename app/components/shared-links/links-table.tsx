@@ -15,6 +15,11 @@ export interface LinkRow {
   failedUnlocks: string | null;
   /** Made by an integration through the API (may carry a reserved name). */
   integration: boolean;
+  state: "active" | "paused" | "expired";
+  /** "Active", "Paused", "Expired", "Expires in 3 days". */
+  stateLabel: string;
+  /** What the link limits, in one line ("Jul 1 – Sep 30, 2026 · 4 of 12 sections · no filters"); "" for nothing. */
+  scope: string;
 }
 
 /** Site settings → Visibility → Shared links. Viewers get the same table without the controls. */
@@ -36,10 +41,14 @@ export function LinksTable({ links, canManage, domain }: { links: LinkRow[]; can
                 </span>
               </>
             ) : null}
+            <div className="scope-summary">{link.scope || "All dates and sections"}</div>
           </td>
           <td data-label="Created">{link.created}</td>
           <td data-label="Access">
-            <span className={`badge ${link.hasPassword ? "badge-protected" : "badge-open"}`}>{link.hasPassword ? "Protected" : "Open"}</span>
+            <div className="badges">
+              <span className={`badge badge-${link.state}`}>{link.stateLabel}</span>
+              <span className={`badge ${link.hasPassword ? "badge-protected" : "badge-open"}`}>{link.hasPassword ? "Protected" : "Open"}</span>
+            </div>
             {link.failedUnlocks ? <div className="muted small">{link.failedUnlocks}</div> : null}
           </td>
           <td data-label="Segment">{link.segmentName ?? <span className="muted">All data</span>}</td>
