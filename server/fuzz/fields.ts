@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { SECTIONS } from "../schemas/link-scope.js";
 import { DIMENSIONS, FILTER_DIMENSIONS, OPERATORS } from "../schemas/filters.js";
 import { PERIODS } from "../schemas/stats.js";
 import { EXTRA_KEYS, nastyNumber, nastyString, poison, PRINTABLE, setOwn, wild } from "./inputs.js";
@@ -95,3 +96,29 @@ export const limitEdge = fc.oneof(nastyNumber, fc.constantFrom<unknown>("10", 1.
 
 /** Variants of a site reference that should still find the site: case and spacing. */
 export const siteVariants = (domain: string) => [domain, domain.toUpperCase(), ` ${domain} `];
+
+/** A link's scope fields (SPEC §3a): mostly valid values, some that must be refused with a 4xx. */
+export const expiresAt = fc.oneof(
+  fc.integer({ min: 60, max: 400 * 86400 }).map((s) => new Date(Date.now() + s * 1000).toISOString()),
+  fc.constantFrom<unknown>(null, "2020-01-01T00:00:00Z", "2999-12-31T23:59:59+14:00", "tomorrow", "2026-13-01T00:00:00Z", "2026-12-31", 0, ""),
+);
+const boundDay = fc.oneof(fc.date({ min: new Date("1969-12-25"), max: new Date("2100-01-01"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)), fc.constantFrom("2026-02-30", "2026-1-1", "", "0000-01-01"));
+export const dateBounds = fc.oneof(
+  fc.constant(null),
+  fc.record({ kind: fc.constant("fixed"), from: boundDay, to: boundDay }),
+  fc.record({ kind: fc.constant("since"), from: boundDay }),
+  fc.constantFrom<unknown>({ kind: "fixed", from: "2026-01-01" }, { kind: "until", from: "2026-01-01" }, { kind: "since", from: "2026-01-01", to: "2026-02-01" }, "Q3", []),
+);
+export const visibleSections = fc.oneof(
+  fc.subarray([...SECTIONS]),
+  fc.array(fc.oneof(fc.constantFrom<string>(...SECTIONS), fc.constantFrom("goals", "totals", "PAGE", "__proto__", "")), { maxLength: 30 }),
+);
+export const scopeFields = {
+  expiresAt,
+  paused: fc.boolean(),
+  dateBounds,
+  visibleSections,
+  allowPeriodChange: fc.boolean(),
+  allowFilters: fc.boolean(),
+  allowExport: fc.boolean(),
+};

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { SECTIONS } from "../schemas/link-scope.js";
 import { MAX_VIEW_FILTERS } from "../schemas/stats.js";
 import { freshDb } from "../test/db.js";
 import { type Actor, Fuzzer } from "./harness.js";
@@ -37,6 +38,10 @@ const edges = {
   // The segment comes from the link, never from the input.
   segment: fc.constantFrom<unknown>(null, [], { filters: [] }),
   segmentFilters: fc.constantFrom<unknown>([], null),
+  part: fc.oneof(nastyString, fc.constantFrom<unknown>("PAGE", "all", null, 1)),
+  // The scope comes from the link, never from the input.
+  visibleSections: fc.constantFrom<unknown>(["page"], null),
+  dateBounds: fc.constantFrom<unknown>(null, { kind: "since", from: "1970-01-01" }),
 };
 
 describe("share procedures answer any input with data or a 4xx, and never a partial write", () => {
@@ -78,5 +83,17 @@ describe("share procedures answer any input with data or a 4xx, and never a part
       runs: 500,
       actors: visitors,
       input: inputs(fc.record({ slug: slug(), period, filters: filters(0, MAX_VIEW_FILTERS), dimension, limit }, { requiredKeys: ["slug", "period", "dimension"] }), edges),
+    }));
+
+  it("share.export", () =>
+    fuzz.run({
+      path: "share.export",
+      mutation: false,
+      runs: 150,
+      actors: visitors,
+      input: inputs(
+        fc.record({ slug: slug(), period, filters: filters(0, MAX_VIEW_FILTERS), part: fc.constantFrom("totals", "goals", ...SECTIONS) }, { requiredKeys: ["slug", "period"] }),
+        edges,
+      ),
     }));
 });

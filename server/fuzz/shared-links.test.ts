@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { freshDb } from "../test/db.js";
 import { type Actor, Fuzzer } from "./harness.js";
-import { idEdge, name, password, passwordEdge, siteVariants, uuid } from "./fields.js";
+import { idEdge, name, password, passwordEdge, scopeFields, siteVariants, uuid } from "./fields.js";
 import { inputs, nastyString, wild } from "./inputs.js";
 import { buildWorld, siteActors, type World } from "./world.js";
 
@@ -33,6 +33,13 @@ const edges = () => ({
   segmentId: fc.oneof(idEdge, fc.constantFrom("", false, 0)),
   integration: wild,
   includeIntegration: wild,
+  expiresAt: wild,
+  paused: wild,
+  dateBounds: wild,
+  visibleSections: wild,
+  allowPeriodChange: wild,
+  allowFilters: wild,
+  allowExport: wild,
 });
 
 describe("shared link procedures answer any input with data or a 4xx, and never a partial write", () => {
@@ -56,7 +63,7 @@ describe("shared link procedures answer any input with data or a 4xx, and never 
       actors,
       input: inputs(
         fc.record(
-          { site: site(), name: linkName, password: rarely(password), segmentId: segmentId(), integration: fc.boolean() },
+          { site: site(), name: linkName, password: rarely(password), segmentId: segmentId(), integration: fc.boolean(), ...scopeFields },
           { requiredKeys: ["site", "name"] },
         ),
         edges(),
@@ -71,7 +78,7 @@ describe("shared link procedures answer any input with data or a 4xx, and never 
       actors,
       input: inputs(
         fc.record(
-          { site: site(), id: linkId(), name: linkName, password: fc.oneof(rarely(password), fc.constant(null)), segmentId: segmentId() },
+          { site: site(), id: linkId(), name: linkName, password: fc.oneof(rarely(password), fc.constant(null)), segmentId: segmentId(), ...scopeFields },
           { requiredKeys: ["site", "id"] },
         ),
         edges(),

@@ -40,11 +40,21 @@ export async function buildWorld(db: Db) {
   const spare = await own("Spare");
   const foreignSegment = await outsider.caller.segments.create({ site: otherSite.domain, name: "Theirs", filters: MOBILE });
 
-  const link = (name: string, extra: { password?: string; segmentId?: string } = {}) => owner.caller.sharedLinks.create({ site: site.domain, name, ...extra });
+  const link = (name: string, extra: Omit<Parameters<typeof owner.caller.sharedLinks.create>[0], "site" | "name"> = {}) =>
+    owner.caller.sharedLinks.create({ site: site.domain, name, ...extra });
   const open = await link("Open");
   const locked = await link("Locked", { password: LINK_PASSWORD });
   const segmented = await link("Segmented", { segmentId: mobile.id });
   const spareLink = await link("Spare link");
+  // Links whose scope every share procedure must apply: bounded, narrowed, exported, paused.
+  const scoped = await link("Scoped", {
+    dateBounds: { kind: "fixed", from: "2026-01-01", to: "2026-03-31" },
+    visibleSections: ["series", "page", "country"],
+    allowFilters: false,
+    allowExport: true,
+  });
+  const since = await link("Since", { dateBounds: { kind: "since", from: "2026-11-01" }, allowPeriodChange: false, allowExport: true, segmentId: mobile.id });
+  const paused = await link("Paused", { paused: true, password: LINK_PASSWORD });
   const foreignLink = await outsider.caller.sharedLinks.create({ site: otherSite.domain, name: "Theirs" });
 
   const key = await createApiKey(db, owner.user.id, { name: "Fuzz key" });
@@ -82,7 +92,7 @@ export async function buildWorld(db: Db) {
     otherDomain: otherSite.domain,
     actors,
     segments: { mobile: mobile.id, pricing: pricing.id, spare: spare.id, foreign: foreignSegment.id },
-    links: { open, locked, segmented, spare: spareLink, foreign: foreignLink },
+    links: { open, locked, segmented, spare: spareLink, foreign: foreignLink, scoped, since, paused },
     keys: { own: key.apiKey.id, spare: spareKeys.map((k) => k.apiKey.id), foreign: foreignKey.apiKey.id },
   };
 }
