@@ -68,6 +68,9 @@ describe("the demo seed", () => {
     const links = await listLinks(db, site.id);
     expect(links.find((l) => l.name === DEMO.openLink)).toMatchObject({ hasPassword: false, segment: null });
     expect(links.find((l) => l.name === DEMO.protectedLink)).toMatchObject({ hasPassword: true, segment: { name: DEMO.segment } });
+    const scoped = links.find((l) => l.name === DEMO.scopedLink);
+    expect(scoped).toMatchObject({ state: "active", allowFilters: false, allowExport: true, dateBounds: { kind: "fixed" } });
+    expect(scoped!.dateBounds!.from.endsWith("-01")).toBe(true);
   });
 
   it("shows traffic on the dashboard, now included", async () => {
@@ -100,7 +103,7 @@ describe("the demo seed", () => {
     expect(await seedIfEmpty(db, () => {})).toBe(false);
     const after = await db.selectFrom("events").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
-    expect((await listLinks(db, site.id)).length).toBe(2);
+    expect((await listLinks(db, site.id)).length).toBe(3);
   });
 
   it("makes up its passwords where they must not be known (production), and prints them once", async () => {

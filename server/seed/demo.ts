@@ -9,6 +9,7 @@ import { createSegment, listSegments } from "../segments/segments.js";
 import { createLink, listLinks, shareUrl } from "../shared-links/links.js";
 import { addMember } from "../sites/sites.js";
 import { generateTraffic } from "./traffic.js";
+import { addDays, addMonths, localDay } from "../stats/dates.js";
 
 /**
  * Demo credentials, printed by the seed and listed in the README. Demo data only: in production the
@@ -23,6 +24,7 @@ export const DEMO = {
   openLink: "Public dashboard",
   protectedLink: "Client A",
   protectedLinkPassword: "client-a-password",
+  scopedLink: "Investor update",
 } as const;
 
 const MOBILE: Filter[] = [{ dimension: "device", operator: "is", values: ["Mobile"] }];
@@ -78,6 +80,17 @@ export async function seedDemo(db: Db, { log, now = new Date(), randomPasswords 
     links.find((l) => l.name === DEMO.protectedLink) ??
     (await createLink(db, site.id, actor, { name: DEMO.protectedLink, password: linkPassword, segmentId: segment.id }));
   const linkCreated = !links.some((l) => l.name === DEMO.protectedLink);
+  // A link with a scope: last month only, the headline cards, no filters, CSV allowed.
+  const lastMonth = previousMonth(localDay(now, DEMO.timezone));
+  const scoped =
+    links.find((l) => l.name === DEMO.scopedLink) ??
+    (await createLink(db, site.id, actor, {
+      name: DEMO.scopedLink,
+      dateBounds: { kind: "fixed", ...lastMonth },
+      visibleSections: ["series", "page", "source", "country"],
+      allowFilters: false,
+      allowExport: true,
+    }));
 
   const info = {
     loginUrl: `${env().publicUrl}/login`,
@@ -87,12 +100,19 @@ export async function seedDemo(db: Db, { log, now = new Date(), randomPasswords 
     dashboardUrl: `${env().publicUrl}/sites/${DEMO.domain}`,
     openLinkUrl: shareUrl(open.slug),
     protectedLinkUrl: shareUrl(locked.slug),
+    scopedLinkUrl: shareUrl(scoped.slug),
   };
   log(`Demo ready. Log in at ${info.loginUrl} as ${info.email}${info.password ? ` / ${info.password}` : " (existing account, password unchanged)"}`);
   log(`  Dashboard:                 ${info.dashboardUrl}`);
   log(`  Shared link (open):        ${info.openLinkUrl}`);
   log(`  Shared link (Client A):    ${info.protectedLinkUrl}  ${linkCreated ? `password: ${linkPassword}, ` : ""}segment: ${DEMO.segment}`);
+  log(`  Shared link (scoped):      ${info.scopedLinkUrl}  last month only, 4 sections, no filters, CSV download`);
   return info;
+}
+
+function previousMonth(today: string): { from: string; to: string } {
+  const firstOfThis = `${today.slice(0, 7)}-01`;
+  return { from: addMonths(firstOfThis, -1), to: addDays(firstOfThis, -1) };
 }
 
 async function seedSite(db: Db, userId: string, now: Date, log: SeedOptions["log"], days?: number) {

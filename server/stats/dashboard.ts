@@ -127,7 +127,8 @@ async function planView(engine: StatsEngine, site: StatsSite, input: StatsInput 
     series: shown("series") ? seriesOf(range, current) : null,
     breakdowns: DIMENSIONS.filter(shown).map((dimension) => breakdownOf(dimension, current, limit)),
     currentVisitors: live,
-    goals: goalStats(goals, current),
+    // A page goal's pattern is a path: with the pages hidden, recipients get its figures, not the path.
+    goals: goalStats(goals, current).map((g) => (g.kind === "page" && !shown("page") ? { ...g, match: "" } : g)),
     goalProperties: properties,
   };
 }

@@ -88,7 +88,8 @@ export function GoalsCard({ goals, properties, query, basePath, settingsPath, fi
 }
 
 function goalTitle(goal: GoalStat): string {
-  return goal.kind === "event" ? `Custom event “${goal.match}”` : `Pageviews of ${goal.match}`;
+  if (goal.kind === "event") return `Custom event “${goal.match}”`;
+  return goal.match ? `Pageviews of ${goal.match}` : "Pageviews of a page";
 }
 
 function GoalPropertiesList({ properties }: { properties: GoalProperties }) {
