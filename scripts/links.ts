@@ -105,15 +105,15 @@ async function run(): Promise<void> {
       const links = await glimpse.sharedLinks.list.query({ site });
       const rows = links.map((l) => [
         l.name,
-        l.state === "active" && l.expiresAt ? `active until ${l.expiresAt.slice(0, 16).replace("T", " ")} UTC` : l.state,
         l.hasPassword ? "Protected" : "Open",
+        l.state === "active" && l.expiresAt ? `active until ${l.expiresAt.slice(0, 16).replace("T", " ")} UTC` : l.state,
         l.segment?.name ?? "All data",
         scopeLine(l),
         String(l.viewCount),
         l.lastViewedAt?.slice(0, 10) ?? "never",
         l.url,
       ]);
-      print(links, links.length === 0 ? `No shared links on ${site}.` : table(["NAME", "STATE", "ACCESS", "SEGMENT", "SCOPE", "VIEWS", "LAST VIEW", "URL"], rows));
+      print(links, links.length === 0 ? `No shared links on ${site}.` : table(["NAME", "ACCESS", "STATE", "SEGMENT", "SCOPE", "VIEWS", "LAST VIEW", "URL"], rows));
       return;
     }
     case "create": {

@@ -37,9 +37,10 @@ export function httpError(error: unknown, request: Request): never {
   });
 }
 
-/** An expired or paused shared link's refusal (410), as a response; null for any other error. */
+/** An expired or paused shared link's refusal (410) with its reason, as a response; null for any other error. */
 export function goneResponse(error: unknown): Response | null {
-  return error instanceof TRPCError && error.cause instanceof Gone ? new Response(error.message, { status: 410 }) : null;
+  if (!(error instanceof TRPCError) || !(error.cause instanceof Gone)) return null;
+  return Response.json({ message: error.message, reason: error.cause.reason }, { status: 410 });
 }
 
 /** The HTTP status of a tRPC error, 410 for a link that is gone included. */

@@ -129,7 +129,7 @@ export function ErrorBoundary() {
   const error = useRouteError();
   const location = useLocation();
   if (isRouteErrorResponse(error) && error.status === 404) return <ShareNotFound />;
-  if (isRouteErrorResponse(error) && error.status === 410) return <ShareGone message={String(error.data)} />;
+  if (isRouteErrorResponse(error) && error.status === 410) return <ShareGone reason={error.data?.reason === "paused" ? "paused" : "expired"} />;
   // A filter or section the link does not allow: the same dashboard without what was refused.
   const refused = isRouteErrorResponse(error) && error.status === 403;
   return (

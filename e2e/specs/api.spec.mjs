@@ -129,6 +129,28 @@ describe("tRPC over HTTP with API keys", () => {
     assert.match(failed.stderr, /UNAUTHORIZED/);
   });
 
+  it("the links CLI creates, updates, pauses and resumes a link's scope", async () => {
+    const env = { ...process.env, GLIMPSE_URL: baseUrl, GLIMPSE_API_KEY: ownerKey.key };
+    const cli = (...args) => run("npx", ["tsx", "scripts/links.ts", ...args, "--site", SITE, "--json"], { cwd: root, env }).then((r) => JSON.parse(r.stdout));
+    const created = await cli("create", "--name", "CLI scoped", "--fixed", "2026-07-01..2026-09-30", "--sections", "series,page,country", "--filters", "no", "--export", "yes");
+    assert.deepEqual(created.dateBounds, { kind: "fixed", from: "2026-07-01", to: "2026-09-30" });
+    assert.deepEqual(created.visibleSections, ["series", "page", "country"]);
+    assert.equal(created.allowFilters, false);
+    assert.equal(created.allowExport, true);
+    const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
+    const updated = await cli("update", "--name", "CLI scoped", "--since", "2026-10-01", "--sections", "all", "--expires", expires);
+    assert.deepEqual(updated.dateBounds, { kind: "since", from: "2026-10-01" });
+    assert.equal(updated.visibleSections.length, 12);
+    assert.equal(updated.expiresAt, expires);
+    assert.equal((await cli("pause", "--name", "CLI scoped")).state, "paused");
+    assert.equal((await fetch(created.url)).status, 410);
+    assert.equal((await cli("resume", "--name", "CLI scoped")).state, "active");
+    assert.equal((await fetch(created.url)).status, 200);
+    const wrong = await run("npx", ["tsx", "scripts/links.ts", "update", "--site", SITE, "--name", "CLI scoped", "--fixed", "2026-09-30..2026-07-01"], { cwd: root, env }).catch((e) => e);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /end date must be on or after the start date/);
+  });
+
   it("refuses a wrong key and, once revoked, the right one", async () => {
     const wrong = createGlimpseClient({ url: baseUrl, apiKey: "glk_this-is-not-a-key" });
     assert.equal((await code(wrong.sites.list.query())).data?.code, "UNAUTHORIZED");

@@ -64,8 +64,8 @@ export function ShareNotFound() {
 }
 
 /** An expired or paused link: what happened, and nothing about the link or its site. */
-export function ShareGone({ message }: { message: string }) {
-  const paused = /paused/i.test(message);
+export function ShareGone({ reason }: { reason: "expired" | "paused" }) {
+  const paused = reason === "paused";
   return (
     <main className="share-lock">
       <div className="auth-card">
