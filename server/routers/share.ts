@@ -43,9 +43,11 @@ export const shareRouter = router({
 
   stats: publicProcedure.input(shareStatsInput).query(({ ctx, input }) =>
     withinViewLimits(ctx, input.slug, input.filters.length > 0, async () => {
-      const now = nowFrom(ctx) ?? new Date();
+      // A test's fixed clock, if any, also turns off the stats memory; requests have none.
+      const clock = nowFrom(ctx);
+      const now = clock ?? new Date();
       const view = await openView(ctx.db, input.slug, ctx.unlocks, input, now);
-      const stats = await shareDashboard(ctx.db, view, { now: nowFrom(ctx) });
+      const stats = await shareDashboard(ctx.db, view, { now: clock });
       recordView(ctx.db, view.link.id, now);
       return { ...stats, segment: view.link.segment, scope: scopeSummary(view), version: contentVersion(view.link) };
     }),
@@ -66,9 +68,9 @@ export const shareRouter = router({
 
   breakdown: publicProcedure.input(shareBreakdownInput).query(({ ctx, input }) =>
     withinViewLimits(ctx, input.slug, input.filters.length > 0, async () => {
-      const now = nowFrom(ctx) ?? new Date();
-      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, now);
-      const breakdown = await shareBreakdown(ctx.db, view, input.dimension, input.limit, nowFrom(ctx));
+      const clock = nowFrom(ctx);
+      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, clock ?? new Date());
+      const breakdown = await shareBreakdown(ctx.db, view, input.dimension, input.limit, clock);
       return { ...breakdown, scope: scopeSummary(view) };
     }),
   ),
@@ -76,9 +78,9 @@ export const shareRouter = router({
   /** The recipient's view as tables, for CSV: only where the link allows downloads. */
   export: publicProcedure.input(shareExportInput).query(({ ctx, input }) =>
     withinViewLimits(ctx, input.slug, true, async () => {
-      const now = nowFrom(ctx) ?? new Date();
-      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, now);
-      return exportView(ctx.db, view, input.part, nowFrom(ctx));
+      const clock = nowFrom(ctx);
+      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, clock ?? new Date());
+      return exportView(ctx.db, view, input.part, clock);
     }),
   ),
 });
