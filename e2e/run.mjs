@@ -33,6 +33,7 @@ const SPECS = [
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
   { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
   { name: "goals", file: "e2e/specs/goals.spec.mjs", modes: ["off", "on"] },
+  { name: "link-scope", file: "e2e/specs/link-scope.spec.mjs", modes: ["off", "on"] },
 ];
 
 const only = process.argv.slice(2);

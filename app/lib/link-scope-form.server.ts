@@ -1,13 +1,14 @@
 import type { DateBounds, Section } from "../../server/schemas/link-scope.js";
 import { isRealDay, zonedTime } from "../../server/stats/dates.js";
 import { textFields } from "./forms.server";
-import type { ScopeValues } from "./link-scope-values";
+import { DEFAULT_SCOPE_VALUES, type ScopeValues } from "./link-scope-values";
 
 const WALL_CLOCK = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::\d{2})?$/;
 
 /**
  * The scope fields of the create and edit forms as the router's input. Checkboxes absent from a
- * submitted form are off. The expiry is typed in the site's timezone; everything else the router
+ * submitted form are off, but only in a form that says it carries the scope (`scope=1`): a post
+ * without the marker changes nothing of it (`input` is empty). The expiry is typed in the site's timezone; everything else the router
  * validates, with messages keyed by its own field names (`dateBounds.from`…).
  */
 export function readScopeForm(form: FormData, timezone: string) {
@@ -38,6 +39,7 @@ export function readScopeForm(form: FormData, timezone: string) {
       : values.bounds === "since"
         ? { kind: "since", from: text.sinceFrom.trim() }
         : null;
+  if (form.get("scope") !== "1") return { values: { ...DEFAULT_SCOPE_VALUES, ...text, bounds: values.bounds }, expiresError: null, input: {} };
   return {
     values,
     expiresError,

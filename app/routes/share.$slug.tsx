@@ -18,16 +18,23 @@ import { offerSharePage } from "~/lib/share-page-cache.server";
 /** Recipients see no admin header, no links into the app. */
 export const handle = { chrome: false };
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [
-  { title: titleOf(data) },
+export const meta: MetaFunction<typeof loader> = ({ data, error }) => [
+  { title: data ? titleOf(data) : errorTitle(error) },
   { name: "robots", content: "noindex, nofollow" },
 ];
 
-function titleOf(data: ReturnType<typeof useLoaderData<typeof loader>> | undefined): string {
-  if (!data) return "Shared link not found · Glimpse";
+function titleOf(data: ReturnType<typeof useLoaderData<typeof loader>>): string {
   if (data.state === "locked") return "Password required · Glimpse";
-  if (data.state === "more") return "Shared dashboard · Glimpse";
   return data.state === "open" ? `${data.stats.site.domain} · Glimpse` : "Shared dashboard · Glimpse";
+}
+
+/** Error pages say what their heading says, and nothing about the link. */
+function errorTitle(error: unknown): string {
+  const status = isRouteErrorResponse(error) ? error.status : 500;
+  if (status === 404) return "Shared link not found · Glimpse";
+  if (status === 410) return `Shared link ${(error as { data?: { reason?: string } }).data?.reason === "paused" ? "paused" : "expired"} · Glimpse`;
+  if (status === 403) return "Not part of this shared link · Glimpse";
+  return "Shared dashboard unavailable · Glimpse";
 }
 
 export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {

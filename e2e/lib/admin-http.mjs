@@ -54,12 +54,17 @@ export function parseLinksTable(html) {
   const tbody = /<table[^>]*aria-label="Shared links"[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? "";
   return [...tbody.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map(([, row]) => {
     const cell = (label) => textOf(new RegExp(`<td data-label="${label}"[^>]*>([\\s\\S]*?)</td>`).exec(row)?.[1] ?? "");
+    // The name cell also holds the scope line, and the access cell the state badge: read them apart.
+    const nameCell = new RegExp(`<td data-label="Name"[^>]*>([\\s\\S]*?)</td>`).exec(row)?.[1] ?? "";
+    const access = cell("Access");
     const url = textOf(/<code>([\s\S]*?)<\/code>/.exec(row)?.[1] ?? "");
     return {
       id: /shared-links\/([0-9a-f-]{36})\/edit/.exec(row)?.[1] ?? null,
-      name: cell("Name"),
+      name: textOf(nameCell.replace(/<div class="scope-summary">[\s\S]*?<\/div>/, "")),
+      scope: textOf(/<div class="scope-summary">([\s\S]*?)<\/div>/.exec(nameCell)?.[1] ?? ""),
+      state: /badge badge-(active|paused|expired)/.exec(row)?.[1] ?? null,
       created: cell("Created"),
-      access: cell("Access"),
+      access: access.replace(/^(Active|Paused|Expired|Expires .*?)\s+(?=Protected|Open)/, ""),
       segment: cell("Segment"),
       views: cell("Views"),
       url,

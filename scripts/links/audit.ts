@@ -19,7 +19,7 @@ export function auditLinks(site: string, links: Link[], unusedDays: number, now 
   const findings: AuditFinding[] = [];
   for (const link of links) {
     const problems: string[] = [];
-    if (!link.hasPassword && link.state === "active") problems.push(link.expiresAt ? "no password" : "no password and no expiry");
+    if (!link.hasPassword && link.state === "active") problems.push("no password", ...(link.expiresAt ? [] : ["never expires"]));
     if (link.state === "expired" && link.expiresAt) problems.push(`expired ${Math.floor((now.getTime() - Date.parse(link.expiresAt)) / DAY)} days ago`);
     if (link.state === "paused" && link.pausedAt) problems.push(`paused for ${Math.floor((now.getTime() - Date.parse(link.pausedAt)) / DAY)} days`);
     if (!link.lastViewedAt) {

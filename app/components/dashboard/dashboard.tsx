@@ -48,6 +48,8 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
   const empty = totals.visitors === 0 && totals.pageviews === 0;
   const filtered = query.filters.length > 0 || (segment?.filters.length ?? 0) > 0;
   const filterable = !scope || scope.canFilter;
+  // A custom range's own label is its raw dates, which the formatted range right after repeats.
+  const rangeLabel = range.key !== "custom" ? range.label : scope?.fixedPeriod ? "Fixed period" : "Custom range";
   // A link that fixes the period ignores the one in the address: say so instead of what the parser found.
   const notices = scope?.fixedPeriod || (scope && !scope.canChangePeriod) ? [] : [...query.errors];
   if (scope?.notice) notices.push(scope.notice);
@@ -60,7 +62,7 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
           <div className="dash-header__site">
             <h1 className="dash-site">{stats.site.domain}</h1>
             <p className="dash-range">
-              {range.label} · {formatRange(range.from, range.to)}
+              {rangeLabel} · {formatRange(range.from, range.to)}
             </p>
           </div>
           {stats.currentVisitors === null ? null : <CurrentVisitors count={stats.currentVisitors} />}

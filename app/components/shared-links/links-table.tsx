@@ -32,7 +32,7 @@ export function LinksTable({ links, canManage, domain }: { links: LinkRow[]; can
       {links.map((link) => (
         <tr key={link.id}>
           <td data-label="Name" className="link-name">
-            {link.name}
+            <span className="link-title">{link.name}</span>
             {link.integration ? (
               <>
                 {" "}

@@ -23,6 +23,8 @@ export function ScopeFields({ values, errors, timezone, editing }: Props) {
   const sectionsError = Object.entries(errors).find(([k]) => k.startsWith("visibleSections"))?.[1]?.[0];
   return (
     <>
+      {/* Says this form carries the scope: a post without it (an older tool) leaves the scope alone. */}
+      <input type="hidden" name="scope" value="1" />
       <fieldset className="field scope-group">
         <legend>Availability</legend>
         <div className="field">
