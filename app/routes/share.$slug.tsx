@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunct
 import { data, redirect } from "@remix-run/node";
 import { isRouteErrorResponse, useActionData, useLoaderData, useLocation, useRouteError } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
-import { Dashboard } from "~/components/dashboard/dashboard";
+import { Dashboard, type DashboardSegment } from "~/components/dashboard/dashboard";
 import { FullBreakdown } from "~/components/dashboard/full-breakdown";
 import { PasswordForm, ShareGone, ShareNotFound } from "~/components/share/password-form";
 import { getCaller } from "~/lib/caller.server";
@@ -54,22 +54,27 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const query = parseDashboardQuery(url.searchParams);
   const headers = new Headers({ "Cache-Control": "private, no-store" });
   const more = DIMENSIONS.find((d) => d === url.searchParams.get("more"));
+  // An embed token (sharedLinks.createEmbedToken) stands in for the unlock cookie a frame cannot have.
+  const token = url.searchParams.get("token") ?? undefined;
   try {
     // Only a rendered embed may be framed by other sites; the password form never is.
     const frameable = () => embed && headers.set("Content-Security-Policy", contentSecurityPolicy(context.cspNonce, { frameable: true }));
     if (more) {
-      const breakdown = await caller.share.breakdown({ slug, period: query.period, filters: query.filters, dimension: more as Dimension });
+      const breakdown = await caller.share.breakdown({ slug, period: query.period, filters: query.filters, dimension: more as Dimension, token });
       frameable();
       return data({ state: "more" as const, breakdown, embed }, { headers });
     }
-    const { version, ...stats } = await caller.share.stats({ slug, period: query.period, filters: query.filters });
+    const { version, ...stats } = await caller.share.stats({ slug, period: query.period, filters: query.filters, token });
     frameable();
-    offerSharePage(request, context, { slug, version });
+    // A page opened with a token is checked with that token each time, never shown again from the cache.
+    if (token === undefined) offerSharePage(request, context, { slug, version });
     return data({ state: "open" as const, stats, embed }, { headers });
   } catch (error) {
     const isGone = goneResponse(error);
     if (isGone) throw isGone;
     if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound();
+    // An embed whose token no longer opens the link says so; a frame has no password form to offer.
+    if (error instanceof TRPCError && error.code === "UNAUTHORIZED" && token !== undefined) throw new Response(error.message, { status: 401 });
     if (error instanceof TRPCError && error.code === "UNAUTHORIZED") return data({ state: "locked" as const }, { headers });
     return httpError(error, request);
   }
@@ -123,13 +128,19 @@ export default function SharedDashboard() {
         stats={loaded.stats}
         basePath={location.pathname}
         search={location.search}
-        segment={loaded.stats.segment}
+        segment={withLocked(loaded.stats.segment, loaded.stats.scope.lockedFilters)}
         scope={loaded.stats.scope}
         mode="share"
         embed={loaded.embed}
       />
     </main>
   );
+}
+
+/** Filters an embed token adds are shown with the segment's: fixed, not removable. */
+function withLocked(segment: DashboardSegment | null, locked: DashboardSegment["filters"]): DashboardSegment | null {
+  if (locked.length === 0) return segment;
+  return { name: segment ? segment.name : "This embed", filters: [...(segment?.filters ?? []), ...locked] };
 }
 
 export function ErrorBoundary() {

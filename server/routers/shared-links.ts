@@ -1,4 +1,5 @@
-import { createLinkInput, linkRefInput, listLinksInput, updateLinkInput } from "../schemas/shared-links.js";
+import { createEmbedTokenInput, createLinkInput, linkRefInput, listLinksInput, updateLinkInput } from "../schemas/shared-links.js";
+import { createEmbedToken } from "../shared-links/embed.js";
 import { createLink, deleteLink, getLink, listLinks, updateLink } from "../shared-links/links.js";
 import { router, siteProcedure } from "../trpc.js";
 
@@ -15,6 +16,9 @@ export const sharedLinksRouter = router({
   update: siteProcedure("admin")
     .input(updateLinkInput)
     .mutation(({ ctx, input }) => updateLink(ctx.db, ctx.site.id, ctx.actor, input)),
+  createEmbedToken: siteProcedure("admin")
+    .input(createEmbedTokenInput)
+    .mutation(({ ctx, input }) => createEmbedToken(ctx.db, ctx.site.id, input)),
   delete: siteProcedure("admin")
     .input(linkRefInput)
     .mutation(({ ctx, input }) => deleteLink(ctx.db, ctx.site.id, ctx.actor, input.id)),

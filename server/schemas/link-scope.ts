@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isRealDay } from "../stats/dates.js";
-import { DIMENSIONS } from "./filters.js";
+import { DIMENSIONS, type Filter } from "./filters.js";
 
 /** The parts of a shared dashboard an owner can show or hide: the time series and each breakdown. */
 export const SECTIONS = ["series", ...DIMENSIONS] as const;
@@ -55,6 +55,10 @@ export const expiresAt = z.iso
   .datetime({ offset: true, error: "Give the expiry as an ISO 8601 date and time, like 2026-12-31T18:00:00Z" })
   .transform((s) => new Date(s));
 
+/** An embed token lives at most this long (SPEC §4: 24 hours), an hour unless asked. */
+export const EMBED_MAX_MINUTES = 24 * 60;
+export const EMBED_DEFAULT_MINUTES = 60;
+
 /** The scope fields that `sharedLinks.create` and `update` take; absent on update keeps the value. */
 export const scopeFields = {
   expiresAt: expiresAt.nullable().optional(),
@@ -77,4 +81,6 @@ export interface ScopeSummary {
   canExport: boolean;
   /** Why the period shown differs from the one asked for, in words. */
   notice: string | null;
+  /** Filters an embed token adds, shown like the segment's: fixed. */
+  lockedFilters: Filter[];
 }

@@ -14,8 +14,11 @@ export const unlockInput = z.strictObject({
   password: z.string({ error: "Enter the password" }).min(1, "Enter the password").max(1024, "Incorrect password. Please try again."),
 });
 
+/** A signed embed token (sharedLinks.createEmbedToken): opens the link in a frame, without a cookie. */
+const token = z.string({ error: "The embed token must be text" }).max(4096, "This embedded dashboard is no longer available. Reload the page that shows it.").optional();
+
 /** A recipient chooses the period and may add filters; the link's segment is never part of the input. */
-export const shareStatsInput = z.strictObject({ slug, ...statsQuery });
+export const shareStatsInput = z.strictObject({ slug, ...statsQuery, token });
 
 /** `version` is what `share.stats` returned with the page being shown again. */
 export const shareRevisitInput = z.strictObject({ slug, version: z.string({ error: "Give the version share.stats returned" }).max(64) });
@@ -25,6 +28,7 @@ export const shareBreakdownInput = z.strictObject({
   ...statsQuery,
   dimension: z.enum(DIMENSIONS, { error: "Choose a dimension from the list" }),
   limit: z.number().int().min(1).max(100).default(100),
+  token,
 });
 
 /** `part` names one table (a section, "totals" or "goals"); without it, every table the view shows. */
@@ -32,4 +36,5 @@ export const shareExportInput = z.strictObject({
   slug,
   ...statsQuery,
   part: z.enum(["totals", "goals", ...SECTIONS], { error: `Choose a part: totals, goals or ${SECTIONS.join(", ")}` }).optional(),
+  token,
 });

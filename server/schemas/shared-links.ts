@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { id, password, siteRef, text } from "./common.js";
-import { scopeFields } from "./link-scope.js";
+import { filterList } from "./filters.js";
+import { EMBED_MAX_MINUTES, scopeFields } from "./link-scope.js";
+import { MAX_VIEW_FILTERS, period } from "./stats.js";
 
 /** Names reserved for links that integrations create through the API. Compared case-insensitively. */
 export const RESERVED_LINK_NAMES = ["WordPress - Shared Dashboard"] as const;
@@ -42,4 +44,18 @@ export const updateLinkInput = z.strictObject({
   password: password.nullable().optional(),
   segmentId: segmentId.nullable().optional(),
   ...scopeFields,
+});
+
+/** A signed embed token for a link: it may fix the period and add filters, and lives at most 24 h. */
+export const createEmbedTokenInput = z.strictObject({
+  site: siteRef,
+  id: id("Shared link"),
+  period: period.optional(),
+  filters: filterList(MAX_VIEW_FILTERS).optional(),
+  ttlMinutes: z
+    .number({ error: "ttlMinutes is a number of minutes" })
+    .int("ttlMinutes is a whole number of minutes")
+    .min(1, "ttlMinutes is at least 1")
+    .max(EMBED_MAX_MINUTES, `An embed token lives at most ${EMBED_MAX_MINUTES} minutes (24 hours)`)
+    .optional(),
 });

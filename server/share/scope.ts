@@ -5,7 +5,9 @@ import { type DateBounds, type ScopeSummary, type Section, SECTION_LABELS } from
 import { DEFAULT_PERIOD, PERIOD_LABELS, type Period } from "../schemas/stats.js";
 import { localDay } from "../stats/dates.js";
 import { resolvePeriod } from "../stats/period.js";
-import { requireAccess, type ShareLink, type Unlocks } from "./access.js";
+import { Unauthorized } from "../errors.js";
+import { findLink, isUnlocked, requireLive, type ShareLink, type Unlocks } from "./access.js";
+import { readEmbedToken, tokenOpens } from "./embed-token.js";
 
 /**
  * A link's scope applied to one request: the only way share data is asked for. Every share
@@ -27,6 +29,10 @@ export interface ScopedView {
   readonly live: boolean;
   /** What the recipient is told about the period, when it is not simply what they asked for. */
   readonly notice: string | null;
+  /** Filters an embed token adds: fixed like the segment's. */
+  readonly lockedFilters: Filter[];
+  /** An embed token fixed the period. */
+  readonly periodLocked: boolean;
 }
 
 /** What the share page needs to know to offer only what the link allows. */
@@ -36,21 +42,47 @@ export function scopeSummary(view: ScopedView): ScopeSummary {
     sections: [...view.sections],
     fixedPeriod: link.bounds?.kind === "fixed",
     since: link.bounds?.kind === "since" ? link.bounds.from : null,
-    canChangePeriod: link.allowPeriodChange && link.bounds?.kind !== "fixed",
+    canChangePeriod: link.allowPeriodChange && link.bounds?.kind !== "fixed" && !view.periodLocked,
     canFilter: link.allowFilters,
     canExport: link.allowExport,
     notice: view.notice,
+    lockedFilters: view.lockedFilters,
   };
 }
 
-/** The gate (exists, live, unlocked) and the scope of one request, in one step. */
-export async function openView(db: Db, slug: string, unlocks: Unlocks, request: { period: Period; filters: Filter[] }, now: Date): Promise<ScopedView> {
-  const link = await requireAccess(db, slug, unlocks, now);
+export const EMBED_REVOKED = "This embedded dashboard is no longer available. Reload the page that shows it.";
+
+/**
+ * The gate (exists, live, unlocked) and the scope of one request, in one step. An embed token
+ * opens a link instead of an unlock cookie (frames get no cookies), and can only narrow: it may
+ * fix the period and add filters. A token that does not open this link is refused, even for an
+ * open link, so an embed never silently shows more than it was made for.
+ */
+export async function openView(
+  db: Db,
+  slug: string,
+  unlocks: Unlocks,
+  request: { period: Period; filters: Filter[]; token?: string },
+  now: Date,
+): Promise<ScopedView> {
+  const link = await findLink(db, slug);
+  requireLive(link, now);
+  if (request.token !== undefined) {
+    const claims = readEmbedToken(request.token, now);
+    if (!claims || !tokenOpens(link, claims)) throw new Unauthorized(EMBED_REVOKED);
+    return viewIn(link, { period: claims.period ?? request.period, filters: request.filters }, now, { filters: claims.filters, periodLocked: claims.period !== null });
+  }
+  if (!isUnlocked(link, unlocks, now)) throw new Unauthorized("This dashboard is password protected");
   return viewIn(link, request, now);
 }
 
-/** Pure: the scope of `link` applied to a request, at `now`. */
-export function viewIn(link: ShareLink, request: { period: Period; filters: Filter[] }, now: Date): ScopedView {
+/** Pure: the scope of `link` applied to a request, at `now`, with what an embed token locks. */
+export function viewIn(
+  link: ShareLink,
+  request: { period: Period; filters: Filter[] },
+  now: Date,
+  locked: { filters: Filter[]; periodLocked: boolean } = { filters: [], periodLocked: false },
+): ScopedView {
   checkFilters(link, request.filters);
   const today = localDay(now, link.site.timezone);
   const { period, previous, notice } = periodIn(link, request.period, now);
@@ -60,11 +92,13 @@ export function viewIn(link: ShareLink, request: { period: Period; filters: Filt
     link,
     period,
     filters: request.filters,
-    segmentFilters: link.segment?.filters ?? [],
+    segmentFilters: [...(link.segment?.filters ?? []), ...locked.filters],
     sections: link.sections,
     previous,
     live,
     notice,
+    lockedFilters: locked.filters,
+    periodLocked: locked.periodLocked,
   };
 }
 
