@@ -3,6 +3,7 @@ import * as m0001 from "./migrations/0001_initial.js";
 import * as m0002 from "./migrations/0002_goals.js";
 import * as m0003 from "./migrations/0003_stats_version.js";
 import * as m0004 from "./migrations/0004_link_scope.js";
+import * as m0005 from "./migrations/0005_embed_origins.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   "0002_goals": m0002,
   "0003_stats_version": m0003,
   "0004_link_scope": m0004,
+  "0005_embed_origins": m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -88,6 +88,8 @@ export interface SharedLinksTable {
   allow_period_change: Generated<boolean>;
   allow_filters: Generated<boolean>;
   allow_export: Generated<boolean>;
+  /** Origins allowed to frame the embed; null: any. */
+  embed_origins: ColumnType<unknown, RawBuilder<unknown> | null, RawBuilder<unknown> | null>;
   created_by: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

@@ -34,6 +34,7 @@ const SPECS = [
   { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
   { name: "goals", file: "e2e/specs/goals.spec.mjs", modes: ["off", "on"] },
   { name: "link-scope", file: "e2e/specs/link-scope.spec.mjs", modes: ["off", "on"] },
+  { name: "embed", file: "e2e/specs/embed.spec.mjs", modes: ["off", "on"] },
 ];
 
 const only = process.argv.slice(2);

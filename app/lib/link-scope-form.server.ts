@@ -12,7 +12,7 @@ const WALL_CLOCK = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::\d{2})?$/;
  * validates, with messages keyed by its own field names (`dateBounds.from`…).
  */
 export function readScopeForm(form: FormData, timezone: string) {
-  const text = textFields(form, ["expiresAt", "bounds", "fixedFrom", "fixedTo", "sinceFrom"]);
+  const text = textFields(form, ["expiresAt", "bounds", "fixedFrom", "fixedTo", "sinceFrom", "embedOrigins"]);
   const values: ScopeValues = {
     ...text,
     bounds: ["fixed", "since"].includes(text.bounds) ? text.bounds : "none",
@@ -51,6 +51,7 @@ export function readScopeForm(form: FormData, timezone: string) {
       allowPeriodChange: values.allowPeriodChange,
       allowFilters: values.allowFilters,
       allowExport: values.allowExport,
+      embedOrigins: text.embedOrigins.split(/[\s,]+/).filter(Boolean),
     },
   };
 }

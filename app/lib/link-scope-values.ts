@@ -13,6 +13,8 @@ export interface ScopeValues {
   allowFilters: boolean;
   allowExport: boolean;
   paused: boolean;
+  /** One site per line, as typed. */
+  embedOrigins: string;
 }
 
 export const DEFAULT_SCOPE_VALUES: ScopeValues = {
@@ -26,10 +28,11 @@ export const DEFAULT_SCOPE_VALUES: ScopeValues = {
   allowFilters: true,
   allowExport: false,
   paused: false,
+  embedOrigins: "",
 };
 
 /** The router's scope field names, so a form can tell its own errors from the rest. */
-export const isScopeField = (key: string) => /^(expiresAt|paused|dateBounds|visibleSections|allow)/.test(key);
+export const isScopeField = (key: string) => /^(expiresAt|paused|dateBounds|visibleSections|allow|embedOrigins)/.test(key);
 
 /** A link's current scope as the edit form shows it. */
 export function scopeValuesOf(
@@ -41,6 +44,7 @@ export function scopeValuesOf(
     allowPeriodChange: boolean;
     allowFilters: boolean;
     allowExport: boolean;
+    embedOrigins: string[];
   },
   timezone: string,
 ): ScopeValues {
@@ -56,5 +60,6 @@ export function scopeValuesOf(
     allowFilters: link.allowFilters,
     allowExport: link.allowExport,
     paused: link.paused,
+    embedOrigins: link.embedOrigins.join("\n"),
   };
 }

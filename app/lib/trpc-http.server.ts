@@ -1,7 +1,6 @@
 import type { AppLoadContext } from "@remix-run/node";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { env } from "../../server/env.js";
-import { httpStatusOverride } from "../../server/errors.js";
 import { appRouter } from "../../server/root.js";
 import { requestContext } from "../../server/runtime.js";
 import { readSessionToken } from "./cookies.server.js";
@@ -48,11 +47,9 @@ export async function handleTrpcRequest(request: Request, context: AppLoadContex
         console.error(JSON.stringify({ t: new Date().toISOString(), level: "error", trpc: path ?? null, error: error.cause?.stack ?? error.stack }));
       }
     },
-    responseMeta({ errors }) {
-      const headers = new Headers({ "Cache-Control": "no-store" });
-      // A single call refused as Gone answers 410, which tRPC's codes cannot say on their own.
-      const status = errors.length === 1 ? httpStatusOverride(errors[0]!.cause) : null;
-      return status ? { headers, status } : { headers };
+    // The HTTP status follows each error's data.httpStatus (410 for a link that is gone: see trpc.ts).
+    responseMeta() {
+      return { headers: new Headers({ "Cache-Control": "no-store" }) };
     },
   });
 }

@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { isRouteErrorResponse, useActionData, useLoaderData, useLocation, useRouteError } from "@remix-run/react";
+import { useEffect } from "react";
 import { TRPCError } from "@trpc/server";
 import { Dashboard, type DashboardSegment } from "~/components/dashboard/dashboard";
 import { FullBreakdown } from "~/components/dashboard/full-breakdown";
@@ -37,9 +38,10 @@ function errorTitle(error: unknown): string {
   return "Shared dashboard unavailable · Glimpse";
 }
 
-export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
+export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders, errorHeaders }) => {
   const headers = new Headers(loaderHeaders);
   for (const [key, value] of actionHeaders) headers.set(key, value);
+  for (const [key, value] of errorHeaders ?? []) headers.set(key, value);
   return headers;
 };
 
@@ -58,14 +60,15 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const token = url.searchParams.get("token") ?? undefined;
   try {
     // Only a rendered embed may be framed by other sites; the password form never is.
-    const frameable = () => embed && headers.set("Content-Security-Policy", contentSecurityPolicy(context.cspNonce, { frameable: true }));
+    const frameable = (origins: string[]) =>
+      embed && headers.set("Content-Security-Policy", contentSecurityPolicy(context.cspNonce, { frameable: true, origins }));
     if (more) {
       const breakdown = await caller.share.breakdown({ slug, period: query.period, filters: query.filters, dimension: more as Dimension, token });
-      frameable();
+      frameable(breakdown.scope.embedOrigins);
       return data({ state: "more" as const, breakdown, embed }, { headers });
     }
     const { version, ...stats } = await caller.share.stats({ slug, period: query.period, filters: query.filters, token });
-    frameable();
+    frameable(stats.scope.embedOrigins);
     // A page opened with a token is checked with that token each time, never shown again from the cache.
     if (token === undefined) offerSharePage(request, context, { slug, version });
     return data({ state: "open" as const, stats, embed }, { headers });
@@ -74,7 +77,10 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     if (isGone) throw isGone;
     if (error instanceof TRPCError && error.code === "NOT_FOUND") throw notFound();
     // An embed whose token no longer opens the link says so; a frame has no password form to offer.
-    if (error instanceof TRPCError && error.code === "UNAUTHORIZED" && token !== undefined) throw new Response(error.message, { status: 401 });
+    if (error instanceof TRPCError && error.code === "UNAUTHORIZED" && token !== undefined) {
+      // Framable, so the embedding page shows this message rather than a broken frame; it names nothing.
+      throw new Response(error.message, { status: 401, headers: { "Content-Security-Policy": contentSecurityPolicy(context.cspNonce, { frameable: embed }) } });
+    }
     if (error instanceof TRPCError && error.code === "UNAUTHORIZED") return data({ state: "locked" as const }, { headers });
     return httpError(error, request);
   }
@@ -104,8 +110,26 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
 }
 
+/**
+ * In a frame, tells the embedding page how tall the dashboard is, whenever that changes, so the
+ * page's embed script (public/js/embed.js) can size the frame to it.
+ */
+function usePostHeight(active: boolean) {
+  useEffect(() => {
+    if (!active || window.parent === window) return;
+    // The content's own height (and a margin): the embed's page is never shorter than its frame.
+    const content = document.querySelector(".dash-inner") ?? document.body;
+    const post = () => window.parent.postMessage({ type: "glimpse:resize", height: Math.ceil(content.getBoundingClientRect().bottom + window.scrollY) + 24 }, "*");
+    const observer = new ResizeObserver(post);
+    observer.observe(content);
+    post();
+    return () => observer.disconnect();
+  }, [active]);
+}
+
 export default function SharedDashboard() {
   const loaded = useLoaderData<typeof loader>();
+  usePostHeight(loaded.state !== "locked" && loaded.embed);
   const result = useActionData<typeof action>();
   const location = useLocation();
   if (loaded.state === "locked") return <PasswordForm error={result?.error} tooMany={result?.tooMany} />;

@@ -123,7 +123,7 @@ export default function EditLink() {
           </div>
         </Form>
       </section>
-      <EmbedSnippet url={link.url} protectedLink={link.hasPassword} />
+      <EmbedSnippet url={link.url} protectedLink={link.hasPassword} embedCodePath={`/sites/${domain}/settings/visibility/shared-links/${link.id}/embed`} />
     </>
   );
 }

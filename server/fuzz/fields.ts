@@ -121,4 +121,8 @@ export const scopeFields = {
   allowPeriodChange: fc.boolean(),
   allowFilters: fc.boolean(),
   allowExport: fc.boolean(),
+  embedOrigins: fc.array(
+    fc.oneof(fc.constantFrom("https://client.example", "http://localhost:8080", "https://a.example/", "javascript:alert(1)", "https://x.example; script-src *", "ftp://x", "*", ""), nastyString),
+    { maxLength: 25 },
+  ),
 };

@@ -59,6 +59,25 @@ export const expiresAt = z.iso
 export const EMBED_MAX_MINUTES = 24 * 60;
 export const EMBED_DEFAULT_MINUTES = 60;
 
+/** A site that may frame the embed, as its origin: "https://client.example" (a port if it has one). */
+const embedOrigin = z
+  .string({ error: "Give each site as an address like https://client.example" })
+  .trim()
+  .max(200, "An address is at most 200 characters")
+  .transform((value, ctx) => {
+    const url = URL.canParse(value) ? new URL(value) : null;
+    if (!url || !["http:", "https:"].includes(url.protocol) || url.username || url.password || (url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+      ctx.addIssue({ code: "custom", message: `“${value}” is not a site address like https://client.example` });
+      return z.NEVER;
+    }
+    return url.origin;
+  });
+
+export const embedOrigins = z
+  .array(embedOrigin, { error: "Allowed sites are a list of addresses" })
+  .max(20, "List at most 20 sites")
+  .transform((list) => [...new Set(list)]);
+
 /** The scope fields that `sharedLinks.create` and `update` take; absent on update keeps the value. */
 export const scopeFields = {
   expiresAt: expiresAt.nullable().optional(),
@@ -68,6 +87,8 @@ export const scopeFields = {
   allowPeriodChange: z.boolean({ error: "allowPeriodChange is true or false" }).optional(),
   allowFilters: z.boolean({ error: "allowFilters is true or false" }).optional(),
   allowExport: z.boolean({ error: "allowExport is true or false" }).optional(),
+  /** Sites allowed to frame the embed; [] lets any site frame it. */
+  embedOrigins: embedOrigins.optional(),
 };
 
 /** What a share page is told about its link's scope, to offer only what the link allows. */
@@ -83,4 +104,6 @@ export interface ScopeSummary {
   notice: string | null;
   /** Filters an embed token adds, shown like the segment's: fixed. */
   lockedFilters: Filter[];
+  /** Sites allowed to frame the embed (CSP frame-ancestors); empty: any site. */
+  embedOrigins: string[];
 }

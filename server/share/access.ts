@@ -4,7 +4,7 @@ import { env } from "../env.js";
 import { Gone, NotFound, Unauthorized } from "../errors.js";
 import type { Filter } from "../schemas/filters.js";
 import type { DateBounds, Section } from "../schemas/link-scope.js";
-import { boundsOf, linkState, sectionsOf } from "../shared-links/link-scope.js";
+import { boundsOf, linkState, originsOf, sectionsOf } from "../shared-links/link-scope.js";
 
 /** How long an unlock lasts. The cookie, the docs and the tests use this one constant. */
 export const UNLOCK_HOURS = 24;
@@ -29,6 +29,8 @@ export interface ShareLink {
   allowPeriodChange: boolean;
   allowFilters: boolean;
   allowExport: boolean;
+  /** Sites allowed to frame the embed; empty: any site. */
+  embedOrigins: string[];
 }
 
 const NOT_FOUND = "This shared link does not exist or was deleted";
@@ -42,7 +44,7 @@ export async function findLink(db: Db, slug: string): Promise<ShareLink> {
     .innerJoin("sites", "sites.id", "l.site_id")
     .leftJoin("segments as s", (join) => join.onRef("s.id", "=", "l.segment_id").onRef("s.site_id", "=", "l.site_id"))
     .select(["l.id", "l.slug", "l.password_hash", "sites.id as site_id", "sites.domain", "sites.timezone", "s.name as segment_name", "s.filters as segment_filters"])
-    .select(["l.expires_at", "l.paused_at", "l.resumed_at", "l.bounds_from", "l.bounds_to", "l.visible_sections", "l.allow_period_change", "l.allow_filters", "l.allow_export"])
+    .select(["l.expires_at", "l.paused_at", "l.resumed_at", "l.bounds_from", "l.bounds_to", "l.visible_sections", "l.allow_period_change", "l.allow_filters", "l.allow_export", "l.embed_origins"])
     .where("l.slug", "=", slug)
     .executeTakeFirst();
   if (!row) throw new NotFound(NOT_FOUND);
@@ -60,6 +62,7 @@ export async function findLink(db: Db, slug: string): Promise<ShareLink> {
     allowPeriodChange: row.allow_period_change,
     allowFilters: row.allow_filters,
     allowExport: row.allow_export,
+    embedOrigins: originsOf(row.embed_origins),
   };
 }
 
@@ -91,7 +94,7 @@ export function fingerprint(link: { id: string; passwordHash: string | null; res
  * (and the link is still live: `revisit` checks that on its own).
  */
 export function contentVersion(link: ShareLink): string {
-  const scope = [link.bounds, link.sections, link.allowPeriodChange, link.allowFilters, link.allowExport];
+  const scope = [link.bounds, link.sections, link.allowPeriodChange, link.allowFilters, link.allowExport, link.embedOrigins];
   return createHash("sha256").update(JSON.stringify([link.id, link.site, link.segment, scope])).digest("base64url").slice(0, 22);
 }
 

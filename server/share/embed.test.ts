@@ -97,6 +97,16 @@ describe("embed tokens", () => {
     }
   });
 
+  it("name the sites allowed to frame them as plain origins, or refuse what is not one", async () => {
+    const link = await owner.caller.sharedLinks.create({ site: domain, name: "Framed", embedOrigins: ["https://Client.example/", " http://localhost:8080 ", "https://client.example"] });
+    expect(link.embedOrigins).toEqual(["https://client.example", "http://localhost:8080"]);
+    for (const bad of ["javascript:alert(1)", "https://x.example/path", "https://x.example; script-src *", "*", "client.example"]) {
+      const error = await expectCode(owner.caller.sharedLinks.update({ site: domain, id: link.id, embedOrigins: [bad] }), "BAD_REQUEST");
+      expect(error.message).toMatch(/is not a site address|site address/);
+    }
+    expect((await owner.caller.sharedLinks.update({ site: domain, id: link.id, embedOrigins: [] })).embedOrigins).toEqual([]);
+  });
+
   it("are minted only by the site's admins, within the link's scope and a day at most", async () => {
     const link = await owner.caller.sharedLinks.create({ site: domain, name: "Scoped embed", visibleSections: ["series", "page"] });
     const viewer = await member(db, siteId, "viewer");

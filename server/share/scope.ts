@@ -4,6 +4,7 @@ import { DIMENSION_LABELS, type Dimension, type Filter } from "../schemas/filter
 import { type DateBounds, type ScopeSummary, type Section, SECTION_LABELS } from "../schemas/link-scope.js";
 import { DEFAULT_PERIOD, PERIOD_LABELS, type Period } from "../schemas/stats.js";
 import { localDay } from "../stats/dates.js";
+import { CURRENT_VISITOR_WINDOW_MS } from "../stats/dashboard.js";
 import { resolvePeriod } from "../stats/period.js";
 import { Unauthorized } from "../errors.js";
 import { findLink, isUnlocked, requireLive, type ShareLink, type Unlocks } from "./access.js";
@@ -47,6 +48,7 @@ export function scopeSummary(view: ScopedView): ScopeSummary {
     canExport: link.allowExport,
     notice: view.notice,
     lockedFilters: view.lockedFilters,
+    embedOrigins: link.embedOrigins,
   };
 }
 
@@ -87,7 +89,9 @@ export function viewIn(
   const today = localDay(now, link.site.timezone);
   const { period, previous, notice } = periodIn(link, request.period, now);
   const bounds = link.bounds;
-  const live = !bounds || (bounds.from <= today && (bounds.kind === "since" || bounds.to >= today));
+  // "Now" is the last few minutes, which may start on the day before: all of it must be inside.
+  const windowStart = localDay(new Date(now.getTime() - CURRENT_VISITOR_WINDOW_MS), link.site.timezone);
+  const live = !bounds || (bounds.from <= windowStart && (bounds.kind === "since" || bounds.to >= today));
   return {
     link,
     period,

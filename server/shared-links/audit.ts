@@ -1,7 +1,7 @@
 import type { Transaction } from "kysely";
 import { jsonb } from "../../db/json.js";
 import type { Database, SharedLink } from "../../db/schema.js";
-import { boundsOf, sectionsOf } from "./link-scope.js";
+import { boundsOf, originsOf, sectionsOf } from "./link-scope.js";
 
 /** What the trail keeps of a link: enough to answer "who changed what", never a secret or the slug. */
 function snapshot(link: SharedLink) {
@@ -18,6 +18,7 @@ function snapshot(link: SharedLink) {
     allowPeriodChange: link.allow_period_change,
     allowFilters: link.allow_filters,
     allowExport: link.allow_export,
+    embedOrigins: originsOf(link.embed_origins),
   };
 }
 

@@ -12,13 +12,14 @@ export interface ScopeInput {
   allowPeriodChange?: boolean;
   allowFilters?: boolean;
   allowExport?: boolean;
+  embedOrigins?: string[];
 }
 
 export type LinkState = "active" | "paused" | "expired";
 
 type ScopeColumns = Pick<
   SharedLink,
-  "expires_at" | "paused_at" | "bounds_from" | "bounds_to" | "visible_sections" | "allow_period_change" | "allow_filters" | "allow_export"
+  "expires_at" | "paused_at" | "bounds_from" | "bounds_to" | "visible_sections" | "allow_period_change" | "allow_filters" | "allow_export" | "embed_origins"
 >;
 
 /** Paused wins over expired: resuming alone would not bring an expired link back. */
@@ -68,6 +69,7 @@ export function scopeColumns(input: ScopeInput, before: Pick<SharedLink, "paused
   if (input.allowPeriodChange !== undefined) set.allow_period_change = input.allowPeriodChange;
   if (input.allowFilters !== undefined) set.allow_filters = input.allowFilters;
   if (input.allowExport !== undefined) set.allow_export = input.allowExport;
+  if (input.embedOrigins !== undefined) set.embed_origins = input.embedOrigins.length ? jsonb(input.embedOrigins) : null;
   return set;
 }
 
@@ -83,5 +85,11 @@ export function scopeDto(row: ScopeColumns, now: Date) {
     allowPeriodChange: row.allow_period_change,
     allowFilters: row.allow_filters,
     allowExport: row.allow_export,
+    embedOrigins: originsOf(row.embed_origins),
   };
+}
+
+/** Stored origins, read defensively: null (or anything unreadable) is no restriction. */
+export function originsOf(stored: unknown): string[] {
+  return Array.isArray(stored) ? stored.filter((o): o is string => typeof o === "string") : [];
 }

@@ -38,7 +38,7 @@ export interface ViewParts {
 }
 
 export const DEFAULT_LIMIT = 9;
-const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
+export const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
 
 const allFilters = (input: StatsInput) => [...(input.segmentFilters ?? []), ...input.filters];
 

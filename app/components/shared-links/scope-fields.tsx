@@ -21,6 +21,7 @@ export function ScopeFields({ values, errors, timezone, editing }: Props) {
   const fromError = first(errors, "dateBounds.from", "dateBounds");
   const toError = first(errors, "dateBounds.to");
   const sectionsError = Object.entries(errors).find(([k]) => k.startsWith("visibleSections"))?.[1]?.[0];
+  const originsError = Object.entries(errors).find(([k]) => k.startsWith("embedOrigins"))?.[1]?.[0];
   return (
     <>
       {/* Says this form carries the scope: a post without it (an older tool) leaves the scope alone. */}
@@ -89,7 +90,10 @@ export function ScopeFields({ values, errors, timezone, editing }: Props) {
 
       <fieldset className="field scope-group">
         <legend>Sections shown</legend>
-        <p className="hint">Totals and goals are always shown. A hidden section is not sent to recipients, and they cannot filter by it.</p>
+        <p className="hint">
+          Totals and goals are always shown. A hidden section is not sent to recipients, and they cannot filter by it. Sections overlap: Sources
+          list a visit’s UTM source when it has one, and Entry pages are pages too, so hide both of a pair to keep its values away.
+        </p>
         <div className="check-grid">
           {SECTIONS.map((section) => (
             <label key={section} className="choice">
@@ -115,6 +119,25 @@ export function ScopeFields({ values, errors, timezone, editing }: Props) {
           <input type="checkbox" name="allowExport" defaultChecked={values.allowExport} />
           Download what they see as CSV
         </label>
+      </fieldset>
+
+      <fieldset className="field scope-group">
+        <legend>Embedding</legend>
+        <div className="field">
+          <label htmlFor="field-embedOrigins">Sites allowed to embed this link</label>
+          <p className="hint" id="field-embedOrigins-hint">
+            Optional. One address per line, like https://client.example. Leave empty to let any site embed it.
+          </p>
+          <textarea
+            id="field-embedOrigins"
+            name="embedOrigins"
+            rows={3}
+            defaultValue={values.embedOrigins}
+            aria-describedby={`field-embedOrigins-hint${originsError ? " field-embedOrigins-error" : ""}`}
+            aria-invalid={originsError ? true : undefined}
+          />
+          <FieldError id="field-embedOrigins-error" message={originsError} />
+        </div>
       </fieldset>
     </>
   );
