@@ -1,5 +1,5 @@
 import { SECTIONS, type DateBounds } from "../../server/schemas/link-scope.js";
-import { wallClock } from "./zoned";
+import { localMinute } from "../../server/stats/dates.js";
 
 /** What the scope part of a link form holds, as typed: kept and shown again on a validation error. */
 export interface ScopeValues {
@@ -50,7 +50,7 @@ export function scopeValuesOf(
 ): ScopeValues {
   const b = link.dateBounds;
   return {
-    expiresAt: link.expiresAt ? wallClock(link.expiresAt, timezone) : "",
+    expiresAt: link.expiresAt ? localMinute(new Date(link.expiresAt), timezone) : "",
     bounds: b?.kind ?? "none",
     fixedFrom: b?.kind === "fixed" ? b.from : "",
     fixedTo: b?.kind === "fixed" ? b.to : "",

@@ -87,16 +87,18 @@ const BLOCKING = new Set(["serious", "critical"]);
  * Runs axe-core on the page's URL in a separate context with the same cookies. The app's CSP
  * would refuse the injected script, so that context bypasses CSP; in JavaScript-off runs it also
  * drops the app's own scripts, so axe sees the page exactly as a browser without JavaScript does.
- * Returns the serious and critical violations (and prints every violation).
+ * `prepare(probe)`, if given, first puts the page in the state to check (a <details> opened, a form
+ * submitted with errors). Returns the serious and critical violations (and prints every violation).
  */
-export async function axeCheck(page, name) {
+export async function axeCheck(page, name, prepare) {
   const context = await page.context().browser().newContext({ baseURL: config.baseUrl, bypassCSP: true, viewport: { width: 1280, height: 800 } });
   try {
     await context.addCookies(await page.context().cookies());
     if (!jsOn) await context.route(/\/build\/.*\.js(\?.*)?$/, (route) => route.abort());
     const probe = await context.newPage();
     await probe.goto(page.url());
-    if (jsOn) await probe.waitForFunction(() => Object.keys(document.body).some((k) => k.startsWith("__reactFiber")));
+    if (jsOn) await probe.waitForFunction(() => Object.keys(document.body).some((k) => k.startsWith("__reactFiber")) && (!window.__remixRouter || window.__remixRouter.state?.initialized));
+    if (prepare) await prepare(probe);
     await probe.addScriptTag({ path: AXE });
     const results = await probe.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
     const violations = results.violations.map((v) => ({
@@ -106,7 +108,7 @@ export async function axeCheck(page, name) {
       nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(" ")}: ${n.failureSummary?.split("\n").slice(1, 3).join(" ").trim()}`),
     }));
     if (violations.length > 0) {
-      console.log(`axe ${config.label} ${name} (${page.url()}):`);
+      console.log(`axe ${config.label} ${name} (${probe.url()}):`);
       for (const v of violations) console.log(`  [${v.impact}] ${v.id}: ${v.help}\n${v.nodes.map((n) => `      ${n}`).join("\n")}`);
     }
     return violations.filter((v) => BLOCKING.has(v.impact));

@@ -2,8 +2,7 @@
 // shared-links list with its state and scope line, traffic with distinctive values, a small zip
 // and CSV reader (independent of the app's own), and axe on a page prepared in the probe.
 import { inflateRawSync } from "node:zlib";
-import { join } from "node:path";
-import { config, jsOn } from "./browser.mjs";
+import { axeCheck, config } from "./browser.mjs";
 import { Client, textOf } from "./http.mjs";
 import { eventsWritten } from "./ingest.mjs";
 
@@ -175,37 +174,5 @@ export function parseCsv(text) {
   return rows;
 }
 
-const AXE = join(config.root, "node_modules", "axe-core", "axe.min.js");
-const BLOCKING = new Set(["serious", "critical"]);
-
-/**
- * axe as browser.mjs runs it (a second context with the same cookies, CSP bypassed, the app's
- * scripts dropped without JavaScript), but after `prepare(probe)` has put the page in the state
- * to check (a <details> opened, a form submitted with errors).
- */
-export async function axeCheckPrepared(page, name, prepare) {
-  const context = await page.context().browser().newContext({ baseURL: config.baseUrl, bypassCSP: true, viewport: { width: 1280, height: 800 } });
-  try {
-    await context.addCookies(await page.context().cookies());
-    if (!jsOn) await context.route(/\/build\/.*\.js(\?.*)?$/, (route) => route.abort());
-    const probe = await context.newPage();
-    await probe.goto(page.url());
-    if (jsOn) await probe.waitForFunction(() => Object.keys(document.body).some((k) => k.startsWith("__reactFiber")) && window.__remixRouter?.state?.initialized);
-    await prepare(probe);
-    await probe.addScriptTag({ path: AXE });
-    const results = await probe.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-    const violations = results.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(" ")}: ${n.failureSummary?.split("\n").slice(1, 3).join(" ").trim()}`),
-    }));
-    if (violations.length > 0) {
-      console.log(`axe ${config.label} ${name} (${probe.url()}):`);
-      for (const v of violations) console.log(`  [${v.impact}] ${v.id}: ${v.help}\n${v.nodes.map((n) => `      ${n}`).join("\n")}`);
-    }
-    return violations.filter((v) => BLOCKING.has(v.impact));
-  } finally {
-    await context.close();
-  }
-}
+/** axe after `prepare(probe)` has put the page in the state to check: browser.mjs's axeCheck does it. */
+export const axeCheckPrepared = (page, name, prepare) => axeCheck(page, name, prepare);

@@ -32,6 +32,12 @@ export function localDay(date: Date, timezone: string): string {
   return `${p.year}-${p.month}-${p.day}`;
 }
 
+/** An instant as the timezone's wall clock shows it, to the minute: "2026-12-31T18:00" (a datetime-local value). */
+export function localMinute(date: Date, timezone: string): string {
+  const p = partsIn(date, timezone);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
 /** Milliseconds the timezone is ahead of UTC at that instant. */
 function offsetAt(date: Date, timezone: string): number {
   const p = partsIn(date, timezone);

@@ -1,4 +1,5 @@
 import { DIMENSION_LABELS, OPERATOR_LABELS, type Dimension, type Filter, type FilterDimension } from "../../../server/schemas/filters.js";
+import { SECTION_LABELS } from "../../../server/schemas/link-scope.js";
 
 // Fixed "en" locale: the server and the browser must print the same text, or hydration complains.
 const whole = new Intl.NumberFormat("en");
@@ -79,16 +80,5 @@ export function describeFilter(f: Filter): string {
   return `${DIMENSION_LABELS[f.dimension]} ${OPERATOR_LABELS[f.operator]} ${values}`;
 }
 
-export const BREAKDOWN_TITLES: Record<Dimension, string> = {
-  page: "Top pages",
-  entry_page: "Entry pages",
-  source: "Sources",
-  referrer: "Referrers",
-  utm_source: "UTM sources",
-  utm_medium: "UTM mediums",
-  utm_campaign: "UTM campaigns",
-  country: "Countries",
-  device: "Devices",
-  browser: "Browsers",
-  os: "Operating systems",
-};
+/** A breakdown card's title is its section's name, as the link settings call it. */
+export const BREAKDOWN_TITLES: Record<Dimension, string> = SECTION_LABELS;
