@@ -95,6 +95,27 @@ export interface SharedLinksTable {
   updated_at: UpdatedAt;
 }
 
+export interface LinkUsageDailyTable {
+  link_id: string;
+  /** Site-local day. */
+  day: string;
+  views: Generated<number>;
+}
+
+export interface LinkViewersTable {
+  link_id: string;
+  day: string;
+  /** A hash of the day's salt, the link and the viewer's address and browser: no address is kept. */
+  viewer: number;
+}
+
+export interface LinkFailedUnlocksTable {
+  link_id: string;
+  /** The start of the hour. */
+  hour: Timestamp;
+  failures: number;
+}
+
 export interface LinkAuditTable {
   id: Generated<number>;
   link_id: string;
@@ -199,6 +220,9 @@ export interface Database {
   segments: SegmentsTable;
   shared_links: SharedLinksTable;
   link_audit: LinkAuditTable;
+  link_usage_daily: LinkUsageDailyTable;
+  link_viewers: LinkViewersTable;
+  link_failed_unlocks: LinkFailedUnlocksTable;
   rate_limit_hits: RateLimitHitsTable;
   visitor_salts: VisitorSaltsTable;
   events: EventsTable;

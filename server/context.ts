@@ -15,6 +15,8 @@ export interface ContextInput {
   /** ISO country code from the trusted proxy header, already validated by the app layer. */
   country?: string;
   unlocks?: Unlocks;
+  /** Where the call comes from: a page of the app, or the API over HTTP (not counted as views). */
+  surface?: "page" | "api";
 }
 
 export type Auth = { kind: "session"; user: SessionUser } | ({ kind: "apiKey" } & ApiKeyAuth);
@@ -30,6 +32,7 @@ export function createContext(input: ContextInput) {
     userAgent: input.userAgent ?? "",
     country: input.country ?? "",
     unlocks: input.unlocks ?? {},
+    surface: input.surface ?? "page",
     sessionToken: input.sessionToken ?? null,
     /** Resolved once per request, and only by procedures that need a user. */
     auth(): Promise<Auth | null> {

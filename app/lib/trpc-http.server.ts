@@ -41,7 +41,7 @@ export async function handleTrpcRequest(request: Request, context: AppLoadContex
     router: appRouter,
     allowBatching: true,
     createContext: () =>
-      requestContext({ apiKey, sessionToken, ip: context.ip, userAgent: request.headers.get("User-Agent") ?? "" }),
+      requestContext({ apiKey, sessionToken, ip: context.ip, userAgent: request.headers.get("User-Agent") ?? "", surface: "api" }),
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR") {
         console.error(JSON.stringify({ t: new Date().toISOString(), level: "error", trpc: path ?? null, error: error.cause?.stack ?? error.stack }));

@@ -47,6 +47,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
         scope: linkScopeSummary(link),
         created: formatDate(link.createdAt, info.timezone),
         views: plural(link.viewCount, "view"),
+        viewers: `${plural(link.uniqueViewers30d, "unique viewer")} in 30 days`,
+        spike: link.failedUnlockSpike ? `${plural(link.failedUnlockSpike.lastHour, "failed unlock")} in the last hour` : null,
         lastViewed: link.lastViewedAt ? timeAgo(link.lastViewedAt, now) : null,
         failedUnlocks: link.failedUnlockCount > 0 && link.lastFailedUnlockAt
           ? `${plural(link.failedUnlockCount, "failed unlock")}, last ${timeAgo(link.lastFailedUnlockAt, now)}`

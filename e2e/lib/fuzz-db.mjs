@@ -9,9 +9,11 @@ import { randomBytes, randomUUID } from "node:crypto";
  * - `sessions`: logins create them, logout deletes one, and a session used in the second half of
  *   its life is extended on every request;
  * - `visitor_salts`: ingestion creates the day's salt before it looks at the site;
- * - `stats_day_cache`: filled by reads (dashboard loaders), never by a form.
+ * - `stats_day_cache`: filled by reads (dashboard loaders), never by a form;
+ * - `link_usage_daily`, `link_viewers`: share page views, flushed from memory by a timer;
+ * - `link_failed_unlocks`: wrong passwords by hour, like the rate limit (and gone with a deleted link).
  */
-const SKIPPED_TABLES = new Set(["rate_limit_hits", "sessions", "visitor_salts", "stats_day_cache"]);
+const SKIPPED_TABLES = new Set(["rate_limit_hits", "sessions", "visitor_salts", "stats_day_cache", "link_usage_daily", "link_viewers", "link_failed_unlocks"]);
 
 /**
  * Columns that change on purpose outside the request being checked. Those in the "" group are not

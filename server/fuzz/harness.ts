@@ -27,6 +27,11 @@ export interface Target {
   actors: Actor[];
   /** Snapshot entries a rejected call may change on purpose (see snapshot.ts). */
   mayChange?: string[];
+  /**
+   * Writes what an accepted call left pending (buffered events), so it lands before the next call's
+   * "before" snapshot and never inside a rejected call's window, where it would look like its write.
+   */
+  settle?: () => Promise<void>;
 }
 
 interface Failure {
@@ -81,6 +86,7 @@ export class Fuzzer {
     } catch (e) {
       error = e ?? new Error("thrown nullish");
     }
+    if (!error) await target.settle?.();
     if (target.mutation) {
       const before = this.last!;
       const mark = await writeMark(this.db);

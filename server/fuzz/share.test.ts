@@ -54,7 +54,7 @@ describe("share procedures answer any input with data or a 4xx, and never a part
       mutation: true,
       runs: 300,
       actors: visitors,
-      mayChange: ["shared_links.unlock_counters"],
+      mayChange: ["shared_links.unlock_counters", "link_failed_unlocks"],
       input: inputs(fc.record({ slug: slug(), password: fc.oneof(fc.constant(LINK_PASSWORD), password) }), edges),
     }));
 

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { freshDb } from "../test/db.js";
 import { type Actor, Fuzzer } from "./harness.js";
-import { idEdge, name, password, passwordEdge, scopeFields, siteVariants, uuid } from "./fields.js";
+import { filters, filtersEdge, idEdge, name, password, passwordEdge, period, periodEdge, scopeFields, siteVariants, uuid } from "./fields.js";
 import { inputs, nastyString, wild } from "./inputs.js";
 import { buildWorld, siteActors, type World } from "./world.js";
 
@@ -82,6 +82,24 @@ describe("shared link procedures answer any input with data or a 4xx, and never 
           { requiredKeys: ["site", "id"] },
         ),
         edges(),
+      ),
+    }));
+
+  it("sharedLinks.usage", () =>
+    fuzz.run({ path: "sharedLinks.usage", mutation: false, runs: 200, actors, input: inputs(fc.record({ site: site(), id: linkId() }), edges()) }));
+
+  it("sharedLinks.createEmbedToken", () =>
+    fuzz.run({
+      path: "sharedLinks.createEmbedToken",
+      mutation: true,
+      runs: 200,
+      actors,
+      input: inputs(
+        fc.record(
+          { site: site(), id: linkId(), period, filters: filters(0, 3), ttlMinutes: fc.oneof(fc.integer({ min: -5, max: 2000 }), fc.constant(1.5)) },
+          { requiredKeys: ["site", "id"] },
+        ),
+        { ...edges(), period: periodEdge, filters: filtersEdge, ttlMinutes: wild },
       ),
     }));
 

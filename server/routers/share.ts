@@ -1,5 +1,5 @@
 import { shareBreakdownInput, shareExportInput, shareRefInput, shareRevisitInput, shareStatsInput, unlockInput } from "../schemas/share.js";
-import { contentVersion, findLink, isUnlocked, requireAccess, requireLive } from "../share/access.js";
+import { contentVersion, findLink, isUnlocked, requireAccess, requireLive, type ShareLink } from "../share/access.js";
 import { exportView } from "../share/export.js";
 import { openView, scopeSummary } from "../share/scope.js";
 import { shareBreakdown, shareDashboard } from "../share/share-stats.js";
@@ -7,6 +7,8 @@ import { unlockLink } from "../share/unlock.js";
 import { pauseBeforeRefusing } from "../refusals.js";
 import { withinViewLimits } from "../share/view-limits.js";
 import { recordView } from "../share/views.js";
+import { pageView } from "../share/viewer.js";
+import type { Context } from "../context.js";
 import { nowFrom } from "../stats/clock.js";
 import { publicProcedure, router } from "../trpc.js";
 
@@ -16,6 +18,12 @@ import { publicProcedure, router } from "../trpc.js";
  * permissions from the database, and computes only from that. No input can name, drop or widen
  * any of it. Views with the recipient's own filters are bounded per client and per link first.
  */
+/** Pages count as views; the same calls over the API do not (SPEC §4: API calls are not page views). */
+async function countView(ctx: Context, link: ShareLink, now: Date) {
+  if (ctx.surface !== "page") return;
+  recordView(ctx.db, await pageView(ctx.db, link, ctx, now), now);
+}
+
 export const shareRouter = router({
   resolve: publicProcedure.input(shareRefInput).query(async ({ ctx, input }) => {
     const now = nowFrom(ctx) ?? new Date();
@@ -48,7 +56,7 @@ export const shareRouter = router({
       const now = clock ?? new Date();
       const view = await openView(ctx.db, input.slug, ctx.unlocks, input, now);
       const stats = await shareDashboard(ctx.db, view, { now: clock });
-      recordView(ctx.db, view.link.id, now);
+      await countView(ctx, view.link, now);
       return { ...stats, segment: view.link.segment, scope: scopeSummary(view), version: contentVersion(view.link) };
     }),
   ),
@@ -62,7 +70,7 @@ export const shareRouter = router({
     const now = nowFrom(ctx) ?? new Date();
     const link = await requireAccess(ctx.db, input.slug, ctx.unlocks, now);
     if (contentVersion(link) !== input.version) return { current: false };
-    recordView(ctx.db, link.id, now);
+    await countView(ctx, link, now);
     return { current: true };
   }),
 

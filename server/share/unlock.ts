@@ -50,6 +50,10 @@ export async function unlockLink(db: Db, input: { slug: string; password: string
       .set({ failed_unlock_count: sql`failed_unlock_count + 1`, last_failed_unlock_at: now })
       .where("id", "=", link.id)
       .execute();
+    // By hour, for the link's usage page and its spike flag.
+    await sql`
+      insert into link_failed_unlocks (link_id, hour, failures) values (${link.id}, date_trunc('hour', ${now}::timestamptz), 1)
+      on conflict (link_id, hour) do update set failures = link_failed_unlocks.failures + 1`.execute(db);
     throw new Unauthorized(WRONG_PASSWORD, "password");
   }
   await release();

@@ -11,7 +11,11 @@ export interface LinkRow {
   segmentName: string | null;
   created: string;
   views: string;
+  /** "3 unique viewers in 30 days". */
+  viewers: string;
   lastViewed: string | null;
+  /** "24 failed unlocks in the last hour": someone may be guessing the password. */
+  spike: string | null;
   failedUnlocks: string | null;
   /** Made by an integration through the API (may carry a reserved name). */
   integration: boolean;
@@ -49,12 +53,23 @@ export function LinksTable({ links, canManage, domain }: { links: LinkRow[]; can
               <span className={`badge badge-${link.state}`}>{link.stateLabel}</span>
               <span className={`badge ${link.hasPassword ? "badge-protected" : "badge-open"}`}>{link.hasPassword ? "Protected" : "Open"}</span>
             </div>
+            {link.spike ? (
+              <div>
+                <span className="badge badge-spike" title={link.spike}>
+                  Failed unlocks spiking
+                </span>
+              </div>
+            ) : null}
             {link.failedUnlocks ? <div className="muted small">{link.failedUnlocks}</div> : null}
           </td>
           <td data-label="Segment">{link.segmentName ?? <span className="muted">All data</span>}</td>
           <td data-label="Views">
             {link.views}
             <div className="muted small">{link.lastViewed ? `last ${link.lastViewed}` : "never viewed"}</div>
+            <div className="muted small">{link.viewers}</div>
+            <Link to={`/sites/${domain}/settings/visibility/shared-links/${link.id}/usage`} className="small" aria-label={`Usage of ${link.name}`}>
+              Usage
+            </Link>
           </td>
           <td data-label="Share URL">
             <div className="share-url">
