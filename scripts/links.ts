@@ -13,6 +13,8 @@ Commands:
   list    --site DOMAIN                                   List a site's shared links
   create  --site DOMAIN --name NAME [--password-stdin] [--segment NAME] [scope options]
   update  --site DOMAIN --name NAME [--rename NEW] [scope options]
+  embed   --site DOMAIN --name NAME [--period 7d] [--hours 1]   An embed URL with a signed token (24 hours at most)
+  usage   --site DOMAIN --name NAME                       Views, unique viewers and failed unlocks per day (30 days)
   pause   --site DOMAIN --name NAME                       Pause a link (its URL answers "paused")
   resume  --site DOMAIN --name NAME                       Resume it (recipients unlock again)
   delete  --site DOMAIN --name NAME                       Delete a link (its URL stops working)
@@ -24,6 +26,9 @@ Every command takes --json and --help. Set GLIMPSE_URL and GLIMPSE_API_KEY (crea
   list: "Usage: npm run links -- list --site DOMAIN [--json]\n\nLists the site's shared links with access, segment and usage.",
   create: `Usage: npm run links -- create --site DOMAIN --name NAME [--password-stdin] [--segment NAME] [scope options] [--json]\n\n--password-stdin reads the password from standard input (at least 12 characters), so it stays out of your shell history.\n\n${SCOPE_HELP}`,
   update: `Usage: npm run links -- update --site DOMAIN --name NAME [--rename NEW] [scope options] [--json]\n\nChanges only what you name.\n\n${SCOPE_HELP}`,
+  embed:
+    "Usage: npm run links -- embed --site DOMAIN --name NAME [--period today|7d|30d|month|12mo] [--hours 1..24] [--json]\n\nPrints an embed URL whose signed token opens the link in a frame without its password, until it runs out, the link is paused, expires or is deleted, or its password changes.",
+  usage: "Usage: npm run links -- usage --site DOMAIN --name NAME [--json]\n\nViews (pages, not API calls), unique viewers and failed unlocks per day over 30 days, and whether failed unlocks spike now.",
   pause: "Usage: npm run links -- pause --site DOMAIN --name NAME [--json]\n\nThe link shows “This shared link is paused” (HTTP 410) until it is resumed.",
   resume: "Usage: npm run links -- resume --site DOMAIN --name NAME [--json]\n\nThe link works again; protected links ask for the password again.",
   delete: "Usage: npm run links -- delete --site DOMAIN --name NAME [--json]\n\nDeletes the link with that name. Its URL answers 404 from then on.",
@@ -50,6 +55,8 @@ const { values, positionals } = (() => {
         "period-change": { type: "string" },
         filters: { type: "string" },
         export: { type: "string" },
+        period: { type: "string" },
+        hours: { type: "string" },
         "password-stdin": { type: "boolean" },
         "unused-days": { type: "string" },
         json: { type: "boolean" },
@@ -109,11 +116,12 @@ async function run(): Promise<void> {
         l.state === "active" && l.expiresAt ? `active until ${l.expiresAt.slice(0, 16).replace("T", " ")} UTC` : l.state,
         l.segment?.name ?? "All data",
         scopeLine(l),
-        String(l.viewCount),
+        `${l.viewCount}${l.failedUnlockSpike ? " (unlock spike!)" : ""}`,
+        String(l.uniqueViewers30d),
         l.lastViewedAt?.slice(0, 10) ?? "never",
         l.url,
       ]);
-      print(links, links.length === 0 ? `No shared links on ${site}.` : table(["NAME", "ACCESS", "STATE", "SEGMENT", "SCOPE", "VIEWS", "LAST VIEW", "URL"], rows));
+      print(links, links.length === 0 ? `No shared links on ${site}.` : table(["NAME", "ACCESS", "STATE", "SEGMENT", "SCOPE", "VIEWS", "VIEWERS 30D", "LAST VIEW", "URL"], rows));
       return;
     }
     case "create": {
@@ -129,6 +137,28 @@ async function run(): Promise<void> {
       }
       const link = await glimpse.sharedLinks.create.mutate({ site, name, password, segmentId, ...scopeInput(values) });
       print(link, `Created “${link.name}” (${link.hasPassword ? "protected" : "open"}, ${link.segment?.name ?? "all data"}, ${scopeLine(link)}): ${link.url}`);
+      return;
+    }
+    case "embed": {
+      const site = required("site");
+      const link = await findLink(glimpse, site, required("name"));
+      const hours = values.hours === undefined ? 1 : Number(values.hours);
+      if (!Number.isInteger(hours) || hours < 1 || hours > 24) throw new UsageError("--hours must be a whole number from 1 to 24");
+      const periods = ["today", "7d", "30d", "month", "12mo"] as const;
+      const period = periods.find((p) => p === values.period);
+      if (values.period !== undefined && !period) throw new UsageError(`--period must be one of ${periods.join(", ")}`);
+      const minted = await glimpse.sharedLinks.createEmbedToken.mutate({ site, id: link.id, ttlMinutes: hours * 60, ...(period && { period: { key: period } }) });
+      print(minted, `${minted.url}\n(valid until ${minted.expiresAt})`);
+      return;
+    }
+    case "usage": {
+      const site = required("site");
+      const link = await findLink(glimpse, site, required("name"));
+      const usage = await glimpse.sharedLinks.usage.query({ site, id: link.id });
+      const rows = usage.days.filter((d) => d.views || d.viewers || d.failedUnlocks).map((d) => [d.day, String(d.views), String(d.viewers), String(d.failedUnlocks)]);
+      const spike = usage.spike ? `\nFailed unlocks are spiking: ${usage.spike.lastHour} in the last hour, ${usage.spike.usualPerHour} an hour usually.` : "";
+      const totals = `30 days: ${usage.totals.views} views, ${usage.totals.viewers} unique viewers (by day), ${usage.totals.failedUnlocks} failed unlocks.`;
+      print(usage, `${rows.length ? table(["DAY", "VIEWS", "VIEWERS", "FAILED UNLOCKS"], rows) + "\n" : ""}${totals}${spike}`);
       return;
     }
     case "update":

@@ -146,6 +146,13 @@ describe("tRPC over HTTP with API keys", () => {
     assert.equal((await fetch(created.url)).status, 410);
     assert.equal((await cli("resume", "--name", "CLI scoped")).state, "active");
     assert.equal((await fetch(created.url)).status, 200);
+    const embed = await cli("embed", "--name", "CLI scoped", "--hours", "2", "--period", "7d");
+    assert.match(embed.url, /\?embed=true&token=[\w-]+\.[\w-]+$/);
+    assert.ok(Date.parse(embed.expiresAt) - Date.now() <= 2 * 3600_000);
+    assert.equal((await fetch(embed.url)).status, 200);
+    const usage = await cli("usage", "--name", "CLI scoped");
+    assert.equal(usage.days.length, 30);
+    assert.equal(usage.spike, null);
     const wrong = await run("npx", ["tsx", "scripts/links.ts", "update", "--site", SITE, "--name", "CLI scoped", "--fixed", "2026-09-30..2026-07-01"], { cwd: root, env }).catch((e) => e);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /end date must be on or after the start date/);

@@ -93,6 +93,29 @@ describe(`signed embeds (JavaScript ${config.js})`, () => {
     await context.close();
   });
 
+  it("counts the views and unique viewers it was given, not API calls, on the link's usage page", async () => {
+    const watched = await mutate("sharedLinks.create", { site: DOMAIN, name: "Watched link" });
+    const first = await newContext(browser, { userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" });
+    const page = await first.newPage();
+    for (let i = 0; i < 3; i++) await page.goto(watched.url);
+    await first.close();
+    const second = await newContext(browser, { userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15" });
+    await (await second.newPage()).goto(watched.url);
+    await second.close();
+    const api = await trpc(new Client(config.baseUrl), "share.stats", { slug: watched.slug, period: { key: "7d" } });
+    assert.equal(api.status, 200);
+    let usage;
+    for (let i = 0; i < 40; i++) {
+      usage = (await trpc(admin, "sharedLinks.usage", { site: DOMAIN, id: watched.id })).data;
+      if (usage.totals.views >= 4) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.deepEqual(usage.totals, { views: 4, viewers: 2, failedUnlocks: 0 });
+    const html = (await admin.get(`/sites/${DOMAIN}/settings/visibility/shared-links/${watched.id}/usage`)).body;
+    assert.match(html, /Views, last 30 days<\/dt><dd>4<\/dd>/);
+    assert.match(html, /Unique viewers, summed by day<\/dt><dd>2<\/dd>/);
+  });
+
   it("lets only the link's allowed sites frame it, once it names any", async () => {
     const minted = await mutate("sharedLinks.createEmbedToken", { site: DOMAIN, id: link.id });
     const res = await new Client(config.baseUrl).get(new URL(minted.url).pathname + new URL(minted.url).search);
