@@ -5,6 +5,7 @@ import * as m0003 from "./migrations/0003_stats_version.js";
 import * as m0004 from "./migrations/0004_link_scope.js";
 import * as m0005 from "./migrations/0005_embed_origins.js";
 import * as m0006 from "./migrations/0006_link_usage.js";
+import * as m0007 from "./migrations/0007_digests.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "0004_link_scope": m0004,
   "0005_embed_origins": m0005,
   "0006_link_usage": m0006,
+  "0007_digests": m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -128,6 +128,41 @@ export interface LinkAuditTable {
   created_at: CreatedAt;
 }
 
+export type DigestFrequency = "weekly" | "monthly";
+
+export interface LinkDigestsTable {
+  link_id: string;
+  frequency: DigestFrequency;
+  /** When the schedule was set or changed: periods that ended before it are not sent. */
+  since: UpdatedAt;
+}
+
+export interface DigestRecipientsTable {
+  id: Generated<string>;
+  link_id: string;
+  email: string;
+  name: Generated<string>;
+  /** The bearer secret of the recipient's unsubscribe link. */
+  unsubscribe_token: string;
+  created_at: CreatedAt;
+  unsubscribed_at: Timestamp | null;
+}
+
+export interface DigestSendsTable {
+  recipient_id: string;
+  /** The site-local days the digest covers. */
+  period_from: string;
+  period_to: string;
+  status: Generated<"pending" | "sent" | "failed" | "skipped">;
+  attempts: Generated<number>;
+  /** A claimed send belongs to lease_owner until then; after it, any instance may try again. */
+  lease_until: Timestamp | null;
+  lease_owner: string | null;
+  sent_at: Timestamp | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+}
+
 export interface RateLimitHitsTable {
   key: string;
   bucket: Timestamp;
@@ -223,6 +258,9 @@ export interface Database {
   link_usage_daily: LinkUsageDailyTable;
   link_viewers: LinkViewersTable;
   link_failed_unlocks: LinkFailedUnlocksTable;
+  link_digests: LinkDigestsTable;
+  digest_recipients: DigestRecipientsTable;
+  digest_sends: DigestSendsTable;
   rate_limit_hits: RateLimitHitsTable;
   visitor_salts: VisitorSaltsTable;
   events: EventsTable;

@@ -41,6 +41,11 @@ const schema = z
     STATS_FILE: z.string().min(1).optional(),
     STATS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64").max(1_000_000).default(96),
     STATS_THREADS: z.coerce.number().int().min(1).max(256).default(1),
+    SMTP_URL: z
+      .url({ protocol: /^smtps?$/, error: "must be an SMTP URL such as smtps://user:password@smtp.example.com:465" })
+      .optional(),
+    MAIL_FROM: z.string().min(3).max(300).optional(),
+    DIGEST_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     SEED: z.enum(["true", "false"]).default("true"),
     LOG_REQUESTS: z.enum(["true", "false"]).default("true"),
   })
@@ -104,6 +109,10 @@ const schema = z
         memoryMb: env.STATS_MEMORY_MB,
         threads: env.STATS_THREADS,
       },
+      /** Digest emails; null: digests are off (the settings say so, and nothing is sent). */
+      mail: env.SMTP_URL
+        ? { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM ?? `Glimpse <digests@${new URL(publicUrl).hostname}>`, checkSeconds: env.DIGEST_CHECK_SECONDS }
+        : null,
       seed: env.SEED === "true",
       logRequests: env.LOG_REQUESTS === "true",
     };

@@ -1,4 +1,5 @@
 import { authRouter } from "./routers/auth.js";
+import { digestsRouter } from "./routers/digests.js";
 import { eventsRouter } from "./routers/events.js";
 import { goalsRouter } from "./routers/goals.js";
 import { segmentsRouter } from "./routers/segments.js";
@@ -18,6 +19,7 @@ export const appRouter = router({
   events: eventsRouter,
   stats: statsRouter,
   share: shareRouter,
+  digests: digestsRouter,
   system: systemRouter,
 });
 

@@ -3,6 +3,7 @@ import { migrateToLatest } from "../db/migrate.js";
 import { type ContextInput, createContext } from "./context.js";
 import { type Env, env } from "./env.js";
 import { flushAllViews } from "./share/views.js";
+import { type DigestScheduler, startDigestScheduler } from "./digests/scheduler.js";
 import type { ColumnarEngine } from "./stats/columnar/engine.js";
 import { closeEventBuffer } from "./ingest/buffer.js";
 import { openCountries } from "./ingest/countries.js";
@@ -28,6 +29,7 @@ export async function migrate(db: Db): Promise<number> {
 
 let processDb: Db | undefined;
 let statsEngine: ColumnarEngine | null = null;
+let digests: DigestScheduler | null = null;
 
 /** The server process's one database, opened on first use. */
 function database(): Db {
@@ -57,6 +59,7 @@ export async function startDatabase(log: (line: string) => void): Promise<void> 
   statsEngine = await startStatsEngine(db, config, log);
   // Read now, so a wrong GEOIP_DATABASE stops the start with its reason instead of failing events.
   openCountries(config.geoipDatabase);
+  digests = startDigestScheduler(db, config, log);
   log(`Countries: ${config.countryHeader ? `from the ${config.countryHeader} header, else ` : ""}from ${config.geoipDatabase ?? "the shipped open country database"}`);
 }
 
@@ -67,7 +70,9 @@ export function warmUp(): Promise<void> {
 
 export async function stopDatabase(): Promise<void> {
   // Accepted events and buffered view counts are written before the database closes, so a
-  // restart loses none of them.
+  // restart loses none of them. A digest being sent is marked first.
+  await digests?.stop();
+  digests = null;
   if (processDb) await closeEventBuffer(processDb);
   await flushAllViews();
   await statsEngine?.close();

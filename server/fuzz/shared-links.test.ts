@@ -103,6 +103,32 @@ describe("shared link procedures answer any input with data or a 4xx, and never 
       ),
     }));
 
+  it("sharedLinks digest procedures", async () => {
+    const ref = () => ({ site: site(), id: linkId() });
+    const digestEdges = { ...edges(), frequency: wild, email: nastyString, recipientId: idEdge };
+    await fuzz.run({ path: "sharedLinks.digest", mutation: false, runs: 100, actors, input: inputs(fc.record(ref()), digestEdges) });
+    await fuzz.run({
+      path: "sharedLinks.setDigestSchedule",
+      mutation: true,
+      runs: 150,
+      actors,
+      input: inputs(fc.record({ ...ref(), frequency: fc.constantFrom("weekly", "monthly", null) }), digestEdges),
+    });
+    await fuzz.run({
+      path: "sharedLinks.addDigestRecipient",
+      mutation: true,
+      runs: 200,
+      actors,
+      input: inputs(
+        fc.record({ ...ref(), email: fc.oneof(fc.emailAddress(), fc.constantFrom("ann@board.example", "ANN@board.example ")), name: fc.oneof(name, fc.constant("")) }, { requiredKeys: ["site", "id", "email"] }),
+        digestEdges,
+      ),
+    });
+    for (const path of ["sharedLinks.removeDigestRecipient", "sharedLinks.sendDigestPreview"]) {
+      await fuzz.run({ path, mutation: true, runs: 100, actors, input: inputs(fc.record({ ...ref(), recipientId: uuid }), digestEdges) });
+    }
+  });
+
   it("sharedLinks.delete", () =>
     fuzz.run({ path: "sharedLinks.delete", mutation: true, runs: 400, actors, input: inputs(fc.record({ site: site(), id: linkId() }), edges()) }));
 });

@@ -3,6 +3,10 @@ import { createEmbedToken } from "../shared-links/embed.js";
 import { linkUsage, siteUsage } from "../shared-links/usage.js";
 import { createLink, deleteLink, getLink, listLinks, updateLink } from "../shared-links/links.js";
 import { router, siteProcedure } from "../trpc.js";
+import { env } from "../env.js";
+import { addRecipientInput, linkDigestInput, recipientRefInput, setDigestScheduleInput } from "../schemas/digests.js";
+import { addRecipient, getDigestSettings, removeRecipient, setDigestSchedule } from "../digests/settings.js";
+import { sendPreview } from "../digests/preview.js";
 
 export const sharedLinksRouter = router({
   list: siteProcedure("viewer")
@@ -34,6 +38,29 @@ export const sharedLinksRouter = router({
   createEmbedToken: siteProcedure("admin")
     .input(createEmbedTokenInput)
     .mutation(({ ctx, input }) => createEmbedToken(ctx.db, ctx.site.id, input)),
+  /** The link's digest: schedule, recipients (with when each last got one), the next send, and whether mail is on at all. */
+  digest: siteProcedure("admin")
+    .input(linkDigestInput)
+    .query(async ({ ctx, input }) => ({ mailEnabled: env().mail !== null, ...(await getDigestSettings(ctx.db, ctx.site.id, input.id)) })),
+  setDigestSchedule: siteProcedure("admin")
+    .input(setDigestScheduleInput)
+    .mutation(async ({ ctx, input }) => {
+      await setDigestSchedule(ctx.db, ctx.site.id, input.id, input.frequency);
+      return { frequency: input.frequency };
+    }),
+  addDigestRecipient: siteProcedure("admin")
+    .input(addRecipientInput)
+    .mutation(({ ctx, input }) => addRecipient(ctx.db, ctx.site.id, input.id, input)),
+  removeDigestRecipient: siteProcedure("admin")
+    .input(recipientRefInput)
+    .mutation(async ({ ctx, input }) => {
+      await removeRecipient(ctx.db, ctx.site.id, input.id, input.recipientId);
+      return { removed: true };
+    }),
+  /** The latest period's digest to one recipient now, marked as a preview. */
+  sendDigestPreview: siteProcedure("admin")
+    .input(recipientRefInput)
+    .mutation(({ ctx, input }) => sendPreview(ctx.db, ctx.site.id, input.id, input.recipientId)),
   delete: siteProcedure("admin")
     .input(linkRefInput)
     .mutation(({ ctx, input }) => deleteLink(ctx.db, ctx.site.id, ctx.actor, input.id)),

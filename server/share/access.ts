@@ -39,13 +39,22 @@ const SLUG = /^[A-Za-z0-9_-]{21}$/;
 /** Unknown and deleted slugs give the same answer. */
 export async function findLink(db: Db, slug: string): Promise<ShareLink> {
   if (!SLUG.test(slug)) throw new NotFound(NOT_FOUND);
+  return loadLink(db, "l.slug", slug);
+}
+
+/** For jobs that hold a link's id (digests): the same link as its slug opens. */
+export function findLinkById(db: Db, id: string): Promise<ShareLink> {
+  return loadLink(db, "l.id", id);
+}
+
+async function loadLink(db: Db, column: "l.slug" | "l.id", value: string): Promise<ShareLink> {
   const row = await db
     .selectFrom("shared_links as l")
     .innerJoin("sites", "sites.id", "l.site_id")
     .leftJoin("segments as s", (join) => join.onRef("s.id", "=", "l.segment_id").onRef("s.site_id", "=", "l.site_id"))
     .select(["l.id", "l.slug", "l.password_hash", "sites.id as site_id", "sites.domain", "sites.timezone", "s.name as segment_name", "s.filters as segment_filters"])
     .select(["l.expires_at", "l.paused_at", "l.resumed_at", "l.bounds_from", "l.bounds_to", "l.visible_sections", "l.allow_period_change", "l.allow_filters", "l.allow_export", "l.embed_origins"])
-    .where("l.slug", "=", slug)
+    .where(column, "=", value)
     .executeTakeFirst();
   if (!row) throw new NotFound(NOT_FOUND);
   return {

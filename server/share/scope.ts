@@ -106,6 +106,32 @@ export function viewIn(
   };
 }
 
+/**
+ * A digest's view of the link: the digest's week or month, cut to the link's dates; its segment
+ * and sections as for any recipient. Nobody filters a mail, so the permissions have nothing to
+ * check. The previous period (for the change figures) counts only when all of it is inside the
+ * dates too. Null when no day of the period is.
+ */
+export function digestView(link: ShareLink, range: { from: string; to: string }, before: { from: string; to: string }): ScopedView | null {
+  const bounds = link.bounds;
+  const from = bounds && bounds.from > range.from ? bounds.from : range.from;
+  const to = bounds?.kind === "fixed" && bounds.to < range.to ? bounds.to : range.to;
+  if (from > to) return null;
+  const whole = from === range.from && to === range.to;
+  return {
+    link,
+    period: { key: "custom", from, to },
+    filters: [],
+    segmentFilters: [...(link.segment?.filters ?? [])],
+    sections: link.sections,
+    previous: whole && (!bounds || bounds.from <= before.from),
+    live: false,
+    notice: whole ? null : "Only the part of this period within the dates the link shows is counted.",
+    lockedFilters: [],
+    periodLocked: true,
+  };
+}
+
 /** A hidden section is not reachable on its own either (`more`, one-section export). */
 export function requireSection(view: ScopedView, section: Section): void {
   if (!view.sections.includes(section)) throw new Forbidden(`This shared link does not show ${SECTION_LABELS[section]}`, "section");

@@ -19,6 +19,26 @@ export function shareDashboard(db: Db, view: ScopedView, options: { limit?: numb
   });
 }
 
+/**
+ * A digest's figures: the view's period with its top rows, and the totals of the period just
+ * before (a custom range has no previous period of its own) when the view allows the comparison.
+ */
+export async function shareDigest(db: Db, view: ScopedView, before: { from: string; to: string }, options: { limit: number; now: Date }): Promise<DashboardStats> {
+  const [stats, previous] = await Promise.all([
+    shareDashboard(db, view, options),
+    view.previous
+      ? getDashboardStats(db, view.link.site, {
+          period: { key: "custom", from: before.from, to: before.to },
+          filters: [],
+          segmentFilters: view.segmentFilters,
+          view: { sections: [], previous: false, live: false },
+          now: options.now,
+        })
+      : null,
+  ]);
+  return { ...stats, previous: previous?.totals ?? null };
+}
+
 export function shareBreakdown(db: Db, view: ScopedView, dimension: Dimension, limit: number, now?: Date): Promise<Breakdown> {
   requireSection(view, dimension);
   return getBreakdown(db, view.link.site, {

@@ -1,0 +1,217 @@
+import { sql } from "kysely";
+import type { Updateable } from "kysely";
+import type { Db } from "../../db/client.js";
+import type { DigestSendsTable } from "../../db/schema.js";
+import { env } from "../env.js";
+import { findLinkById } from "../share/access.js";
+import { digestView } from "../share/scope.js";
+import { shareDigest } from "../share/share-stats.js";
+import { linkState } from "../shared-links/link-scope.js";
+import { shareUrl } from "../shared-links/links.js";
+import type { DigestFrequency } from "../schemas/digests.js";
+import { composeDigest, DIGEST_ROWS, type MailMessage } from "./email.js";
+import type { Mailer } from "./mailer.js";
+import { type DigestPeriod, isDue, lastCompletePeriod, previousPeriod } from "./periods.js";
+
+/**
+ * The digest schedule, kept in Postgres so that any number of instances can run it:
+ *
+ * 1. Plan: every due (recipient, period) gets a `digest_sends` row. Its primary key makes the
+ *    insert happen once, whichever instance plans first and however often they restart.
+ * 2. Claim: a pending row is leased to one instance (FOR UPDATE SKIP LOCKED), so two instances
+ *    never send the same digest at once.
+ * 3. Send, then mark it sent. A failure (or a crash) leaves it pending; after the lease, any
+ *    instance tries again, so a missed digest is caught up.
+ *
+ * The one window for a repeat is a crash after the mail server accepted a digest and before it
+ * was marked sent: milliseconds. The stable Message-ID lets mail systems recognise the repeat.
+ */
+
+/** Longer than a send can take (the SMTP timeouts are under two minutes). */
+export const LEASE_MS = 10 * 60_000;
+/** After this many failed attempts a digest is given up (its error stays on the row). */
+export const MAX_ATTEMPTS = 5;
+const CLAIM_BATCH = 10;
+
+export interface RunOptions {
+  now: Date;
+  /** Names this instance in the leases it takes. */
+  owner: string;
+  /** The host part of Message-IDs. */
+  host: string;
+}
+
+export interface RunResult {
+  sent: number;
+  /** Failed this time, to be tried again after a pause. */
+  retrying: number;
+  /** Given up after MAX_ATTEMPTS. */
+  failed: number;
+  /** No longer due: unsubscribed, paused, expired, or outside the link's dates. */
+  skipped: number;
+}
+
+export async function runDigests(db: Db, mailer: Mailer, options: RunOptions): Promise<RunResult> {
+  await planDue(db, options.now);
+  const result: RunResult = { sent: 0, retrying: 0, failed: 0, skipped: 0 };
+  for (;;) {
+    const claimed = await claim(db, options);
+    if (claimed.length === 0) return result;
+    for (const send of claimed) result[await deliver(db, mailer, send, options)] += 1;
+  }
+}
+
+/** Rows for every digest that is due now: the latest period of each live link's schedule. */
+async function planDue(db: Db, now: Date): Promise<void> {
+  const rows = await db
+    .selectFrom("link_digests as d")
+    .innerJoin("shared_links as l", "l.id", "d.link_id")
+    .innerJoin("sites as s", "s.id", "l.site_id")
+    .innerJoin("digest_recipients as r", "r.link_id", "d.link_id")
+    .select(["r.id as recipient_id", "r.created_at", "d.frequency", "d.since", "s.timezone", "l.expires_at", "l.paused_at"])
+    .where("r.unsubscribed_at", "is", null)
+    .execute();
+  const due = rows.flatMap((row) => {
+    if (linkState(row, now) !== "active") return [];
+    const period = lastCompletePeriod(row.frequency, row.timezone, now);
+    return isDue(period, now, row.created_at, row.since) ? [{ recipient_id: row.recipient_id, period_from: period.from, period_to: period.to }] : [];
+  });
+  for (let i = 0; i < due.length; i += 500) {
+    await db
+      .insertInto("digest_sends")
+      .values(due.slice(i, i + 500))
+      .onConflict((oc) => oc.columns(["recipient_id", "period_from", "period_to"]).doNothing())
+      .execute();
+  }
+}
+
+interface Claimed {
+  recipient_id: string;
+  period_from: string;
+  period_to: string;
+  attempts: number;
+}
+
+async function claim(db: Db, { now, owner }: RunOptions): Promise<Claimed[]> {
+  const leaseUntil = new Date(now.getTime() + LEASE_MS);
+  const { rows } = await sql<Claimed>`
+    update digest_sends set lease_until = ${leaseUntil}, lease_owner = ${owner}, attempts = attempts + 1
+    where (recipient_id, period_from, period_to) in (
+      select recipient_id, period_from, period_to from digest_sends
+      where status = 'pending' and (lease_until is null or lease_until <= ${now})
+      order by created_at
+      limit ${CLAIM_BATCH}
+      for update skip locked
+    )
+    returning recipient_id, to_char(period_from, 'YYYY-MM-DD') as period_from, to_char(period_to, 'YYYY-MM-DD') as period_to, attempts`.execute(db);
+  return rows;
+}
+
+type Outcome = keyof RunResult;
+
+async function deliver(db: Db, mailer: Mailer, send: Claimed, options: RunOptions): Promise<Outcome> {
+  let message: MailMessage | null;
+  try {
+    message = await digestMessage(db, send, options);
+  } catch (error) {
+    return failed(db, send, error, options);
+  }
+  if (!message) {
+    // Unsubscribed, removed, paused, expired or outside the link's dates since it was planned.
+    await settle(db, send, options.owner, { status: "skipped", lease_until: null });
+    return "skipped";
+  }
+  try {
+    await mailer.send(message);
+  } catch (error) {
+    return failed(db, send, error, options);
+  }
+  await settle(db, send, options.owner, { status: "sent", sent_at: options.now, lease_until: null, last_error: null });
+  return "sent";
+}
+
+/** Only while the lease is still ours: after it, another instance owns the row. */
+async function settle(db: Db, send: Claimed, owner: string, set: Updateable<DigestSendsTable>): Promise<void> {
+  await db
+    .updateTable("digest_sends")
+    .set(set)
+    .where("recipient_id", "=", send.recipient_id)
+    .where("period_from", "=", send.period_from)
+    .where("period_to", "=", send.period_to)
+    .where("lease_owner", "=", owner)
+    .execute();
+}
+
+async function failed(db: Db, send: Claimed, error: unknown, { now, owner }: RunOptions): Promise<Outcome> {
+  const reason = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+  const final = send.attempts >= MAX_ATTEMPTS;
+  // Backs off 2, 4, 8, 16 minutes: a mail server that is down for a while is not hammered.
+  const retryAt = new Date(now.getTime() + 2 ** send.attempts * 60_000);
+  await settle(db, send, owner, { status: final ? "failed" : "pending", lease_until: final ? null : retryAt, last_error: reason });
+  return final ? "failed" : "retrying";
+}
+
+/** The digest for one claimed row, or null when it should no longer go out. */
+async function digestMessage(db: Db, send: Claimed, options: RunOptions): Promise<MailMessage | null> {
+  const row = await db
+    .selectFrom("digest_recipients as r")
+    .innerJoin("shared_links as l", "l.id", "r.link_id")
+    .innerJoin("link_digests as d", "d.link_id", "r.link_id")
+    .select(["r.id", "r.email", "r.name", "r.unsubscribe_token", "r.unsubscribed_at", "l.id as link_id", "l.name as link_name", "d.frequency"])
+    .where("r.id", "=", send.recipient_id)
+    .executeTakeFirst();
+  if (!row || row.unsubscribed_at) return null;
+  const link = await findLinkById(db, row.link_id);
+  if (linkState({ expires_at: link.expiresAt, paused_at: link.pausedAt }, options.now) !== "active") return null;
+  return buildDigest(db, { link, linkName: row.link_name, frequency: row.frequency, recipient: row, period: { from: send.period_from, to: send.period_to } }, options);
+}
+
+export interface DigestFor {
+  link: Awaited<ReturnType<typeof findLinkById>>;
+  linkName: string;
+  frequency: DigestFrequency;
+  recipient: { id: string; email: string; name: string; unsubscribe_token: string };
+  period: { from: string; to: string };
+  preview?: boolean;
+}
+
+/** One recipient's digest of one period, scoped like any view of the link; null when the link shows none of it. */
+export async function buildDigest(db: Db, digest: DigestFor, options: Pick<RunOptions, "now" | "host">): Promise<MailMessage | null> {
+  const { link, period, recipient } = digest;
+  const before = previousPeriod({ frequency: digest.frequency, ...period } as DigestPeriod, link.site.timezone);
+  const view = digestView(link, period, before);
+  if (!view) return null;
+  const stats = await shareDigest(db, view, before, { limit: DIGEST_ROWS, now: options.now });
+  const unsubscribeUrl = `${env().publicUrl}/unsubscribe/${recipient.unsubscribe_token}`;
+  const content = composeDigest({
+    frequency: digest.frequency,
+    linkName: digest.linkName,
+    domain: link.site.domain,
+    segmentName: link.segment?.name ?? null,
+    dashboardUrl: dashboardUrl(link, view.period),
+    passwordProtected: link.passwordHash !== null,
+    unsubscribeUrl,
+    recipient,
+    stats,
+    notice: view.notice,
+    preview: digest.preview,
+  });
+  return {
+    to: recipient.name ? `"${recipient.name.replace(/["\\]/g, "")}" <${recipient.email}>` : recipient.email,
+    ...content,
+    headers: {
+      // RFC 8058: mail clients offer their own unsubscribe button, which POSTs to this URL.
+      "List-Unsubscribe": `<${unsubscribeUrl}>`,
+      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+      "Auto-Submitted": "auto-generated",
+    },
+    messageId: `<digest.${digest.preview ? `preview.${options.now.getTime()}.` : ""}${recipient.id}.${period.from}.${period.to}@${options.host}>`,
+  };
+}
+
+/** The dashboard on the digest's period when the link lets recipients choose one. */
+function dashboardUrl(link: DigestFor["link"], period: { key: string; from?: string; to?: string }): string {
+  const base = shareUrl(link.slug);
+  if (!link.allowPeriodChange || link.bounds?.kind === "fixed") return base;
+  return `${base}?period=custom&from=${period.from}&to=${period.to}`;
+}

@@ -1,0 +1,173 @@
+import { nanoid } from "nanoid";
+import { sql } from "kysely";
+import type { Db } from "../../db/client.js";
+import { Conflict, Invalid, isUniqueViolation, NotFound } from "../errors.js";
+import { type DigestFrequency, MAX_RECIPIENTS } from "../schemas/digests.js";
+import { formatDay } from "../schemas/display.js";
+import { linkState } from "../shared-links/link-scope.js";
+import { lastCompletePeriod, nextPeriod, SETTLE_AFTER_MS } from "./periods.js";
+
+/** 32 URL-safe characters from the CSPRNG (~190 bits): the recipient's unsubscribe secret. */
+const newToken = () => nanoid(32);
+
+export interface DigestSettings {
+  frequency: DigestFrequency | null;
+  /** When the next digest goes out and what it covers; null when none will (off, paused, expired, nobody subscribed). */
+  next: { sendsAt: string; from: string; to: string } | null;
+  /** Instants as ISO strings, like every output of the API. */
+  recipients: {
+    id: string;
+    email: string;
+    name: string;
+    createdAt: string;
+    unsubscribedAt: string | null;
+    lastSentAt: string | null;
+  }[];
+}
+
+async function siteLink(db: Db, siteId: string, linkId: string) {
+  const link = await db
+    .selectFrom("shared_links as l")
+    .innerJoin("sites as s", "s.id", "l.site_id")
+    .leftJoin("link_digests as d", "d.link_id", "l.id")
+    .select(["l.id", "l.expires_at", "l.paused_at", "s.timezone", "d.frequency", "d.since"])
+    .where("l.site_id", "=", siteId)
+    .where("l.id", "=", linkId)
+    .executeTakeFirst();
+  if (!link) throw new NotFound("Shared link not found");
+  return link;
+}
+
+export async function getDigestSettings(db: Db, siteId: string, linkId: string, now = new Date()): Promise<DigestSettings> {
+  const link = await siteLink(db, siteId, linkId);
+  const rows = await db
+    .selectFrom("digest_recipients as r")
+    .leftJoin("digest_sends as d", (join) => join.onRef("d.recipient_id", "=", "r.id").on("d.status", "=", "sent"))
+    .select(["r.id", "r.email", "r.name", "r.created_at", "r.unsubscribed_at", (eb) => eb.fn.max("d.sent_at").as("last_sent_at")])
+    .where("r.link_id", "=", link.id)
+    .groupBy(["r.id", "r.email", "r.name", "r.created_at", "r.unsubscribed_at"])
+    .orderBy("r.created_at")
+    .orderBy("r.email")
+    .execute();
+  const recipients = rows.map((r) => ({
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    createdAt: r.created_at.toISOString(),
+    unsubscribedAt: r.unsubscribed_at?.toISOString() ?? null,
+    lastSentAt: r.last_sent_at ? new Date(r.last_sent_at as Date | string).toISOString() : null,
+  }));
+  const live = linkState(link, now) === "active";
+  const anyone = recipients.some((r) => !r.unsubscribedAt);
+  let next: DigestSettings["next"] = null;
+  if (link.frequency && live && anyone) {
+    // The period that just ended may still be settling; otherwise the one running now is next.
+    const last = lastCompletePeriod(link.frequency, link.timezone, now);
+    const settling = now.getTime() < last.endsAt.getTime() + SETTLE_AFTER_MS && (!link.since || last.endsAt > link.since);
+    const period = settling ? last : nextPeriod(link.frequency, link.timezone, now);
+    next = { sendsAt: new Date(period.endsAt.getTime() + SETTLE_AFTER_MS).toISOString(), from: period.from, to: period.to };
+  }
+  return { frequency: link.frequency, next, recipients };
+}
+
+/** null turns digests off; recipients stay, so turning them on again needs no retyping. */
+export async function setDigestSchedule(db: Db, siteId: string, linkId: string, frequency: DigestFrequency | null): Promise<void> {
+  const link = await siteLink(db, siteId, linkId);
+  if (frequency === link.frequency) return;
+  if (frequency === null) {
+    await db.deleteFrom("link_digests").where("link_id", "=", link.id).execute();
+    return;
+  }
+  // A new schedule starts now: periods that ended before it are not sent.
+  await db
+    .insertInto("link_digests")
+    .values({ link_id: link.id, frequency })
+    .onConflict((oc) => oc.column("link_id").doUpdateSet({ frequency, since: sql`now()` }))
+    .execute();
+}
+
+export async function addRecipient(db: Db, siteId: string, linkId: string, input: { email: string; name?: string }) {
+  const link = await siteLink(db, siteId, linkId);
+  const email = input.email.trim();
+  try {
+    return await db.transaction().execute(async (trx) => {
+      // Serialises additions to one link, so the limit holds under concurrent requests.
+      await trx.selectFrom("shared_links").select("id").where("id", "=", link.id).forUpdate().execute();
+      const existing = await trx
+        .selectFrom("digest_recipients")
+        .select(["email", "unsubscribed_at"])
+        .where("link_id", "=", link.id)
+        .where(sql<string>`lower(email)`, "=", email.toLowerCase())
+        .executeTakeFirst();
+      if (existing?.unsubscribed_at) {
+        // Their choice stands: only the recipient can subscribe again, from the link in their email.
+        throw new Conflict(`${existing.email} unsubscribed on ${formatDay(existing.unsubscribed_at.toISOString().slice(0, 10))}; only they can subscribe again`, "email");
+      }
+      if (existing) throw new Conflict(`${existing.email} already gets this digest`, "email");
+      const { count } = await trx
+        .selectFrom("digest_recipients")
+        .select((eb) => eb.fn.countAll<string>().as("count"))
+        .where("link_id", "=", link.id)
+        .executeTakeFirstOrThrow();
+      if (Number(count) >= MAX_RECIPIENTS) throw new Invalid(`A digest can have at most ${MAX_RECIPIENTS} recipients`, "email");
+      return trx
+        .insertInto("digest_recipients")
+        .values({ link_id: link.id, email, name: input.name ?? "", unsubscribe_token: newToken() })
+        .returning(["id", "email", "name", "created_at"])
+        .executeTakeFirstOrThrow()
+        .then((r) => ({ id: r.id, email: r.email, name: r.name, createdAt: r.created_at.toISOString() }));
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new Conflict(`${email} already gets this digest`, "email");
+    throw error;
+  }
+}
+
+export async function removeRecipient(db: Db, siteId: string, linkId: string, recipientId: string): Promise<void> {
+  const link = await siteLink(db, siteId, linkId);
+  const removed = await db.deleteFrom("digest_recipients").where("link_id", "=", link.id).where("id", "=", recipientId).executeTakeFirst();
+  if (Number(removed.numDeletedRows) === 0) throw new NotFound("Recipient not found");
+}
+
+/** What an unsubscribe page tells the person who clicked. */
+export interface Subscription {
+  email: string;
+  linkName: string;
+  domain: string;
+  subscribed: boolean;
+}
+
+const NOT_A_TOKEN = "This unsubscribe link is not valid. The recipient may have been removed from the digest.";
+
+async function byToken(db: Db, token: string) {
+  const row = await db
+    .selectFrom("digest_recipients as r")
+    .innerJoin("shared_links as l", "l.id", "r.link_id")
+    .innerJoin("sites as s", "s.id", "l.site_id")
+    .select(["r.id", "r.email", "r.unsubscribed_at", "l.name as link_name", "s.domain"])
+    .where("r.unsubscribe_token", "=", token)
+    .executeTakeFirst();
+  if (!row) throw new NotFound(NOT_A_TOKEN);
+  return row;
+}
+
+/** One click, no login: the token in the email is the permission. Repeating it changes nothing. */
+export async function unsubscribe(db: Db, token: string, now = new Date()): Promise<Subscription> {
+  const row = await byToken(db, token);
+  if (!row.unsubscribed_at) {
+    await db.updateTable("digest_recipients").set({ unsubscribed_at: now }).where("id", "=", row.id).where("unsubscribed_at", "is", null).execute();
+  }
+  return { email: row.email, linkName: row.link_name, domain: row.domain, subscribed: false };
+}
+
+/** Undo from the same page: a mistaken click is not final. */
+export async function resubscribe(db: Db, token: string): Promise<Subscription> {
+  const row = await byToken(db, token);
+  if (row.unsubscribed_at) await db.updateTable("digest_recipients").set({ unsubscribed_at: null }).where("id", "=", row.id).execute();
+  return { email: row.email, linkName: row.link_name, domain: row.domain, subscribed: true };
+}
+
+export async function subscription(db: Db, token: string): Promise<Subscription> {
+  const row = await byToken(db, token);
+  return { email: row.email, linkName: row.link_name, domain: row.domain, subscribed: row.unsubscribed_at === null };
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { email } from "./auth.js";
+import { id, siteRef, text } from "./common.js";
+
+export const DIGEST_FREQUENCIES = ["weekly", "monthly"] as const;
+export type DigestFrequency = (typeof DIGEST_FREQUENCIES)[number];
+
+export const FREQUENCY_LABELS: Record<DigestFrequency, string> = { weekly: "Weekly", monthly: "Monthly" };
+
+/** When each digest goes out, in the words the settings page and the README use. */
+export const FREQUENCY_HINTS: Record<DigestFrequency, string> = {
+  weekly: "Every Monday morning (the site’s time zone), for the week from Monday to Sunday",
+  monthly: "On the 1st of each month, for the month before",
+};
+
+/** Enough for a board or a client team; more is a mailing list, which this is not. */
+export const MAX_RECIPIENTS = 50;
+
+export const linkDigestInput = z.strictObject({ site: siteRef, id: id("Shared link") });
+
+/** null turns the digest off (recipients are kept). */
+export const setDigestScheduleInput = z.strictObject({
+  site: siteRef,
+  id: id("Shared link"),
+  frequency: z.enum(DIGEST_FREQUENCIES, { error: "Choose weekly, monthly or off" }).nullable(),
+});
+
+export const addRecipientInput = z.strictObject({
+  site: siteRef,
+  id: id("Shared link"),
+  email,
+  name: z.union([text("Name", 100), z.literal("")]).optional(),
+});
+
+export const recipientRefInput = z.strictObject({ site: siteRef, id: id("Shared link"), recipientId: id("Recipient") });
+
+/** The secret of an unsubscribe link; anything else is refused without a database lookup. */
+export const unsubscribeToken = z
+  .string({ error: "This unsubscribe link is not valid" })
+  .regex(/^[A-Za-z0-9_-]{32}$/, "This unsubscribe link is not valid");
+
+export const unsubscribeInput = z.strictObject({ token: unsubscribeToken });
