@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { run } from "node:test";
 import { spec as SpecReporter } from "node:test/reporters";
 import { fileURLToPath } from "node:url";
-import { startServer } from "./lib/server.mjs";
+import { freePort, startServer } from "./lib/server.mjs";
 import { FLUSH_MS } from "./lib/ingest.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -35,6 +35,8 @@ const SPECS = [
   { name: "goals", file: "e2e/specs/goals.spec.mjs", modes: ["off", "on"] },
   { name: "link-scope", file: "e2e/specs/link-scope.spec.mjs", modes: ["off", "on"] },
   { name: "embed", file: "e2e/specs/embed.spec.mjs", modes: ["off", "on"] },
+  // `smtp`: the server sends mail to a port the spec listens on with a real SMTP server.
+  { name: "digest", file: "e2e/specs/digest.spec.mjs", modes: ["off", "on"], smtp: true },
 ];
 
 const only = process.argv.slice(2);
@@ -85,7 +87,10 @@ for (const unit of units) {
   const unitStart = Date.now();
   let server;
   try {
-    server = await startServer({ root, label, logPath, databaseUrl, extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "10", UNLOCK_WINDOW_MINUTES: "15", INGEST_FLUSH_MS: String(FLUSH_MS) } });
+    const smtpPort = unit.smtp ? await freePort() : null;
+    process.env.E2E_SMTP_PORT = smtpPort ? String(smtpPort) : "";
+    const mail = smtpPort ? { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MAIL_FROM: "Glimpse digests <digests@glimpse.test>" } : {};
+    server = await startServer({ root, label, logPath, databaseUrl, extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "10", UNLOCK_WINDOW_MINUTES: "15", INGEST_FLUSH_MS: String(FLUSH_MS), ...mail } });
     current = server;
   } catch (error) {
     totals.tests += 1;
@@ -142,7 +147,7 @@ for (const unit of units) {
 // session or unlock cookie, password hash or share slug.
 const SECRETS = [
   /correct horse battery staple/, /password \d/i, /api password/i, /glk_[A-Za-z0-9_-]{8,}/, /\$argon2/, /glimpse_(session|unlock)=/,
-  /\/share\/[A-Za-z0-9_-]{21}/, /Bearer /,
+  /\/share\/[A-Za-z0-9_-]{21}/, /\/unsubscribe\/[A-Za-z0-9_-]{32}/, /Bearer /,
 ];
 const leaks = [];
 let logLines = 0;

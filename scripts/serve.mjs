@@ -52,7 +52,7 @@ function newNonce() {
 app.use((req, res, next) => {
   const nonce = newNonce();
   res.locals.cspNonce = nonce;
-  const isShare = res.locals.path !== null && http.isSharePath(res.locals.path);
+  const isShare = res.locals.path !== null && http.isSecretPath(res.locals.path);
   const writeHead = res.writeHead;
   res.writeHead = function patchedWriteHead(...args) {
     // A reply sent before the request body was read (logout, deletes, refusals) must not leave
@@ -61,7 +61,7 @@ app.use((req, res, next) => {
     if (!req.complete && !res.locals.refusedBody) res.setHeader("Connection", "close");
     res.setHeader("X-Content-Type-Options", "nosniff");
     if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
-    // Share URLs are bearer secrets: they must never leak through Referer.
+    // Share and unsubscribe URLs are bearer secrets: they must never leak through Referer.
     if (isShare) res.setHeader("Referrer-Policy", "no-referrer");
     else if (!res.hasHeader("Referrer-Policy")) res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
     if (isShare) res.setHeader("X-Robots-Tag", "noindex, nofollow");

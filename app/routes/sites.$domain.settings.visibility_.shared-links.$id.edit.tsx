@@ -124,6 +124,13 @@ export default function EditLink() {
         </Form>
       </section>
       <EmbedSnippet url={link.url} protectedLink={link.hasPassword} embedCodePath={`/sites/${domain}/settings/visibility/shared-links/${link.id}/embed`} />
+      <section className="card" aria-labelledby="digest-title">
+        <h2 id="digest-title">Email digest</h2>
+        <p className="muted">
+          Send this dashboard’s summary to people by email, weekly or monthly, with a one-click unsubscribe in every email.{" "}
+          <Link to={`/sites/${domain}/settings/visibility/shared-links/${link.id}/digest`}>Set up the email digest</Link>
+        </p>
+      </section>
     </>
   );
 }

@@ -584,6 +584,11 @@ describe(`link scope forms and pages, JavaScript ${config.js}`, () => {
     await page.getByText("Shared link “Board quarter” updated").waitFor();
     assert.equal((await row("Board quarter").locator(".badge-paused").innerText()).trim(), "Paused");
     await screenshot(page, "list-paused-expired");
+    // This server has no SMTP_URL: the digest page says digests are off, and that a paused link sends none.
+    await visit(page, `${SETTINGS}/shared-links/${links.board.id}/digest`);
+    await page.getByText("Digests are off on this server.").waitFor();
+    await page.getByText("This link is paused, so no digest is sent until it is resumed.").waitFor();
+    await screenshot(page, "digest-off-paused");
 
     for (const search of ["", "?embed=true", "?more=page"]) {
       const res = await holder.get(share("board", search));

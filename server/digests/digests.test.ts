@@ -238,7 +238,7 @@ describe("unsubscribe", () => {
     const link = await digestLink(["frank@board.test", "grace@board.test"], {}, "Unsubscribe test");
     await run("k", due);
     const mail = take().find((m) => to(m).includes("frank@board.test"))!;
-    const url = new URL(/<(.+)>/.exec(header(mail, "list-unsubscribe"))![1]!);
+    const url = new URL(/<(.+)>/.exec(header(mail, "list-unsubscribe") ?? "")![1]!);
     expect(mail.text).toContain(url.href);
     const token = url.pathname.split("/").pop()!;
     const stranger = anonymous(db, "203.0.113.50");

@@ -51,7 +51,7 @@ interface Model {
   period: string;
   lines: string[];
   totals: { label: string; value: string; change: string | null }[];
-  tables: { title: string; rows: { label: string; value: string }[]; empty: string }[];
+  tables: { title: string; rows: { label: string; value: string }[] }[];
   dashboardUrl: string;
   passwordNote: string | null;
   footer: string;
@@ -70,22 +70,22 @@ function digestModel(c: DigestContent): Model {
     const change = before ? totalChange(metric, { visits: stats.totals.visits, value }, { visits: before.visits, value: before[metric.key] }) : null;
     return { label: metric.label, value: metric.format(value), change: change && (change.words === "new" ? "new" : `${change.words} from ${PREVIOUS[c.frequency]}`) };
   });
-  const tables = stats.breakdowns.map((b) => ({
+  if (stats.totals.visits === 0) lines.push("No visits in this period.");
+  // Sections without a row say nothing a glance needs: they are left out.
+  const tables = stats.breakdowns.filter((b) => b.rows.length > 0).map((b) => ({
     title: BREAKDOWN_TITLES[b.dimension],
     rows: b.rows.slice(0, DIGEST_ROWS).map((row) => ({
       label: displayValue(b.dimension, row.value),
       value: `${formatCount(row.visitors)} visitor${row.visitors === 1 ? "" : "s"} (${formatPercent(row.percentage)})`,
     })),
-    empty: "No visits",
   }));
-  if (stats.goals.length > 0) {
+  if (stats.goals.some((g) => g.visitors > 0)) {
     tables.push({
       title: "Goals",
-      rows: stats.goals.slice(0, DIGEST_ROWS).map((g) => ({
+      rows: stats.goals.filter((g) => g.visitors > 0).slice(0, DIGEST_ROWS).map((g) => ({
         label: g.name,
         value: `${formatCount(g.visitors)} converted (${formatPercent(g.conversionRate)})`,
       })),
-      empty: "No conversions",
     });
   }
   const who = c.recipient.name ? `${c.recipient.name} <${c.recipient.email}>` : c.recipient.email;
@@ -108,7 +108,6 @@ function asText(m: Model): string {
   for (const t of m.totals) out.push(`${t.label.padEnd(width)}  ${t.value}${t.change ? `  (${t.change})` : ""}`);
   for (const table of m.tables) {
     out.push("", table.title);
-    if (table.rows.length === 0) out.push(`  ${table.empty}`);
     for (const row of table.rows) out.push(`  ${row.label} · ${row.value}`);
   }
   out.push("", `Open the dashboard: ${m.dashboardUrl}`);
@@ -131,12 +130,9 @@ function asHtml(m: Model): string {
     .join("");
   const tables = m.tables
     .map((table) => {
-      const rows =
-        table.rows.length === 0
-          ? `<tr><td style="${cell}color:#6b7280;">${escape(table.empty)}</td></tr>`
-          : table.rows
-              .map((r) => `<tr><td style="${cell}word-break:break-word;">${escape(r.label)}</td><td style="${cell}text-align:right;white-space:nowrap;padding-left:12px;color:#374151;">${escape(r.value)}</td></tr>`)
-              .join("");
+      const rows = table.rows
+        .map((r) => `<tr><td style="${cell}word-break:break-word;">${escape(r.label)}</td><td style="${cell}text-align:right;white-space:nowrap;padding-left:12px;color:#374151;">${escape(r.value)}</td></tr>`)
+        .join("");
       return `<h2 style="font-size:15px;margin:24px 0 4px;">${escape(table.title)}</h2><table role="presentation" width="100%" cellspacing="0" cellpadding="0" style="border-collapse:collapse;font-size:14px;">${rows}</table>`;
     })
     .join("");

@@ -29,6 +29,16 @@ export function isSharePath(path: string): boolean {
   return path === "/share" || path.startsWith("/share/");
 }
 
+/** Unsubscribe links: the token in their URL is the recipient's permission, kept out of logs and Referer like a slug. */
+export function isUnsubscribePath(path: string): boolean {
+  return path.startsWith("/unsubscribe/");
+}
+
+/** Paths that carry a bearer secret: no Referer leaves them and no search engine indexes them. */
+export function isSecretPath(path: string): boolean {
+  return isSharePath(path) || isUnsubscribePath(path);
+}
+
 /**
  * What a log line may show of a path: the router's spelling, with a share page's slug and
  * anything after a share path replaced.
@@ -37,6 +47,7 @@ export function loggablePath(rawPath: string): string {
   const path = routePath(rawPath);
   if (path === null) return "(undecodable path)";
   if (path.startsWith("/share/")) return "/share/:slug";
+  if (isUnsubscribePath(path)) return "/unsubscribe/:token";
   return path.slice(0, 200);
 }
 

@@ -9,8 +9,8 @@ export const FREQUENCY_LABELS: Record<DigestFrequency, string> = { weekly: "Week
 
 /** When each digest goes out, in the words the settings page and the README use. */
 export const FREQUENCY_HINTS: Record<DigestFrequency, string> = {
-  weekly: "Every Monday morning (the site’s time zone), for the week from Monday to Sunday",
-  monthly: "On the 1st of each month, for the month before",
+  weekly: "every Monday just after midnight (the site’s time zone), for the week from Monday to Sunday",
+  monthly: "on the 1st of each month, for the month before",
 };
 
 /** Enough for a board or a client team; more is a mailing list, which this is not. */

@@ -83,6 +83,9 @@ export function LinksTable({ links, canManage, domain }: { links: LinkRow[]; can
                 <Link to={`/sites/${domain}/settings/visibility/shared-links/${link.id}/edit`} aria-label={`Edit ${link.name}`}>
                   Edit
                 </Link>
+                <Link to={`/sites/${domain}/settings/visibility/shared-links/${link.id}/digest`} aria-label={`Email digest of ${link.name}`}>
+                  Digest
+                </Link>
                 <DeleteLinkButton domain={domain} id={link.id} name={link.name} />
               </div>
             </td>

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { env } from "../env.js";
+import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
+import { freshDb } from "../test/db.js";
+import { DIGESTS_OFF } from "./preview.js";
+import { startDigestScheduler } from "./scheduler.js";
+
+describe("digests without SMTP_URL", () => {
+  it("are off: the API says so, previews are refused with a reason, no schedule runs, nothing fails", async () => {
+    delete process.env.SMTP_URL;
+    expect(env().mail).toBeNull();
+    const db = await freshDb();
+    const owner = await signedIn(db, "owner");
+    const { domain } = await siteOwnedBy(db, owner.user.id);
+    const link = await owner.caller.sharedLinks.create({ site: domain, name: "No mail" });
+    const ref = { site: domain, id: link.id };
+    await owner.caller.sharedLinks.setDigestSchedule({ ...ref, frequency: "weekly" });
+    const { id } = await owner.caller.sharedLinks.addDigestRecipient({ ...ref, email: "ann@board.test" });
+    expect(await owner.caller.sharedLinks.digest(ref)).toMatchObject({ mailEnabled: false, frequency: "weekly", recipients: [{ email: "ann@board.test" }] });
+    const refused = await expectCode(owner.caller.sharedLinks.sendDigestPreview({ ...ref, recipientId: id }), "BAD_REQUEST");
+    expect(refused.message).toBe(DIGESTS_OFF);
+    const lines: string[] = [];
+    expect(startDigestScheduler(db, env(), (line) => lines.push(line))).toBeNull();
+    expect(lines).toEqual(["Digests: off (set SMTP_URL to send them)"]);
+  });
+});
