@@ -153,6 +153,12 @@ describe("tRPC over HTTP with API keys", () => {
     const usage = await cli("usage", "--name", "CLI scoped");
     assert.equal(usage.days.length, 30);
     assert.equal(usage.spike, null);
+    const digest = await cli("digest", "--name", "CLI scoped", "--schedule", "monthly", "--add", "board@client.test", "--recipient-name", "Board");
+    assert.equal(digest.mailEnabled, false);
+    assert.equal(digest.frequency, "monthly");
+    assert.deepEqual(digest.recipients.map((r) => [r.email, r.name, r.unsubscribedAt]), [["board@client.test", "Board", null]]);
+    const digestText = await run("npx", ["tsx", "scripts/links.ts", "digest", "--site", SITE, "--name", "CLI scoped", "--remove", "board@client.test"], { cwd: root, env });
+    assert.match(digestText.stdout, /Digests are off on this server[\s\S]*Schedule: monthly[\s\S]*No recipients\./);
     const wrong = await run("npx", ["tsx", "scripts/links.ts", "update", "--site", SITE, "--name", "CLI scoped", "--fixed", "2026-09-30..2026-07-01"], { cwd: root, env }).catch((e) => e);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /end date must be on or after the start date/);
