@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["server/**/*.test.ts", "db/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts"],
     globalSetup: ["server/test/global-setup.ts"],
+    // Two files at a time, one per core (the default leaves one core idle): about a fifth faster.
+    maxWorkers: 2,
     // Argon2id hashing is deliberately slow, and two cores run the files in parallel.
     testTimeout: 60_000,
     // A link's ceiling on wrong passwords from everywhere is 20× one network's limit (200); tests

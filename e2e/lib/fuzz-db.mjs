@@ -36,6 +36,9 @@ const SCOPE = {
   segments: "site_id",
   shared_links: "site_id",
   link_audit: "site_id",
+  // Digest settings are summed per link; the targets map a link to its site (fuzz-targets.mjs).
+  link_digests: "link_id",
+  digest_recipients: "link_id",
   events: "site_id",
   visits: "site_id",
 };
@@ -114,15 +117,16 @@ export class World {
   }
 
   async refresh() {
-    const [sites, memberships, users, links, segments, keys] = await Promise.all([
+    const [sites, memberships, users, links, segments, keys, recipients] = await Promise.all([
       this.sql`select id::text, domain from sites`,
       this.sql`select site_id::text, user_id::text, role from site_memberships`,
       this.sql`select id::text, email from users`,
       this.sql`select id::text, site_id::text, slug, password_hash is not null as "protected" from shared_links order by created_at, id`,
       this.sql`select id::text, site_id::text from segments order by created_at, id`,
       this.sql`select id::text, user_id::text from api_keys where revoked_at is null order by created_at, id`,
+      this.sql`select r.id::text, r.unsubscribe_token as token, l.site_id::text from digest_recipients r join shared_links l on l.id = r.link_id order by r.created_at, r.id`,
     ]);
-    Object.assign(this, { sites, memberships, users, links, segments, keys });
+    Object.assign(this, { sites, memberships, users, links, segments, keys, recipients });
     this.ownSiteId = sites.find((s) => s.domain === this.ownDomain)?.id;
     this.otherSiteId = sites.find((s) => s.domain === this.otherDomain)?.id;
   }
@@ -171,6 +175,12 @@ export class World {
         return pick(this.keys.filter((k) => k.user_id === actor?.userId), i)?.id ?? uuid();
       case "apikey:other":
         return pick(this.keys.filter((k) => k.user_id !== actor?.userId), i)?.id ?? uuid();
+      case "recipient:own":
+        return pick(own(this.recipients), i)?.id ?? uuid();
+      case "recipient:other":
+        return pick(others(this.recipients), i)?.id ?? uuid();
+      case "token:recipient":
+        return pick(this.recipients, i)?.token ?? randomBytes(24).toString("base64url");
       case "slug:open":
         return pick(own(this.links).filter((l) => !l.protected), i)?.slug ?? randomBytes(16).toString("base64url").slice(0, 21);
       case "slug:protected":

@@ -72,7 +72,10 @@ export const GARBAGE_COOKIES = [
 // always: what any request may change, accepted or not.
 // admin: the action needs the admin role on `domain`; a redirect without it is a failure.
 
-export const siteSuccess = (e, ctx) => ["owner", "admin"].includes(ctx.role) && e.scope === ctx.siteId;
+/** Digest rows are summed per link: theirs belong to the site of that link (as the world saw it before the request). */
+const DIGEST_TABLES = new Set(["link_digests", "digest_recipients"]);
+const siteOf = (e, ctx) => (DIGEST_TABLES.has(e.table) ? ctx.links.find((l) => l.id === e.scope)?.site_id : e.scope);
+export const siteSuccess = (e, ctx) => ["owner", "admin"].includes(ctx.role) && siteOf(e, ctx) === ctx.siteId;
 
 export const TARGETS = [
   {
@@ -286,6 +289,48 @@ export const TARGETS = [
     path: ([domain, id]) => ({ path: `/sites/${segment(domain)}/settings/segments/${segment(id)}/delete`, domain }),
     body: formBody({ intent: field(fc.constant("delete")) }),
     success: siteSuccess,
+  },
+  {
+    name: "shared-links/:id/digest",
+    route: "routes/sites.$domain.settings.visibility_.shared-links.$id.digest",
+    runs: 160,
+    admin: true,
+    actors: ADMIN_ACTORS,
+    args: fc.tuple(pathDomain, pathId("link:own", "link:other")),
+    path: ([domain, id]) => ({ path: `/sites/${segment(domain)}/settings/visibility/shared-links/${segment(id)}/digest`, domain }),
+    body: fc.oneof(
+      formBody({
+        intent: field(fc.constant("schedule"), edges("SCHEDULE", "schedule ", "")),
+        frequency: field(fc.constantFrom("weekly", "monthly", "off"), edges("daily", "WEEKLY", "null", "", "weekly\u0000")),
+      }),
+      formBody({
+        intent: field(fc.constant("add"), edges("ADD", "add ", "")),
+        email: field(oneof([3, ref("email:fresh")], [1, fc.emailAddress()]), oneof([2, edges("", "a@b", "@", `${"a".repeat(250)}@x.io`, " UPPER@FUZZ.TEST ")], [1, poisoned(ref("email:fresh"))])),
+        name,
+      }),
+      formBody({
+        intent: field(fc.constantFrom("remove", "preview"), edges("REMOVE", "preview ", "")),
+        recipientId: field(ref("recipient:own"), oneof([2, ref("recipient:other")], [1, ref("uuid:random")], [1, edges("", "null", "00000000-0000-0000-0000-000000000000")])),
+      }),
+    ),
+    success: siteSuccess,
+  },
+  {
+    // The link in a digest email: the token is the only permission. Opening it unsubscribes, and
+    // a mail client's one-click POST does too, without a redirect: those changes are allowed to
+    // any answer; adding or removing recipients never is.
+    name: "unsubscribe/:token",
+    route: "routes/unsubscribe.$token",
+    runs: 80,
+    actors: { anonymous: 4, owner: 1, garbage: 1 },
+    args: oneof([4, ref("token:recipient")], [1, ref("slug:random")], [1, nastyString]),
+    path: (token) => ({ path: `/unsubscribe/${segment(token)}` }),
+    body: fc.oneof(
+      formBody({ intent: field(fc.constant("resubscribe"), edges("RESUBSCRIBE", "")) }),
+      formBody({ "List-Unsubscribe": field(fc.constant("One-Click"), edges("one-click", "", "One-Click\u0000")) }),
+    ),
+    always: (e) => e.table === "digest_recipients" && !e.isNew && !e.gone,
+    success: (e) => e.table === "digest_recipients" && !e.isNew && !e.gone,
   },
   {
     name: "logout",

@@ -108,6 +108,14 @@ if (skip) {
         assert.equal(key.status, 302, "API key created");
       }
     }
+    // Digest recipients on each site, so removals, previews and unsubscribe tokens have targets.
+    for (const [who, domain] of [[owner, OWN], [stranger, OTHER]]) {
+      const [open] = await sql`select l.id::text from shared_links l join sites s on s.id = l.site_id where s.domain = ${domain} and l.name = 'Open'`;
+      for (const n of [1, 2]) {
+        const res = await who.post(`/sites/${domain}/settings/visibility/shared-links/${open.id}/digest`, { intent: "add", email: `reader${n}@${domain}`, name: "" });
+        assert.equal(res.status, 302, "digest recipient added");
+      }
+    }
     // Spares, so the delete actions cannot run out of valid targets.
     for (let i = 0; i < 12; i++) {
       await addLink(owner, OWN, { name: `Spare ${i}`, password: i % 3 ? "" : LINK_PASSWORD });
@@ -177,7 +185,7 @@ if (skip) {
           ? `${pathname}${query || "?"}${query ? "&" : ""}_data=${encodeURIComponent(t.route)}`
           : rawPath;
     const role = actor.userId && rawDomain !== undefined ? world.roleOf(actor.userId, rawDomain) : null;
-    const ctx = { actor, role, siteId: world.siteIdOf(rawDomain) };
+    const ctx = { actor, role, siteId: world.siteIdOf(rawDomain), links: world.links };
 
     let request;
     let pairs = [];

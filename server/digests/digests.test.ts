@@ -91,7 +91,12 @@ beforeAll(async () => {
   await visit(addDays(week.from, 7), 0, ["/late"], "198.51.100.6");
 });
 
+const before = { SMTP_URL: process.env.SMTP_URL, MAIL_FROM: process.env.MAIL_FROM };
 afterAll(async () => {
+  for (const [key, value] of Object.entries(before)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
   mailer.close();
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
 });
