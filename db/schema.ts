@@ -153,6 +153,8 @@ export interface DigestSendsTable {
   /** The site-local days the digest covers. */
   period_from: string;
   period_to: string;
+  /** The schedule it was planned under: a schedule changed since makes it void. */
+  frequency: DigestFrequency;
   status: Generated<"pending" | "sent" | "failed" | "skipped">;
   attempts: Generated<number>;
   /** A claimed send belongs to lease_owner until then; after it, any instance may try again. */
@@ -160,6 +162,13 @@ export interface DigestSendsTable {
   lease_owner: string | null;
   sent_at: Timestamp | null;
   last_error: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DigestSuppressionsTable {
+  link_id: string;
+  /** sha256 of the lower-cased address. */
+  email_hash: string;
   created_at: CreatedAt;
 }
 
@@ -261,6 +270,7 @@ export interface Database {
   link_digests: LinkDigestsTable;
   digest_recipients: DigestRecipientsTable;
   digest_sends: DigestSendsTable;
+  digest_suppressions: DigestSuppressionsTable;
   rate_limit_hits: RateLimitHitsTable;
   visitor_salts: VisitorSaltsTable;
   events: EventsTable;

@@ -3,7 +3,7 @@ import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { formatRange } from "~/components/dashboard/format";
 import { DataTable } from "~/components/data-table";
-import { Field, Flash, FormError } from "~/components/form";
+import { Field, Flash, FormError, RowActionForm } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
@@ -176,13 +176,9 @@ export default function LinkDigest() {
                         </button>
                       </Form>
                     ) : null}
-                    <Form method="post" className="inline-form">
-                      <input type="hidden" name="intent" value="remove" />
-                      <input type="hidden" name="recipientId" value={r.id} />
-                      <button type="submit" className="button-link danger" aria-label={`Remove ${r.email}`}>
-                        Remove
-                      </button>
-                    </Form>
+                    <RowActionForm intent="remove" field="recipientId" value={r.id} label={`Remove ${r.email}`}>
+                      Remove
+                    </RowActionForm>
                   </div>
                 </td>
               </tr>

@@ -16,7 +16,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
   const token = params.token ?? "";
   const undone = new URL(request.url).searchParams.get("undone") === "1";
-  const state = await (undone ? caller.digests.subscription({ token }) : caller.digests.unsubscribe({ token })).catch((error) => httpError(error, request));
+  // Link checkers that only probe with HEAD change nothing.
+  const look = undone || request.method === "HEAD";
+  const state = await (look ? caller.digests.subscription({ token }) : caller.digests.unsubscribe({ token })).catch((error) => httpError(error, request));
   return { ...state, undone };
 }
 

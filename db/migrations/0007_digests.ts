@@ -25,6 +25,7 @@ const statements = [
     recipient_id uuid not null references digest_recipients(id) on delete cascade,
     period_from date not null,
     period_to date not null,
+    frequency text not null check (frequency in ('weekly', 'monthly')),
     status text not null default 'pending' check (status in ('pending', 'sent', 'failed', 'skipped')),
     attempts integer not null default 0,
     lease_until timestamptz,
@@ -35,6 +36,14 @@ const statements = [
     primary key (recipient_id, period_from, period_to)
   )`,
   `create index digest_sends_pending on digest_sends (lease_until) where status = 'pending'`,
+  // Addresses that unsubscribed and were then removed: an admin cannot add them back. A hash, so
+  // the list of people who asked to be left alone is not itself a list of addresses.
+  `create table digest_suppressions (
+    link_id uuid not null references shared_links(id) on delete cascade,
+    email_hash text not null,
+    created_at timestamptz not null default now(),
+    primary key (link_id, email_hash)
+  )`,
 ];
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -42,6 +51,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop table digest_suppressions`.execute(db);
   await sql`drop table digest_sends`.execute(db);
   await sql`drop table digest_recipients`.execute(db);
   await sql`drop table link_digests`.execute(db);

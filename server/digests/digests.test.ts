@@ -13,6 +13,7 @@ import { anotherInstance, freshDb } from "../test/db.js";
 import { LEASE_MS, MAX_ATTEMPTS, runDigests } from "./job.js";
 import { type Mailer, smtpMailer } from "./mailer.js";
 import { nextPeriod } from "./periods.js";
+import { MAX_RECIPIENTS, MAX_SITE_RECIPIENTS, PREVIEWS_PER_HOUR } from "../schemas/digests.js";
 
 /**
  * Digests against a real SMTP server in this process: what it received is parsed like a mail
@@ -176,6 +177,40 @@ describe("digest schedule", () => {
     expect((await run("f", new Date(afterLease.getTime() + 86_400_000))).sent).toBe(0);
   });
 
+  it("holds one digest at a time: a slow send does not hold back the others, and none goes out twice", async () => {
+    const emails = Array.from({ length: 12 }, (_, i) => `slow${i}@board.test`);
+    await digestLink(emails);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const slow: Mailer = {
+      send: async (message) => {
+        started += 1;
+        if (started === 1) await gate;
+        await mailer.send(message);
+      },
+      close: () => {},
+    };
+    const first = run("slow", due, db, slow);
+    await waitFor(async () => started === 1);
+    // Another instance, minutes later, while the first is stuck on its first mail.
+    const other = await run("quick", new Date(due.getTime() + 5 * 60_000), anotherInstance(db) ?? db);
+    release();
+    const stuck = await first;
+    expect(other.sent + stuck.sent).toBe(12);
+    expect(stuck.sent).toBe(1);
+    expect(take().flatMap(to).sort()).toEqual([...emails].sort());
+  });
+
+  it("drops a planned digest when the schedule changes before it goes out", async () => {
+    const link = await digestLink(["switch@board.test"]);
+    const refusing: Mailer = { send: async () => Promise.reject(new Error("later")), close: () => {} };
+    expect((await run("l", due, db, refusing)).retrying).toBe(1);
+    await owner.caller.sharedLinks.setDigestSchedule({ site: domain, id: link.id, frequency: "monthly" });
+    expect(await run("l", new Date(due.getTime() + 10 * 60_000))).toMatchObject({ sent: 0, skipped: 1 });
+    expect(take()).toEqual([]);
+  });
+
   it("retries when the mail server refuses, then gives up, and never sends twice", async () => {
     const link = await digestLink(["dave@board.test"]);
     refuse = "Mailbox busy, try later";
@@ -262,6 +297,17 @@ describe("unsubscribe", () => {
     expect((await stranger.digests.resubscribe({ token })).subscribed).toBe(true);
     await run("k", new Date(nextDue.getTime() + 7 * 86_400_000));
     expect(take().flatMap(to).sort()).toEqual(["frank@board.test", "grace@board.test"]);
+
+    // Removing someone who unsubscribed does not let anyone add them back either.
+    await stranger.digests.unsubscribe({ token });
+    const frank = (await owner.caller.sharedLinks.digest({ site: domain, id: link.id })).recipients.find((r) => r.email === "frank@board.test")!;
+    await owner.caller.sharedLinks.removeDigestRecipient({ site: domain, id: link.id, recipientId: frank.id });
+    await expectCode(owner.caller.sharedLinks.addDigestRecipient({ site: domain, id: link.id, email: " Frank@Board.test" }), "CONFLICT");
+    await expectCode(stranger.digests.resubscribe({ token }), "NOT_FOUND");
+    // A recipient removed while still subscribed can be added again.
+    const grace = (await owner.caller.sharedLinks.digest({ site: domain, id: link.id })).recipients.find((r) => r.email === "grace@board.test")!;
+    await owner.caller.sharedLinks.removeDigestRecipient({ site: domain, id: link.id, recipientId: grace.id });
+    await owner.caller.sharedLinks.addDigestRecipient({ site: domain, id: link.id, email: "grace@board.test" });
   });
 });
 
@@ -292,11 +338,30 @@ describe("digest settings", () => {
     expect(preview!.subject).toMatch(/^\[Preview\] Monthly digest: Settings/);
     expect(preview!.text).toContain("This is a preview");
 
+    // Previews are mail on demand: a few an hour per site.
+    for (let i = 1; i < PREVIEWS_PER_HOUR; i++) await owner.caller.sharedLinks.sendDigestPreview({ ...ref, recipientId: added.id });
+    await expectCode(owner.caller.sharedLinks.sendDigestPreview({ ...ref, recipientId: added.id }), "TOO_MANY_REQUESTS");
+    expect(take()).toHaveLength(PREVIEWS_PER_HOUR - 1);
+
     for (let i = 1; i < 50; i++) await owner.caller.sharedLinks.addDigestRecipient({ ...ref, email: `r${i}@board.test` });
     await expectCode(owner.caller.sharedLinks.addDigestRecipient({ ...ref, email: "r50@board.test" }), "BAD_REQUEST");
     await owner.caller.sharedLinks.removeDigestRecipient({ ...ref, recipientId: added.id });
     await expectCode(owner.caller.sharedLinks.removeDigestRecipient({ ...ref, recipientId: added.id }), "NOT_FOUND");
     expect((await owner.caller.sharedLinks.digest(ref)).recipients).toHaveLength(49);
+  });
+
+  it("caps a site's recipients over all its links, so an account cannot make a mailing list of links", async () => {
+    const site = (await createSite(db, owner.user.id, { domain: "many-links.example", timezone: "UTC" })).site.domain;
+    let added = 0;
+    for (let l = 0; added < MAX_SITE_RECIPIENTS; l++) {
+      const link = await owner.caller.sharedLinks.create({ site, name: `Mailing ${l}` });
+      for (let i = 0; i < MAX_RECIPIENTS && added < MAX_SITE_RECIPIENTS; i++, added++) {
+        await owner.caller.sharedLinks.addDigestRecipient({ site, id: link.id, email: `m${added}@list.test` });
+      }
+    }
+    const extra = await owner.caller.sharedLinks.create({ site, name: "One more" });
+    const refused = await expectCode(owner.caller.sharedLinks.addDigestRecipient({ site, id: extra.id, email: "over@list.test" }), "BAD_REQUEST");
+    expect(refused.message).toContain(`at most ${MAX_SITE_RECIPIENTS} recipients`);
   });
 });
 

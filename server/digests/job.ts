@@ -18,8 +18,10 @@ import { type DigestPeriod, isDue, lastCompletePeriod, previousPeriod } from "./
  *
  * 1. Plan: every due (recipient, period) gets a `digest_sends` row. Its primary key makes the
  *    insert happen once, whichever instance plans first and however often they restart.
- * 2. Claim: a pending row is leased to one instance (FOR UPDATE SKIP LOCKED), so two instances
- *    never send the same digest at once.
+ * 2. Claim: one pending row at a time is leased to one instance (FOR UPDATE SKIP LOCKED), so two
+ *    instances never send the same digest at once. The lease is renewed just before the mail goes
+ *    out and is far longer than a send can take (the SMTP timeouts bound it), so it cannot run out
+ *    mid-send; instances' clocks need only agree to within minutes.
  * 3. Send, then mark it sent. A failure (or a crash) leaves it pending; after the lease, any
  *    instance tries again, so a missed digest is caught up.
  *
@@ -31,10 +33,11 @@ import { type DigestPeriod, isDue, lastCompletePeriod, previousPeriod } from "./
 export const LEASE_MS = 10 * 60_000;
 /** After this many failed attempts a digest is given up (its error stays on the row). */
 export const MAX_ATTEMPTS = 5;
-const CLAIM_BATCH = 10;
-
 export interface RunOptions {
+  /** When the run happens: which periods are due. */
   now: Date;
+  /** The time for leases, read at each claim (a run may take minutes); `now` when not given. */
+  clock?: () => Date;
   /** Names this instance in the leases it takes. */
   owner: string;
   /** The host part of Message-IDs. */
@@ -54,12 +57,14 @@ export interface RunResult {
 export async function runDigests(db: Db, mailer: Mailer, options: RunOptions): Promise<RunResult> {
   await planDue(db, options.now);
   const result: RunResult = { sent: 0, retrying: 0, failed: 0, skipped: 0 };
-  for (;;) {
-    const claimed = await claim(db, options);
-    if (claimed.length === 0) return result;
-    for (const send of claimed) result[await deliver(db, mailer, send, options)] += 1;
+  // One at a time: a lease covers one digest, never a queue of them behind a slow mail server.
+  for (let send = await claim(db, options); send; send = await claim(db, options)) {
+    result[await deliver(db, mailer, send, options)] += 1;
   }
+  return result;
 }
+
+const clockOf = (options: RunOptions) => (options.clock ?? (() => options.now))();
 
 /** Rows for every digest that is due now: the latest period of each live link's schedule. */
 async function planDue(db: Db, now: Date): Promise<void> {
@@ -74,8 +79,18 @@ async function planDue(db: Db, now: Date): Promise<void> {
   const due = rows.flatMap((row) => {
     if (linkState(row, now) !== "active") return [];
     const period = lastCompletePeriod(row.frequency, row.timezone, now);
-    return isDue(period, now, row.created_at, row.since) ? [{ recipient_id: row.recipient_id, period_from: period.from, period_to: period.to }] : [];
+    return isDue(period, now, row.created_at, row.since)
+      ? [{ recipient_id: row.recipient_id, period_from: period.from, period_to: period.to, frequency: row.frequency }]
+      : [];
   });
+  // A digest whose every attempt ended with its instance gone (never marked either way) is given up too.
+  await db
+    .updateTable("digest_sends")
+    .set({ status: "failed", last_error: `No attempt finished (${MAX_ATTEMPTS} tried)`, lease_until: null })
+    .where("status", "=", "pending")
+    .where("attempts", ">=", MAX_ATTEMPTS)
+    .where("lease_until", "<=", now)
+    .execute();
   for (let i = 0; i < due.length; i += 500) {
     await db
       .insertInto("digest_sends")
@@ -89,22 +104,43 @@ interface Claimed {
   recipient_id: string;
   period_from: string;
   period_to: string;
+  frequency: DigestFrequency;
   attempts: number;
 }
 
-async function claim(db: Db, { now, owner }: RunOptions): Promise<Claimed[]> {
-  const leaseUntil = new Date(now.getTime() + LEASE_MS);
+async function claim(db: Db, options: RunOptions): Promise<Claimed | null> {
+  const now = clockOf(options);
   const { rows } = await sql<Claimed>`
-    update digest_sends set lease_until = ${leaseUntil}, lease_owner = ${owner}, attempts = attempts + 1
+    update digest_sends set lease_until = ${new Date(now.getTime() + LEASE_MS)}, lease_owner = ${options.owner}, attempts = attempts + 1
     where (recipient_id, period_from, period_to) in (
       select recipient_id, period_from, period_to from digest_sends
-      where status = 'pending' and (lease_until is null or lease_until <= ${now})
+      where status = 'pending' and (lease_until is null or lease_until <= ${now}) and attempts < ${MAX_ATTEMPTS}
       order by created_at
-      limit ${CLAIM_BATCH}
+      limit 1
       for update skip locked
     )
-    returning recipient_id, to_char(period_from, 'YYYY-MM-DD') as period_from, to_char(period_to, 'YYYY-MM-DD') as period_to, attempts`.execute(db);
-  return rows;
+    returning recipient_id, to_char(period_from, 'YYYY-MM-DD') as period_from, to_char(period_to, 'YYYY-MM-DD') as period_to, frequency, attempts`.execute(db);
+  return rows[0] ?? null;
+}
+
+/**
+ * Just before the mail goes out: the lease is still ours, and now runs a full LEASE_MS from here,
+ * so the send itself (bounded by the SMTP timeouts) always ends inside it. False when the lease
+ * ran out while the digest was being computed and another instance may have taken the row.
+ */
+async function renew(db: Db, send: Claimed, options: RunOptions): Promise<boolean> {
+  const now = clockOf(options);
+  const renewed = await db
+    .updateTable("digest_sends")
+    .set({ lease_until: new Date(now.getTime() + LEASE_MS) })
+    .where("recipient_id", "=", send.recipient_id)
+    .where("period_from", "=", send.period_from)
+    .where("period_to", "=", send.period_to)
+    .where("lease_owner", "=", options.owner)
+    .where("status", "=", "pending")
+    .where("lease_until", ">", now)
+    .executeTakeFirst();
+  return Number(renewed.numUpdatedRows) === 1;
 }
 
 type Outcome = keyof RunResult;
@@ -121,12 +157,13 @@ async function deliver(db: Db, mailer: Mailer, send: Claimed, options: RunOption
     await settle(db, send, options.owner, { status: "skipped", lease_until: null });
     return "skipped";
   }
+  if (!(await renew(db, send, options))) return "skipped";
   try {
     await mailer.send(message);
   } catch (error) {
     return failed(db, send, error, options);
   }
-  await settle(db, send, options.owner, { status: "sent", sent_at: options.now, lease_until: null, last_error: null });
+  await settle(db, send, options.owner, { status: "sent", sent_at: clockOf(options), lease_until: null, last_error: null });
   return "sent";
 }
 
@@ -142,7 +179,9 @@ async function settle(db: Db, send: Claimed, owner: string, set: Updateable<Dige
     .execute();
 }
 
-async function failed(db: Db, send: Claimed, error: unknown, { now, owner }: RunOptions): Promise<Outcome> {
+async function failed(db: Db, send: Claimed, error: unknown, options: RunOptions): Promise<Outcome> {
+  const { owner } = options;
+  const now = clockOf(options);
   const reason = (error instanceof Error ? error.message : String(error)).slice(0, 500);
   const final = send.attempts >= MAX_ATTEMPTS;
   // Backs off 2, 4, 8, 16 minutes: a mail server that is down for a while is not hammered.
@@ -160,10 +199,11 @@ async function digestMessage(db: Db, send: Claimed, options: RunOptions): Promis
     .select(["r.id", "r.email", "r.name", "r.unsubscribe_token", "r.unsubscribed_at", "l.id as link_id", "l.name as link_name", "d.frequency"])
     .where("r.id", "=", send.recipient_id)
     .executeTakeFirst();
-  if (!row || row.unsubscribed_at) return null;
+  // A schedule changed since the row was planned (weekly to monthly) makes it void: the new one plans its own.
+  if (!row || row.unsubscribed_at || row.frequency !== send.frequency) return null;
   const link = await findLinkById(db, row.link_id);
   if (linkState({ expires_at: link.expiresAt, paused_at: link.pausedAt }, options.now) !== "active") return null;
-  return buildDigest(db, { link, linkName: row.link_name, frequency: row.frequency, recipient: row, period: { from: send.period_from, to: send.period_to } }, options);
+  return buildDigest(db, { link, linkName: row.link_name, frequency: send.frequency, recipient: row, period: { from: send.period_from, to: send.period_to } }, options);
 }
 
 export interface DigestFor {

@@ -26,7 +26,7 @@ export function startDigestScheduler(db: Db, config: Env, log: (line: string) =>
   let stopped = false;
   const tick = () => {
     if (running || stopped) return;
-    running = runDigests(db, transport, { now: new Date(), owner, host })
+    running = runDigests(db, transport, { now: new Date(), clock: () => new Date(), owner, host })
       .then((result) => {
         if (result.sent + result.retrying + result.failed > 0) {
           log(`Digests: ${result.sent} sent, ${result.retrying} to retry, ${result.failed} given up`);

@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { nanoid } from "nanoid";
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { Conflict, Invalid, isUniqueViolation, NotFound } from "../errors.js";
-import { type DigestFrequency, MAX_RECIPIENTS } from "../schemas/digests.js";
+import { type DigestFrequency, MAX_RECIPIENTS, MAX_SITE_RECIPIENTS } from "../schemas/digests.js";
 import { formatDay } from "../schemas/display.js";
 import { linkState } from "../shared-links/link-scope.js";
 import { lastCompletePeriod, nextPeriod, SETTLE_AFTER_MS } from "./periods.js";
@@ -104,12 +105,21 @@ export async function addRecipient(db: Db, siteId: string, linkId: string, input
         throw new Conflict(`${existing.email} unsubscribed on ${formatDay(existing.unsubscribed_at.toISOString().slice(0, 10))}; only they can subscribe again`, "email");
       }
       if (existing) throw new Conflict(`${existing.email} already gets this digest`, "email");
-      const { count } = await trx
-        .selectFrom("digest_recipients")
-        .select((eb) => eb.fn.countAll<string>().as("count"))
+      const suppressed = await trx
+        .selectFrom("digest_suppressions")
+        .select("link_id")
         .where("link_id", "=", link.id)
+        .where("email_hash", "=", emailHash(email))
+        .executeTakeFirst();
+      if (suppressed) throw new Conflict(`${email} unsubscribed from this digest; only they can subscribe again`, "email");
+      const { onLink, onSite } = await trx
+        .selectFrom("digest_recipients as r")
+        .innerJoin("shared_links as l", "l.id", "r.link_id")
+        .select((eb) => [eb.fn.countAll<string>().filterWhere("r.link_id", "=", link.id).as("onLink"), eb.fn.countAll<string>().as("onSite")])
+        .where("l.site_id", "=", siteId)
         .executeTakeFirstOrThrow();
-      if (Number(count) >= MAX_RECIPIENTS) throw new Invalid(`A digest can have at most ${MAX_RECIPIENTS} recipients`, "email");
+      if (Number(onLink) >= MAX_RECIPIENTS) throw new Invalid(`A digest can have at most ${MAX_RECIPIENTS} recipients`, "email");
+      if (Number(onSite) >= MAX_SITE_RECIPIENTS) throw new Invalid(`A site's digests can have at most ${MAX_SITE_RECIPIENTS} recipients together`, "email");
       return trx
         .insertInto("digest_recipients")
         .values({ link_id: link.id, email, name: input.name ?? "", unsubscribe_token: newToken() })
@@ -123,11 +133,28 @@ export async function addRecipient(db: Db, siteId: string, linkId: string, input
   }
 }
 
+/** Removing someone who unsubscribed keeps their choice: their address (as a hash) stays blocked on this link. */
 export async function removeRecipient(db: Db, siteId: string, linkId: string, recipientId: string): Promise<void> {
   const link = await siteLink(db, siteId, linkId);
-  const removed = await db.deleteFrom("digest_recipients").where("link_id", "=", link.id).where("id", "=", recipientId).executeTakeFirst();
-  if (Number(removed.numDeletedRows) === 0) throw new NotFound("Recipient not found");
+  await db.transaction().execute(async (trx) => {
+    const removed = await trx
+      .deleteFrom("digest_recipients")
+      .where("link_id", "=", link.id)
+      .where("id", "=", recipientId)
+      .returning(["email", "unsubscribed_at"])
+      .executeTakeFirst();
+    if (!removed) throw new NotFound("Recipient not found");
+    if (removed.unsubscribed_at) {
+      await trx
+        .insertInto("digest_suppressions")
+        .values({ link_id: link.id, email_hash: emailHash(removed.email) })
+        .onConflict((oc) => oc.columns(["link_id", "email_hash"]).doNothing())
+        .execute();
+    }
+  });
 }
+
+const emailHash = (email: string) => createHash("sha256").update(email.trim().toLowerCase()).digest("base64url");
 
 /** What an unsubscribe page tells the person who clicked. */
 export interface Subscription {

@@ -15,6 +15,13 @@ export const FREQUENCY_HINTS: Record<DigestFrequency, string> = {
 
 /** Enough for a board or a client team; more is a mailing list, which this is not. */
 export const MAX_RECIPIENTS = 50;
+/**
+ * Across all links of one site: signing up is open, and the server's mail reputation is the
+ * operator's, so one account cannot turn it into a bulk mailer by making many links.
+ */
+export const MAX_SITE_RECIPIENTS = 200;
+/** Previews mail at once, on demand: a few an hour per site is plenty to check how a digest reads. */
+export const PREVIEWS_PER_HOUR = 10;
 
 export const linkDigestInput = z.strictObject({ site: siteRef, id: id("Shared link") });
 
