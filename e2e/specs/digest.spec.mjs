@@ -154,6 +154,10 @@ describe(`email digests (JavaScript ${config.js})`, () => {
   it("takes a mail client's one-click POST (RFC 8058), and the admin sees it", async () => {
     const mailClient = new Client(config.baseUrl, { ip: "203.0.113.81" });
     const path = new URL(unsubscribeUrl).pathname;
+    // A link checker's HEAD changes nothing.
+    assert.equal((await mailClient.request(path, { method: "HEAD" })).status, 200);
+    await visit(page, digestPath);
+    await page.getByRole("cell", { name: "No digest yet" }).waitFor();
     const res = await mailClient.request(path, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "Content-Type": "application/x-www-form-urlencoded" } });
     assert.equal(res.status, 200, res.body);
     assert.match(res.body, /ann@client\.test is unsubscribed/);
