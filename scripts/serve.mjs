@@ -3,7 +3,9 @@
 import { randomBytes } from "node:crypto";
 import { broadcastDevReady, createRequestHandler, writeReadableStreamToWritable } from "@remix-run/node";
 import express from "express";
+import { createServer } from "node:http";
 import { continueIfFits, EMPTY, readBodies } from "./http/bodies.mjs";
+import { eventFastPath } from "./http/event-fast-path.mjs";
 
 let build;
 let runtime;
@@ -52,27 +54,34 @@ function newNonce() {
 app.use((req, res, next) => {
   const nonce = newNonce();
   res.locals.cspNonce = nonce;
-  const isShare = res.locals.path !== null && http.isSecretPath(res.locals.path);
+  const isSecret = res.locals.path !== null && http.isSecretPath(res.locals.path);
   const writeHead = res.writeHead;
   res.writeHead = function patchedWriteHead(...args) {
     // A reply sent before the request body was read (logout, deletes, refusals) must not leave
     // the rest of that body to be read as the next request on this connection.
     // (A refused body's connection is closed by readBodies, after the client has read the answer.)
     if (!req.complete && !res.locals.refusedBody) res.setHeader("Connection", "close");
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
-    // Share and unsubscribe URLs are bearer secrets: they must never leak through Referer.
-    if (isShare) res.setHeader("Referrer-Policy", "no-referrer");
-    else if (!res.hasHeader("Referrer-Policy")) res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
-    if (isShare) res.setHeader("X-Robots-Tag", "noindex, nofollow");
-    // Pages can show things meant for one person (a new API key): nothing is stored unless a
-    // route says it may be (static files do).
-    if (!res.hasHeader("Cache-Control")) res.setHeader("Cache-Control", "no-store");
-    if (config.production) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    baseHeaders(res, nonce, isSecret);
     return writeHead.apply(this, args);
   };
   next();
 });
+
+/** The headers every answer gets (the event fast path's too), where its route did not set its own. */
+function baseHeaders(res, nonce, isSecret) {
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
+  // Share and unsubscribe URLs are bearer secrets: they must never leak through Referer.
+  if (isSecret) res.setHeader("Referrer-Policy", "no-referrer");
+  else if (!res.hasHeader("Referrer-Policy")) res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
+  if (isSecret) res.setHeader("X-Robots-Tag", "noindex, nofollow");
+  // Pages can show things meant for one person (a new API key): nothing is stored unless a
+  // route says it may be (static files do).
+  if (!res.hasHeader("Cache-Control")) res.setHeader("Cache-Control", "no-store");
+  if (config.production) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+}
+
+const logLine = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 if (config.logRequests) {
   app.use((req, res, next) => {
@@ -82,9 +91,7 @@ if (config.logRequests) {
       // The path only: query strings can carry filters people typed, and share paths are logged
       // without their slug, in whatever spelling they came, so a log reader cannot open them.
       const path = http.loggablePath(req.path);
-      process.stdout.write(
-        `${JSON.stringify({ t: new Date().toISOString(), method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 })}\n`,
-      );
+      logLine({ t: new Date().toISOString(), method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
     });
     next();
   });
@@ -136,7 +143,8 @@ app.get("/favicon.svg", (req, res) => res.sendFile("favicon.svg", { root: "publi
 app.use(readBodies(http));
 
 // Events come by the thousand a second: answered here, by the same code as the Remix route
-// (app/lib/event-endpoint.server.ts), without a web Request and Response for each.
+// (app/lib/event-endpoint.server.ts), without a web Request and Response for each. Most never
+// get this far: the fast path in front of Express (below) takes every plain one.
 app.use((req, res, next) => {
   if (req.path !== "/api/event") return next();
   runtime
@@ -202,7 +210,15 @@ app.use((error, req, res, next) => {
   plain(res, status, status >= 500 ? "Something went wrong on our side. Please try again." : "This request could not be understood.");
 });
 
-const server = app.listen(config.port, config.host, () => {
+const fastEvent = eventFastPath({
+  runtime,
+  http,
+  trust: app.get("trust proxy fn"),
+  baseHeaders: (res) => baseHeaders(res, newNonce(), false),
+  log: config.logRequests ? logLine : null,
+});
+const server = createServer((req, res) => fastEvent(req, res) || app(req, res));
+server.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = config.port === 0 ? `http://127.0.0.1:${port}` : config.publicUrl;

@@ -82,6 +82,22 @@ describe("security headers on every route", () => {
     assert.equal(frameAncestors(wrong), "'none'");
   });
 
+  it("events, answered in front of the router, carry the same headers, plus CORS", async () => {
+    const visitor = new Client(baseUrl, { ip: "198.51.100.90", headers: { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" } });
+    for (const [path, status] of [["/api/event", 202], ["/api/event?v=1", 202]]) {
+      const res = await visitor.request(path, { method: "POST", json: { name: "pageview", url: `https://${DOMAIN}/headers`, domain: DOMAIN, referrer: null }, cookies: false });
+      assert.equal(res.status, status, `${path}: ${res.body}`);
+      assertBase(path, res);
+      assert.equal(res.headers.get("access-control-allow-origin"), "*");
+      assert.equal(res.headers.get("cache-control"), "no-store");
+      assert.equal(frameAncestors(res), "'none'");
+    }
+    // A bad one is answered the same way, with a reason.
+    const bad = await visitor.request("/api/event", { method: "POST", json: { name: "pageview" }, cookies: false });
+    assert.equal(bad.status, 400);
+    assertBase("/api/event (bad)", bad);
+  });
+
   it("cookies: HttpOnly and SameSite=Lax everywhere, Secure in production, unlocks scoped to /share", async () => {
     const login = await new Client(baseUrl, { ip: "10.80.0.3" }).post("/login", { email: "headers@example.com", password: "correct horse battery staple" });
     const session = login.setCookies.find((c) => c.startsWith("glimpse_session="));

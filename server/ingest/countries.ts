@@ -43,11 +43,29 @@ export function openCountries(path?: string): Reader<Response> {
 }
 
 /**
+ * A visitor sends several events in a row, each needing the same lookup (parsing the address
+ * and walking the tree cost a few percent of an event). Kept in memory only, for the last
+ * addresses seen, like the per-address limits; nothing of it is written anywhere.
+ */
+const RECENT_MAX = 10_000;
+let recent: { path: string | undefined; codes: Map<string, string> } = { path: undefined, codes: new Map() };
+
+/**
  * Two letters, or "" for an address no database may place: private, loopback, link-local,
  * carrier-grade NAT, documentation and other reserved ranges (the shipped data has wrong
  * entries for some of them), and anything that is not an address.
  */
 export function countryOf(address: string, path?: string): string {
+  if (recent.path !== path) recent = { path, codes: new Map() };
+  const known = recent.codes.get(address);
+  if (known !== undefined) return known;
+  const code = lookUp(address, path);
+  if (recent.codes.size >= RECENT_MAX) recent.codes.clear();
+  recent.codes.set(address, code);
+  return code;
+}
+
+function lookUp(address: string, path?: string): string {
   if (!ipaddr.isValid(address)) return "";
   let parsed = ipaddr.parse(address);
   if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();

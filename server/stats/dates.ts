@@ -6,7 +6,26 @@
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function partsIn(date: Date, timezone: string) {
+type Parts = Record<"year" | "month" | "day" | "hour" | "minute" | "second", string>;
+
+/**
+ * The last second asked for, per timezone: ingestion asks for the same few seconds thousands of
+ * times a second, and formatting one is most of an event's calendar work. Exact: a second's
+ * wall-clock parts never change.
+ */
+const lastSecond = new Map<string, { second: number; parts: Parts }>();
+
+function partsIn(date: Date, timezone: string): Parts {
+  const second = Math.floor(date.getTime() / 1000);
+  const last = lastSecond.get(timezone);
+  if (last?.second === second) return last.parts;
+  const parts = formatParts(date, timezone);
+  if (lastSecond.size > 1000) lastSecond.clear();
+  lastSecond.set(timezone, { second, parts });
+  return parts;
+}
+
+function formatParts(date: Date, timezone: string): Parts {
   let format = formatters.get(timezone);
   if (!format) {
     format = new Intl.DateTimeFormat("en-CA", {
@@ -23,7 +42,7 @@ function partsIn(date: Date, timezone: string) {
   }
   const parts: Record<string, string> = {};
   for (const part of format.formatToParts(date)) parts[part.type] = part.value;
-  return parts as Record<"year" | "month" | "day" | "hour" | "minute" | "second", string>;
+  return parts as Parts;
 }
 
 /** The calendar day an instant falls on in a timezone. */
