@@ -4,7 +4,8 @@ import type { DashboardStats } from "../stats/types.js";
 
 /** What a mail transport sends: nothing more is needed to reproduce a digest exactly. */
 export interface MailMessage {
-  to: string;
+  /** Given to the mail library as parts, so nothing in a name is ever read as an address. */
+  to: { name: string; address: string };
   subject: string;
   text: string;
   html: string;

@@ -1,5 +1,4 @@
-import { sql } from "kysely";
-import type { Updateable } from "kysely";
+import { sql, type Updateable } from "kysely";
 import type { Db } from "../../db/client.js";
 import type { DigestSendsTable } from "../../db/schema.js";
 import { env } from "../env.js";
@@ -33,6 +32,7 @@ import { type DigestPeriod, isDue, lastCompletePeriod, previousPeriod } from "./
 export const LEASE_MS = 10 * 60_000;
 /** After this many failed attempts a digest is given up (its error stays on the row). */
 export const MAX_ATTEMPTS = 5;
+
 export interface RunOptions {
   /** When the run happens: which periods are due. */
   now: Date;
@@ -237,7 +237,7 @@ export async function buildDigest(db: Db, digest: DigestFor, options: Pick<RunOp
     preview: digest.preview,
   });
   return {
-    to: recipient.name ? `"${recipient.name.replace(/["\\]/g, "")}" <${recipient.email}>` : recipient.email,
+    to: { name: recipient.name, address: recipient.email },
     ...content,
     headers: {
       // RFC 8058: mail clients offer their own unsubscribe button, which POSTs to this URL.
