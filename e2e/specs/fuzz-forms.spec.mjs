@@ -19,6 +19,7 @@ import { encodeBody, segment, send } from "../lib/fuzz-http.mjs";
 import { GARBAGE_COOKIES, LINK_PASSWORD, OTHER, OWN, PASSWORD, TARGETS } from "../lib/fuzz-targets.mjs";
 import { actorOf, encoding, garbage, ref } from "../lib/fuzz-values.mjs";
 import { Client } from "../lib/http.mjs";
+import { FLUSH_MS } from "../lib/ingest.mjs";
 import { freshDatabase, launchInstance } from "../lib/server.mjs";
 
 const root = process.env.E2E_ROOT ?? process.cwd();
@@ -73,8 +74,9 @@ if (skip) {
       logPath,
       dbEnv: db.env,
       secret: randomBytes(32).toString("hex"),
-      // Unlocks are limited per link: a higher limit keeps the password check reachable.
-      extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "1000", UNLOCK_WINDOW_MINUTES: "15" },
+      // Unlocks are limited per link: a higher limit keeps the password check reachable. Each
+      // accepted event is checked once its batch is written: a short interval keeps that wait short.
+      extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "1000", UNLOCK_WINDOW_MINUTES: "15", INGEST_FLUSH_MS: String(FLUSH_MS) },
     });
     sql = postgres(db.env.DATABASE_URL, { max: 2, onnotice: () => {} });
 
