@@ -134,7 +134,12 @@ for (const kind of ["PGlite", "Postgres"]) {
     it(`SIGKILL loses at most the events of the last flush interval (${FLUSH_MS} ms), and the database opens again`, async () => {
       const { db, secret, server } = await serverWithSite(`kill-${kind}`, database, "kill.example");
       const load = sendSteadily(server.baseUrl, "kill.example");
+      // At least 3 s, and until plenty was acknowledged well before now: a server still warming
+      // up (the embedded database's first writes) answers slowly at first.
+      const settled = () => [...load.acked.values()].filter((at) => at < Date.now() - 2 * FLUSH_MS - 500).length;
+      const giveUp = Date.now() + 20_000;
       await new Promise((resolve) => setTimeout(resolve, 3_000));
+      while (settled() <= 150 && Date.now() < giveUp) await new Promise((resolve) => setTimeout(resolve, 100));
       const killedAt = Date.now();
       await server.kill();
       await load.stop();
