@@ -10,7 +10,7 @@ import { shareUrl } from "../shared-links/links.js";
 import type { DigestFrequency } from "../schemas/digests.js";
 import { composeDigest, DIGEST_ROWS, type MailMessage } from "./email.js";
 import type { Mailer } from "./mailer.js";
-import { type DigestPeriod, isDue, lastCompletePeriod, previousPeriod } from "./periods.js";
+import { isDue, lastCompletePeriod, previousPeriod } from "./periods.js";
 
 /**
  * The digest schedule, kept in Postgres so that any number of instances can run it:
@@ -218,7 +218,7 @@ export interface DigestFor {
 /** One recipient's digest of one period, scoped like any view of the link; null when the link shows none of it. */
 export async function buildDigest(db: Db, digest: DigestFor, options: Pick<RunOptions, "now" | "host">): Promise<MailMessage | null> {
   const { link, period, recipient } = digest;
-  const before = previousPeriod({ frequency: digest.frequency, ...period } as DigestPeriod, link.site.timezone);
+  const before = previousPeriod({ frequency: digest.frequency, from: period.from });
   const view = digestView(link, period, before);
   if (!view) return null;
   const stats = await shareDigest(db, view, before, { limit: DIGEST_ROWS, now: options.now });

@@ -44,7 +44,7 @@ function periodBefore(frequency: DigestFrequency, timezone: string, next: string
 }
 
 /** The period of the same kind just before: for the change figures. */
-export function previousPeriod(period: DigestPeriod, timezone: string): { from: string; to: string } {
+export function previousPeriod(period: Pick<DigestPeriod, "frequency" | "from">): { from: string; to: string } {
   const from = period.frequency === "weekly" ? addDays(period.from, -7) : addMonths(period.from, -1);
   return { from, to: addDays(period.from, -1) };
 }
