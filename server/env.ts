@@ -46,6 +46,7 @@ const schema = z
       .optional(),
     MAIL_FROM: z.string().min(3).max(300).optional(),
     DIGEST_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    MAX_SITES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1_000_000).default(50),
     SEED: z.enum(["true", "false"]).default("true"),
     LOG_REQUESTS: z.enum(["true", "false"]).default("true"),
   })
@@ -113,6 +114,8 @@ const schema = z
       mail: env.SMTP_URL
         ? { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM ?? `Glimpse <digests@${new URL(publicUrl).hostname}>`, checkSeconds: env.DIGEST_CHECK_SECONDS }
         : null,
+      /** Sites one account may own: sign-up is open, so an account is not a free supply of sites. */
+      sitesPerAccount: env.MAX_SITES_PER_ACCOUNT,
       seed: env.SEED === "true",
       logRequests: env.LOG_REQUESTS === "true",
     };

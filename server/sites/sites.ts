@@ -1,5 +1,6 @@
 import type { Db } from "../../db/client.js";
 import type { Role } from "../../db/schema.js";
+import { env } from "../env.js";
 import { Conflict, Forbidden, isUniqueViolation, NotFound } from "../errors.js";
 
 const RANK: Record<Role, number> = { viewer: 1, admin: 2, owner: 3 };
@@ -34,9 +35,25 @@ export async function requireSite(db: Db, userId: string, domain: string, minimu
   return access;
 }
 
+/**
+ * Adds a site owned by the user. Sign-up is open, so an account owns at most MAX_SITES_PER_ACCOUNT
+ * sites: per-site limits (digest recipients, previews) would mean little if sites were free.
+ */
 export async function createSite(db: Db, userId: string, input: { domain: string; timezone: string }): Promise<SiteAccess> {
+  const max = env().sitesPerAccount;
   try {
     return await db.transaction().execute(async (trx) => {
+      // Serialises one account's additions, so two at once cannot both take the last place.
+      await trx.selectFrom("users").select("id").where("id", "=", userId).forUpdate().execute();
+      const { owned } = await trx
+        .selectFrom("site_memberships")
+        .select((eb) => eb.fn.countAll<string>().as("owned"))
+        .where("user_id", "=", userId)
+        .where("role", "=", "owner")
+        .executeTakeFirstOrThrow();
+      if (Number(owned) >= max) {
+        throw new Forbidden(`An account can own at most ${max} sites on this server, and yours has ${owned}. Ask whoever runs this Glimpse server to raise MAX_SITES_PER_ACCOUNT if you need more.`);
+      }
       const site = await trx
         .insertInto("sites")
         .values({ domain: input.domain, timezone: input.timezone })
