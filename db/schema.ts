@@ -146,6 +146,15 @@ export interface DigestRecipientsTable {
   unsubscribe_token: string;
   created_at: CreatedAt;
   unsubscribed_at: Timestamp | null;
+  /** Null while the recipient has not confirmed: no digest and no preview reaches them. */
+  confirmed_at: Timestamp | null;
+  /** SHA-256 (base64url) of the token in the confirmation email; the token itself only in that email. */
+  confirm_token_hash: string | null;
+  /** When the last confirmation email went out (null: none yet, e.g. while mail was off). */
+  confirm_sent_at: Timestamp | null;
+  confirm_expires_at: Timestamp | null;
+  /** The account that added them, for the per-account caps. */
+  added_by: string | null;
 }
 
 export interface DigestSendsTable {
@@ -167,6 +176,14 @@ export interface DigestSendsTable {
 
 export interface DigestSuppressionsTable {
   link_id: string;
+  /** sha256 of the lower-cased address. */
+  email_hash: string;
+  created_at: CreatedAt;
+}
+
+/** Addresses that asked a site's digests to send them nothing (from a confirmation email). */
+export interface DigestSiteSuppressionsTable {
+  site_id: string;
   /** sha256 of the lower-cased address. */
   email_hash: string;
   created_at: CreatedAt;
@@ -271,6 +288,7 @@ export interface Database {
   digest_recipients: DigestRecipientsTable;
   digest_sends: DigestSendsTable;
   digest_suppressions: DigestSuppressionsTable;
+  digest_site_suppressions: DigestSiteSuppressionsTable;
   rate_limit_hits: RateLimitHitsTable;
   visitor_salts: VisitorSaltsTable;
   events: EventsTable;

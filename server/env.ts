@@ -47,6 +47,11 @@ const schema = z
     MAIL_FROM: z.string().min(3).max(300).optional(),
     DIGEST_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     MAX_SITES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1_000_000).default(50),
+    DIGEST_RECIPIENTS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1_000_000).default(500),
+    DIGEST_MAILS_PER_ACCOUNT_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(30),
+    DIGEST_MAILS_PER_ACCOUNT_DAY: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    DIGEST_MAILS_PER_NETWORK_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(60),
+    DIGEST_MAILS_PER_NETWORK_DAY: z.coerce.number().int().min(1).max(1_000_000).default(200),
     SEED: z.enum(["true", "false"]).default("true"),
     LOG_REQUESTS: z.enum(["true", "false"]).default("true"),
   })
@@ -116,6 +121,16 @@ const schema = z
         : null,
       /** Sites one account may own: sign-up is open, so an account is not a free supply of sites. */
       sitesPerAccount: env.MAX_SITES_PER_ACCOUNT,
+      /**
+       * Mail sent on demand (digest confirmations and previews) per account and per client network,
+       * and digest recipients one account may add over all sites; per-link and per-site caps are
+       * fixed (server/schemas/digests.ts).
+       */
+      digestLimits: {
+        recipientsPerAccount: env.DIGEST_RECIPIENTS_PER_ACCOUNT,
+        mailsPerAccount: { hour: env.DIGEST_MAILS_PER_ACCOUNT_HOUR, day: env.DIGEST_MAILS_PER_ACCOUNT_DAY },
+        mailsPerNetwork: { hour: env.DIGEST_MAILS_PER_NETWORK_HOUR, day: env.DIGEST_MAILS_PER_NETWORK_DAY },
+      },
       seed: env.SEED === "true",
       logRequests: env.LOG_REQUESTS === "true",
     };

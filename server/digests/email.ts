@@ -22,7 +22,8 @@ export interface DigestContent {
   /** The dashboard, never its password. */
   dashboardUrl: string;
   passwordProtected: boolean;
-  unsubscribeUrl: string;
+  /** Null for a preview an admin sent to their own address: they are no recipient to unsubscribe. */
+  unsubscribeUrl: string | null;
   recipient: { email: string; name: string };
   stats: DashboardStats;
   /** Why the figures cover less than the whole period, if they do. */
@@ -56,7 +57,7 @@ interface Model {
   dashboardUrl: string;
   passwordNote: string | null;
   footer: string;
-  unsubscribeUrl: string;
+  unsubscribeUrl: string | null;
 }
 
 function digestModel(c: DigestContent): Model {
@@ -98,7 +99,9 @@ function digestModel(c: DigestContent): Model {
     tables,
     dashboardUrl: c.dashboardUrl,
     passwordNote: c.passwordProtected ? "The dashboard asks for the password you were given; it is never sent by email." : null,
-    footer: `You get this email because ${who} was added to the ${c.frequency} digest of this shared dashboard.`,
+    footer: c.unsubscribeUrl
+      ? `You get this email because ${who} was added to the ${c.frequency} digest of this shared dashboard.`
+      : `You get this preview because you asked for it, as ${who}, on the digest settings of this shared dashboard.`,
     unsubscribeUrl: c.unsubscribeUrl,
   };
 }
@@ -113,7 +116,7 @@ function asText(m: Model): string {
   }
   out.push("", `Open the dashboard: ${m.dashboardUrl}`);
   if (m.passwordNote) out.push(m.passwordNote);
-  out.push("", "--", m.footer, `Unsubscribe with one click: ${m.unsubscribeUrl}`, "");
+  out.push("", "--", m.footer, ...(m.unsubscribeUrl ? [`Unsubscribe with one click: ${m.unsubscribeUrl}`] : []), "");
   return out.join("\n");
 }
 
@@ -150,7 +153,7 @@ ${tables}
 <p style="margin:28px 0 8px;"><a href="${escape(m.dashboardUrl)}" style="display:inline-block;background:#4f46e5;color:#ffffff;text-decoration:none;padding:10px 16px;border-radius:6px;font-weight:600;">Open the dashboard</a></p>
 ${m.passwordNote ? `<p style="margin:0;color:#4b5563;font-size:13px;">${escape(m.passwordNote)}</p>` : ""}
 </div>
-<p style="color:#6b7280;font-size:12px;line-height:1.5;margin:16px 8px;">${escape(m.footer)}<br><a href="${escape(m.unsubscribeUrl)}" style="color:#4b5563;">Unsubscribe</a> (one click, no login).</p>
+<p style="color:#6b7280;font-size:12px;line-height:1.5;margin:16px 8px;">${escape(m.footer)}${m.unsubscribeUrl ? `<br><a href="${escape(m.unsubscribeUrl)}" style="color:#4b5563;">Unsubscribe</a> (one click, no login).` : ""}</p>
 </div>
 </body></html>
 `;

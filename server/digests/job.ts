@@ -75,6 +75,8 @@ async function planDue(db: Db, now: Date): Promise<void> {
     .innerJoin("digest_recipients as r", "r.link_id", "d.link_id")
     .select(["r.id as recipient_id", "r.created_at", "d.frequency", "d.since", "s.timezone", "l.expires_at", "l.paused_at"])
     .where("r.unsubscribed_at", "is", null)
+    // Double opt-in: nobody gets a digest before they confirmed.
+    .where("r.confirmed_at", "is not", null)
     .execute();
   const due = rows.flatMap((row) => {
     if (linkState(row, now) !== "active") return [];
@@ -196,11 +198,11 @@ async function digestMessage(db: Db, send: Claimed, options: RunOptions): Promis
     .selectFrom("digest_recipients as r")
     .innerJoin("shared_links as l", "l.id", "r.link_id")
     .innerJoin("link_digests as d", "d.link_id", "r.link_id")
-    .select(["r.id", "r.email", "r.name", "r.unsubscribe_token", "r.unsubscribed_at", "l.id as link_id", "l.name as link_name", "d.frequency"])
+    .select(["r.id", "r.email", "r.name", "r.unsubscribe_token", "r.unsubscribed_at", "r.confirmed_at", "l.id as link_id", "l.name as link_name", "d.frequency"])
     .where("r.id", "=", send.recipient_id)
     .executeTakeFirst();
   // A schedule changed since the row was planned (weekly to monthly) makes it void: the new one plans its own.
-  if (!row || row.unsubscribed_at || row.frequency !== send.frequency) return null;
+  if (!row || row.unsubscribed_at || !row.confirmed_at || row.frequency !== send.frequency) return null;
   const link = await findLinkById(db, row.link_id);
   if (linkState({ expires_at: link.expiresAt, paused_at: link.pausedAt }, options.now) !== "active") return null;
   return buildDigest(db, { link, linkName: row.link_name, frequency: send.frequency, recipient: row, period: { from: send.period_from, to: send.period_to } }, options);
@@ -210,7 +212,8 @@ export interface DigestFor {
   link: Awaited<ReturnType<typeof findLinkById>>;
   linkName: string;
   frequency: DigestFrequency;
-  recipient: { id: string; email: string; name: string; unsubscribe_token: string };
+  /** No unsubscribe token: a preview the admin sent to their own account's address. */
+  recipient: { id: string; email: string; name: string; unsubscribe_token: string | null };
   period: { from: string; to: string };
   preview?: boolean;
 }
@@ -222,7 +225,7 @@ export async function buildDigest(db: Db, digest: DigestFor, options: Pick<RunOp
   const view = digestView(link, period, before);
   if (!view) return null;
   const stats = await shareDigest(db, view, before, { limit: DIGEST_ROWS, now: options.now });
-  const unsubscribeUrl = `${env().publicUrl}/unsubscribe/${recipient.unsubscribe_token}`;
+  const unsubscribeUrl = recipient.unsubscribe_token ? `${env().publicUrl}/unsubscribe/${recipient.unsubscribe_token}` : null;
   const content = composeDigest({
     frequency: digest.frequency,
     linkName: digest.linkName,
@@ -241,8 +244,7 @@ export async function buildDigest(db: Db, digest: DigestFor, options: Pick<RunOp
     ...content,
     headers: {
       // RFC 8058: mail clients offer their own unsubscribe button, which POSTs to this URL.
-      "List-Unsubscribe": `<${unsubscribeUrl}>`,
-      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+      ...(unsubscribeUrl && { "List-Unsubscribe": `<${unsubscribeUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" }),
       "Auto-Submitted": "auto-generated",
     },
     messageId: `<digest.${digest.preview ? `preview.${options.now.getTime()}.` : ""}${recipient.id}.${period.from}.${period.to}@${options.host}>`,

@@ -1,15 +1,10 @@
 import { createHash } from "node:crypto";
-import { nanoid } from "nanoid";
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
-import { Conflict, Invalid, isUniqueViolation, NotFound } from "../errors.js";
-import { type DigestFrequency, MAX_RECIPIENTS, MAX_SITE_RECIPIENTS } from "../schemas/digests.js";
-import { formatDay } from "../schemas/display.js";
+import { NotFound } from "../errors.js";
+import { type DigestFrequency, type RecipientState, RESEND_AFTER_MINUTES } from "../schemas/digests.js";
 import { linkState } from "../shared-links/link-scope.js";
 import { lastCompletePeriod, nextPeriod, SETTLE_AFTER_MS } from "./periods.js";
-
-/** 32 URL-safe characters from the CSPRNG (~190 bits): the recipient's unsubscribe secret. */
-const newToken = () => nanoid(32);
 
 export interface DigestSettings {
   frequency: DigestFrequency | null;
@@ -21,12 +16,19 @@ export interface DigestSettings {
     email: string;
     name: string;
     createdAt: string;
+    /** waiting (for confirmation), confirmed, or unsubscribed (or declined): only confirmed ones get digests and previews. */
+    state: RecipientState;
+    confirmedAt: string | null;
+    /** The last confirmation email, when it stops working, and when another may be sent (null: now). */
+    confirmationSentAt: string | null;
+    confirmationExpiresAt: string | null;
+    canResendAt: string | null;
     unsubscribedAt: string | null;
     lastSentAt: string | null;
   }[];
 }
 
-async function siteLink(db: Db, siteId: string, linkId: string) {
+export async function siteLink(db: Db, siteId: string, linkId: string) {
   const link = await db
     .selectFrom("shared_links as l")
     .innerJoin("sites as s", "s.id", "l.site_id")
@@ -39,14 +41,21 @@ async function siteLink(db: Db, siteId: string, linkId: string) {
   return link;
 }
 
+const RECIPIENT_COLUMNS = ["r.id", "r.email", "r.name", "r.created_at", "r.unsubscribed_at", "r.confirmed_at", "r.confirm_sent_at", "r.confirm_expires_at"] as const;
+const RESEND_MS = RESEND_AFTER_MINUTES * 60_000;
+
+export function recipientState(r: { unsubscribed_at: Date | null; confirmed_at: Date | null }): RecipientState {
+  return r.unsubscribed_at ? "unsubscribed" : r.confirmed_at ? "confirmed" : "waiting";
+}
+
 export async function getDigestSettings(db: Db, siteId: string, linkId: string, now = new Date()): Promise<DigestSettings> {
   const link = await siteLink(db, siteId, linkId);
   const rows = await db
     .selectFrom("digest_recipients as r")
     .leftJoin("digest_sends as d", (join) => join.onRef("d.recipient_id", "=", "r.id").on("d.status", "=", "sent"))
-    .select(["r.id", "r.email", "r.name", "r.created_at", "r.unsubscribed_at", (eb) => eb.fn.max("d.sent_at").as("last_sent_at")])
+    .select([...RECIPIENT_COLUMNS, (eb) => eb.fn.max("d.sent_at").as("last_sent_at")])
     .where("r.link_id", "=", link.id)
-    .groupBy(["r.id", "r.email", "r.name", "r.created_at", "r.unsubscribed_at"])
+    .groupBy([...RECIPIENT_COLUMNS])
     .orderBy("r.created_at")
     .orderBy("r.email")
     .execute();
@@ -55,11 +64,16 @@ export async function getDigestSettings(db: Db, siteId: string, linkId: string, 
     email: r.email,
     name: r.name,
     createdAt: r.created_at.toISOString(),
+    state: recipientState(r),
+    confirmedAt: r.confirmed_at?.toISOString() ?? null,
+    confirmationSentAt: r.confirm_sent_at?.toISOString() ?? null,
+    confirmationExpiresAt: r.confirm_expires_at?.toISOString() ?? null,
+    canResendAt: r.confirm_sent_at && r.confirm_sent_at.getTime() + RESEND_MS > now.getTime() ? new Date(r.confirm_sent_at.getTime() + RESEND_MS).toISOString() : null,
     unsubscribedAt: r.unsubscribed_at?.toISOString() ?? null,
     lastSentAt: r.last_sent_at ? new Date(r.last_sent_at as Date | string).toISOString() : null,
   }));
   const live = linkState(link, now) === "active";
-  const anyone = recipients.some((r) => !r.unsubscribedAt);
+  const anyone = recipients.some((r) => r.state === "confirmed");
   let next: DigestSettings["next"] = null;
   if (link.frequency && live && anyone) {
     // The period that just ended may still be settling; otherwise the one running now is next.
@@ -87,52 +101,6 @@ export async function setDigestSchedule(db: Db, siteId: string, linkId: string, 
     .execute();
 }
 
-export async function addRecipient(db: Db, siteId: string, linkId: string, input: { email: string; name?: string }) {
-  const link = await siteLink(db, siteId, linkId);
-  const email = input.email.trim();
-  try {
-    return await db.transaction().execute(async (trx) => {
-      // Serialises additions to one link, so the limit holds under concurrent requests.
-      await trx.selectFrom("shared_links").select("id").where("id", "=", link.id).forUpdate().execute();
-      const existing = await trx
-        .selectFrom("digest_recipients")
-        .select(["email", "unsubscribed_at"])
-        .where("link_id", "=", link.id)
-        .where(sql<string>`lower(email)`, "=", email.toLowerCase())
-        .executeTakeFirst();
-      if (existing?.unsubscribed_at) {
-        // Their choice stands: only the recipient can subscribe again, from the link in their email.
-        throw new Conflict(`${existing.email} unsubscribed on ${formatDay(existing.unsubscribed_at.toISOString().slice(0, 10))}; only they can subscribe again`, "email");
-      }
-      if (existing) throw new Conflict(`${existing.email} already gets this digest`, "email");
-      const suppressed = await trx
-        .selectFrom("digest_suppressions")
-        .select("link_id")
-        .where("link_id", "=", link.id)
-        .where("email_hash", "=", emailHash(email))
-        .executeTakeFirst();
-      if (suppressed) throw new Conflict(`${email} unsubscribed from this digest; only they can subscribe again`, "email");
-      const { onLink, onSite } = await trx
-        .selectFrom("digest_recipients as r")
-        .innerJoin("shared_links as l", "l.id", "r.link_id")
-        .select((eb) => [eb.fn.countAll<string>().filterWhere("r.link_id", "=", link.id).as("onLink"), eb.fn.countAll<string>().as("onSite")])
-        .where("l.site_id", "=", siteId)
-        .executeTakeFirstOrThrow();
-      if (Number(onLink) >= MAX_RECIPIENTS) throw new Invalid(`A digest can have at most ${MAX_RECIPIENTS} recipients`, "email");
-      if (Number(onSite) >= MAX_SITE_RECIPIENTS) throw new Invalid(`A site's digests can have at most ${MAX_SITE_RECIPIENTS} recipients together`, "email");
-      return trx
-        .insertInto("digest_recipients")
-        .values({ link_id: link.id, email, name: input.name ?? "", unsubscribe_token: newToken() })
-        .returning(["id", "email", "name", "created_at"])
-        .executeTakeFirstOrThrow()
-        .then((r) => ({ id: r.id, email: r.email, name: r.name, createdAt: r.created_at.toISOString() }));
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new Conflict(`${email} already gets this digest`, "email");
-    throw error;
-  }
-}
-
 /** Removing someone who unsubscribed keeps their choice: their address (as a hash) stays blocked on this link. */
 export async function removeRecipient(db: Db, siteId: string, linkId: string, recipientId: string): Promise<void> {
   const link = await siteLink(db, siteId, linkId);
@@ -154,7 +122,7 @@ export async function removeRecipient(db: Db, siteId: string, linkId: string, re
   });
 }
 
-const emailHash = (email: string) => createHash("sha256").update(email.trim().toLowerCase()).digest("base64url");
+export const emailHash = (email: string) => createHash("sha256").update(email.trim().toLowerCase()).digest("base64url");
 
 /** What an unsubscribe page tells the person who clicked. */
 export interface Subscription {

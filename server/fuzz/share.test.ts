@@ -97,9 +97,17 @@ describe("share procedures answer any input with data or a 4xx, and never a part
       ),
     }));
 
-  it("digests.subscription, unsubscribe, resubscribe (the token from a digest email)", async () => {
+  it("digests.subscription, unsubscribe, resubscribe, confirmation, confirm, decline (the token from a digest or confirmation email)", async () => {
     const token = fc.oneof(fc.string({ unit: fc.constantFrom(..."AZaz09_-"), minLength: 32, maxLength: 32 }), nastyString, fc.constantFrom("", "x".repeat(33)));
-    for (const [path, mutation] of [["digests.subscription", false], ["digests.unsubscribe", true], ["digests.resubscribe", true]] as const) {
+    const paths = [
+      ["digests.subscription", false],
+      ["digests.unsubscribe", true],
+      ["digests.resubscribe", true],
+      ["digests.confirmation", false],
+      ["digests.confirm", true],
+      ["digests.decline", true],
+    ] as const;
+    for (const [path, mutation] of paths) {
       await fuzz.run({ path, mutation, runs: 100, actors: visitors, input: inputs(fc.record({ token }), { token: nastyString }) });
     }
   });

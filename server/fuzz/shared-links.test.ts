@@ -124,9 +124,10 @@ describe("shared link procedures answer any input with data or a 4xx, and never 
         digestEdges,
       ),
     });
-    for (const path of ["sharedLinks.removeDigestRecipient", "sharedLinks.sendDigestPreview"]) {
+    for (const path of ["sharedLinks.removeDigestRecipient", "sharedLinks.sendDigestPreview", "sharedLinks.resendDigestConfirmation"]) {
       await fuzz.run({ path, mutation: true, runs: 100, actors, input: inputs(fc.record({ ...ref(), recipientId: uuid }), digestEdges) });
     }
+    await fuzz.run({ path: "sharedLinks.sendDigestPreviewToMe", mutation: true, runs: 100, actors, input: inputs(fc.record(ref()), digestEdges) });
   });
 
   it("sharedLinks.delete", () =>

@@ -34,9 +34,14 @@ export function isUnsubscribePath(path: string): boolean {
   return path.startsWith("/unsubscribe/");
 }
 
+/** Confirmation links of new digest recipients: the token is theirs alone, like an unsubscribe token. */
+export function isSubscribePath(path: string): boolean {
+  return path.startsWith("/subscribe/");
+}
+
 /** Paths that carry a bearer secret: no Referer leaves them and no search engine indexes them. */
 export function isSecretPath(path: string): boolean {
-  return isSharePath(path) || isUnsubscribePath(path);
+  return isSharePath(path) || isUnsubscribePath(path) || isSubscribePath(path);
 }
 
 /**
@@ -48,6 +53,7 @@ export function loggablePath(rawPath: string): string {
   if (path === null) return "(undecodable path)";
   if (path.startsWith("/share/")) return "/share/:slug";
   if (isUnsubscribePath(path)) return "/unsubscribe/:token";
+  if (isSubscribePath(path)) return "/subscribe/:token";
   return path.slice(0, 200);
 }
 

@@ -5,8 +5,14 @@ import { createLink, deleteLink, getLink, listLinks, updateLink } from "../share
 import { router, siteProcedure } from "../trpc.js";
 import { env } from "../env.js";
 import { addRecipientInput, linkDigestInput, recipientRefInput, setDigestScheduleInput } from "../schemas/digests.js";
-import { addRecipient, getDigestSettings, removeRecipient, setDigestSchedule } from "../digests/settings.js";
-import { sendPreview } from "../digests/preview.js";
+import { getDigestSettings, removeRecipient, setDigestSchedule } from "../digests/settings.js";
+import { addRecipient, resendConfirmation } from "../digests/recipients.js";
+import { sendPreview, sendPreviewToMe } from "../digests/preview.js";
+import { nowFrom } from "../stats/clock.js";
+
+/** Who asks for mail: the caps on mail sent on demand count per account and per client network. */
+const sender = (ctx: { user: { id: string; email: string }; client: string }) => ({ userId: ctx.user.id, email: ctx.user.email, client: ctx.client });
+const clock = (ctx: object) => nowFrom(ctx) ?? new Date();
 
 export const sharedLinksRouter = router({
   list: siteProcedure("viewer")
@@ -41,26 +47,35 @@ export const sharedLinksRouter = router({
   /** The link's digest: schedule, recipients (with when each last got one), the next send, and whether mail is on at all. */
   digest: siteProcedure("admin")
     .input(linkDigestInput)
-    .query(async ({ ctx, input }) => ({ mailEnabled: env().mail !== null, ...(await getDigestSettings(ctx.db, ctx.site.id, input.id)) })),
+    .query(async ({ ctx, input }) => ({ mailEnabled: env().mail !== null, ...(await getDigestSettings(ctx.db, ctx.site.id, input.id, clock(ctx))) })),
   setDigestSchedule: siteProcedure("admin")
     .input(setDigestScheduleInput)
     .mutation(async ({ ctx, input }) => {
       await setDigestSchedule(ctx.db, ctx.site.id, input.id, input.frequency);
       return { frequency: input.frequency };
     }),
+  /** Adds a recipient who waits for confirmation; the one email they get asks for it (when mail is on). */
   addDigestRecipient: siteProcedure("admin")
     .input(addRecipientInput)
-    .mutation(({ ctx, input }) => addRecipient(ctx.db, ctx.site.id, input.id, input)),
+    .mutation(({ ctx, input }) => addRecipient(ctx.db, ctx.site, input.id, { email: input.email, name: input.name }, sender(ctx), clock(ctx))),
+  /** A new confirmation email to a recipient who has not confirmed yet (at most one an hour). */
+  resendDigestConfirmation: siteProcedure("admin")
+    .input(recipientRefInput)
+    .mutation(({ ctx, input }) => resendConfirmation(ctx.db, ctx.site, input.id, input.recipientId, sender(ctx), clock(ctx))),
   removeDigestRecipient: siteProcedure("admin")
     .input(recipientRefInput)
     .mutation(async ({ ctx, input }) => {
       await removeRecipient(ctx.db, ctx.site.id, input.id, input.recipientId);
       return { removed: true };
     }),
-  /** The latest period's digest to one recipient now, marked as a preview. */
+  /** The latest period's digest to one confirmed recipient now, marked as a preview. */
   sendDigestPreview: siteProcedure("admin")
     .input(recipientRefInput)
-    .mutation(({ ctx, input }) => sendPreview(ctx.db, ctx.site.id, input.id, input.recipientId)),
+    .mutation(({ ctx, input }) => sendPreview(ctx.db, ctx.site.id, input.id, input.recipientId, sender(ctx), clock(ctx))),
+  /** The same preview to the caller's own account address. */
+  sendDigestPreviewToMe: siteProcedure("admin")
+    .input(linkDigestInput)
+    .mutation(({ ctx, input }) => sendPreviewToMe(ctx.db, ctx.site.id, input.id, sender(ctx), clock(ctx))),
   delete: siteProcedure("admin")
     .input(linkRefInput)
     .mutation(({ ctx, input }) => deleteLink(ctx.db, ctx.site.id, ctx.actor, input.id)),

@@ -20,6 +20,15 @@ export async function freshDb(): Promise<Db> {
   return url ? freshPostgres(url) : freshPglite();
 }
 
+/** A database with no tables at all, for tests of the migrations themselves. */
+export async function emptyDb(): Promise<Db> {
+  const url = process.env.DATABASE_URL;
+  if (url) return freshPostgres(url, false);
+  const db = createDb({ pglite: openPglite("memory") });
+  cleanups.push(() => db.destroy());
+  return db;
+}
+
 async function freshPglite(): Promise<Db> {
   const template = inject("pgliteTemplate");
   const pglite = openPglite(template ? new Blob([readFileSync(template)]) : "memory");
@@ -43,7 +52,7 @@ export function anotherInstance(db: Db): Db | null {
   return other;
 }
 
-async function freshPostgres(url: string): Promise<Db> {
+async function freshPostgres(url: string, migrate = true): Promise<Db> {
   const name = `glimpse_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
@@ -51,7 +60,7 @@ async function freshPostgres(url: string): Promise<Db> {
   dbUrl.pathname = `/${name}`;
   const db = createDb({ url: dbUrl.toString(), maxConnections: 20 });
   urls.set(db, dbUrl.toString());
-  await migrateToLatest(db);
+  if (migrate) await migrateToLatest(db);
   cleanups.push(async () => {
     await db.destroy();
     await admin.unsafe(`drop database if exists ${name} with (force)`);
