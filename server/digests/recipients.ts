@@ -75,27 +75,28 @@ export async function addRecipient(db: Db, site: Site, linkId: string, input: { 
   return { ...result, confirmationSent: true };
 }
 
-/** Someone who is on the link already, or asked to be left alone, is not added (again). */
+/** Someone who asked to be left alone, or is on the link already, is not added (again). */
 async function refuseKnown(trx: Db, siteId: string, linkId: string, email: string) {
-  const existing = await trx
-    .selectFrom("digest_recipients")
-    .select(["email", "unsubscribed_at", "confirmed_at"])
-    .where("link_id", "=", linkId)
-    .where(sql<string>`lower(email)`, "=", email.toLowerCase())
-    .executeTakeFirst();
+  const hash = emailHash(email);
+  const [onSite, onLink, existing] = await Promise.all([
+    trx.selectFrom("digest_site_suppressions").select("site_id").where("site_id", "=", siteId).where("email_hash", "=", hash).executeTakeFirst(),
+    trx.selectFrom("digest_suppressions").select("link_id").where("link_id", "=", linkId).where("email_hash", "=", hash).executeTakeFirst(),
+    trx
+      .selectFrom("digest_recipients")
+      .select(["email", "unsubscribed_at", "confirmed_at"])
+      .where("link_id", "=", linkId)
+      .where(sql<string>`lower(email)`, "=", email.toLowerCase())
+      .executeTakeFirst(),
+  ]);
+  // The strongest reason first: they said "nothing from this site".
+  if (onSite) throw new Conflict(`${email} asked to get nothing from this site’s digests, so they cannot be added`, "email");
   if (existing?.unsubscribed_at) {
     // Their choice stands: only the recipient can subscribe again, from the link in their email.
     throw new Conflict(`${existing.email} unsubscribed on ${formatDay(existing.unsubscribed_at.toISOString().slice(0, 10))}; only they can subscribe again`, "email");
   }
   if (existing && !existing.confirmed_at) throw new Conflict(`${existing.email} was already added and has not confirmed yet; you can send the confirmation again from the list`, "email");
   if (existing) throw new Conflict(`${existing.email} already gets this digest`, "email");
-  const hash = emailHash(email);
-  const [onLink, onSite] = await Promise.all([
-    trx.selectFrom("digest_suppressions").select("link_id").where("link_id", "=", linkId).where("email_hash", "=", hash).executeTakeFirst(),
-    trx.selectFrom("digest_site_suppressions").select("site_id").where("site_id", "=", siteId).where("email_hash", "=", hash).executeTakeFirst(),
-  ]);
   if (onLink) throw new Conflict(`${email} unsubscribed from this digest; only they can subscribe again`, "email");
-  if (onSite) throw new Conflict(`${email} asked to get nothing from this site’s digests, so they cannot be added`, "email");
 }
 
 async function refuseOverCaps(trx: Db, siteId: string, linkId: string, userId: string) {

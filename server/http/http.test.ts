@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bodyLimit, BODY_LIMITS } from "./body-limits.js";
 import { clientNetwork, limitKey, validClientAddress } from "./client-address.js";
-import { isPlainPath, isSharePath, loggablePath, routePath } from "./paths.js";
+import { isPlainPath, isSecretPath, isSharePath, loggablePath, routePath } from "./paths.js";
 
 describe("the path as the router matches it", () => {
   it("gives every spelling of a share path the same answer", () => {
@@ -11,6 +11,19 @@ describe("the path as the router matches it", () => {
       expect(path, spelling).not.toBeNull();
       expect(isSharePath(path!), spelling).toBe(true);
       expect(loggablePath(spelling), spelling).toBe("/share/:slug");
+    }
+  });
+
+  it("keeps the token of a digest confirmation or unsubscribe link out of logs and Referer, however it is spelled", () => {
+    const token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+    for (const [kind, spellings] of [
+      ["subscribe", [`/subscribe/${token}`, `/SUBSCRIBE/${token}`, `/%73ubscribe/${token}`, `/x/../subscribe/${token}`]],
+      ["unsubscribe", [`/unsubscribe/${token}`, `/Unsubscribe/${token}`]],
+    ] as const) {
+      for (const spelling of spellings) {
+        expect(isSecretPath(routePath(spelling)!), spelling).toBe(true);
+        expect(loggablePath(spelling), spelling).toBe(`/${kind}/:token`);
+      }
     }
   });
 
