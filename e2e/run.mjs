@@ -35,8 +35,8 @@ const SPECS = [
   { name: "goals", file: "e2e/specs/goals.spec.mjs", modes: ["off", "on"] },
   { name: "link-scope", file: "e2e/specs/link-scope.spec.mjs", modes: ["off", "on"] },
   { name: "embed", file: "e2e/specs/embed.spec.mjs", modes: ["off", "on"] },
-  // `smtp`: the server sends mail to a port the spec listens on with a real SMTP server.
-  { name: "digest", file: "e2e/specs/digest.spec.mjs", modes: ["off", "on"], smtp: true },
+  // `smtp`: the server sends mail to a port the spec listens on with a real SMTP server. `env`: the unit's server gets it too.
+  { name: "digest", file: "e2e/specs/digest.spec.mjs", modes: ["off", "on"], smtp: true, env: { MAX_SITES_PER_ACCOUNT: "2" } },
 ];
 
 const only = process.argv.slice(2);
@@ -90,7 +90,7 @@ for (const unit of units) {
     const smtpPort = unit.smtp ? await freePort() : null;
     process.env.E2E_SMTP_PORT = smtpPort ? String(smtpPort) : "";
     const mail = smtpPort ? { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MAIL_FROM: "Glimpse digests <digests@glimpse.test>" } : {};
-    server = await startServer({ root, label, logPath, databaseUrl, extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "10", UNLOCK_WINDOW_MINUTES: "15", INGEST_FLUSH_MS: String(FLUSH_MS), ...mail } });
+    server = await startServer({ root, label, logPath, databaseUrl, extraEnv: { TRUST_PROXY: "1", UNLOCK_MAX_ATTEMPTS: "10", UNLOCK_WINDOW_MINUTES: "15", INGEST_FLUSH_MS: String(FLUSH_MS), ...mail, ...unit.env } });
     current = server;
   } catch (error) {
     totals.tests += 1;
@@ -147,7 +147,7 @@ for (const unit of units) {
 // session or unlock cookie, password hash or share slug.
 const SECRETS = [
   /correct horse battery staple/, /password \d/i, /api password/i, /glk_[A-Za-z0-9_-]{8,}/, /\$argon2/, /glimpse_(session|unlock)=/,
-  /\/share\/[A-Za-z0-9_-]{21}/, /\/unsubscribe\/[A-Za-z0-9_-]{32}/, /Bearer /,
+  /\/share\/[A-Za-z0-9_-]{21}/, /\/unsubscribe\/[A-Za-z0-9_-]{32}/, /\/subscribe\/[A-Za-z0-9_-]{32}/, /Bearer /,
 ];
 const leaks = [];
 let logLines = 0;

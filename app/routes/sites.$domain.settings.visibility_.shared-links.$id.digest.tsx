@@ -2,14 +2,14 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { formatRange } from "~/components/dashboard/format";
-import { DataTable } from "~/components/data-table";
-import { Field, Flash, FormError, RowActionForm } from "~/components/form";
+import { type RecipientRow, RecipientsTable } from "~/components/digests/recipients-table";
+import { Field, Flash, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDate, formatDateTime } from "~/lib/format";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
-import { DIGEST_FREQUENCIES, FREQUENCY_HINTS, FREQUENCY_LABELS, MAX_RECIPIENTS } from "../../server/schemas/digests";
+import { CONFIRM_DAYS, DIGEST_FREQUENCIES, FREQUENCY_HINTS, FREQUENCY_LABELS, MAX_RECIPIENTS, RECIPIENT_STATE_LABELS } from "../../server/schemas/digests";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Email digest of ${data?.link.name ?? "a shared link"} · Glimpse` }];
 
@@ -19,9 +19,10 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const id = params.id ?? "";
   const [info, link] = await Promise.all([caller.sites.get({ site }), caller.sharedLinks.get({ site, id })]).catch((error) => httpError(error, request));
   if (info.role === "viewer") throw new Response("Only admins can manage digests", { status: 403 });
-  const digest = await caller.sharedLinks.digest({ site, id }).catch((error) => httpError(error, request));
+  const [digest, me] = await Promise.all([caller.sharedLinks.digest({ site, id }), caller.auth.me()]).catch((error) => httpError(error, request));
   const { flash, headers } = await takeFlash(request);
   const tz = info.timezone;
+  const now = Date.now();
   return data(
     {
       flash,
@@ -31,19 +32,37 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       mailEnabled: digest.mailEnabled,
       frequency: digest.frequency,
       next: digest.next ? { at: formatDateTime(digest.next.sendsAt, tz), range: formatRange(digest.next.from, digest.next.to) } : null,
-      recipients: digest.recipients.map((r) => ({
-        id: r.id,
-        email: r.email,
-        name: r.name,
-        status: r.unsubscribedAt ? `Unsubscribed ${formatDate(r.unsubscribedAt, tz)}` : r.lastSentAt ? `Last digest ${formatDate(r.lastSentAt, tz)}` : "No digest yet",
-        subscribed: !r.unsubscribedAt,
-      })),
+      myEmail: me?.email ?? "",
+      recipients: digest.recipients.map(
+        (r): RecipientRow => ({
+          id: r.id,
+          email: r.email,
+          name: r.name,
+          state: r.state,
+          label: RECIPIENT_STATE_LABELS[r.state],
+          detail:
+            r.state === "unsubscribed"
+              ? `since ${formatDate(r.unsubscribedAt!, tz)}`
+              : r.state === "confirmed"
+                ? r.lastSentAt
+                  ? `last digest ${formatDate(r.lastSentAt, tz)}`
+                  : "no digest yet"
+                : !r.confirmationSentAt
+                  ? "confirmation not sent yet"
+                  : r.confirmationExpiresAt && Date.parse(r.confirmationExpiresAt) <= now
+                    ? `link expired ${formatDate(r.confirmationExpiresAt, tz)}`
+                    : `asked ${formatDateTime(r.confirmationSentAt, tz)}`,
+          canPreview: r.state === "confirmed" && digest.mailEnabled,
+          resend: r.state !== "waiting" || !digest.mailEnabled || r.canResendAt ? null : r.confirmationSentAt ? "Send confirmation again" : "Send confirmation",
+          resendNote: r.state === "waiting" && digest.mailEnabled && r.canResendAt ? `resend possible after ${formatDateTime(r.canResendAt, tz)}` : null,
+        }),
+      ),
     },
     { headers },
   );
 }
 
-const INTENTS = ["schedule", "add", "remove", "preview"] as const;
+const INTENTS = ["schedule", "add", "remove", "preview", "preview-me", "resend"] as const;
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const form = await readForm(request);
@@ -63,13 +82,24 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     }
     if (intent === "add") {
       const added = await caller.sharedLinks.addDigestRecipient({ ...ref, email: values.email, name: values.name.trim() });
-      return done(`${added.email} added`);
+      return done(
+        added.confirmationSent
+          ? `${added.email} added. They get an email asking them to confirm, and digests only once they do.`
+          : `${added.email} added. Once mail is set up, send them the confirmation from the list.`,
+      );
     }
     if (intent === "remove") {
       await caller.sharedLinks.removeDigestRecipient({ ...ref, recipientId: values.recipientId });
       return done("Recipient removed");
     }
-    const sent = await caller.sharedLinks.sendDigestPreview({ ...ref, recipientId: values.recipientId });
+    if (intent === "resend") {
+      const sent = await caller.sharedLinks.resendDigestConfirmation({ ...ref, recipientId: values.recipientId });
+      return done(`Confirmation sent to ${sent.email}`);
+    }
+    const sent =
+      intent === "preview-me"
+        ? await caller.sharedLinks.sendDigestPreviewToMe(ref)
+        : await caller.sharedLinks.sendDigestPreview({ ...ref, recipientId: values.recipientId });
     return done(`Preview of ${formatRange(sent.from, sent.to)} sent to ${sent.email}`);
   } catch (error) {
     return formFailure(error, values);
@@ -77,7 +107,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 export default function LinkDigest() {
-  const { flash, domain, link, mailEnabled, frequency, next, recipients } = useLoaderData<typeof loader>();
+  const { flash, domain, link, mailEnabled, frequency, next, recipients, myEmail } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
@@ -86,7 +116,8 @@ export default function LinkDigest() {
   const messageFor = (intent: string) => (failed?.values.intent === intent && Object.keys(failed.fieldErrors).length === 0 ? failed.message : null);
   const back = `/sites/${domain}/settings/visibility/shared-links/${link.id}/edit`;
   const chosen = failed?.values.intent === "schedule" ? failed.values.frequency : (frequency ?? "off");
-  const active = recipients.filter((r) => r.subscribed).length;
+  const confirmed = recipients.filter((r) => r.state === "confirmed").length;
+  const waiting = recipients.filter((r) => r.state === "waiting").length;
   return (
     <>
       <p className="breadcrumbs">
@@ -98,7 +129,8 @@ export default function LinkDigest() {
         <h2 id="digest-title">Email digest of “{link.name}”</h2>
         <p className="muted">
           A summary of this shared dashboard by email: its totals with their change, the top rows of each section the link shows, and the link
-          itself — never its password. Every email has a one-click unsubscribe for its recipient.
+          itself — never its password. A new recipient confirms by email before anything else reaches them, and every email has a one-click
+          unsubscribe.
         </p>
         {mailEnabled ? null : (
           <div className="alert alert-info" role="status">
@@ -144,47 +176,29 @@ export default function LinkDigest() {
           <p className="muted small">
             {next
               ? `Next digest: ${next.at}, for ${next.range}${mailEnabled ? "" : " (once mail is set up)"}.`
-              : active === 0
-                ? "No digest goes out until someone is subscribed."
+              : confirmed === 0
+                ? "No digest goes out until a recipient has confirmed."
                 : "No digest goes out while the link is not active."}
           </p>
         ) : null}
       </section>
       <section className="card" aria-labelledby="recipients-title">
         <h2 id="recipients-title">
-          Recipients <span className="muted small">({active} subscribed)</span>
+          Recipients{" "}
+          <span className="muted small">
+            ({confirmed} confirmed{waiting ? `, ${waiting} waiting` : ""})
+          </span>
         </h2>
-        {recipients.length === 0 ? (
-          <p className="empty">No recipients yet.</p>
-        ) : (
-          <DataTable label="Digest recipients" columns={["Email", "Name", "Status"]} actions>
-            {recipients.map((r) => (
-              <tr key={r.id}>
-                <td data-label="Email" className="link-name">
-                  {r.email}
-                </td>
-                <td data-label="Name">{r.name || <span className="muted">—</span>}</td>
-                <td data-label="Status">{r.status}</td>
-                <td>
-                  <div className="row-actions">
-                    {r.subscribed && mailEnabled ? (
-                      <Form method="post" className="inline-form">
-                        <input type="hidden" name="intent" value="preview" />
-                        <input type="hidden" name="recipientId" value={r.id} />
-                        <button type="submit" className="button-link" aria-label={`Send preview to ${r.email}`} disabled={busy === "preview"}>
-                          Send preview
-                        </button>
-                      </Form>
-                    ) : null}
-                    <RowActionForm intent="remove" field="recipientId" value={r.id} label={`Remove ${r.email}`}>
-                      Remove
-                    </RowActionForm>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </DataTable>
-        )}
+        {recipients.length === 0 ? <p className="empty">No recipients yet.</p> : <RecipientsTable recipients={recipients} busy={busy} />}
+        {mailEnabled && link.state === "active" ? (
+          <Form method="post" className="form-actions preview-me">
+            <input type="hidden" name="intent" value="preview-me" />
+            <button type="submit" className="button button-secondary" disabled={busy === "preview-me"}>
+              {busy === "preview-me" ? "Sending…" : "Send preview to me"}
+            </button>
+            <span className="muted small">The latest period’s digest, to {myEmail}. Previews go only to you and to recipients who confirmed.</span>
+          </Form>
+        ) : null}
       </section>
       <section className="card" aria-labelledby="add-recipient">
         <h2 id="add-recipient">Add a recipient</h2>
@@ -213,7 +227,8 @@ export default function LinkDigest() {
             errors={errorsFor("add")}
           />
           <p className="muted small">
-            Up to {MAX_RECIPIENTS} recipients. Someone who unsubscribed can only subscribe again from the link in one of their emails.
+            They get one email that asks them to confirm (the link in it works for {CONFIRM_DAYS} days), and nothing else until they do. Up to{" "}
+            {MAX_RECIPIENTS} recipients. Someone who unsubscribed can only subscribe again from the link in one of their emails.
           </p>
           <div className="form-actions">
             <button type="submit" className="button" disabled={busy === "add"}>

@@ -309,9 +309,10 @@ export const TARGETS = [
         name,
       }),
       formBody({
-        intent: field(fc.constantFrom("remove", "preview"), edges("REMOVE", "preview ", "")),
+        intent: field(fc.constantFrom("remove", "preview", "resend"), edges("REMOVE", "preview ", "RESEND", "")),
         recipientId: field(ref("recipient:own"), oneof([2, ref("recipient:other")], [1, ref("uuid:random")], [1, edges("", "null", "00000000-0000-0000-0000-000000000000")])),
       }),
+      formBody({ intent: field(fc.constant("preview-me"), edges("preview-me ", "PREVIEW-ME")) }),
     ),
     success: siteSuccess,
   },

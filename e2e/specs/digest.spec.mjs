@@ -1,20 +1,24 @@
-// Digest emails (issue 16), JavaScript off and on: an admin sets up a link's digest on its settings
-// page (errors next to the field, values kept, redirect after each change), sends a preview, and a
-// real SMTP server in this process receives it. The recipient opens the unsubscribe link from the
-// email with no session (one click), undoes it, and a mail client's RFC 8058 one-click POST works
-// too. The schedule itself (once per period across instances and restarts) is tested in
-// server/digests/digests.test.ts with a clock it controls.
+// Digest emails (issues 16 and 25), JavaScript off and on: an admin sets up a link's digest on its
+// settings page (errors next to the field, values kept, redirect after each change). A new
+// recipient gets one email that only asks them to confirm; they confirm (or decline) on a page
+// that opening does not change, with no session. Then previews reach them, and a real SMTP server
+// in this process receives it all. The recipient opens the unsubscribe link from a digest (one
+// click), undoes it, and a mail client's RFC 8058 one-click POST works too. The schedule itself
+// (once per period across instances and restarts) is tested in server/digests/digests.test.ts
+// with a clock it controls. This server allows 2 sites per account (MAX_SITES_PER_ACCOUNT).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { addSite, signUp } from "../lib/admin-http.mjs";
-import { axeCheck, config, fieldError, jsOn, launchBrowser, newContext, ready, screenshot, submit, visit } from "../lib/browser.mjs";
+import { axeCheck, config, fieldError, jsOn, launchBrowser, newContext, overflows, ready, screenshot, submit, visit } from "../lib/browser.mjs";
 import { Client } from "../lib/http.mjs";
 import { eventsWritten } from "../lib/ingest.mjs";
 import { trpc } from "../lib/link-scope-fixtures.mjs";
 
 const DOMAIN = `digest-js-${config.js}.example`;
+const ADMIN = `digest-${config.js}@example.com`;
+const CONFIRM_SUBJECT = "Please confirm: do you want this analytics digest?";
 const PASSWORD = "digest password 24680";
 const admin = new Client(config.baseUrl, { ip: `10.81.${jsOn ? 1 : 2}.1` });
 const inbox = [];
@@ -41,7 +45,7 @@ before(async () => {
   assert.ok(port > 0, "the runner gives this spec an SMTP port");
   await new Promise((resolve) => smtp.listen(port, "127.0.0.1", resolve));
   browser = await launchBrowser();
-  await signUp(admin, `digest-${config.js}@example.com`, "correct horse battery staple");
+  await signUp(admin, ADMIN, "correct horse battery staple");
   await addSite(admin, DOMAIN);
   const visitor = new Client(config.baseUrl, { ip: "198.51.100.81", headers: { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" } });
   assert.equal((await visitor.request("/api/event", { json: { name: "pageview", url: `https://${DOMAIN}/digest-page`, domain: DOMAIN, referrer: null } })).status, 202);
@@ -65,6 +69,9 @@ async function waitForMail(count) {
   assert.equal(inbox.length, count, "mails received");
   return inbox[count - 1];
 }
+
+/** The confirmation page's address in a confirmation email. */
+const confirmUrlOf = (mail) => /(http:\/\/\S+\/subscribe\/[A-Za-z0-9_-]{32})\s/.exec(mail.text)[1];
 
 describe(`email digests (JavaScript ${config.js})`, () => {
   it("is reached from the link's settings and says digests are on", async () => {
@@ -93,16 +100,59 @@ describe(`email digests (JavaScript ${config.js})`, () => {
     }), []);
   });
 
-  it("adds a recipient and a weekly schedule, each with a redirect and a message", async () => {
+  it("adds a recipient, who gets only an email asking them to confirm, and a weekly schedule", async () => {
     await page.getByLabel("Email", { exact: true }).fill("ann@client.test");
     const added = await submit(page, page.getByRole("button", { name: "Add recipient" }));
     assert.ok([200, 202, 204, 302, 303].includes(added.status()), `add: ${added.status()}`);
-    await page.getByRole("status").getByText("ann@client.test added").waitFor();
+    await page.getByRole("status").getByText("ann@client.test added. They get an email asking them to confirm, and digests only once they do.").waitFor();
     await page.getByRole("cell", { name: "ann@client.test", exact: true }).waitFor();
+    await page.getByRole("cell", { name: /^Waiting for confirmation/ }).waitFor();
+    const mail = await waitForMail(1);
+    assert.equal(mail.subject, CONFIRM_SUBJECT);
+    assert.equal(mail.to.value[0].address, "ann@client.test");
+    assert.equal(mail.to.value[0].name, "", "the name the admin typed is not in the To line");
+    assert.ok(mail.text.includes(`${ADMIN} added ann@client.test to an email digest of the website analytics of ${DOMAIN}`), mail.text);
+    for (const part of [mail.text, mail.html]) assert.ok(!part.includes("Client digest") && !part.includes("Ann Client"), "nothing the admin typed");
+    // No preview for someone who has not confirmed; the resend waits an hour.
+    assert.equal(await page.getByRole("button", { name: "Send preview to ann@client.test" }).count(), 0);
+    await page.getByText(/resend possible after /).waitFor();
     await page.getByLabel(/^Weekly/).check();
     await submit(page, page.getByRole("button", { name: "Save schedule" }));
     await page.getByRole("status").getByText("Digest set to weekly").waitFor();
     assert.equal(await page.getByLabel(/^Weekly/).isChecked(), true);
+    await page.getByText("No digest goes out until a recipient has confirmed.").waitFor();
+    await screenshot(page, "digest-waiting");
+    assert.deepEqual(await axeCheck(page, "digest-waiting"), []);
+    const context = await newContext(browser);
+    const reader = await context.newPage();
+    await reader.setContent(mail.html);
+    await screenshot(reader, "confirmation-email");
+    await context.close();
+  });
+
+  it("the recipient confirms from the email with no login: opening the page changes nothing, the button does", async () => {
+    const url = confirmUrlOf(inbox[0]);
+    const context = await newContext(browser);
+    const recipient = await context.newPage();
+    const res = await recipient.goto(url);
+    await ready(recipient);
+    assert.equal(res.status(), 200);
+    assert.equal(res.headers()["referrer-policy"], "no-referrer");
+    assert.match(res.headers()["x-robots-tag"] ?? "", /noindex/);
+    await recipient.getByRole("heading", { name: "Do you want this analytics digest?" }).waitFor();
+    await recipient.getByText(`${ADMIN} added ann@client.test to an email digest of the website analytics of ${DOMAIN}`, { exact: false }).waitFor();
+    await screenshot(recipient, "confirm-page");
+    assert.deepEqual(await axeCheck(recipient, "confirm-page"), []);
+    // A mail scanner's GET (and a HEAD) left them waiting.
+    assert.equal((await new Client(config.baseUrl, { ip: "203.0.113.82" }).request(new URL(url).pathname, { method: "HEAD" })).status, 200);
+    await visit(page, digestPath);
+    await page.getByRole("cell", { name: /^Waiting for confirmation/ }).waitFor();
+    await submit(recipient, recipient.getByRole("button", { name: "Yes, send me the digest" }));
+    await recipient.getByRole("heading", { name: "You’re subscribed" }).waitFor();
+    await screenshot(recipient, "confirmed-page");
+    await context.close();
+    await visit(page, digestPath);
+    await page.getByRole("cell", { name: /^Confirmed/ }).waitFor();
     await page.getByText(/^Next digest: /).waitFor();
     await screenshot(page, "digest-settings");
     assert.deepEqual(await axeCheck(page, "digest-settings"), []);
@@ -112,7 +162,7 @@ describe(`email digests (JavaScript ${config.js})`, () => {
   it("sends a preview that a real mail server receives: scoped summary and URL, never the password", async () => {
     await submit(page, page.getByRole("button", { name: "Send preview to ann@client.test" }));
     await page.getByRole("status").getByText(/^Preview of .+ sent to ann@client\.test$/).waitFor();
-    const mail = await waitForMail(1);
+    const mail = await waitForMail(2);
     assert.match(mail.subject, /^\[Preview\] Weekly digest: Client digest \(digest-js-(on|off)\.example\), /);
     assert.equal(mail.to.value[0].address, "ann@client.test");
     assert.equal(mail.to.value[0].name, "Ann Client");
@@ -130,6 +180,15 @@ describe(`email digests (JavaScript ${config.js})`, () => {
     await reader.setContent(mail.html);
     await screenshot(reader, "digest-email");
     await context.close();
+  });
+
+  it("sends a preview to the admin's own address", async () => {
+    await submit(page, page.getByRole("button", { name: "Send preview to me" }));
+    await page.getByRole("status").getByText(`sent to ${ADMIN}`, { exact: false }).waitFor();
+    const mail = await waitForMail(3);
+    assert.equal(mail.to.value[0].address, ADMIN);
+    assert.match(mail.subject, /^\[Preview\] Weekly digest: /);
+    assert.equal(mail.headerLines.find((h) => h.key === "list-unsubscribe"), undefined);
   });
 
   it("unsubscribes in one click from the email, with no login, and can be undone", async () => {
@@ -157,8 +216,8 @@ describe(`email digests (JavaScript ${config.js})`, () => {
     // A link checker's HEAD changes nothing.
     assert.equal((await mailClient.request(path, { method: "HEAD" })).status, 200);
     await visit(page, digestPath);
-    await page.getByRole("cell", { name: "No digest yet" }).waitFor();
-    const res = await mailClient.request(path, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    await page.getByRole("cell", { name: /^Confirmed/ }).waitFor();
+    const res = await mailClient.post(path, { "List-Unsubscribe": "One-Click" });
     assert.equal(res.status, 200, res.body);
     assert.match(res.body, /ann@client\.test is unsubscribed/);
     await visit(page, digestPath);
@@ -175,9 +234,69 @@ describe(`email digests (JavaScript ${config.js})`, () => {
     assert.match(bad.body, /Unsubscribe link not valid/);
   });
 
+  it("a recipient who wants nothing says so from the email, and cannot be added to the site's digests again", async () => {
+    await visit(page, digestPath);
+    await page.getByLabel("Email", { exact: true }).fill("bob@client.test");
+    await submit(page, page.getByRole("button", { name: "Add recipient" }));
+    await page.getByRole("status").getByText(/^bob@client\.test added\./).waitFor();
+    const mail = await waitForMail(4);
+    assert.equal(mail.subject, CONFIRM_SUBJECT);
+    const declineUrl = /(http:\/\/\S+\/subscribe\/[A-Za-z0-9_-]{32}\?choice=decline)/.exec(mail.text)[1];
+    const context = await newContext(browser);
+    const recipient = await context.newPage();
+    await visit(recipient, declineUrl);
+    await submit(recipient, recipient.getByRole("button", { name: "Don’t send me anything from this site" }));
+    await recipient.getByRole("heading", { name: "You won’t get this digest" }).waitFor();
+    await recipient.getByText("and no one can add you to that site’s digests again", { exact: false }).waitFor();
+    await screenshot(recipient, "declined-page");
+    await context.close();
+    // A mail client's own unsubscribe button on the confirmation email (RFC 8058) says the same.
+    const mailClient = new Client(config.baseUrl, { ip: "203.0.113.83" });
+    const oneClick = await mailClient.post(new URL(confirmUrlOf(mail)).pathname, { "List-Unsubscribe": "One-Click" });
+    assert.equal(oneClick.status, 200, oneClick.body);
+    await visit(page, digestPath);
+    await page.getByRole("row", { name: /bob@client\.test/ }).getByText("Unsubscribed").waitFor();
+    await page.getByLabel("Email", { exact: true }).fill("BOB@client.test");
+    const refused = await submit(page, page.getByRole("button", { name: "Add recipient" }));
+    assert.equal(refused.status(), 400);
+    await ready(page);
+    assert.equal((await fieldError(page, "field-email")) ?? "", "BOB@client.test asked to get nothing from this site’s digests, so they cannot be added");
+    assert.equal(await page.getByLabel("Email", { exact: true }).inputValue(), "BOB@client.test");
+    const bad = await mailClient.request(`/subscribe/${"a".repeat(32)}`);
+    assert.equal(bad.status, 404);
+    assert.match(bad.body, /Confirmation link not valid/);
+    assert.equal(inbox.length, 4, "nothing else was sent");
+  });
+
   it("removes a recipient", async () => {
     await submit(page, page.getByRole("button", { name: "Remove ann@client.test" }));
     await page.getByRole("status").getByText("Recipient removed").waitFor();
+    await submit(page, page.getByRole("button", { name: "Remove bob@client.test" }));
+    await page.getByRole("status").getByText("Recipient removed").waitFor();
     await page.getByText("No recipients yet.").waitFor();
+  });
+
+  it("an account has at most MAX_SITES_PER_ACCOUNT sites: the site form says so and keeps what was typed", async () => {
+    await visit(page, "/sites/new");
+    await page.getByLabel("Domain").fill(`second-${config.js}.example`);
+    await submit(page, page.getByRole("button", { name: "Add site" }));
+    await page.getByRole("status").getByText(`second-${config.js}.example added.`, { exact: false }).waitFor();
+    await visit(page, "/sites/new");
+    await page.getByLabel("Domain").fill(`third-${config.js}.example`);
+    const refused = await submit(page, page.getByRole("button", { name: "Add site" }));
+    assert.equal(refused.status(), 403);
+    await ready(page);
+    await page.getByRole("alert").getByText("An account can own at most 2 sites on this server, and yours has 2.", { exact: false }).waitFor();
+    assert.equal(await page.getByLabel("Domain").inputValue(), `third-${config.js}.example`);
+    await screenshot(page, "site-cap");
+    assert.deepEqual(await axeCheck(page, "site-cap", async (probe) => {
+      await probe.getByLabel("Domain").fill(`third-${config.js}.example`);
+      await probe.getByRole("button", { name: "Add site" }).click();
+      await probe.getByRole("alert").waitFor();
+    }), []);
+  });
+
+  it("no page was wider than the screen", () => {
+    assert.deepEqual(overflows, []);
   });
 });
