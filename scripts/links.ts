@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { createGlimpseClient, type GlimpseClient, TRPCClientError } from "../server/client.js";
 import { auditLinks } from "./links/audit.js";
+import { recipientRow } from "./links/digest.js";
 import { SECTIONS } from "../server/schemas/link-scope.js";
 import { SCOPE_HELP, ScopeOptionError, scopeInput } from "./links/scope-options.js";
 import { table } from "./links/table.js";
@@ -15,7 +16,7 @@ Commands:
   update  --site DOMAIN --name NAME [--rename NEW] [scope options]
   embed   --site DOMAIN --name NAME [--period 7d] [--hours 1]   An embed URL with a signed token (24 hours at most)
   usage   --site DOMAIN --name NAME                       Views, unique viewers and failed unlocks per day (30 days)
-  digest  --site DOMAIN --name NAME [--schedule weekly|monthly|off] [--add EMAIL] [--remove EMAIL] [--preview EMAIL]
+  digest  --site DOMAIN --name NAME [--schedule weekly|monthly|off] [--add EMAIL] [--resend EMAIL] [--remove EMAIL] [--preview EMAIL|me]
   pause   --site DOMAIN --name NAME                       Pause a link (its URL answers "paused")
   resume  --site DOMAIN --name NAME                       Resume it (recipients unlock again)
   delete  --site DOMAIN --name NAME                       Delete a link (its URL stops working)
@@ -31,7 +32,7 @@ Every command takes --json and --help. Set GLIMPSE_URL and GLIMPSE_API_KEY (crea
     "Usage: npm run links -- embed --site DOMAIN --name NAME [--period today|7d|30d|month|12mo] [--hours 1..24] [--json]\n\nPrints an embed URL whose signed token opens the link in a frame without its password, until it runs out, the link is paused, expires or is deleted, or its password changes.",
   usage: "Usage: npm run links -- usage --site DOMAIN --name NAME [--json]\n\nViews (pages, not API calls), unique viewers and failed unlocks per day over 30 days, and whether failed unlocks spike now.",
   digest:
-    "Usage: npm run links -- digest --site DOMAIN --name NAME [--schedule weekly|monthly|off] [--add EMAIL [--recipient-name NAME]] [--remove EMAIL] [--preview EMAIL] [--json]\n\nShows the link's email digest (schedule, next send, recipients) after making the changes asked for. --preview sends that recipient the latest period's digest now. Someone who unsubscribed can only subscribe again from their email.",
+    "Usage: npm run links -- digest --site DOMAIN --name NAME [--schedule weekly|monthly|off] [--add EMAIL [--recipient-name NAME]] [--resend EMAIL] [--remove EMAIL] [--preview EMAIL|me] [--json]\n\nShows the link's email digest (schedule, next send, recipients and their state) after making the changes asked for. --add sends the new recipient one email asking them to confirm; nothing else reaches them until they do. --resend sends a waiting recipient a new confirmation link (at most once an hour). --preview sends a confirmed recipient, or you (me: your account's address), the latest period's digest now. Someone who unsubscribed can only subscribe again from their email.",
   pause: "Usage: npm run links -- pause --site DOMAIN --name NAME [--json]\n\nThe link shows “This shared link is paused” (HTTP 410) until it is resumed.",
   resume: "Usage: npm run links -- resume --site DOMAIN --name NAME [--json]\n\nThe link works again; protected links ask for the password again.",
   delete: "Usage: npm run links -- delete --site DOMAIN --name NAME [--json]\n\nDeletes the link with that name. Its URL answers 404 from then on.",
@@ -65,6 +66,7 @@ const { values, positionals } = (() => {
         "recipient-name": { type: "string" },
         remove: { type: "string" },
         preview: { type: "string" },
+        resend: { type: "string" },
         "password-stdin": { type: "boolean" },
         "unused-days": { type: "string" },
         json: { type: "boolean" },
@@ -178,25 +180,35 @@ async function run(): Promise<void> {
         if (!(values.schedule in schedules)) throw new UsageError("--schedule must be weekly, monthly or off");
         await glimpse.sharedLinks.setDigestSchedule.mutate({ ...ref, frequency: schedules[values.schedule as keyof typeof schedules] });
       }
-      if (values.add !== undefined) await glimpse.sharedLinks.addDigestRecipient.mutate({ ...ref, email: values.add, name: values["recipient-name"] ?? "" });
+      const added =
+        values.add === undefined ? null : await glimpse.sharedLinks.addDigestRecipient.mutate({ ...ref, email: values.add, name: values["recipient-name"] ?? "" });
       const recipientId = async (email: string) => {
         const found = (await glimpse.sharedLinks.digest.query(ref)).recipients.find((r) => r.email.toLowerCase() === email.trim().toLowerCase());
         if (!found) throw new UsageError(`${email} is not a recipient of “${link.name}”`);
         return found.id;
       };
+      const resent = values.resend === undefined ? null : await glimpse.sharedLinks.resendDigestConfirmation.mutate({ ...ref, recipientId: await recipientId(values.resend) });
       if (values.remove !== undefined) await glimpse.sharedLinks.removeDigestRecipient.mutate({ ...ref, recipientId: await recipientId(values.remove) });
-      const sent = values.preview === undefined ? null : await glimpse.sharedLinks.sendDigestPreview.mutate({ ...ref, recipientId: await recipientId(values.preview) });
+      const sent =
+        values.preview === undefined
+          ? null
+          : values.preview === "me"
+            ? await glimpse.sharedLinks.sendDigestPreviewToMe.mutate(ref)
+            : await glimpse.sharedLinks.sendDigestPreview.mutate({ ...ref, recipientId: await recipientId(values.preview) });
       const digest = await glimpse.sharedLinks.digest.query(ref);
       const lines = [
         digest.mailEnabled ? null : "Digests are off on this server (no SMTP_URL): nothing is sent.",
         `Schedule: ${digest.frequency ?? "off"}${digest.next ? `; next ${digest.next.sendsAt}, for ${digest.next.from}..${digest.next.to}` : ""}`,
+        added
+          ? added.confirmationSent
+            ? `Confirmation sent to ${added.email}: they get digests once they confirm.`
+            : `${added.email} added; send the confirmation (--resend) once mail is set up. Nothing reaches them before they confirm.`
+          : null,
+        resent ? `Confirmation sent to ${resent.email}; the link in it works until ${resent.expiresAt}.` : null,
         sent ? `Preview of ${sent.from}..${sent.to} sent to ${sent.email}.` : null,
         digest.recipients.length === 0
           ? "No recipients."
-          : table(
-              ["EMAIL", "NAME", "STATUS"],
-              digest.recipients.map((r) => [r.email, r.name, r.unsubscribedAt ? `unsubscribed ${r.unsubscribedAt}` : r.lastSentAt ? `last sent ${r.lastSentAt}` : "subscribed"]),
-            ),
+          : table(["EMAIL", "NAME", "STATUS"], digest.recipients.map(recipientRow)),
       ];
       print(digest, lines.filter((l) => l !== null).join("\n"));
       return;
