@@ -156,7 +156,8 @@ describe("tRPC over HTTP with API keys", () => {
     const digest = await cli("digest", "--name", "CLI scoped", "--schedule", "monthly", "--add", "board@client.test", "--recipient-name", "Board");
     assert.equal(digest.mailEnabled, false);
     assert.equal(digest.frequency, "monthly");
-    assert.deepEqual(digest.recipients.map((r) => [r.email, r.name, r.unsubscribedAt]), [["board@client.test", "Board", null]]);
+    // Without mail nothing is sent: the recipient waits for a confirmation the admin sends once mail is set up.
+    assert.deepEqual(digest.recipients.map((r) => [r.email, r.name, r.state, r.confirmationSentAt, r.unsubscribedAt]), [["board@client.test", "Board", "waiting", null, null]]);
     const digestText = await run("npx", ["tsx", "scripts/links.ts", "digest", "--site", SITE, "--name", "CLI scoped", "--remove", "board@client.test"], { cwd: root, env });
     assert.match(digestText.stdout, /Digests are off on this server[\s\S]*Schedule: monthly[\s\S]*No recipients\./);
     const wrong = await run("npx", ["tsx", "scripts/links.ts", "update", "--site", SITE, "--name", "CLI scoped", "--fixed", "2026-09-30..2026-07-01"], { cwd: root, env }).catch((e) => e);

@@ -7,6 +7,8 @@
 // (once per period across instances and restarts) is tested in server/digests/digests.test.ts
 // with a clock it controls. This server allows 2 sites per account (MAX_SITES_PER_ACCOUNT).
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
@@ -22,6 +24,7 @@ const CONFIRM_SUBJECT = "Please confirm: do you want this analytics digest?";
 const PASSWORD = "digest password 24680";
 const admin = new Client(config.baseUrl, { ip: `10.81.${jsOn ? 1 : 2}.1` });
 const inbox = [];
+const run = promisify(execFile);
 
 const smtp = new SMTPServer({
   authOptional: true,
@@ -294,6 +297,24 @@ describe(`email digests (JavaScript ${config.js})`, () => {
       await probe.getByRole("button", { name: "Add site" }).click();
       await probe.getByRole("alert").waitFor();
     }), []);
+  });
+
+  it("the links CLI says a confirmation was sent, refuses a preview to someone who has not confirmed, and previews to me", async () => {
+    assert.equal((await admin.post("/account/api-keys", { intent: "create", name: "Digest CLI" })).status, 302);
+    const key = /glk_[A-Za-z0-9_-]+/.exec((await admin.get("/account/api-keys")).body)?.[0];
+    assert.ok(key, "a new API key");
+    const env = { ...process.env, GLIMPSE_URL: config.baseUrl, GLIMPSE_API_KEY: key };
+    const cli = (...args) => run("npx", ["tsx", "scripts/links.ts", "digest", "--site", DOMAIN, "--name", "Client digest", ...args], { cwd: config.root, env });
+    const added = await cli("--add", "carol@client.test");
+    assert.match(added.stdout, /Confirmation sent to carol@client\.test: they get digests once they confirm\./);
+    assert.match(added.stdout, /carol@client\.test\s+waiting for confirmation \(asked \d{4}-/);
+    assert.equal((await waitForMail(5)).subject, CONFIRM_SUBJECT);
+    const refused = await cli("--preview", "carol@client.test").catch((e) => e);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /carol@client\.test has not confirmed yet, so nothing is sent to them\. .* \(CONFLICT\)/);
+    const mine = await cli("--preview", "me");
+    assert.match(mine.stdout, new RegExp(`Preview of \\d{4}-\\d\\d-\\d\\d\\.\\.\\d{4}-\\d\\d-\\d\\d sent to ${ADMIN}\\.`));
+    assert.equal((await waitForMail(6)).to.value[0].address, ADMIN);
   });
 
   it("no page was wider than the screen", () => {
