@@ -4,7 +4,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { formatRange } from "~/components/dashboard/format";
 import { type RecipientRow, RecipientsTable } from "~/components/digests/recipients-table";
 import { Field, Flash, FormError } from "~/components/form";
-import { getCaller } from "~/lib/caller.server";
+import { type Caller, getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDate, formatDateTime } from "~/lib/format";
@@ -33,33 +33,34 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       frequency: digest.frequency,
       next: digest.next ? { at: formatDateTime(digest.next.sendsAt, tz), range: formatRange(digest.next.from, digest.next.to) } : null,
       myEmail: me?.email ?? "",
-      recipients: digest.recipients.map(
-        (r): RecipientRow => ({
-          id: r.id,
-          email: r.email,
-          name: r.name,
-          state: r.state,
-          label: RECIPIENT_STATE_LABELS[r.state],
-          detail:
-            r.state === "unsubscribed"
-              ? `since ${formatDate(r.unsubscribedAt!, tz)}`
-              : r.state === "confirmed"
-                ? r.lastSentAt
-                  ? `last digest ${formatDate(r.lastSentAt, tz)}`
-                  : "no digest yet"
-                : !r.confirmationSentAt
-                  ? "confirmation not sent yet"
-                  : r.confirmationExpiresAt && Date.parse(r.confirmationExpiresAt) <= now
-                    ? `link expired ${formatDate(r.confirmationExpiresAt, tz)}`
-                    : `asked ${formatDateTime(r.confirmationSentAt, tz)}`,
-          canPreview: r.state === "confirmed" && digest.mailEnabled,
-          resend: r.state !== "waiting" || !digest.mailEnabled || r.canResendAt ? null : r.confirmationSentAt ? "Send confirmation again" : "Send confirmation",
-          resendNote: r.state === "waiting" && digest.mailEnabled && r.canResendAt ? `resend possible after ${formatDateTime(r.canResendAt, tz)}` : null,
-        }),
-      ),
+      recipients: digest.recipients.map((r) => recipientRow(r, { tz, mailEnabled: digest.mailEnabled, now })),
     },
     { headers },
   );
+}
+
+type Recipient = Awaited<ReturnType<Caller["sharedLinks"]["digest"]>>["recipients"][number];
+
+/** A recipient as the list shows them: state, one line of detail, and what can be sent to them now. */
+function recipientRow(r: Recipient, { tz, mailEnabled, now }: { tz: string; mailEnabled: boolean; now: number }): RecipientRow {
+  const waiting = r.state === "waiting";
+  let detail: string;
+  if (r.state === "unsubscribed") detail = `since ${formatDate(r.unsubscribedAt!, tz)}`;
+  else if (r.state === "confirmed") detail = r.lastSentAt ? `last digest ${formatDate(r.lastSentAt, tz)}` : "no digest yet";
+  else if (!r.confirmationSentAt) detail = "confirmation not sent yet";
+  else if (r.confirmationExpiresAt && Date.parse(r.confirmationExpiresAt) <= now) detail = `link expired ${formatDate(r.confirmationExpiresAt, tz)}`;
+  else detail = `asked ${formatDateTime(r.confirmationSentAt, tz)}`;
+  return {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    state: r.state,
+    label: RECIPIENT_STATE_LABELS[r.state],
+    detail,
+    canPreview: r.state === "confirmed" && mailEnabled,
+    resend: waiting && mailEnabled && !r.canResendAt ? (r.confirmationSentAt ? "Send confirmation again" : "Send confirmation") : null,
+    resendNote: waiting && mailEnabled && r.canResendAt ? `resend possible after ${formatDateTime(r.canResendAt, tz)}` : null,
+  };
 }
 
 const INTENTS = ["schedule", "add", "remove", "preview", "preview-me", "resend"] as const;
