@@ -65,4 +65,13 @@ describe("configuration", () => {
     expect(() => parseEnv({ TRUST_PROXY: "proxy.internal" })).toThrow(/TRUST_PROXY/);
     expect(() => parseEnv({ TRUST_PROXY: "99" })).toThrow(/at most 10 proxy hops/);
   });
+
+  it("has generous defaults for the per-account caps, and reads them as numbers", () => {
+    const env = parseEnv({});
+    expect(env.sitesPerAccount).toBe(50);
+    expect(env.digestLimits).toEqual({ recipientsPerAccount: 500, mailsPerAccount: { hour: 30, day: 100 }, mailsPerNetwork: { hour: 60, day: 200 } });
+    expect(parseEnv({ MAX_SITES_PER_ACCOUNT: "1000", DIGEST_MAILS_PER_NETWORK_DAY: "5000" })).toMatchObject({ sitesPerAccount: 1000, digestLimits: { mailsPerNetwork: { day: 5000 } } });
+    expect(() => parseEnv({ MAX_SITES_PER_ACCOUNT: "0" })).toThrow(/MAX_SITES_PER_ACCOUNT/);
+    expect(() => parseEnv({ DIGEST_MAILS_PER_ACCOUNT_HOUR: "lots" })).toThrow(/DIGEST_MAILS_PER_ACCOUNT_HOUR/);
+  });
 });
