@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
@@ -9,8 +10,9 @@ import { localDay } from "../stats/dates.js";
 import type { PreparedEvent } from "./model.js";
 import { callerAt, UA } from "./testing.js";
 
-// This file's processes hold at most 100 events and write every 50 ms (read on first use).
+// This file's processes hold at most 100 events or 1 MB, and write every 50 ms (read on first use).
 process.env.INGEST_BUFFER_EVENTS = "100";
+process.env.INGEST_BUFFER_MB = "1";
 process.env.INGEST_FLUSH_MS = "50";
 
 let db: Db;
@@ -28,6 +30,15 @@ async function newSite(domain: string) {
 
 const send = (domain: string, path: string, ip = "203.0.113.5") =>
   callerAt(AT, { db, ip, userAgent: UA.windowsChrome }).events.ingest({ name: "pageview", url: `https://${domain}${path}`, domain, referrer: null });
+
+/** Properties as large as the payload rules let a 16 KB event carry: 30 of 480 characters, none seen before. */
+const largeProps = () => Object.fromEntries(Array.from({ length: 30 }, (_, p) => [`prop_${p}`, randomBytes(360).toString("base64")]));
+
+const sendLarge = (domain: string, path: string, ip = "203.0.113.6") =>
+  callerAt(AT, { db, ip, userAgent: UA.windowsChrome }).events.ingest({ name: "Flood", url: `https://${domain}${path}`, domain, referrer: null, props: largeProps() });
+
+const MB = 1024 * 1024;
+const DIMS = { entry_page: "/", referrer_source: "", referrer: "", utm_source: "", utm_medium: "", utm_campaign: "", country: "", device: "Desktop", browser: "Chrome", os: "Windows" };
 
 const countFor = async (siteId: string) => {
   const { rows } = await sql<{ events: number; visits: number }>`
@@ -74,6 +85,86 @@ describe("the event buffer", () => {
     expect(await countFor(site.id)).toEqual({ events: 101, visits: 101 });
   });
 
+  it("refuses events past its byte bound with 503 and a reason, and writes every event it accepted", async () => {
+    const site = await newSite("heavy.example");
+    await send(site.domain, "/warm");
+    await flushEvents(db);
+    // Nothing is written meanwhile, so what is held only grows.
+    const hold = await holdTables();
+    let accepted = 0;
+    let refusal: Error | null = null;
+    try {
+      while (!refusal && accepted < 100) {
+        const answer = await sendLarge(site.domain, `/h${accepted}`, `198.51.100.${accepted}`).catch((error: Error) => error);
+        if (answer instanceof Error) refusal = answer;
+        else accepted += 1;
+      }
+      expect(eventBuffer(db).bytes).toBeLessThanOrEqual(MB);
+    } finally {
+      await hold.release();
+    }
+    expect(refusal).not.toBeNull();
+    expect((refusal as { code?: string }).code).toBe("SERVICE_UNAVAILABLE");
+    expect(refusal!.message).toMatch(/cannot store events right now: it is holding as many as it can/);
+    expect((refusal as { cause?: { retryAfterSeconds?: number } }).cause?.retryAfterSeconds).toBeGreaterThan(0);
+    // 1 MB holds about 60 events of 30 properties of 480 characters, far fewer than the 100 allowed by count.
+    expect(accepted).toBeGreaterThan(40);
+    expect(accepted).toBeLessThan(70);
+    await flushEvents(db);
+    expect(await countFor(site.id)).toEqual({ events: accepted + 1, visits: accepted + 1 });
+  });
+
+  it("writes a batch larger than its byte limit in parts, each a transaction with its visits, and keeps every visitor's visit whole", async () => {
+    const site = await newSite("parts.example");
+    const buffer = new EventBuffer(db, { flushMs: 60_000, maxEvents: 10_000, maxBytes: 64 * MB });
+    const start = Date.parse(AT);
+    // 600 pageviews of three visitors, a second apart, each with 14.7 KB of properties: 9 MB in all.
+    for (let i = 0; i < 600; i++) {
+      const path = `/p${i}`;
+      buffer.accept({
+        siteId: site.id,
+        timezone: "UTC",
+        ts: new Date(start + i * 1000),
+        day: "2026-06-01",
+        name: "pageview",
+        pathname: path,
+        pageview: true,
+        visitorId: 9000 + (i % 3),
+        firstEvent: { ...DIMS, entry_page: path },
+        props: largeProps(),
+      });
+    }
+    expect(buffer.bytes).toBeGreaterThan(8 * MB);
+    await buffer.flush();
+    expect(buffer.bytes).toBe(0);
+    // xmin names the transaction that wrote a row: one per part.
+    const { rows: parts } = await sql<{ events: number; bytes: number }>`
+      select count(*)::int as events, sum(octet_length(props::text))::int as bytes
+      from events where site_id = ${site.id} group by xmin::text`.execute(db);
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    expect(parts.reduce((n, p) => n + p.events, 0)).toBe(600);
+    for (const part of parts) expect(part.bytes).toBeLessThanOrEqual(4 * MB);
+    const visits = await db
+      .selectFrom("visits")
+      .select(["visitor_id", "entry_page", "exit_page", "pageviews", "events", "started_at", "ended_at"])
+      .where("site_id", "=", site.id)
+      .orderBy("visitor_id")
+      .execute();
+    expect(visits.map((v) => ({ ...v, started_at: new Date(v.started_at).getTime(), ended_at: new Date(v.ended_at).getTime() }))).toEqual(
+      [0, 1, 2].map((v) => ({
+        visitor_id: 9000 + v,
+        entry_page: `/p${v}`,
+        exit_page: `/p${597 + v}`,
+        pageviews: 200,
+        events: 200,
+        started_at: start + v * 1000,
+        ended_at: start + (597 + v) * 1000,
+      })),
+    );
+    const sessions = await sql<{ n: number }>`select count(distinct session_id)::int as n from events where site_id = ${site.id}`.execute(db);
+    expect(sessions.rows[0]!.n).toBe(3);
+  });
+
   it("shows a batch whole or not at all", async () => {
     const site = await newSite("whole.example");
     for (let i = 0; i < 90; i++) await send(site.domain, `/w${i % 7}`, `192.0.2.${i}`);
@@ -101,7 +192,7 @@ describe("the event buffer", () => {
   it("drops only the event the database refuses, and says so", async () => {
     const site = await newSite("refused.example");
     const reports: string[] = [];
-    const buffer = new EventBuffer(db, { flushMs: 60_000, maxEvents: 1000, report: (line) => reports.push(line) });
+    const buffer = new EventBuffer(db, { flushMs: 60_000, maxEvents: 1000, maxBytes: 64 * 1024 * 1024, report: (line) => reports.push(line) });
     const event = (i: number, country = "NL"): PreparedEvent => ({
       siteId: site.id,
       timezone: "UTC",
@@ -123,7 +214,7 @@ describe("the event buffer", () => {
 
   it("writes what it holds when closed, and takes nothing after", async () => {
     const site = await newSite("closing.example");
-    const buffer = new EventBuffer(db, { flushMs: 60_000, maxEvents: 1000 });
+    const buffer = new EventBuffer(db, { flushMs: 60_000, maxEvents: 1000, maxBytes: 64 * 1024 * 1024 });
     const prepared = { siteId: site.id, timezone: "UTC", ts: new Date(AT), day: "2026-06-01", name: "pageview", pathname: "/", pageview: true, visitorId: 42, props: null };
     const dims = { entry_page: "/", referrer_source: "", referrer: "", utm_source: "", utm_medium: "", utm_campaign: "", country: "", device: "", browser: "", os: "" };
     buffer.accept({ ...prepared, firstEvent: dims });
@@ -136,7 +227,7 @@ describe("the event buffer", () => {
   it("rebuilds a site's stats when events land in a day that was already final", async () => {
     const site = await newSite("late.example");
     const version = async () => (await db.selectFrom("sites").select("stats_version").where("id", "=", site.id).executeTakeFirstOrThrow()).stats_version;
-    const buffer = new EventBuffer(db, { flushMs: 60_000, maxEvents: 1000 });
+    const buffer = new EventBuffer(db, { flushMs: 60_000, maxEvents: 1000, maxBytes: 64 * 1024 * 1024 });
     const dims = { entry_page: "/", referrer_source: "", referrer: "", utm_source: "", utm_medium: "", utm_campaign: "", country: "", device: "", browser: "", os: "" };
     const at = (ts: Date) => ({ siteId: site.id, timezone: "UTC", ts, day: localDay(ts, "UTC"), name: "pageview", pathname: "/", pageview: true, visitorId: 7, props: null, firstEvent: dims });
     const before = await version();

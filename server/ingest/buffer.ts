@@ -2,11 +2,19 @@ import type { Db } from "../../db/client.js";
 import { env } from "../env.js";
 import { Unavailable } from "../errors.js";
 import { writeBatch } from "./batch.js";
+import { eventBytes } from "./event-size.js";
 import type { PreparedEvent } from "./model.js";
 import { refreshStatistics } from "./salts.js";
 
 /** Events per transaction: a few hundred milliseconds of work for Postgres, a few MB of JSON. */
 const BATCH_MAX = 5_000;
+/**
+ * Bytes per transaction (./event-size.ts), so the JSON of one statement stays a few MB however
+ * large the events are: 5,000 events of 14.7 KB made one 70 MB string, and copying it for the
+ * driver ran a 128 MB heap out of memory. Ordinary events (about 1 KB counted) still fit 5,000
+ * to a transaction.
+ */
+const BATCH_MAX_BYTES = 4 * 1024 * 1024;
 /**
  * The planner's row estimates for today start from statistics taken when today had no rows; on a
  * busy day a page-filtered view of today then picks nested loops that take minutes instead of
@@ -24,20 +32,34 @@ export interface BufferOptions {
   flushMs: number;
   /** Events held at most (waiting and being written); past it, events are refused. */
   maxEvents: number;
+  /** Bytes held at most (waiting and being written, counted by eventBytes); past it, events are refused. */
+  maxBytes: number;
   report?: (line: string) => void;
 }
 
+/** An accepted event and what it costs to hold. */
+interface Held {
+  event: PreparedEvent;
+  bytes: number;
+}
+
+const bytesOf = (held: readonly Held[]) => held.reduce((sum, h) => sum + h.bytes, 0);
+
 /**
  * Accepted events wait here and are written together: every flushMs, or at once when a full
- * batch is waiting. One write runs at a time per process. When a write fails because the
- * database is away, its events go back to the front and the write is retried, backing off; the
- * buffer then fills up to maxEvents, and events past that are refused (503) rather than held
- * without bound. What this costs: a crash (SIGKILL, power loss) loses the events accepted since
- * the last write, at most flushMs of them plus a write under way; a clean stop writes them all.
+ * batch (by count or by bytes) is waiting. One write runs at a time per process, a batch at a
+ * time in the order the events came. When a write fails because the database is away, its
+ * events go back to the front and the write is retried, backing off. What is held (waiting and
+ * being written) is bounded by count and by bytes: events past either bound are refused (503)
+ * rather than held, whether the database is away or events come faster than it takes them.
+ * What this costs: a crash (SIGKILL, power loss) loses the events accepted since the last write,
+ * at most flushMs of them plus a write under way; a clean stop writes them all.
  */
 export class EventBuffer {
-  private pending: PreparedEvent[] = [];
+  private pending: Held[] = [];
+  private pendingBytes = 0;
   private writing = 0;
+  private writingBytes = 0;
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
@@ -55,14 +77,26 @@ export class EventBuffer {
     return this.pending.length + this.writing;
   }
 
+  /** What the events accepted and not yet written hold, counted by eventBytes. */
+  get bytes(): number {
+    return this.pendingBytes + this.writingBytes;
+  }
+
   accept(event: PreparedEvent): void {
     if (this.closed) throw new Unavailable("Glimpse is restarting and cannot take events for a moment. Send this event again in a few seconds.", RETRY_AFTER_SECONDS);
-    if (this.size >= this.options.maxEvents) {
-      throw new Unavailable("Glimpse cannot store events right now: its database is not answering. Send this event again in a few seconds.", RETRY_AFTER_SECONDS);
+    const bytes = eventBytes(event);
+    if (this.size >= this.options.maxEvents || this.bytes + bytes > this.options.maxBytes) {
+      throw new Unavailable(
+        this.failures > 0
+          ? "Glimpse cannot store events right now: its database is not answering. Send this event again in a few seconds."
+          : "Glimpse cannot store events right now: it is holding as many as it can until its database has written them. Send this event again in a few seconds.",
+        RETRY_AFTER_SECONDS,
+      );
     }
-    this.pending.push(event);
+    this.pending.push({ event, bytes });
+    this.pendingBytes += bytes;
     // A full batch goes now, unless the database is failing (then the retry's back-off holds).
-    if (this.pending.length >= BATCH_MAX && this.timer && this.failures === 0) {
+    if (this.batchWaiting() && this.timer && this.failures === 0) {
       clearTimeout(this.timer);
       this.timer = null;
     }
@@ -116,7 +150,7 @@ export class EventBuffer {
   /** Makes sure a write is coming while events wait and none is under way or planned. */
   private kick(): void {
     if (this.closed || this.timer || this.running || this.pending.length === 0) return;
-    const delay = this.failures > 0 ? Math.min(this.options.flushMs * 2 ** this.failures, MAX_RETRY_MS) : this.pending.length >= BATCH_MAX ? 0 : this.options.flushMs;
+    const delay = this.failures > 0 ? Math.min(this.options.flushMs * 2 ** this.failures, MAX_RETRY_MS) : this.batchWaiting() ? 0 : this.options.flushMs;
     this.timer = setTimeout(() => {
       this.timer = null;
       // A failure is reported and retried by flush itself.
@@ -126,21 +160,37 @@ export class EventBuffer {
     this.timer.unref();
   }
 
+  private batchWaiting(): boolean {
+    return this.pending.length >= BATCH_MAX || this.pendingBytes >= BATCH_MAX_BYTES;
+  }
+
+  /** The longest run of waiting events, in their order, within BATCH_MAX and BATCH_MAX_BYTES (at least one). */
+  private takeBatch(): Held[] {
+    let count = 0;
+    let bytes = 0;
+    while (count < this.pending.length && count < BATCH_MAX && (count === 0 || bytes + this.pending[count]!.bytes <= BATCH_MAX_BYTES)) bytes += this.pending[count++]!.bytes;
+    this.pendingBytes -= bytes;
+    return this.pending.splice(0, count);
+  }
+
   /**
-   * Batch after batch until nothing waits. A batch the database refuses as invalid data (which
-   * validation should make impossible) is split until the offending event is found and dropped,
-   * so one bad event cannot hold up every other one; any other failure stops here and puts the
-   * unwritten events back in front, in their order.
+   * Batch after batch until nothing waits, each a transaction with its visits; a batch is
+   * written only after the one before it, so every visitor's events are placed in the order they
+   * came (./visits.ts), wherever the batches are cut. A batch the database refuses as invalid data
+   * (which validation should make impossible) is split until the offending event is found and
+   * dropped, so one bad event cannot hold up every other one; any other failure stops here and
+   * puts the unwritten events back in front, in their order.
    */
   private async writeAll(): Promise<void> {
     while (this.pending.length > 0) {
-      const parts = [this.pending.splice(0, BATCH_MAX)];
+      const parts = [this.takeBatch()];
       this.writing = parts[0]!.length;
+      this.writingBytes = bytesOf(parts[0]!);
       try {
         while (parts.length > 0) {
           const part = parts[0]!;
           try {
-            this.writtenSinceAnalyze += await writeBatch(this.db, part);
+            this.writtenSinceAnalyze += await writeBatch(this.db, part.map((h) => h.event));
           } catch (error) {
             if (!isDataError(error)) throw error;
             parts.shift();
@@ -148,17 +198,22 @@ export class EventBuffer {
             else {
               this.report(`An event was dropped: the database refused it (${describe(error)}).`);
               this.writing -= 1;
+              this.writingBytes -= part[0]!.bytes;
             }
             continue;
           }
           parts.shift();
           this.writing -= part.length;
+          this.writingBytes -= bytesOf(part);
         }
       } catch (error) {
-        this.pending.unshift(...parts.flat());
+        const unwritten = parts.flat();
+        this.pending.unshift(...unwritten);
+        this.pendingBytes += bytesOf(unwritten);
         throw error;
       } finally {
         this.writing = 0;
+        this.writingBytes = 0;
       }
     }
     await this.analyzeWhenDue();
