@@ -118,7 +118,7 @@ describe("the event buffer", () => {
     const site = await newSite("parts.example");
     const buffer = new EventBuffer(db, { flushMs: 60_000, maxEvents: 10_000, maxBytes: 64 * MB });
     const start = Date.parse(AT);
-    // 600 pageviews of three visitors, a second apart, each with 14.7 KB of properties: 9 MB in all.
+    // 600 pageviews of three visitors, a second apart, each with 14.7 KB of properties: over 10 MB counted.
     for (let i = 0; i < 600; i++) {
       const path = `/p${i}`;
       buffer.accept({
@@ -134,16 +134,16 @@ describe("the event buffer", () => {
         props: largeProps(),
       });
     }
-    expect(buffer.bytes).toBeGreaterThan(8 * MB);
+    expect(buffer.bytes).toBeGreaterThan(10 * MB);
     await buffer.flush();
     expect(buffer.bytes).toBe(0);
     // xmin names the transaction that wrote a row: one per part.
     const { rows: parts } = await sql<{ events: number; bytes: number }>`
       select count(*)::int as events, sum(octet_length(props::text))::int as bytes
       from events where site_id = ${site.id} group by xmin::text`.execute(db);
-    expect(parts.length).toBeGreaterThanOrEqual(3);
+    expect(parts.length).toBeGreaterThanOrEqual(5);
     expect(parts.reduce((n, p) => n + p.events, 0)).toBe(600);
-    for (const part of parts) expect(part.bytes).toBeLessThanOrEqual(4 * MB);
+    for (const part of parts) expect(part.bytes).toBeLessThanOrEqual(2 * MB);
     const visits = await db
       .selectFrom("visits")
       .select(["visitor_id", "entry_page", "exit_page", "pageviews", "events", "started_at", "ended_at"])

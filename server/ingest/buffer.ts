@@ -9,12 +9,14 @@ import { refreshStatistics } from "./salts.js";
 /** Events per transaction: a few hundred milliseconds of work for Postgres, a few MB of JSON. */
 const BATCH_MAX = 5_000;
 /**
- * Bytes per transaction (./event-size.ts), so the JSON of one statement stays a few MB however
- * large the events are: 5,000 events of 14.7 KB made one 70 MB string, and copying it for the
- * driver ran a 128 MB heap out of memory. Ordinary events (about 1 KB counted) still fit 5,000
+ * Bytes per transaction (./event-size.ts), so the JSON of one statement stays small however large
+ * the events are: 5,000 events of 14.7 KB made one 70 MB string, and copying it for the driver
+ * ran a 128 MB heap out of memory. On the embedded database a statement also holds the event
+ * loop while it runs, and every request waits: on a busy 2-core machine 120 such events (2 MB)
+ * took 0.2–0.7 s once warm, 240 (4 MB) 0.6–1.4 s. Plain pageviews (1.1 KB counted) go about 1,800
  * to a transaction.
  */
-const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+const BATCH_MAX_BYTES = 2 * 1024 * 1024;
 /**
  * The planner's row estimates for today start from statistics taken when today had no rows; on a
  * busy day a page-filtered view of today then picks nested loops that take minutes instead of
