@@ -141,9 +141,9 @@ describe("the event buffer", () => {
     const { rows: parts } = await sql<{ events: number; bytes: number }>`
       select count(*)::int as events, sum(octet_length(props::text))::int as bytes
       from events where site_id = ${site.id} group by xmin::text`.execute(db);
-    expect(parts.length).toBeGreaterThanOrEqual(5);
+    expect(parts.length).toBeGreaterThanOrEqual(10);
     expect(parts.reduce((n, p) => n + p.events, 0)).toBe(600);
-    for (const part of parts) expect(part.bytes).toBeLessThanOrEqual(2 * MB);
+    for (const part of parts) expect(part.bytes).toBeLessThanOrEqual(MB);
     const visits = await db
       .selectFrom("visits")
       .select(["visitor_id", "entry_page", "exit_page", "pageviews", "events", "started_at", "ended_at"])
@@ -264,5 +264,30 @@ describe("the event buffer", () => {
     // The cut write may still be failing; the next one writes them.
     await flushEvents(db).catch(() => flushEvents(db));
     expect(await countFor(site.id)).toEqual({ events: 21, visits: 21 });
+  });
+
+  it("tries again when a write fails while it stops, and loses nothing the database can take", async (context) => {
+    // Needs a second connection to find and cut the writer's: Postgres only.
+    const admin = anotherInstance(db);
+    if (!admin) return context.skip();
+    const site = await newSite("stopping.example");
+    const buffer = new EventBuffer(db, { flushMs: 60_000, maxEvents: 1000, maxBytes: 64 * MB });
+    const at = (i: number): PreparedEvent => ({ siteId: site.id, timezone: "UTC", ts: new Date(Date.parse(AT) + i * 1000), day: "2026-06-01", name: "pageview", pathname: `/s${i}`, pageview: true, visitorId: 500 + i, firstEvent: DIMS, props: null });
+    for (let i = 0; i < 10; i++) buffer.accept(at(i));
+    const hold = await holdTables();
+    const closing = buffer.close();
+    // The stop's first write waits for the lock; its connection is cut, as a statement timeout would end it.
+    let cut = 0;
+    for (let tries = 0; tries < 100 && cut === 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const { rows } = await sql<{ n: number }>`
+        select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock' and query like '%for key share%'`.execute(admin);
+      cut = rows[0]!.n;
+    }
+    expect(cut).toBe(1);
+    await hold.release();
+    expect(await closing).toBe(0);
+    expect(await countFor(site.id)).toEqual({ events: 10, visits: 10 });
   });
 });

@@ -12,11 +12,14 @@ const BATCH_MAX = 5_000;
  * Bytes per transaction (./event-size.ts), so the JSON of one statement stays small however large
  * the events are: 5,000 events of 14.7 KB made one 70 MB string, and copying it for the driver
  * ran a 128 MB heap out of memory. On the embedded database a statement also holds the event
- * loop while it runs, and every request waits: on a busy 2-core machine 120 such events (2 MB)
- * took 0.2–0.7 s once warm, 240 (4 MB) 0.6–1.4 s. Plain pageviews (1.1 KB counted) go about 1,800
- * to a transaction.
+ * loop while it runs, and every request waits: 120 such events (2 MB) took 0.2–2.2 s on a busy
+ * 2-core machine, and under a flood on a loaded one the request log fell silent for up to 8 s, past
+ * the 5 s after which Node closes idle keep-alive connections (their next request is reset). Plain
+ * pageviews (1.1 KB counted) go about 900 to a transaction.
  */
-const BATCH_MAX_BYTES = 2 * 1024 * 1024;
+const BATCH_MAX_BYTES = 1024 * 1024;
+/** A clean stop tries this many times to write what is held before it counts it lost. */
+const CLOSE_ATTEMPTS = 3;
 /**
  * The planner's row estimates for today start from statistics taken when today had no rows; on a
  * busy day a page-filtered view of today then picks nested loops that take minutes instead of
@@ -140,12 +143,17 @@ export class EventBuffer {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    try {
-      await this.flush();
-      return 0;
-    } catch (error) {
-      this.report(`${this.size} accepted events could not be written before stopping (${describe(error)}).`);
-      return this.size;
+    // A write that failed just now (a statement that timed out while the database was stuck) does
+    // not mean the next one will: a stop gives the database a few chances before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.flush();
+        return 0;
+      } catch (error) {
+        if (attempt < CLOSE_ATTEMPTS) continue;
+        this.report(`${this.size} accepted events could not be written before stopping (${describe(error)}).`);
+        return this.size;
+      }
     }
   }
 
