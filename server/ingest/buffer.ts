@@ -2,22 +2,23 @@ import type { Db } from "../../db/client.js";
 import { env } from "../env.js";
 import { Unavailable } from "../errors.js";
 import { writeBatch } from "./batch.js";
-import { eventBytes } from "./event-size.js";
+import { eventSize } from "./event-size.js";
 import type { PreparedEvent } from "./model.js";
 import { refreshStatistics } from "./salts.js";
 
 /** Events per transaction: a few hundred milliseconds of work for Postgres, a few MB of JSON. */
 const BATCH_MAX = 5_000;
 /**
- * Bytes per transaction (./event-size.ts), so the JSON of one statement stays small however large
- * the events are: 5,000 events of 14.7 KB made one 70 MB string, and copying it for the driver
- * ran a 128 MB heap out of memory. On the embedded database a statement also holds the event
- * loop while it runs, and every request waits: 120 such events (2 MB) took 0.2–2.2 s on a busy
- * 2-core machine, and under a flood on a loaded one the request log fell silent for up to 8 s, past
- * the 5 s after which Node closes idle keep-alive connections (their next request is reset). Plain
- * pageviews (1.1 KB counted) go about 900 to a transaction.
+ * Text per transaction (EventSize.text: properties, pages, referrers), so the JSON of one
+ * statement stays small however large the events are: 5,000 events of 14.7 KB made one 70 MB
+ * string, and copying it for the driver ran a 128 MB heap out of memory. On the embedded database
+ * a statement also holds the event loop while it runs, and every request waits: 120 such events
+ * (2 MB) took 0.2–2.2 s on a busy 2-core machine, and under a flood on a loaded one the request log
+ * fell silent for up to 8 s, past the 5 s after which Node closes idle keep-alive connections
+ * (their next request is reset). Plain pageviews (about 150 bytes of text) still go 5,000 to a
+ * transaction; events with 30 properties of 480 characters about 70.
  */
-const BATCH_MAX_BYTES = 1024 * 1024;
+const BATCH_MAX_TEXT = 1024 * 1024;
 /** A clean stop tries this many times to write what is held before it counts it lost. */
 const CLOSE_ATTEMPTS = 3;
 /**
@@ -37,15 +38,16 @@ export interface BufferOptions {
   flushMs: number;
   /** Events held at most (waiting and being written); past it, events are refused. */
   maxEvents: number;
-  /** Bytes held at most (waiting and being written, counted by eventBytes); past it, events are refused. */
+  /** Bytes held at most (waiting and being written, counted by eventSize); past it, events are refused. */
   maxBytes: number;
   report?: (line: string) => void;
 }
 
-/** An accepted event and what it costs to hold. */
+/** An accepted event, what it costs to hold, and its text (what it adds to a batch's JSON). */
 interface Held {
   event: PreparedEvent;
   bytes: number;
+  text: number;
 }
 
 const bytesOf = (held: readonly Held[]) => held.reduce((sum, h) => sum + h.bytes, 0);
@@ -63,6 +65,7 @@ const bytesOf = (held: readonly Held[]) => held.reduce((sum, h) => sum + h.bytes
 export class EventBuffer {
   private pending: Held[] = [];
   private pendingBytes = 0;
+  private pendingText = 0;
   private writing = 0;
   private writingBytes = 0;
   private running: Promise<void> | null = null;
@@ -82,14 +85,14 @@ export class EventBuffer {
     return this.pending.length + this.writing;
   }
 
-  /** What the events accepted and not yet written hold, counted by eventBytes. */
+  /** What the events accepted and not yet written hold, counted by eventSize. */
   get bytes(): number {
     return this.pendingBytes + this.writingBytes;
   }
 
   accept(event: PreparedEvent): void {
     if (this.closed) throw new Unavailable("Glimpse is restarting and cannot take events for a moment. Send this event again in a few seconds.", RETRY_AFTER_SECONDS);
-    const bytes = eventBytes(event);
+    const { held: bytes, text } = eventSize(event);
     if (this.size >= this.options.maxEvents || this.bytes + bytes > this.options.maxBytes) {
       throw new Unavailable(
         this.failures > 0
@@ -98,8 +101,9 @@ export class EventBuffer {
         RETRY_AFTER_SECONDS,
       );
     }
-    this.pending.push({ event, bytes });
+    this.pending.push({ event, bytes, text });
     this.pendingBytes += bytes;
+    this.pendingText += text;
     // A full batch goes now, unless the database is failing (then the retry's back-off holds).
     if (this.batchWaiting() && this.timer && this.failures === 0) {
       clearTimeout(this.timer);
@@ -171,16 +175,18 @@ export class EventBuffer {
   }
 
   private batchWaiting(): boolean {
-    return this.pending.length >= BATCH_MAX || this.pendingBytes >= BATCH_MAX_BYTES;
+    return this.pending.length >= BATCH_MAX || this.pendingText >= BATCH_MAX_TEXT;
   }
 
-  /** The longest run of waiting events, in their order, within BATCH_MAX and BATCH_MAX_BYTES (at least one). */
+  /** The longest run of waiting events, in their order, within BATCH_MAX and BATCH_MAX_TEXT (at least one). */
   private takeBatch(): Held[] {
     let count = 0;
-    let bytes = 0;
-    while (count < this.pending.length && count < BATCH_MAX && (count === 0 || bytes + this.pending[count]!.bytes <= BATCH_MAX_BYTES)) bytes += this.pending[count++]!.bytes;
-    this.pendingBytes -= bytes;
-    return this.pending.splice(0, count);
+    let text = 0;
+    while (count < this.pending.length && count < BATCH_MAX && (count === 0 || text + this.pending[count]!.text <= BATCH_MAX_TEXT)) text += this.pending[count++]!.text;
+    const batch = this.pending.splice(0, count);
+    this.pendingBytes -= bytesOf(batch);
+    this.pendingText -= text;
+    return batch;
   }
 
   /**
@@ -220,6 +226,7 @@ export class EventBuffer {
         const unwritten = parts.flat();
         this.pending.unshift(...unwritten);
         this.pendingBytes += bytesOf(unwritten);
+        this.pendingText += unwritten.reduce((sum, h) => sum + h.text, 0);
         throw error;
       } finally {
         this.writing = 0;

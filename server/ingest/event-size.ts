@@ -9,17 +9,30 @@ import type { PreparedEvent } from "./model.js";
 const STRING_OVERHEAD = 32;
 const EVENT_OVERHEAD = 512;
 
-const textBytes = (text: string) => Buffer.byteLength(text, "utf8") + STRING_OVERHEAD;
+export interface EventSize {
+  /**
+   * The UTF-8 length of the event's text (name, page, the visit's dimensions, properties): what
+   * it adds to the JSON of the statements that write it, beyond the columns every event has.
+   */
+  text: number;
+  /** What holding the event costs: its text (never less than V8 needs for it) plus a fixed amount per string and per event. */
+  held: number;
+}
 
-/**
- * The bytes an accepted event holds while it waits, and about what it adds to the JSON of the
- * statement that writes it: the UTF-8 length of its text (never less than what V8 holds for it:
- * one byte per Latin-1 character, two per other UTF-16 unit) plus a fixed amount per string and
- * per event.
- */
-export function eventBytes(event: PreparedEvent): number {
-  let bytes = EVENT_OVERHEAD + textBytes(event.siteId) + textBytes(event.timezone) + textBytes(event.day) + textBytes(event.name) + textBytes(event.pathname);
-  for (const value of Object.values(event.firstEvent)) bytes += textBytes(value);
-  if (event.props) for (const [key, value] of Object.entries(event.props)) bytes += textBytes(key) + textBytes(value);
-  return bytes;
+export function eventSize(event: PreparedEvent): EventSize {
+  let text = 0;
+  let strings = 0;
+  const add = (value: string) => {
+    text += Buffer.byteLength(value, "utf8");
+    strings += 1;
+  };
+  for (const value of [event.siteId, event.timezone, event.day, event.name, event.pathname]) add(value);
+  for (const value of Object.values(event.firstEvent)) add(value);
+  if (event.props) {
+    for (const [key, value] of Object.entries(event.props)) {
+      add(key);
+      add(value);
+    }
+  }
+  return { text, held: text + strings * STRING_OVERHEAD + EVENT_OVERHEAD };
 }
