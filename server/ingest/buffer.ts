@@ -54,13 +54,14 @@ const bytesOf = (held: readonly Held[]) => held.reduce((sum, h) => sum + h.bytes
 
 /**
  * Accepted events wait here and are written together: every flushMs, or at once when a full
- * batch (by count or by bytes) is waiting. One write runs at a time per process, a batch at a
+ * batch (by count or by text) is waiting. One write runs at a time per process, a batch at a
  * time in the order the events came. When a write fails because the database is away, its
  * events go back to the front and the write is retried, backing off. What is held (waiting and
  * being written) is bounded by count and by bytes: events past either bound are refused (503)
  * rather than held, whether the database is away or events come faster than it takes them.
  * What this costs: a crash (SIGKILL, power loss) loses the events accepted since the last write,
- * at most flushMs of them plus a write under way; a clean stop writes them all.
+ * at most flushMs of them plus a write under way while the database keeps up, and what is held
+ * while it does not; a clean stop writes them all.
  */
 export class EventBuffer {
   private pending: Held[] = [];
