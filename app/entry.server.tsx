@@ -9,7 +9,7 @@ import { loggablePath } from "./lib/http.server";
 import { isSharePageOffered, keepSharePage } from "./lib/share-page-cache.server";
 
 export { contentSecurityPolicy } from "./lib/csp.server";
-export { boot, shutdown, warmUp } from "./lib/runtime.server";
+export { boot, shutdown, warmUp, writeHeldEvents } from "./lib/runtime.server";
 export { cachedSharePage } from "./lib/share-page-cache.server";
 export { receiveEvent } from "./lib/event-endpoint.server";
 export * as http from "./lib/http.server";

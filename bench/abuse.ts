@@ -6,8 +6,10 @@
 import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import autocannon from "autocannon";
+import { type EventCounter, waitForRows } from "./ingest.js";
 import { freshAddress } from "./load.js";
 import { log } from "./progress.js";
+import { FLOOD_CONNECTIONS, FLOOD_NETWORKS, propsFlood } from "./props-flood.js";
 import type { Fixtures } from "./seed.js";
 import type { Running } from "./server.js";
 
@@ -39,6 +41,10 @@ export interface AttackFigures {
   /** What the attacker was answered, by status (or "error"). */
   attacker: Record<string, number>;
   rssPeakMb: number;
+  /** For attacks that send events: the ones answered 202 that reached the events table. */
+  written?: number;
+  /** Whether the server was still running after the attack. */
+  serverAlive?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -157,7 +163,7 @@ async function autocannonAttack(server: Running, seconds: number, options: Omit<
  * Victims: another link's share page, /healthz and an admin page; for the hashing flood, a
  * recipient unlocking a protected link from an address of their own.
  */
-export async function runAbuseScenarios(server: Running, fx: Fixtures, cookie: string, seconds: number): Promise<AttackFigures[]> {
+export async function runAbuseScenarios(server: Running, fx: Fixtures, cookie: string, seconds: number, counter: EventCounter): Promise<AttackFigures[]> {
   const form = { "Content-Type": "application/x-www-form-urlencoded", Origin: server.url };
   const pages: Victim[] = [
     { name: "share page, segment link", path: `/share/${fx.segmentSlug}?period=30d`, connections: 4, rate: 40 },
@@ -175,7 +181,15 @@ export async function runAbuseScenarios(server: Running, fx: Fixtures, cookie: s
     manyClients: true,
   };
   let madeUp = 0;
-  const attacks: Array<{ attack: string; victims: Victim[]; run: (seconds: number) => Promise<Record<string, number>> }> = [
+  let eventsBefore = 0;
+  const attacks: Array<{
+    attack: string;
+    victims: Victim[];
+    run: (seconds: number) => Promise<Record<string, number>>;
+    /** Before the first round, and once the rounds are over: for attacks whose answers must be checked against the database. */
+    before?: () => Promise<void>;
+    after?: (attacker: Record<string, number>) => Promise<Pick<AttackFigures, "written">>;
+  }> = [
     {
       attack: "made-up filters on an open link, 30 connections from one address",
       victims: pages,
@@ -202,12 +216,23 @@ export async function runAbuseScenarios(server: Running, fx: Fixtures, cookie: s
           ],
         }),
     },
+    {
+      attack: `props flood: 14.7 KB events from ${FLOOD_NETWORKS} networks × ${FLOOD_CONNECTIONS} connections`,
+      victims: pages,
+      run: (seconds) => propsFlood(server, fx.site.domain, seconds),
+      before: async () => {
+        eventsBefore = await counter.count();
+      },
+      // Every event answered 202 must reach the table; the count stops growing once they have.
+      after: async (attacker) => ({ written: (await waitForRows(counter, eventsBefore, attacker[202] ?? 0, performance.now())).written }),
+    },
   ];
   const results: AttackFigures[] = [];
   // Alone and under attack take turns, three rounds of half the duration each, so a slow spell of
   // the machine falls on both sides instead of deciding the ratio.
   const phase = Math.max(1, Math.round(seconds / 2));
-  for (const { attack, victims, run } of attacks) {
+  for (const { attack, victims, run, before, after } of attacks) {
+    await before?.();
     const alone = victims.map(() => ({ times: [] as number[], bad: 0 }));
     const under = victims.map(() => ({ times: [] as number[], bad: 0 }));
     const tallies: Record<string, number>[] = [];
@@ -235,7 +260,9 @@ export async function runAbuseScenarios(server: Running, fx: Fixtures, cookie: s
       attacker: merge(tallies),
       rssPeakMb,
     };
-    log(`  ${attack}: ${figures.victims.map((v) => `${v.name} p95 ${v.aloneP95} → ${v.underP95} ms (${v.ratio}×, ${v.bad} bad)`).join("; ")}; attacker got ${JSON.stringify(figures.attacker)}; RSS ${figures.rssPeakMb} MB`);
+    Object.assign(figures, await after?.(figures.attacker), { serverAlive: server.alive() });
+    const written = figures.written === undefined ? "" : `; ${figures.written} of its ${figures.attacker[202] ?? 0} accepted events written`;
+    log(`  ${attack}: ${figures.victims.map((v) => `${v.name} p95 ${v.aloneP95} → ${v.underP95} ms (${v.ratio}×, ${v.bad} bad)`).join("; ")}; attacker got ${JSON.stringify(figures.attacker)}${written}; RSS ${figures.rssPeakMb} MB${figures.serverAlive ? "" : "; the server died"}`);
     results.push(figures);
   }
   return results;

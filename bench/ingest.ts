@@ -188,7 +188,7 @@ export function eventCounter(observer: Db | null, server: Running, fx: Fixtures)
  * (plus the dashboard's cache where it counts), at most 10 s. Returns the rows, and the seconds
  * from `since` until the count reached them.
  */
-async function waitForRows(counter: EventCounter, base: number, most: number, since: number): Promise<{ written: number; seconds: number }> {
+export async function waitForRows(counter: EventCounter, base: number, most: number, since: number): Promise<{ written: number; seconds: number }> {
   const quietMs = counter.by === "sql" ? 2_000 : 4_000;
   let last = -1;
   let changed = performance.now();

@@ -127,10 +127,11 @@ function abuseTable(attacks: AttackFigures[]): string {
       `${v.ratio.toFixed(2)}×`,
       n(v.bad),
       i === 0 ? Object.entries(a.attacker).map(([k, c]) => `${k}: ${c}`).join(", ") : "",
-      i === 0 ? n(a.rssPeakMb) : "",
+      i === 0 && a.written !== undefined ? `${n(a.written)} of ${n(a.attacker[202] ?? 0)}` : "",
+      i === 0 ? `${n(a.rssPeakMb)}${a.serverAlive === false ? " (died)" : ""}` : "",
     ]),
   );
-  return table(["One client attacking", "others' page", "p95 alone ms", "p95 under attack ms", "ratio", "bad", "attacker was answered", "peak RSS MB"], rows);
+  return table(["One client attacking", "others' page", "p95 alone ms", "p95 under attack ms", "ratio", "bad", "attacker was answered", "its 202s written", "peak RSS MB"], rows);
 }
 
 /** Cold no-filter views (a new segment link's first view) may take 3× the floor, every other view 2×. */
@@ -181,6 +182,10 @@ function targets(size: SizeResult, db: DbKind, barePost: LoadFigures | undefined
   for (const attack of size.abuse ?? []) {
     const worst = Math.max(...attack.victims.map((v) => v.ratio));
     rows.push([`others' p95 < 2× under: ${attack.attack}`, `${worst.toFixed(2)}× at worst`, mark(worst < 2 && attack.victims.every((v) => v.bad === 0))]);
+    if (attack.written !== undefined) {
+      const accepted = attack.attacker[202] ?? 0;
+      rows.push([`server up, every 202 written: ${attack.attack}`, `${attack.serverAlive ? "up" : "died"}; ${n(attack.written)} of ${n(accepted)}`, mark(attack.serverAlive !== false && attack.written >= accepted)]);
+    }
   }
   const ingest = size.ingest;
   if (ingest) {

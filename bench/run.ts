@@ -4,6 +4,7 @@
 //   --server-node-options=--max-old-space-size=128   NODE_OPTIONS for the server under test
 //   --only ingest          only the ingestion scenario (and its bare POST ceiling), e.g.
 //                          npm run bench -- --events 10000 --only ingest --duration 8 --no-save
+//   --only abuse           only the scenarios where one client attacks and others are measured
 // For each size: scratch database, fixtures and bulk traffic, query timings, then the production
 // server under autocannon, ingestion last. Ceilings (bare node:http for pages and for POSTs,
 // count(*)) and the peer run in the same run.
@@ -36,15 +37,18 @@ const { values } = parseArgs({
     // The columnar engine's memory limit, in the bench and in the server under test (the server's default).
     "stats-memory-mb": { type: "string", default: "96" },
     "stats-threads": { type: "string", default: "1" },
-    // "ingest": the ingestion scenario alone, quickly (no query timings, views or page scenarios).
+    // "ingest": the ingestion scenario alone, quickly (no query timings, views or page scenarios);
+    // "abuse": the attacks alone, the same way.
     only: { type: "string", default: "all" },
   },
 });
 const sizes = values.events.split(",").map((s) => Number(s.trim().replace(/_/g, "")));
 const duration = Number(values.duration);
 const everything = values.only === "all";
-if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 100) || !(duration >= 1) || !["all", "ingest"].includes(values.only)) {
-  process.stderr.write("Usage: npm run bench -- --events 10000,100000,1000000 --duration 10 [--only ingest] [--keep] [--no-save]\n");
+const attacks = everything || values.only === "abuse";
+const ingestion = everything || values.only === "ingest";
+if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 100) || !(duration >= 1) || !["all", "ingest", "abuse"].includes(values.only)) {
+  process.stderr.write("Usage: npm run bench -- --events 10000,100000,1000000 --duration 10 [--only ingest|abuse] [--keep] [--no-save]\n");
   process.exit(2);
 }
 const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -106,28 +110,31 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
     const server = await started(() => startGlimpse({ ...serverEnv, ...(serverOptions ? { NODE_OPTIONS: serverOptions } : {}) }));
     let run: Partial<Awaited<ReturnType<typeof runServerScenarios>>> = {};
     let abuse: Awaited<ReturnType<typeof runAbuseScenarios>> | undefined;
-    let ingest: Awaited<ReturnType<typeof runIngest>>;
+    let ingest: Awaited<ReturnType<typeof runIngest>> | undefined;
     let serverPeakRssMb: number | undefined;
     let statsProcessPeakRssMb: number;
+    // Counts the site's rows, over a connection of the bench's own where the database allows one.
+    const observer = scratch.observer();
     try {
+      const counter = eventCounter(observer?.db ?? null, server, fx);
+      const cookie = attacks ? await login(server.url, fx.email, fx.password) : "";
       if (everything) {
-        const cookie = await login(server.url, fx.email, fx.password);
         run = await runServerScenarios(server, fx, cookie, duration);
         serverPeakRssMb = server.rss.overallPeak();
+      }
+      if (attacks) {
         log("  one client attacking, others measured");
-        abuse = await runAbuseScenarios(server, fx, cookie, duration);
+        abuse = await runAbuseScenarios(server, fx, cookie, duration, counter);
       }
       // Last: it adds rows, which the scenarios above must not see.
-      log("  ingestion");
-      const observer = scratch.observer();
-      try {
-        ingest = await runIngest(server, fx, eventCounter(observer?.db ?? null, server, fx), duration);
-      } finally {
-        await observer?.close();
+      if (ingestion) {
+        log("  ingestion");
+        ingest = await runIngest(server, fx, counter, duration);
       }
       serverPeakRssMb ??= server.rss.overallPeak();
       statsProcessPeakRssMb = server.rss.childrenPeak();
     } finally {
+      await observer?.close();
       await stopped(server);
     }
     const seconds = (performance.now() - began) / 1000;
@@ -153,10 +160,13 @@ async function main() {
     bare = await runBare(bareServer, duration).finally(() => stopped(bareServer));
     log(`  p50 ${bare.p50} ms, p95 ${bare.p95} ms, ${bare.rps} req/s`);
   }
-  log("== ceiling: bare node:http answering POST with 202 ==");
-  const barePostServer = await started(startBarePost);
-  const barePost = await runBarePost(barePostServer, BENCH_DOMAIN, duration).finally(() => stopped(barePostServer));
-  log(`  p50 ${barePost.p50} ms, p99 ${barePost.p99} ms, ${barePost.rps} req/s`);
+  let barePost: RunResult["barePost"];
+  if (ingestion) {
+    log("== ceiling: bare node:http answering POST with 202 ==");
+    const barePostServer = await started(startBarePost);
+    barePost = await runBarePost(barePostServer, BENCH_DOMAIN, duration).finally(() => stopped(barePostServer));
+    log(`  p50 ${barePost.p50} ms, p99 ${barePost.p99} ms, ${barePost.rps} req/s`);
+  }
 
   const results: SizeResult[] = [];
   let kind: Scratch["kind"] = databaseUrl ? "postgres" : "pglite";

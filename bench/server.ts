@@ -133,6 +133,8 @@ export interface Running {
   pid: number;
   url: string;
   rss: RssSampler;
+  /** Whether the process is still running. */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -181,7 +183,7 @@ function launch(args: string[], env: Record<string, string>, url: string, readyP
     clearTimeout(timer);
   };
   return waitForReady(child, url, readyPath).then(
-    () => ({ pid, url, rss, stop }),
+    () => ({ pid, url, rss, alive: () => child.exitCode === null && child.signalCode === null, stop }),
     async (error: Error) => {
       await stop();
       throw new Error(`${error.message}\n${output.join("").slice(-2000)}`);

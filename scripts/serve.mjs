@@ -233,15 +233,21 @@ server.on("checkContinue", continueIfFits(http, app));
 server.headersTimeout = 20_000;
 server.requestTimeout = 30_000;
 
+/** How long a clean stop waits for the accepted events to be written (a full buffer on a slow database). */
+const EVENTS_STOP_MS = 60_000;
+
 let closing = false;
 async function shutdown(signal) {
   if (closing) return;
   closing = true;
   process.stdout.write(`${signal}: closing\n`);
-  // Whatever is still in flight gets five seconds; then the process goes anyway.
-  setTimeout(() => process.exit(0), 5_000).unref();
   server.close();
   server.closeAllConnections?.();
+  // Every accepted event is written first: up to INGEST_BUFFER_MB of them can take the database
+  // more than a few seconds. A database that fails ends this at once (the loss is logged).
+  await Promise.race([runtime.writeHeldEvents(), new Promise((resolve) => setTimeout(resolve, EVENTS_STOP_MS).unref())]);
+  // The rest gets five seconds; then the process goes anyway.
+  setTimeout(() => process.exit(0), 5_000).unref();
   await runtime.shutdown();
   process.exit(0);
 }

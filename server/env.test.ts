@@ -42,6 +42,12 @@ describe("configuration", () => {
     expect(() => parseEnv({ STATS_MEMORY_MB: "16" })).toThrow(/STATS_MEMORY_MB: must be at least 64/);
   });
 
+  it("bounds the events held in memory by count and by megabytes", () => {
+    expect(parseEnv({}).ingestBuffer).toEqual({ flushMs: 1000, maxEvents: 20_000, maxBytes: 24 * 1024 * 1024 });
+    expect(parseEnv({ INGEST_BUFFER_MB: "8" }).ingestBuffer.maxBytes).toBe(8 * 1024 * 1024);
+    expect(() => parseEnv({ INGEST_BUFFER_MB: "0" })).toThrow(/INGEST_BUFFER_MB: must be at least 1/);
+  });
+
   it("runs in development with defaults and the development secret", () => {
     const env = parseEnv({});
     expect(env.production).toBe(false);

@@ -36,6 +36,7 @@ const schema = z
     INGEST_MAX_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
     INGEST_FLUSH_MS: z.coerce.number().int().min(10, "must be at least 10").max(60_000, "must be at most 60000 (a minute)").default(1000),
     INGEST_BUFFER_EVENTS: z.coerce.number().int().min(100, "must be at least 100").max(1_000_000).default(20_000),
+    INGEST_BUFFER_MB: z.coerce.number().int().min(1, "must be at least 1").max(100_000).default(24),
     STATEMENT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     STATS_ENGINE: z.enum(["columnar", "source"], { error: "must be columnar or source" }).default("columnar"),
     STATS_FILE: z.string().min(1).optional(),
@@ -100,10 +101,11 @@ const schema = z
       },
       ingestPerMinute: env.INGEST_MAX_PER_MINUTE,
       /**
-       * Accepted events wait in memory at most flushMs before they are written together; while
-       * the database cannot take them, at most bufferEvents wait, and further events get 503.
+       * Accepted events wait in memory at most flushMs before they are written together; at most
+       * maxEvents and maxBytes are held (while the database cannot take them, or events come
+       * faster than it does), and further events get 503.
        */
-      ingestBuffer: { flushMs: env.INGEST_FLUSH_MS, maxEvents: env.INGEST_BUFFER_EVENTS },
+      ingestBuffer: { flushMs: env.INGEST_FLUSH_MS, maxEvents: env.INGEST_BUFFER_EVENTS, maxBytes: env.INGEST_BUFFER_MB * 1024 * 1024 },
       statementTimeoutMs: env.STATEMENT_TIMEOUT_SECONDS * 1000,
       /**
        * The columnar copy of finished days: one file per instance (two processes cannot share one),

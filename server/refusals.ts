@@ -25,21 +25,25 @@ function nextPause(client: string, now = Date.now()): number {
 }
 
 /**
- * Runs `work`; a TooManyRequests from it is thrown only after a pause. A refusal costs the server
- * a little work of its own (a page, a counter), so a client that ignores them and asks again at
- * once could turn refusals into a flood; paused, each of its connections gets one now and then.
- * Nobody else waits: the pause holds only the refused request.
+ * Runs `work`; a TooManyRequests from it (or whatever else `isRefusal` names) is thrown only after
+ * a pause. A refusal costs the server a little work of its own (a page, a counter), so a client
+ * that ignores them and asks again at once could turn refusals into a flood; paused, each of its
+ * connections gets one now and then. Nobody else waits: the pause holds only the refused request.
  */
-export async function pauseBeforeRefusing<T>(ctx: { client: string }, work: () => Promise<T>): Promise<T> {
+export async function pauseBeforeRefusing<T>(ctx: { client: string }, work: () => Promise<T>, isRefusal: (error: unknown) => boolean = isTooManyRequests): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof TooManyRequests) {
+    if (isRefusal(error)) {
       const pause = testPause(ctx) ?? nextPause(ctx.client);
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
     throw error;
   }
+}
+
+function isTooManyRequests(error: unknown): boolean {
+  return error instanceof TooManyRequests;
 }
 
 /**

@@ -68,6 +68,14 @@ export function warmUp(): Promise<void> {
   return warmDatabase(database());
 }
 
+/**
+ * Takes no more events and writes the ones held: the first step of a clean stop, which may take
+ * as long as the database needs for what the buffer holds (INGEST_BUFFER_MB at most).
+ */
+export async function writeHeldEvents(): Promise<void> {
+  if (processDb) await closeEventBuffer(processDb);
+}
+
 export async function stopDatabase(): Promise<void> {
   // Accepted events and buffered view counts are written before the database closes, so a
   // restart loses none of them. A digest being sent is marked first.

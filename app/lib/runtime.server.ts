@@ -1,7 +1,7 @@
 import { env } from "../../server/env.js";
-import { startDatabase, stopDatabase, warmUp } from "../../server/runtime.js";
+import { startDatabase, stopDatabase, warmUp, writeHeldEvents } from "../../server/runtime.js";
 
-export { warmUp };
+export { warmUp, writeHeldEvents };
 
 export interface BootResult {
   production: boolean;

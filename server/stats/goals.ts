@@ -41,31 +41,40 @@ export function focusedGoal(filters: Filter[], goals: GoalDefinition[]): GoalDef
 }
 
 /**
- * The goal's conversions in scope by custom property: for each property name (the most used
- * first), its values with converting visitors (per day, summed) and conversions.
+ * The goal's conversions in scope by custom property: the MAX_PROPERTY_KEYS property names used
+ * on the most conversions, each with its MAX_PROPERTY_VALUES values with the most converting
+ * visitors (per day, summed) and their conversions. Every figure shown is exact: the values are
+ * counted and ranked in SQL, and only what is shown comes back, whatever the number of distinct
+ * values (a flood of unique values once made one view load 120,000 of them into memory).
+ * Ties go by name, in code point order (collate "C"), the same on every database.
  */
 export async function goalProperties(db: Db, scope: Scope, goal: GoalDefinition): Promise<GoalProperties> {
-  const { rows } = await sql<{ key: string; value: string; visitors: number; n: number }>`
-    select key, value, count(*)::int8 as visitors, sum(n)::int8 as n
-    from (
-      select p.key, p.value, e.day, e.visitor_id, count(*)::int4 as n
+  const { rows } = await sql<{ key: string; value: string; visitors: number; n: number; key_count: number; value_count: number }>`
+    with per_visitor as (
+      select p.key, p.value, count(*)::int8 as n
       from events e, jsonb_each_text(e.props) p
       where ${eventsWhere(scope)} and ${goalMatch("e", goal)} and e.props is not null
-      group by 1, 2, 3, 4
-    ) t
-    group by key, value`.execute(db);
-  const byKey = new Map<string, { value: string; visitors: number; conversions: number }[]>();
-  for (const row of rows) byKey.set(row.key, [...(byKey.get(row.key) ?? []), { value: row.value, visitors: row.visitors, conversions: row.n }]);
-  const order = (a: { visitors: number; conversions: number; value: string }, b: typeof a) =>
-    b.visitors - a.visitors || b.conversions - a.conversions || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
-  const total = (values: { conversions: number }[]) => values.reduce((n, v) => n + v.conversions, 0);
-  const keys = [...byKey.keys()].sort((a, b) => total(byKey.get(b)!) - total(byKey.get(a)!) || (a < b ? -1 : a > b ? 1 : 0));
-  return {
-    goal: goal.name,
-    properties: keys.slice(0, MAX_PROPERTY_KEYS).map((key) => {
-      const values = byKey.get(key)!.sort(order);
-      return { key, rows: values.slice(0, MAX_PROPERTY_VALUES), more: values.length > MAX_PROPERTY_VALUES };
-    }),
-    moreProperties: keys.length > MAX_PROPERTY_KEYS,
-  };
+      group by p.key, p.value, e.day, e.visitor_id
+    ), per_value as (
+      select key, value, count(*)::int8 as visitors, sum(n)::int8 as n from per_visitor group by key, value
+    ), per_key as (
+      select key, count(*)::int8 as value_count, count(*) over ()::int8 as key_count,
+        row_number() over (order by sum(n) desc, key collate "C") as key_rank
+      from per_value group by key
+    ), ranked as (
+      select v.key, v.value, v.visitors, v.n, k.key_count, k.value_count, k.key_rank,
+        row_number() over (partition by v.key order by v.visitors desc, v.n desc, v.value collate "C") as value_rank
+      from per_value v join per_key k on k.key = v.key
+      where k.key_rank <= ${MAX_PROPERTY_KEYS}
+    )
+    select key, value, visitors, n, key_count, value_count from ranked
+    where value_rank <= ${MAX_PROPERTY_VALUES}
+    order by key_rank, value_rank`.execute(db);
+  const properties: GoalProperties["properties"] = [];
+  for (const row of rows) {
+    let property = properties.at(-1);
+    if (property?.key !== row.key) properties.push((property = { key: row.key, rows: [], more: row.value_count > MAX_PROPERTY_VALUES }));
+    property.rows.push({ value: row.value, visitors: row.visitors, conversions: row.n });
+  }
+  return { goal: goal.name, properties, moreProperties: (rows[0]?.key_count ?? 0) > MAX_PROPERTY_KEYS };
 }
