@@ -1,6 +1,7 @@
 import { sql } from "kysely";
-import { afterAll, describe, expect, it } from "vitest";
-import { createDb } from "./client.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { emptyDb } from "../server/test/db.js";
+import type { Db } from "./client.js";
 import { migrateToLatest } from "./migrate.js";
 
 const url = process.env.DATABASE_URL;
@@ -8,8 +9,10 @@ const url = process.env.DATABASE_URL;
 // statement_timeout is a PostgreSQL-server setting; PGlite runs in the app's own thread and has
 // no timer to cancel a statement with (the README says what holds there).
 describe.skipIf(!url)("the statement timeout on PostgreSQL", () => {
-  const db = createDb({ url: url!, maxConnections: 2, statementTimeoutMs: 200 });
-  afterAll(() => db.destroy());
+  let db: Db;
+  beforeAll(async () => {
+    db = await emptyDb({ statementTimeoutMs: 200, maxConnections: 2 });
+  });
 
   it("cancels a request's statement that runs too long, with Postgres's query_canceled", async () => {
     const started = Date.now();

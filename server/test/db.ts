@@ -20,10 +20,13 @@ export async function freshDb(): Promise<Db> {
   return url ? freshPostgres(url) : freshPglite();
 }
 
-/** A database with no tables at all, for tests of the migrations themselves. */
-export async function emptyDb(): Promise<Db> {
+/**
+ * A database with no tables at all, for tests of the migrations themselves (never the server's
+ * own database: a migration run there would leave it at this branch's schema).
+ */
+export async function emptyDb(options: { statementTimeoutMs?: number; maxConnections?: number } = {}): Promise<Db> {
   const url = process.env.DATABASE_URL;
-  if (url) return freshPostgres(url, false);
+  if (url) return freshPostgres(url, false, options);
   const db = createDb({ pglite: openPglite("memory") });
   cleanups.push(() => db.destroy());
   return db;
@@ -52,13 +55,13 @@ export function anotherInstance(db: Db): Db | null {
   return other;
 }
 
-async function freshPostgres(url: string, migrate = true): Promise<Db> {
+async function freshPostgres(url: string, migrate = true, pool: { statementTimeoutMs?: number; maxConnections?: number } = {}): Promise<Db> {
   const name = `glimpse_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const dbUrl = new URL(url);
   dbUrl.pathname = `/${name}`;
-  const db = createDb({ url: dbUrl.toString(), maxConnections: 20 });
+  const db = createDb({ url: dbUrl.toString(), maxConnections: pool.maxConnections ?? 20, statementTimeoutMs: pool.statementTimeoutMs });
   urls.set(db, dbUrl.toString());
   if (migrate) await migrateToLatest(db);
   cleanups.push(async () => {
