@@ -17,6 +17,8 @@ interface Split {
   /** Days before it come from the copy's flagged rows. */
   through: string;
   version: number;
+  /** The copy's process when `through` was read: what another one says does not go with it. */
+  generation: number;
 }
 const MEMO_BYTES = 16 * 1024 * 1024;
 
@@ -85,6 +87,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
    * rebuilt.
    */
   async function split(query: Pick<RangeQuery, "site" | "from" | "to" | "now">): Promise<Split> {
+    const generation = columnar.generation;
     const [state, site] = await Promise.all([
       // A copy that cannot say what it holds is not used: the tables answer.
       syncState(columnar, query.site.id).catch((error) => {
@@ -100,7 +103,20 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     return {
       through: current && state.through ? state.through : NOTHING_COPIED,
       version: site?.stats_version ?? -1,
+      generation,
     };
+  }
+
+  /**
+   * A read of the copy that goes with the split: answered by the process the split read from. A
+   * process started since (the last one was killed or crashed) may hold less than that one said:
+   * an in-memory copy starts empty, a damaged file is started again, and its rows would add up to
+   * zeros, not to an error. Such an answer is thrown away, and the tables answer.
+   */
+  async function sameProcess<T>(at: Split, read: () => Promise<T>): Promise<T> {
+    const result = await read();
+    if (columnar.generation !== at.generation) throw new Error("the column store's process was started again during the view");
+    return result;
   }
 
   /**
@@ -163,7 +179,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   async function liveFigures(query: RangeQuery, at: Split): Promise<RangeFigures> {
     if (!keepsLive(query, at)) return liveRange(query);
     return orSource(
-      async () => ((await liveReady(query.site, at)) ? rangeFigures(columnar, scopeOf(query), query.site.timezone, query.hours, true) : liveRange(query)),
+      async () => ((await liveReady(query.site, at)) ? sameProcess(at, () => rangeFigures(columnar, scopeOf(query), query.site.timezone, query.hours, true)) : liveRange(query)),
       () => liveRange(query),
     );
   }
@@ -171,7 +187,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   async function liveTotals(query: RangeQuery, at: Split): Promise<Sums> {
     if (!keepsLive(query, at)) return source.totals(query);
     return orSource(
-      async () => ((await liveReady(query.site, at)) ? rangeTotals(columnar, scopeOf(query), true) : source.totals(query)),
+      async () => ((await liveReady(query.site, at)) ? sameProcess(at, () => rangeTotals(columnar, scopeOf(query), true)) : source.totals(query)),
       () => source.totals(query),
     );
   }
@@ -229,7 +245,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       if (query.from >= through) return liveFigures(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
-        () => kept(figuresMemo, "range", part, version, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours)),
+        () => kept(figuresMemo, "range", part, version, () => sameProcess(at, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours))),
         () => source.range(part),
       );
       if (query.to < through) return fromCopy;
@@ -243,7 +259,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       if (query.from >= through) return liveTotals(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
-        () => kept(totalsMemo, "totals", part, version, () => rangeTotals(columnar, scopeOf(part))),
+        () => kept(totalsMemo, "totals", part, version, () => sameProcess(at, () => rangeTotals(columnar, scopeOf(part)))),
         () => source.totals(part),
       );
       if (query.to < through) return fromCopy;
