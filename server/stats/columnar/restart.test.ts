@@ -11,6 +11,7 @@ import type { Filter } from "../../schemas/filters.js";
 import type { Period } from "../../schemas/stats.js";
 import { createSite } from "../../sites/sites.js";
 import { freshDb } from "../../test/db.js";
+import { invalidateStats } from "../cache.js";
 import { getDashboardStats, type StatsSite } from "../dashboard.js";
 import { sourceEngine } from "../source-engine.js";
 import { type ColumnarEngine, openColumnarEngine } from "./engine.js";
@@ -141,6 +142,47 @@ describe("a column store process that ends during a view", () => {
     });
     expect(await view(engine, { key: "7d" }, filters)).toEqual(expected);
     expect(point.fired).toBe(true);
+  });
+});
+
+/**
+ * The sync is held inside a database read; the embedded database has one connection, so the view
+ * could not go on meanwhile: this interleaving is staged on PostgreSQL only (the engine's code does
+ * not depend on the database).
+ */
+describe.runIf(process.env.DATABASE_URL)("a site's copy dropped during a view", () => {
+  it("is not read for figures once its rows are gone, while they are copied again", async () => {
+    const point = new KillPoint();
+    const engine = await engineWith(point);
+    const expected = await view(null, { key: "30d" });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let dropped = () => {};
+    const copying = new Promise<void>((resolve) => (dropped = resolve));
+    let sync: Promise<void> = Promise.resolve();
+    // The view has read what the copy holds; then finished days are rewritten (an import, a late
+    // event), and a sync drops the site's rows and starts copying them again, held on its way.
+    point.arm(onlyStatsVersion, async () => {
+      await engine.copiedThrough(site.id);
+      await invalidateStats(db, site.id);
+      point.arm(
+        (rows) => rows.length > 0 && Object.keys(rows[0]!).sort().join() === "day,events",
+        async () => {
+          dropped();
+          await held;
+        },
+      );
+      sync = engine.sync(site, NOW);
+      await copying;
+    });
+    try {
+      expect(await view(engine, { key: "30d" })).toEqual(expected);
+    } finally {
+      release();
+      await sync;
+    }
+    expect(await engine.copiedThrough(site.id)).toBe(unsettledFrom(site, NOW));
+    expect(await view(engine, { key: "30d" })).toEqual(expected);
   });
 });
 

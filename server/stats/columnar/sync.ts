@@ -64,15 +64,15 @@ export async function copyMatches(columnar: Columnar, db: Db, siteId: string): P
  * `through`, so a reader sees a day completely or not at all, and an interrupted sync (a shutdown
  * asks it to stop between chunks) resumes where it stopped. True when it changed the site's rows.
  */
-export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: Date, stopping: () => boolean = () => false): Promise<boolean> {
+export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: Date, stopping: () => boolean = () => false, forget = forgetSite): Promise<boolean> {
   const row = await db.selectFrom("sites").select(["stats_version"]).where("id", "=", site.id).executeTakeFirst();
   if (!row) {
-    await forgetSite(columnar, site.id);
+    await forget(columnar, site.id);
     return true;
   }
   let state = await syncState(columnar, site.id);
   if (state && state.version !== row.stats_version) {
-    await forgetSite(columnar, site.id);
+    await forget(columnar, site.id);
     state = null;
   }
   const until = unsettledFrom(site, now);
