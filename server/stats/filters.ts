@@ -94,7 +94,7 @@ export interface SessionTest {
 export function sessionTests(alias: string, filters: Filter[], goals: GoalDefinition[]): SessionTest[] {
   const tests: SessionTest[] = [];
   const pages = pageLevel(alias, filters);
-  if (pages.length) tests.push({ matches: sql<boolean>`${column(alias, "name")} = 'pageview' and ${and(pages)}`, negated: false });
+  if (pages.length) tests.push({ matches: sql<boolean>`(${column(alias, "name")} = 'pageview' and ${and(pages)})`, negated: false });
   for (const filter of filters.filter(isGoal)) {
     tests.push({ matches: or(namedGoals(goals, filter).map((g) => goalMatch(alias, g))), negated: filter.operator === "is_not" });
   }
