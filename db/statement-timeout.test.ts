@@ -1,6 +1,7 @@
 import { sql } from "kysely";
-import { afterAll, describe, expect, it } from "vitest";
-import { createDb } from "./client.js";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type Db } from "./client.js";
 import { migrateToLatest } from "./migrate.js";
 
 const url = process.env.DATABASE_URL;
@@ -8,8 +9,22 @@ const url = process.env.DATABASE_URL;
 // statement_timeout is a PostgreSQL-server setting; PGlite runs in the app's own thread and has
 // no timer to cancel a statement with (the README says what holds there).
 describe.skipIf(!url)("the statement timeout on PostgreSQL", () => {
-  const db = createDb({ url: url!, maxConnections: 2, statementTimeoutMs: 200 });
-  afterAll(() => db.destroy());
+  // A database of its own: the one DATABASE_URL names is shared, and other checkouts migrate it too.
+  const name = `glimpse_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  let admin: postgres.Sql;
+  let db: Db;
+  beforeAll(async () => {
+    admin = postgres(url!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    const own = new URL(url!);
+    own.pathname = `/${name}`;
+    db = createDb({ url: own.toString(), maxConnections: 2, statementTimeoutMs: 200 });
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await admin?.unsafe(`drop database if exists ${name} with (force)`);
+    await admin?.end();
+  });
 
   it("cancels a request's statement that runs too long, with Postgres's query_canceled", async () => {
     const started = Date.now();
