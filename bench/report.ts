@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem, type } from "node:os";
 import type { AttackFigures } from "./abuse.js";
+import type { BurstFigures } from "./burst.js";
 import type { IngestFigures } from "./ingest.js";
 import type { FloodFigures, LoadFigures } from "./load.js";
 import type { DbKind } from "./scratch.js";
@@ -26,6 +27,8 @@ export interface SizeResult {
   abuse?: AttackFigures[];
   /** POST /api/event (absent in runs before it existed). */
   ingest?: IngestFigures;
+  /** Page- and goal-filtered views before and right after a burst of visits (absent before it existed). */
+  burst?: BurstFigures;
   serverPeakRssMb: number;
   /** The column store's own process, whole run (absent before it had one). */
   statsProcessPeakRssMb?: number;

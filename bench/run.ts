@@ -13,7 +13,9 @@ import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { createDb } from "../db/client.js";
 import { runAbuseScenarios } from "./abuse.js";
+import { type BurstFigures, measureBurst } from "./burst.js";
 import { eventCounter, runBarePost, runIngest } from "./ingest.js";
 import { CONNECTIONS, runBare, runServerScenarios } from "./load.js";
 import { log } from "./progress.js";
@@ -137,11 +139,22 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
       await observer?.close();
       await stopped(server);
     }
+    // After everything else: it adds thousands of visits to today.
+    let burst: BurstFigures | undefined;
+    if (everything) {
+      log("  views right after a burst of traffic");
+      const reopened = createDb(scratch.kind === "postgres" ? { url: scratch.serverEnv.DATABASE_URL! } : { dataDir: scratch.serverEnv.DATA_DIR! });
+      try {
+        burst = await measureBurst(reopened, fx, statsFile, memoryMb, threads);
+      } finally {
+        await reopened.destroy();
+      }
+    }
     const seconds = (performance.now() - began) / 1000;
     const loadAverage: [number, number] = [round(loadBefore), round(loadavg()[0]!)];
     return {
       scratch,
-      size: { requestedEvents: events, load, sql, engine, views: engine?.views, ...run, abuse, ingest, serverPeakRssMb, statsProcessPeakRssMb, seconds, loadAverage },
+      size: { requestedEvents: events, load, sql, engine, views: engine?.views, ...run, abuse, ingest, burst, serverPeakRssMb, statsProcessPeakRssMb, seconds, loadAverage },
     };
   } finally {
     cleanups.delete(drop);

@@ -104,10 +104,12 @@ describe("ingestion and stats procedures answer any input with data or a 4xx, an
       input: inputs(fc.record({ site: site(), period, filters: filters(0, MAX_VIEW_FILTERS), dimension, limit }, { requiredKeys: ["site", "period", "dimension"] }), edges()),
     }));
 
-  // A hang would freeze this worker for good, so these periods run in a child with a heap cap and a deadline.
+  // A hang would freeze this worker for good, so these periods run in a child with a heap cap and a
+  // deadline per call (each answers in well under a second on an idle machine).
   it("stats and share stats at the end of the calendar, in a child process", () =>
     fuzz.runOutOfProcess(fileURLToPath(new URL("./calendar-child.ts", import.meta.url)), fc.sample(endOfCalendar, { numRuns: 20, seed: 9999 }), {
       deadlineMs: 45_000,
+      startupMs: 120_000,
       maxHeapMb: 160,
       env: { PGLITE_TEMPLATE: inject("pgliteTemplate") ?? "" },
     }));

@@ -122,7 +122,7 @@ export class Fuzzer {
    * each answer as a JSON line; a child that dies or overruns its deadline fails on the input it
    * was running.
    */
-  async runOutOfProcess(child: string, inputs: unknown[], options: { deadlineMs: number; maxHeapMb: number; env?: Record<string, string> }): Promise<void> {
+  async runOutOfProcess(child: string, inputs: unknown[], options: { deadlineMs: number; startupMs: number; maxHeapMb: number; env?: Record<string, string> }): Promise<void> {
     const { lines, died } = await spawnChild(child, JSON.stringify(inputs), options);
     const problems: string[] = [];
     for (const line of lines) {

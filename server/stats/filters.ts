@@ -53,7 +53,7 @@ const isGoal = (f: Filter) => f.dimension === "goal";
 const or = (parts: RawBuilder<boolean>[]): RawBuilder<boolean> => (parts.length ? sql<boolean>`(${sql.join(parts, sql` or `)})` : sql<boolean>`false`);
 
 /** Conditions on the visit-level dimensions, which visits and events both carry. */
-function visitLevel(alias: string, filters: Filter[]): RawBuilder<boolean>[] {
+export function visitLevel(alias: string, filters: Filter[]): RawBuilder<boolean>[] {
   return filters
     .filter((f) => !isPage(f) && !isGoal(f))
     .map((f) => condition(column(alias, VISIT_COLUMNS[f.dimension as Exclude<Dimension, "page">]), f));
@@ -82,25 +82,35 @@ export function namedGoals(goals: GoalDefinition[], filter: Filter): GoalDefinit
 export const goalLikePattern = (goal: GoalDefinition) => escapeLike(goal.match).replace(/\*/g, "%");
 
 /**
- * Filters that hold for a whole visit by what happened in it: a page filter keeps the visits with
- * a matching pageview, a goal filter those that converted one of the named goals (or, for
- * "is not", none of them). A visit's events all share its day, so each lookup stays on the
- * (site_id, day) index.
+ * What a page or goal filter asks of one of a visit's events. A page filter keeps the visits with a
+ * pageview matching every page filter at once; a goal filter those that converted one of the named
+ * goals (or, `negated`, none of them).
+ */
+export interface SessionTest {
+  matches: RawBuilder<boolean>;
+  negated: boolean;
+}
+
+export function sessionTests(alias: string, filters: Filter[], goals: GoalDefinition[]): SessionTest[] {
+  const tests: SessionTest[] = [];
+  const pages = pageLevel(alias, filters);
+  if (pages.length) tests.push({ matches: sql<boolean>`(${column(alias, "name")} = 'pageview' and ${and(pages)})`, negated: false });
+  for (const filter of filters.filter(isGoal)) {
+    tests.push({ matches: or(namedGoals(goals, filter).map((g) => goalMatch(alias, g))), negated: filter.operator === "is_not" });
+  }
+  return tests;
+}
+
+/**
+ * Filters that hold for a whole visit by what happened in it (see sessionTests). A visit's events
+ * all share its day, so each lookup stays on the (site_id, day) index.
  */
 function sessionLevel(alias: string, scope: Scope): RawBuilder<boolean>[] {
-  const within = (inner: string) => sql<boolean>`${column(inner, "site_id")} = ${scope.siteId} and ${column(inner, "day")} between ${scope.from} and ${scope.to}`;
-  const parts: RawBuilder<boolean>[] = [];
-  const pages = pageLevel("p", scope.filters);
-  if (pages.length) {
-    parts.push(sql<boolean>`${column(alias, "session_id")} in (
-      select p.session_id from events p where ${within("p")} and p.name = 'pageview' and ${and(pages)})`);
-  }
-  for (const filter of scope.filters.filter(isGoal)) {
-    const converted = sql<boolean>`${column(alias, "session_id")} in (
-      select c.session_id from events c where ${within("c")} and ${or(namedGoals(scope.goals, filter).map((g) => goalMatch("c", g)))})`;
-    parts.push(filter.operator === "is_not" ? sql<boolean>`not ${converted}` : converted);
-  }
-  return parts;
+  return sessionTests("p", scope.filters, scope.goals).map(({ matches, negated }) => {
+    const held = sql<boolean>`${column(alias, "session_id")} in (
+      select p.session_id from events p where ${column("p", "site_id")} = ${scope.siteId} and ${column("p", "day")} between ${scope.from} and ${scope.to} and ${matches})`;
+    return negated ? sql<boolean>`not ${held}` : held;
+  });
 }
 
 /** Visits in range under the filters. */

@@ -1,11 +1,11 @@
-import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { computeTotals } from "./aggregate.js";
 import { loadDays } from "./cache.js";
+import { currentVisitors } from "./current-visitors.js";
 import { addDays, localDay } from "./dates.js";
 import { sumDays } from "./day-stats.js";
 import type { RangeFigures, RangeQuery, StatsEngine } from "./engine.js";
-import { type Scope, visitsWhere } from "./filters.js";
+import type { Scope } from "./filters.js";
 import { goalProperties } from "./goals.js";
 
 const scopeOf = (query: Pick<RangeQuery, "site" | "from" | "to" | "filters" | "goals">): Scope => ({
@@ -42,13 +42,8 @@ export function sourceEngine(db: Db): StatsEngine {
     },
 
     /** A visit never spans two site-local days (the visitor id changes at midnight), so today's and yesterday's visits are all that can qualify. */
-    async currentVisitors(query, since) {
-      const scope = scopeOf({ ...query, from: localDay(since, query.site.timezone), to: localDay(query.now, query.site.timezone) });
-      const { rows } = await sql<{ n: number }>`
-        select count(distinct v.visitor_id)::int8 as n from visits v
-        where ${visitsWhere(scope)} and v.ended_at between ${since} and ${query.now}`.execute(db);
-      return rows[0]?.n ?? 0;
-    },
+    currentVisitors: (query, since) =>
+      currentVisitors(db, scopeOf({ ...query, from: localDay(since, query.site.timezone), to: localDay(query.now, query.site.timezone) }), since, query.now),
 
     goalProperties: (query, goal) => goalProperties(db, scopeOf(query), goal),
   };

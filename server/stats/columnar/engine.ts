@@ -17,6 +17,11 @@ interface Split {
   /** Days before it come from the copy's flagged rows. */
   through: string;
   version: number;
+  /** The copy's process when `through` was read: what another one says does not go with it. */
+  generation: number;
+  siteId: string;
+  /** The site's count of drops (see `forget`) when `through` was read. */
+  drops: number;
 }
 const MEMO_BYTES = 16 * 1024 * 1024;
 
@@ -68,12 +73,28 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     return done;
   }
 
+  /**
+   * Per site, bumped before its copied rows are dropped (it is copied again from the start, or it
+   * was deleted) and again once they are: odd while a drop runs. A view that planned with the rows
+   * before a drop and read after it would add up what is left, so it does not use what it read.
+   */
+  const drops = new Map<string, number>();
+  async function forget(target: Columnar, siteId: string) {
+    const bump = () => drops.set(siteId, (drops.get(siteId) ?? 0) + 1);
+    bump();
+    try {
+      await forgetSite(target, siteId);
+    } finally {
+      bump();
+    }
+  }
+
   function sync(site: SyncSite, now = new Date()): Promise<void> {
     const running = pending.get(site.id);
     if (running) return running;
     const done = serially(site.id, async () => {
       // Rows were replaced or dropped: the unfinished days' rows are read again before they answer.
-      if (!closed && (await syncSite(columnar, db, site, now, () => closed))) lives.delete(site.id);
+      if (!closed && (await syncSite(columnar, db, site, now, () => closed, forget))) lives.delete(site.id);
     }).finally(() => pending.delete(site.id));
     pending.set(site.id, done);
     return done;
@@ -85,6 +106,8 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
    * rebuilt.
    */
   async function split(query: Pick<RangeQuery, "site" | "from" | "to" | "now">): Promise<Split> {
+    const generation = columnar.generation;
+    const dropped = drops.get(query.site.id) ?? 0;
     const [state, site] = await Promise.all([
       // A copy that cannot say what it holds is not used: the tables answer.
       syncState(columnar, query.site.id).catch((error) => {
@@ -100,7 +123,24 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     return {
       through: current && state.through ? state.through : NOTHING_COPIED,
       version: site?.stats_version ?? -1,
+      generation,
+      siteId: query.site.id,
+      drops: dropped,
     };
+  }
+
+  /**
+   * A read of the copy that goes with the split: answered by the process the split read from, with
+   * none of the site's rows dropped meanwhile. A process started since (the last one was killed or
+   * crashed) may hold less than that one said: an in-memory copy starts empty, a damaged file is
+   * started again, and its rows would add up to zeros, not to an error. Such an answer is thrown
+   * away, and the tables answer.
+   */
+  async function sameCopy<T>(at: Split, read: () => Promise<T>): Promise<T> {
+    const result = await read();
+    if (columnar.generation !== at.generation) throw new Error("the column store's process was started again during the view");
+    if (at.drops % 2 !== 0 || (drops.get(at.siteId) ?? 0) !== at.drops) throw new Error("the site's copy was dropped during the view");
+    return result;
   }
 
   /**
@@ -163,7 +203,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   async function liveFigures(query: RangeQuery, at: Split): Promise<RangeFigures> {
     if (!keepsLive(query, at)) return liveRange(query);
     return orSource(
-      async () => ((await liveReady(query.site, at)) ? rangeFigures(columnar, scopeOf(query), query.site.timezone, query.hours, true) : liveRange(query)),
+      async () => ((await liveReady(query.site, at)) ? sameCopy(at, () => rangeFigures(columnar, scopeOf(query), query.site.timezone, query.hours, true)) : liveRange(query)),
       () => liveRange(query),
     );
   }
@@ -171,7 +211,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   async function liveTotals(query: RangeQuery, at: Split): Promise<Sums> {
     if (!keepsLive(query, at)) return source.totals(query);
     return orSource(
-      async () => ((await liveReady(query.site, at)) ? rangeTotals(columnar, scopeOf(query), true) : source.totals(query)),
+      async () => ((await liveReady(query.site, at)) ? sameCopy(at, () => rangeTotals(columnar, scopeOf(query), true)) : source.totals(query)),
       () => source.totals(query),
     );
   }
@@ -202,10 +242,10 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       const copiedSites = (await columnar.query(`select site_id from synced`)).map((row) => row.site_id as string);
       for (const siteId of copiedSites) {
         await serially(siteId, async () => {
-          if (!known.has(siteId)) await forgetSite(columnar, siteId);
+          if (!known.has(siteId)) await forget(columnar, siteId);
           else if (!verified && !(await copyMatches(columnar, db, siteId))) {
             log(`Stats copy of site ${siteId} does not match the database; copying it again`);
-            await forgetSite(columnar, siteId);
+            await forget(columnar, siteId);
           } else return;
           lives.delete(siteId);
         });
@@ -229,7 +269,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       if (query.from >= through) return liveFigures(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
-        () => kept(figuresMemo, "range", part, version, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours)),
+        () => kept(figuresMemo, "range", part, version, () => sameCopy(at, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours))),
         () => source.range(part),
       );
       if (query.to < through) return fromCopy;
@@ -243,7 +283,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       if (query.from >= through) return liveTotals(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
-        () => kept(totalsMemo, "totals", part, version, () => rangeTotals(columnar, scopeOf(part))),
+        () => kept(totalsMemo, "totals", part, version, () => sameCopy(at, () => rangeTotals(columnar, scopeOf(part)))),
         () => source.totals(part),
       );
       if (query.to < through) return fromCopy;

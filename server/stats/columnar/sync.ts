@@ -64,15 +64,15 @@ export async function copyMatches(columnar: Columnar, db: Db, siteId: string): P
  * `through`, so a reader sees a day completely or not at all, and an interrupted sync (a shutdown
  * asks it to stop between chunks) resumes where it stopped. True when it changed the site's rows.
  */
-export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: Date, stopping: () => boolean = () => false): Promise<boolean> {
+export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: Date, stopping: () => boolean = () => false, forget = forgetSite): Promise<boolean> {
   const row = await db.selectFrom("sites").select(["stats_version"]).where("id", "=", site.id).executeTakeFirst();
   if (!row) {
-    await forgetSite(columnar, site.id);
+    await forget(columnar, site.id);
     return true;
   }
   let state = await syncState(columnar, site.id);
   if (state && state.version !== row.stats_version) {
-    await forgetSite(columnar, site.id);
+    await forget(columnar, site.id);
     state = null;
   }
   const until = unsettledFrom(site, now);
@@ -87,6 +87,7 @@ export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: 
   }
   const sizes = await daySizes(db, site.id, from, addDays(until, -1));
   let start = from;
+  let held = state?.through ?? null;
   while (start < until && !stopping()) {
     let end = start;
     let events = sizes.get(start) ?? 0;
@@ -94,8 +95,8 @@ export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: 
       end = addDays(end, 1);
       events += sizes.get(end) ?? 0;
     }
-    await copyDays(columnar, db, site, start, end, events, row.stats_version);
-    start = addDays(end, 1);
+    await copyDays(columnar, db, site, { from: start, to: end, held }, events, row.stats_version);
+    start = held = addDays(end, 1);
   }
   return true;
 }
@@ -183,9 +184,17 @@ async function eventRows(db: Db, siteId: string, where: RawBuilder<unknown>): Pr
   return rows.map((e) => [siteId, e.day, e.ts, e.name, e.pathname, e.visitor_id, e.session_id, ...DIMENSIONS.map((d) => e[d])]);
 }
 
-async function copyDays(columnar: Columnar, db: Db, site: SyncSite, from: string, to: string, events: number, version: number) {
+/**
+ * `held`: the `through` the copy said it had when this sync began (or its last chunk landed). A
+ * copy that says otherwise now is not the one read (its process was started again, and an
+ * in-memory copy starts empty): the chunk is not written, or the copy would claim days it lacks.
+ */
+async function copyDays(columnar: Columnar, db: Db, site: SyncSite, days: { from: string; to: string; held: string | null }, events: number, version: number) {
+  const { from, to } = days;
   const cuts = windows(site, from, to, events);
   await columnar.transaction(async (c) => {
+    const [state] = await c.query(`select strftime(through, '%Y-%m-%d') as through from synced where site_id = $1`, [site.id]);
+    if (((state?.through as string | null | undefined) ?? null) !== days.held) throw new Error("The copy changed while it was being synced (its process was started again)");
     await createStage(c);
     for (let i = 0; i + 1 < cuts.length; i++) {
       const [after, before] = [cuts[i]!, cuts[i + 1]!];
