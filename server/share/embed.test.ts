@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createContext } from "../context.js";
+import { httpStatusOverride } from "../errors.js";
 import { flushEvents } from "../ingest/buffer.js";
 import { createCaller } from "../root.js";
 import { expectCode, member, signedIn, siteOwnedBy } from "../test/actors.js";
@@ -121,7 +122,48 @@ describe("embed tokens", () => {
     expect(hidden.message).toMatch(/does not show Country/);
     const day = await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id, ttlMinutes: 24 * 60 });
     expect(Date.parse(day.expiresAt) - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
+  });
+
+  it("are refused for a paused or expired link as every other refusal of a link that is gone (NOT_FOUND, HTTP 410)", async () => {
+    const link = await owner.caller.sharedLinks.create({ site: domain, name: "Gone embed" });
     await owner.caller.sharedLinks.update({ site: domain, id: link.id, paused: true });
-    await expectCode(owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id }), "BAD_REQUEST");
+    const paused = await expectCode(owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id }), "NOT_FOUND");
+    expect(paused.message).toBe("This link is paused: resume it before embedding it");
+    expect(httpStatusOverride(paused.cause)).toBe(410);
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, paused: false });
+    await db.updateTable("shared_links").set({ expires_at: new Date(Date.now() - 60_000) }).where("id", "=", link.id).execute();
+    const expired = await expectCode(owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id }), "NOT_FOUND");
+    expect(expired.message).toBe("This link is expired: give it a later expiry before embedding it");
+    expect(httpStatusOverride(expired.cause)).toBe(410);
+  });
+
+  it("and unlocks stay dead once the link's expiry has passed, even when the expiry is lifted or moved later", async () => {
+    const link = await owner.caller.sharedLinks.create({ site: domain, name: "Expired embed", password: PASSWORD });
+    const { token } = await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id, ttlMinutes: 24 * 60 });
+    const unlock = await frame().share.unlock({ slug: link.slug, password: PASSWORD });
+    const unlocks = { [link.slug]: { f: unlock.fingerprint, e: Math.floor(Date.parse(unlock.expiresAt) / 1000) } };
+    const unlocked = () => createCaller(createContext({ db, ip: "203.0.113.78", unlocks }));
+    const stats = () => frame().share.stats({ slug: link.slug, period: WEEK, filters: [], token });
+    // Moving an expiry that has not passed yet ends nothing.
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+    await stats();
+    await unlocked().share.stats({ slug: link.slug, period: WEEK, filters: [] });
+    // The expiry passes (as time would move it, without anyone acting)…
+    await db.updateTable("shared_links").set({ expires_at: new Date(Date.now() - 60_000) }).where("id", "=", link.id).execute();
+    expect((await expectCode(stats(), "NOT_FOUND")).message).toBe("This shared link has expired");
+    // …and an admin lifts it: the link is live again, but what was handed out before stays dead.
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, expiresAt: null });
+    await expectCode(stats(), "UNAUTHORIZED");
+    await expectCode(unlocked().share.stats({ slug: link.slug, period: WEEK, filters: [] }), "UNAUTHORIZED");
+    expect((await unlocked().share.resolve({ slug: link.slug })).locked).toBe(true);
+    // Moved to a later date instead of removed: the same.
+    const second = (await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id })).token;
+    await frame().share.stats({ slug: link.slug, period: WEEK, filters: [], token: second });
+    await db.updateTable("shared_links").set({ expires_at: new Date(Date.now() - 60_000) }).where("id", "=", link.id).execute();
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+    await expectCode(frame().share.stats({ slug: link.slug, period: WEEK, filters: [], token: second }), "UNAUTHORIZED");
+    // A token minted now works.
+    const fresh = (await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id })).token;
+    expect((await frame().share.stats({ slug: link.slug, period: WEEK, filters: [], token: fresh })).totals.visitors).toBe(5);
   });
 });
