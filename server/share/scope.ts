@@ -28,6 +28,8 @@ export interface ScopedView {
   readonly previous: boolean;
   /** "Current visitors" (now) lies within the bounds. */
   readonly live: boolean;
+  /** The period lies wholly before the link's earliest date: nothing is counted, and `notice` says why. */
+  readonly empty: boolean;
   /** What the recipient is told about the period, when it is not simply what they asked for. */
   readonly notice: string | null;
   /** Filters an embed token adds: fixed like the segment's. */
@@ -87,11 +89,11 @@ export function viewIn(
 ): ScopedView {
   checkFilters(link, request.filters);
   const today = localDay(now, link.site.timezone);
-  const { period, previous, notice } = periodIn(link, request.period, now);
+  const { period, previous, notice, empty } = periodIn(link, request.period, now);
   const bounds = link.bounds;
   // "Now" is the last few minutes, which may start on the day before: all of it must be inside.
   const windowStart = localDay(new Date(now.getTime() - CURRENT_VISITOR_WINDOW_MS), link.site.timezone);
-  const live = !bounds || (bounds.from <= windowStart && (bounds.kind === "since" || bounds.to >= today));
+  const live = !empty && (!bounds || (bounds.from <= windowStart && (bounds.kind === "since" || bounds.to >= today)));
   return {
     link,
     period,
@@ -100,6 +102,7 @@ export function viewIn(
     sections: link.sections,
     previous,
     live,
+    empty,
     notice,
     lockedFilters: locked.filters,
     periodLocked: locked.periodLocked,
@@ -126,6 +129,7 @@ export function digestView(link: ShareLink, range: { from: string; to: string },
     sections: link.sections,
     previous: whole && (!bounds || bounds.from <= before.from),
     live: false,
+    empty: false,
     notice: whole ? null : "Only the part of this period within the dates the link shows is counted.",
     lockedFilters: [],
     periodLocked: true,
@@ -151,27 +155,29 @@ function checkFilters(link: ShareLink, filters: Filter[]): void {
   }
 }
 
-function periodIn(link: ShareLink, requested: Period, now: Date): { period: Period; previous: boolean; notice: string | null } {
+function periodIn(link: ShareLink, requested: Period, now: Date): { period: Period; previous: boolean; notice: string | null; empty: boolean } {
   const bounds: DateBounds | null = link.bounds;
-  if (bounds?.kind === "fixed") return { period: { key: "custom", from: bounds.from, to: bounds.to }, previous: false, notice: null };
+  if (bounds?.kind === "fixed") return { period: { key: "custom", from: bounds.from, to: bounds.to }, previous: false, notice: null, empty: false };
   let period = requested;
   let notice: string | null = null;
   if (!link.allowPeriodChange && !samePeriod(requested, { key: DEFAULT_PERIOD })) {
     period = { key: DEFAULT_PERIOD };
     notice = `This link always shows ${PERIOD_LABELS[DEFAULT_PERIOD].toLowerCase()}.`;
   }
-  if (!bounds) return { period, previous: true, notice };
+  if (!bounds) return { period, previous: true, notice, empty: false };
   const range = resolvePeriod(period, link.site.timezone, now);
-  if (range.from >= bounds.from) return { period, previous: !!range.previous && range.previous.from >= bounds.from, notice };
+  if (range.from >= bounds.from) return { period, previous: !!range.previous && range.previous.from >= bounds.from, notice, empty: false };
+  // Wholly before the earliest date: the period asked for, with nothing in it (its first day
+  // moved to the since-date would show that day's figures as if they were the period's).
+  if (range.to < bounds.from) {
+    return { period, previous: false, notice: `${range.label} ends before ${bounds.from}, the earliest date this link shows, so there is nothing to show.`, empty: true };
+  }
   // Clamped, never widened: the part before the earliest date is cut off.
-  const to = range.to < bounds.from ? bounds.from : range.to;
   return {
-    period: { key: "custom", from: bounds.from, to },
+    period: { key: "custom", from: bounds.from, to: range.to },
     previous: false,
-    notice:
-      range.to < bounds.from
-        ? `${range.label} ends before the earliest date this link shows, so its first day is shown instead.`
-        : `${range.label} starts before the earliest date this link shows, so it was shortened.`,
+    notice: `${range.label} starts before the earliest date this link shows, so it was shortened.`,
+    empty: false,
   };
 }
 
