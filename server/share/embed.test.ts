@@ -19,7 +19,7 @@ let siteId: string;
 
 /** A frame: no session, no unlock cookie, only what the embed URL carries. */
 const frame = (now?: Date) => createCaller({ ...createContext({ db, ip: "203.0.113.77" }), ...(now && { now }) } as ReturnType<typeof createContext>);
-const tokenOf = (url: string) => new URL(url).searchParams.get("token")!;
+const tokenOf = (url: string) => /\/embed\/([^/?#]+)$/.exec(new URL(url).pathname)![1]!;
 
 beforeAll(async () => {
   db = await freshDb();
@@ -42,7 +42,7 @@ describe("embed tokens", () => {
     const other = await owner.caller.sharedLinks.create({ site: domain, name: "Other", password: PASSWORD });
     await expectCode(frame().share.stats({ slug: link.slug, period: WEEK, filters: [] }), "UNAUTHORIZED");
     const minted = await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id });
-    expect(minted.url).toBe(`${link.url}?embed=true&token=${minted.token}`);
+    expect(minted.url).toBe(`${new URL(link.url).origin}/embed/${minted.token}`);
     const lifetime = Date.parse(minted.expiresAt) - Date.now();
     expect(lifetime).toBeGreaterThan(59 * 60_000);
     expect(lifetime).toBeLessThanOrEqual(60 * 60_000);
@@ -65,6 +65,28 @@ describe("embed tokens", () => {
     expect(narrower.totals.visitors).toBe(0);
     const breakdown = await frame().share.breakdown({ slug: link.slug, period: WEEK, filters: [], dimension: "device", token });
     expect(breakdown.rows.map((r) => r.value)).toEqual(["Mobile"]);
+  });
+
+  it("name their link themselves: the token alone opens it, with its locks, and nothing in the frame names the slug", async () => {
+    const link = await owner.caller.sharedLinks.create({ site: domain, name: "Open narrowed embed" });
+    const mobile = [{ dimension: "device" as const, operator: "is" as const, values: ["Mobile"] }];
+    const minted = await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id, period: { key: "today" }, filters: mobile });
+    expect(minted.url).not.toContain(link.slug);
+    const token = tokenOf(minted.url);
+    const stats = await frame().share.stats({ period: { key: "12mo" }, filters: [], token });
+    expect(stats.range.key).toBe("today");
+    expect(stats.totals.visitors).toBe(3);
+    expect(stats.scope).toMatchObject({ canChangePeriod: false, lockedFilters: mobile });
+    const breakdown = await frame().share.breakdown({ period: WEEK, filters: [], dimension: "device", token });
+    expect(breakdown.rows.map((r) => r.value)).toEqual(["Mobile"]);
+    expect(JSON.stringify([stats, breakdown])).not.toContain(link.slug);
+    // The link's whole scope still applies: a section it hides is not there for the token either.
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, visibleSections: ["series", "country"] });
+    await expectCode(frame().share.breakdown({ period: WEEK, filters: [], dimension: "device", token }), "FORBIDDEN");
+    expect((await frame().share.stats({ period: WEEK, filters: [], token })).breakdowns.map((b) => b.dimension)).toEqual(["country"]);
+    // Neither a slug nor a token names nothing; a bad token alone is refused like a revoked one.
+    await expectCode(frame().share.stats({ period: WEEK, filters: [] } as never), "BAD_REQUEST");
+    await expectCode(frame().share.stats({ period: WEEK, filters: [], token: `${token.slice(0, -2)}AA` }), "UNAUTHORIZED");
   });
 
   it("stop working at once when the password changes, the link is paused or deleted, or the token expires", async () => {

@@ -7,7 +7,7 @@ import { localDay } from "../stats/dates.js";
 import { CURRENT_VISITOR_WINDOW_MS } from "../stats/dashboard.js";
 import { resolvePeriod } from "../stats/period.js";
 import { Unauthorized } from "../errors.js";
-import { findLink, isUnlocked, requireLive, type ShareLink, type Unlocks } from "./access.js";
+import { findLink, findLinkById, isUnlocked, requireLive, type ShareLink, type Unlocks } from "./access.js";
 import { readEmbedToken, tokenOpens } from "./embed-token.js";
 
 /**
@@ -56,28 +56,40 @@ export function scopeSummary(view: ScopedView): ScopeSummary {
 
 export const EMBED_REVOKED = "This embedded dashboard is no longer available. Reload the page that shows it.";
 
+/** Which link a request names: by its slug (pages, tools), or by an embed token alone (`/embed/<token>`). */
+export interface LinkRef {
+  slug?: string;
+  token?: string;
+}
+
 /**
  * The gate (exists, live, unlocked) and the scope of one request, in one step. An embed token
  * opens a link instead of an unlock cookie (frames get no cookies), and can only narrow: it may
- * fix the period and add filters. A token that does not open this link is refused, even for an
- * open link, so an embed never silently shows more than it was made for.
+ * fix the period and add filters. A token names its link itself, so an embed's address needs no
+ * slug, and whoever holds only the token cannot drop it to see more. A token that does not open
+ * the link named beside it is refused, even for an open link, so an embed never silently shows
+ * more than it was made for.
  */
-export async function openView(
-  db: Db,
-  slug: string,
-  unlocks: Unlocks,
-  request: { period: Period; filters: Filter[]; token?: string },
-  now: Date,
-): Promise<ScopedView> {
-  const link = await findLink(db, slug);
-  requireLive(link, now);
-  if (request.token !== undefined) {
-    const claims = readEmbedToken(request.token, now);
+export async function openView(db: Db, ref: LinkRef, unlocks: Unlocks, request: { period: Period; filters: Filter[] }, now: Date): Promise<ScopedView> {
+  if (ref.token !== undefined) {
+    const claims = readEmbedToken(ref.token, now);
+    // A token's link id is signed, so it is one of ours; with a slug beside it, that slug's link.
+    if (!claims && ref.slug === undefined) throw new Unauthorized(EMBED_REVOKED);
+    const link = ref.slug !== undefined ? await findLink(db, ref.slug) : await findLinkById(db, claims!.linkId);
+    requireLive(link, now);
     if (!claims || !tokenOpens(link, claims)) throw new Unauthorized(EMBED_REVOKED);
     return viewIn(link, { period: claims.period ?? request.period, filters: request.filters }, now, { filters: claims.filters, periodLocked: claims.period !== null });
   }
+  const link = await findLink(db, ref.slug ?? "");
+  requireLive(link, now);
   if (!isUnlocked(link, unlocks, now)) throw new Unauthorized("This dashboard is password protected");
   return viewIn(link, request, now);
+}
+
+/** The key a link's view limits count under: its slug, or the link a token names (a bad token: its own). */
+export function linkKey(ref: LinkRef, now: Date): string {
+  if (ref.slug !== undefined || ref.token === undefined) return `slug:${ref.slug ?? ""}`;
+  return `id:${readEmbedToken(ref.token, now)?.linkId ?? "none"}`;
 }
 
 /** Pure: the scope of `link` applied to a request, at `now`, with what an embed token locks. */

@@ -5,7 +5,7 @@ import { EMBED_DEFAULT_MINUTES } from "../schemas/link-scope.js";
 import type { Period } from "../schemas/stats.js";
 import { findLink } from "../share/access.js";
 import { mintEmbedToken } from "../share/embed-token.js";
-import { getLink, shareUrl } from "./links.js";
+import { embedUrl, getLink } from "./links.js";
 import { linkState } from "./link-scope.js";
 
 /**
@@ -30,5 +30,5 @@ export async function createEmbedToken(
   // Never beyond the link's own expiry: the token would die there anyway, and should say so.
   const expiresAt = link.expiresAt && link.expiresAt < ttl ? link.expiresAt : ttl;
   const token = mintEmbedToken(link, { period: input.period, filters: input.filters, expiresAt });
-  return { token, url: `${shareUrl(slug)}?embed=true&token=${token}`, expiresAt: expiresAt.toISOString() };
+  return { token, url: embedUrl(token), expiresAt: expiresAt.toISOString() };
 }
