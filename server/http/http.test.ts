@@ -28,6 +28,14 @@ describe("the path as the router matches it", () => {
     }
   });
 
+  it("keeps an embed's token out of logs and Referer, however it is spelled", () => {
+    const token = "eyJ2IjoxLCJsIjoiYWJjIn0.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd";
+    for (const spelling of [`/embed/${token}`, `/EMBED/${token}`, `/%65mbed/${token}`, `/x/../embed/${token}`]) {
+      expect(isSecretPath(routePath(spelling)!), spelling).toBe(true);
+      expect(loggablePath(spelling), spelling).toBe("/embed/:token");
+    }
+  });
+
   it("refuses what cannot be decoded and keeps other paths apart", () => {
     expect(routePath("/%E0%A4%A")).toBeNull();
     expect(isSharePath(routePath("/shared/x")!)).toBe(false);
