@@ -193,7 +193,8 @@ describe("tRPC over HTTP with API keys", () => {
     assert.equal((await cli("resume", "--name", "CLI scoped")).state, "active");
     assert.equal((await fetch(created.url)).status, 200);
     const embed = await cli("embed", "--name", "CLI scoped", "--hours", "2", "--period", "7d");
-    assert.match(embed.url, /\?embed=true&token=[\w-]+\.[\w-]+$/);
+    assert.match(embed.url, new RegExp(`^${baseUrl}/embed/[\\w-]+\\.[\\w-]+$`));
+    assert.ok(!embed.url.includes(created.slug), "the embed's address does not name the link");
     assert.ok(Date.parse(embed.expiresAt) - Date.now() <= 2 * 3600_000);
     assert.equal((await fetch(embed.url)).status, 200);
     const usage = await cli("usage", "--name", "CLI scoped");
