@@ -104,6 +104,14 @@ describe(`signed embeds (JavaScript ${config.js})`, () => {
     assert.equal(old.headers.get("location"), `/embed/${minted.token}?theme=dark`);
   });
 
+  it("refuses to mint a token for a paused link with 410, as every refusal of a link that is gone", async () => {
+    const paused = await mutate("sharedLinks.create", { site: DOMAIN, name: "Paused embed" });
+    await mutate("sharedLinks.update", { site: DOMAIN, id: paused.id, paused: true });
+    const res = await trpc(admin, "sharedLinks.createEmbedToken", { site: DOMAIN, id: paused.id }, { mutation: true });
+    assert.equal(res.status, 410);
+    assert.equal(res.error.message, "This link is paused: resume it before embedding it");
+  });
+
   it("refuses the same embed code once the password has changed", async () => {
     await mutate("sharedLinks.update", { site: DOMAIN, id: link.id, password: `${PASSWORD} changed` });
     const context = await newContext(browser);
