@@ -2,6 +2,12 @@
 export default {
   serverModuleFormat: "esm",
   ignoredRouteFiles: ["**/.*", "**/*.test.*"],
+  // An embed made with a token is the share page under an address that holds only the token
+  // (/embed/<token>), never the link's slug: the same module, so both apply the scope the same way.
+  routes: (defineRoutes) =>
+    defineRoutes((route) => {
+      route("/embed/:token", "routes/share.$slug.tsx", { id: "routes/embed.$token" });
+    }),
   future: {
     v3_fetcherPersist: true,
     v3_relativeSplatPath: true,

@@ -1,4 +1,5 @@
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { MAX_BATCH_CALLS } from "./http/trpc-batch.js";
 import type { AppRouter } from "./root.js";
 
 export type { AppRouter };
@@ -16,6 +17,8 @@ export function createGlimpseClient({ url, apiKey, fetch }: { url: string; apiKe
     links: [
       httpBatchLink({
         url: `${url.replace(/\/+$/, "")}/api/trpc`,
+        // The server refuses a request of more calls; more calls at once go as several requests.
+        maxItems: MAX_BATCH_CALLS,
         headers: () => ({ Authorization: `Bearer ${apiKey}` }),
         ...(fetch && { fetch }),
       }),

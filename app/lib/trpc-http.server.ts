@@ -1,6 +1,7 @@
 import type { AppLoadContext } from "@remix-run/node";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { env } from "../../server/env.js";
+import { batchRefusal, MAX_BATCH_CALLS } from "../../server/http/trpc-batch.js";
 import { appRouter } from "../../server/root.js";
 import { requestContext } from "../../server/runtime.js";
 import { readSessionToken } from "./cookies.server.js";
@@ -35,11 +36,18 @@ export async function handleTrpcRequest(request: Request, context: AppLoadContex
       { status: 403 },
     );
   }
+  // Refused before any call runs (and before the key or session is looked up): a capped batch costs nothing.
+  const tooMany = batchRefusal(new URL(request.url), TRPC_ENDPOINT);
+  if (tooMany) {
+    return Response.json({ error: { message: tooMany, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { status: 400, headers: { "Cache-Control": "no-store" } });
+  }
   return fetchRequestHandler({
     endpoint: TRPC_ENDPOINT,
     req: request,
     router: appRouter,
     allowBatching: true,
+    // The same cap again, as tRPC counts: a spelling of the path the check above missed is refused too.
+    maxBatchSize: MAX_BATCH_CALLS,
     createContext: () =>
       requestContext({ apiKey, sessionToken, ip: context.ip, userAgent: request.headers.get("User-Agent") ?? "", surface: "api" }),
     onError({ error, path }) {

@@ -48,16 +48,24 @@ export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders, errorHe
 const notFound = () => new Response("This shared link does not exist or was deleted", { status: 404 });
 
 
+/**
+ * `/share/:slug`, and `/embed/:token` (remix.config.js): an embed token (sharedLinks.createEmbedToken)
+ * stands in for the unlock cookie a frame cannot have, and names its link itself, so an embed's
+ * address holds no slug that a reader could open without the token's locks.
+ */
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
-  const caller = await getCaller(request, context);
-  const slug = params.slug ?? "";
   const url = new URL(request.url);
-  const embed = url.searchParams.get("embed") === "true";
+  const token = params.token;
+  // The earlier form, /share/<slug>?embed=true&token=…, moves to the token's own address: it can
+  // only ever show what the token allows, and the frame's address stops naming the slug.
+  const oldToken = params.slug !== undefined ? url.searchParams.get("token") : null;
+  if (oldToken !== null) throw redirect(embedPath(oldToken, url.searchParams), { headers: { "Cache-Control": "no-store" } });
+  const slug = token === undefined ? (params.slug ?? "") : undefined;
+  const caller = await getCaller(request, context);
+  const embed = token !== undefined || url.searchParams.get("embed") === "true";
   const query = parseDashboardQuery(url.searchParams);
   const headers = new Headers({ "Cache-Control": "private, no-store" });
   const more = DIMENSIONS.find((d) => d === url.searchParams.get("more"));
-  // An embed token (sharedLinks.createEmbedToken) stands in for the unlock cookie a frame cannot have.
-  const token = url.searchParams.get("token") ?? undefined;
   try {
     // Only a rendered embed may be framed by other sites; the password form never is.
     const frameable = (origins: string[]) =>
@@ -70,7 +78,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     const { version, ...stats } = await caller.share.stats({ slug, period: query.period, filters: query.filters, token });
     frameable(stats.scope.embedOrigins);
     // A page opened with a token is checked with that token each time, never shown again from the cache.
-    if (token === undefined) offerSharePage(request, context, { slug, version });
+    if (slug !== undefined) offerSharePage(request, context, { slug, version });
     return data({ state: "open" as const, stats, embed }, { headers });
   } catch (error) {
     const isGone = goneResponse(error);
@@ -108,6 +116,15 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     const message = failure.retryAfter ? `${failure.message} ${tryAgainIn(failure.retryAfter)}` : failure.message;
     return data({ error: message, tooMany: failure.status === 429 }, { status: failure.status, headers });
   }
+}
+
+/** The token's own address, keeping the view's query (period, filters, theme) but not the token or `embed`. */
+function embedPath(token: string, search: URLSearchParams): string {
+  const rest = new URLSearchParams(search);
+  rest.delete("token");
+  rest.delete("embed");
+  const query = rest.toString();
+  return `/embed/${encodeURIComponent(token)}${query ? `?${query}` : ""}`;
 }
 
 /**

@@ -50,7 +50,7 @@ export default function EmbedCode() {
   const back = `/sites/${domain}/settings/visibility/shared-links/${link.id}/edit`;
   const minted = result?.ok ? result.minted : null;
   const error = result && !result.ok ? result.message : null;
-  const snippet = minted ? embedSnippet(`${minted.url}&theme=light`) : null;
+  const snippet = minted ? embedSnippet(`${minted.url}?theme=light`) : null;
   return (
     <>
       <p className="breadcrumbs">

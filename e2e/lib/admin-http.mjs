@@ -52,7 +52,9 @@ export async function listLinks(client, domain) {
 
 export function parseLinksTable(html) {
   const tbody = /<table[^>]*aria-label="Shared links"[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? "";
-  return [...tbody.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map(([, row]) => {
+  return [...tbody.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map(([, marked]) => {
+    // The separators screen readers get between badges and sub-lines are not part of any field.
+    const row = marked.replaceAll('<span class="visually-hidden">, </span>', " ");
     const cell = (label) => textOf(new RegExp(`<td data-label="${label}"[^>]*>([\\s\\S]*?)</td>`).exec(row)?.[1] ?? "");
     // The name cell also holds the scope line, and the access cell the state badge: read them apart.
     const nameCell = new RegExp(`<td data-label="Name"[^>]*>([\\s\\S]*?)</td>`).exec(row)?.[1] ?? "";

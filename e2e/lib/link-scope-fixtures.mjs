@@ -103,7 +103,9 @@ export function longDay(day) {
 /** The rows of the shared-links table: name, scope line, state badge and access, as rendered. */
 export function linkRows(html) {
   const tbody = /<table[^>]*aria-label="Shared links"[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? "";
-  return [...tbody.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map(([, row]) => {
+  return [...tbody.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map(([, marked]) => {
+    // The separators screen readers get between badges and sub-lines are not part of any field.
+    const row = marked.replaceAll('<span class="visually-hidden">, </span>', " ");
     const nameCell = /<td data-label="Name"[^>]*>([\s\S]*?)<\/td>/.exec(row)?.[1] ?? "";
     const summary = /<div class="scope-summary">([\s\S]*?)<\/div>/.exec(nameCell)?.[1];
     const access = /<td data-label="Access"[^>]*>([\s\S]*?)<\/td>/.exec(row)?.[1] ?? "";

@@ -101,6 +101,52 @@ describe("tRPC over HTTP with API keys", () => {
     assert.ok(links.length >= 1);
   });
 
+  it("caps a batch at 10 calls: a larger one is refused with 400 before any call runs, over GET and POST", async () => {
+    const link = await glimpse.sharedLinks.create.mutate({ site: SITE, name: "Batch target", password: "batch password 123" });
+    const batchUrl = (names) => `${baseUrl}/api/trpc/${names.join(",")}?batch=1`;
+    const inputs = (list) => JSON.stringify(Object.fromEntries(list.map((input, i) => [i, input])));
+    const resolves = Array.from({ length: 200 }, () => ({ slug: link.slug }));
+    const get = await fetch(`${batchUrl(resolves.map(() => "share.resolve"))}&input=${encodeURIComponent(inputs(resolves))}`, { headers: { "X-Forwarded-For": "10.40.1.1" } });
+    assert.equal(get.status, 400);
+    assert.equal((await get.json()).error.message, "A request may carry at most 10 calls, and this one has 200. Send them in smaller batches.");
+    const ten = resolves.slice(0, 10);
+    const allowed = await fetch(`${batchUrl(ten.map(() => "share.resolve"))}&input=${encodeURIComponent(inputs(ten))}`, { headers: { "X-Forwarded-For": "10.40.1.1" } });
+    assert.equal(allowed.status, 200);
+    assert.deepEqual((await allowed.json()).map((r) => r.result.data.locked), ten.map(() => true));
+    // Eleven wrong passwords in one POST: refused whole, so not one of them is counted.
+    const guesses = Array.from({ length: 11 }, (_, i) => ({ slug: link.slug, password: `wrong guess ${i}` }));
+    const post = (list, ip) =>
+      fetch(batchUrl(list.map(() => "share.unlock")), { method: "POST", headers: { "Content-Type": "application/json", "X-Forwarded-For": ip }, body: inputs(list) });
+    const refused = await post(guesses, "10.40.1.2");
+    assert.equal(refused.status, 400);
+    assert.match((await refused.json()).error.message, /at most 10 calls, and this one has 11/);
+    assert.equal((await glimpse.sharedLinks.get.query({ site: SITE, id: link.id })).failedUnlockCount, 0);
+    // Within the cap, every call counts against the limits it touches: one network has 10 wrong
+    // passwords per link, however they are batched. (Calls in flight count, and one the busy
+    // hasher turns away is given back afterwards, so a batch may be refused early, never late.)
+    let wrong = 0;
+    let limited = 0;
+    for (let round = 0; round < 3; round++) {
+      const res = await post(guesses.slice(0, 10), "10.40.1.3");
+      for (const r of await res.json()) {
+        if (r.error?.data?.code === "UNAUTHORIZED") wrong += 1;
+        else if (/Too many incorrect passwords from your network/.test(r.error?.message ?? "")) limited += 1;
+      }
+    }
+    assert.ok(wrong >= 1 && wrong <= 10, `${wrong} wrong passwords checked from one network`);
+    assert.ok(limited >= 10, `${limited} refused by the network's budget`);
+    assert.equal((await glimpse.sharedLinks.get.query({ site: SITE, id: link.id })).failedUnlockCount, wrong);
+  });
+
+  it("splits larger batches in the typed client, so callers never meet the cap", async () => {
+    const link = await glimpse.sharedLinks.create.mutate({ site: SITE, name: "Batch split", password: "batch password 123" });
+    let requests = 0;
+    const counted = createGlimpseClient({ url: baseUrl, apiKey: ownerKey.key, fetch: (url, init) => ((requests += 1), fetch(url, init)) });
+    const results = await Promise.all(Array.from({ length: 25 }, () => counted.share.resolve.query({ slug: link.slug })));
+    assert.deepEqual(results.map((r) => r.locked), Array(25).fill(true));
+    assert.equal(requests, 3);
+  });
+
   it("refuses a cookie-authenticated mutation from another origin, allows it from ours", async () => {
     const call = (headers) =>
       owner.request("/api/trpc/sharedLinks.create", { method: "POST", json: { site: SITE, name: `Cookie ${Object.values(headers).join(" ")}` }, headers });
@@ -147,7 +193,8 @@ describe("tRPC over HTTP with API keys", () => {
     assert.equal((await cli("resume", "--name", "CLI scoped")).state, "active");
     assert.equal((await fetch(created.url)).status, 200);
     const embed = await cli("embed", "--name", "CLI scoped", "--hours", "2", "--period", "7d");
-    assert.match(embed.url, /\?embed=true&token=[\w-]+\.[\w-]+$/);
+    assert.match(embed.url, new RegExp(`^${baseUrl}/embed/[\\w-]+\\.[\\w-]+$`));
+    assert.ok(!embed.url.includes(created.slug), "the embed's address does not name the link");
     assert.ok(Date.parse(embed.expiresAt) - Date.now() <= 2 * 3600_000);
     assert.equal((await fetch(embed.url)).status, 200);
     const usage = await cli("usage", "--name", "CLI scoped");

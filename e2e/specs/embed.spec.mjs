@@ -39,7 +39,7 @@ const mutate = async (path, input) => {
 };
 
 const snippet = (url) =>
-  `<iframe src="${url}&theme=light" data-glimpse-embed title="Analytics dashboard" width="100%" height="1600" frameborder="0"></iframe>` +
+  `<iframe src="${url}${url.includes("?") ? "&" : "?"}theme=light" data-glimpse-embed title="Analytics dashboard" width="100%" height="1600" frameborder="0"></iframe>` +
   `<script src="${config.baseUrl}/js/embed.js" async></script>`;
 
 before(async () => {
@@ -78,6 +78,38 @@ describe(`signed embeds (JavaScript ${config.js})`, () => {
     }
     await screenshot(page, "embed-protected");
     await context.close();
+  });
+
+  it("gives an open link's token embed an address without the slug, whose locks bind whoever reads it", async () => {
+    const open = await mutate("sharedLinks.create", { site: DOMAIN, name: "Open board embed" });
+    const mobile = [{ dimension: "device", operator: "is", values: ["Mobile"] }];
+    const minted = await mutate("sharedLinks.createEmbedToken", { site: DOMAIN, id: open.id, period: { key: "today" }, filters: mobile });
+    const address = new URL(minted.url);
+    assert.equal(address.pathname, `/embed/${minted.token}`);
+    assert.ok(!minted.url.includes(open.slug), "the embed's address does not name the link");
+    // Plain HTTP, as anyone who read the frame's address would ask: the token's view, and nothing naming the slug.
+    const reader = new Client(config.baseUrl, { ip: "198.51.100.81" });
+    const page = await reader.get(`${address.pathname}?period=12mo`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-security-policy"), /frame-ancestors \*/);
+    assert.equal(page.headers.get("referrer-policy"), "no-referrer");
+    assert.ok(!page.body.includes(open.slug), "the embed's page does not name the slug");
+    assert.ok(!page.body.includes("/embedded-page"), "a desktop pageview is outside the token's Mobile filter");
+    assert.match(page.body, /Device is Mobile/);
+    // Dropping the token leaves nothing to open.
+    assert.equal((await reader.get("/embed/")).status, 404);
+    // The earlier form moves to the token's own address, keeping the view's query, so it cannot show more either.
+    const old = await reader.get(`/share/${open.slug}?embed=true&token=${minted.token}&theme=dark`);
+    assert.equal(old.status, 302);
+    assert.equal(old.headers.get("location"), `/embed/${minted.token}?theme=dark`);
+  });
+
+  it("refuses to mint a token for a paused link with 410, as every refusal of a link that is gone", async () => {
+    const paused = await mutate("sharedLinks.create", { site: DOMAIN, name: "Paused embed" });
+    await mutate("sharedLinks.update", { site: DOMAIN, id: paused.id, paused: true });
+    const res = await trpc(admin, "sharedLinks.createEmbedToken", { site: DOMAIN, id: paused.id }, { mutation: true });
+    assert.equal(res.status, 410);
+    assert.equal(res.error.message, "This link is paused: resume it before embedding it");
   });
 
   it("refuses the same embed code once the password has changed", async () => {

@@ -217,15 +217,25 @@ describe(`link scope over HTTP (${config.label})`, () => {
     assert.equal(totalsOf(inside.body).pageviews, INGESTED.pageviews);
   });
 
-  it("an earliest date in the future shows its first day only: nothing from today, no current visitors", async () => {
+  it("a period that ends before the earliest date is shown empty, saying why, not as the first day's figures", async () => {
     const since = addDays(today, 5);
     const res = await visitor().get(share("sinceFuture", "?period=30d"));
     assert.equal(res.status, 200);
-    assert.deepEqual(notices(res.body), ["Last 30 days ends before the earliest date this link shows, so its first day is shown instead."]);
+    assert.deepEqual(notices(res.body), [`Last 30 days ends before ${since}, the earliest date this link shows, so there is nothing to show.`]);
     assert.ok(totalsOf(res.body).empty || totalsOf(res.body).visitors === 0);
     lacks(visibleHtml(res.body), /current visitors?/);
     const api = await stats(visitor(), links.sinceFuture.slug, { key: "7d" });
-    assert.deepEqual([api.data.range.from, api.data.range.to, api.data.totals.pageviews, api.data.currentVisitors], [since, since, 0, null]);
+    assert.deepEqual([api.data.range.from, api.data.range.to, api.data.totals.pageviews, api.data.currentVisitors], [addDays(today, -6), today, 0, null]);
+    // A past earliest date with data on it, asked for a range that ends the day before: nothing from that day.
+    const from = addDays(today, -20);
+    const to = addDays(today, -3);
+    const before = await visitor().get(share("sincePast", `?period=custom&from=${from}&to=${to}`));
+    assert.equal(before.status, 200);
+    assert.equal(notices(before.body).length, 1);
+    has(notices(before.body)[0], new RegExp(`ends before ${addDays(today, -2)}, the earliest date this link shows, so there is nothing to show\\.$`));
+    assert.ok(totalsOf(before.body).empty || totalsOf(before.body).visitors === 0);
+    const custom = await stats(visitor(), links.sincePast.slug, { key: "custom", from, to });
+    assert.deepEqual([custom.data.range.from, custom.data.range.to, custom.data.totals.visitors, custom.data.totals.pageviews], [from, to, 0, 0]);
   });
 
   it("period change off: no picker, and another period is answered with the last 30 days and a notice", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bodyLimit, BODY_LIMITS } from "./body-limits.js";
 import { clientNetwork, limitKey, validClientAddress } from "./client-address.js";
+import { batchRefusal, callsIn, MAX_BATCH_CALLS } from "./trpc-batch.js";
 import { isPlainPath, isSecretPath, isSharePath, loggablePath, routePath } from "./paths.js";
 
 describe("the path as the router matches it", () => {
@@ -24,6 +25,14 @@ describe("the path as the router matches it", () => {
         expect(isSecretPath(routePath(spelling)!), spelling).toBe(true);
         expect(loggablePath(spelling), spelling).toBe(`/${kind}/:token`);
       }
+    }
+  });
+
+  it("keeps an embed's token out of logs and Referer, however it is spelled", () => {
+    const token = "eyJ2IjoxLCJsIjoiYWJjIn0.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd";
+    for (const spelling of [`/embed/${token}`, `/EMBED/${token}`, `/%65mbed/${token}`, `/x/../embed/${token}`]) {
+      expect(isSecretPath(routePath(spelling)!), spelling).toBe(true);
+      expect(loggablePath(spelling), spelling).toBe("/embed/:token");
     }
   });
 
@@ -73,5 +82,16 @@ describe("client addresses", () => {
     const long = limitKey("login:client", "x".repeat(10_000));
     expect(short.length).toBe(long.length);
     expect(short).not.toBe(long);
+  });
+});
+
+describe("tRPC batch cap", () => {
+  const url = (path: string) => new URL(`http://localhost/api/trpc/${path}`);
+  it("counts a batch's calls as tRPC reads them, however the commas are spelled", () => {
+    expect(callsIn(url("share.resolve,share.resolve?batch=1"), "/api/trpc")).toBe(2);
+    expect(callsIn(url(`${Array(200).fill("share.resolve").join("%2C")}?batch=1`), "/api/trpc")).toBe(200);
+    expect(callsIn(url("share.resolve,share.resolve"), "/api/trpc")).toBe(1);
+    expect(batchRefusal(url(`${Array(MAX_BATCH_CALLS).fill("share.resolve").join(",")}?batch=1`), "/api/trpc")).toBeNull();
+    expect(batchRefusal(url(`${Array(11).fill("share.resolve").join(",")}?batch=1`), "/api/trpc")).toMatch(/at most 10 calls, and this one has 11/);
   });
 });

@@ -29,6 +29,11 @@ export function isSharePath(path: string): boolean {
   return path === "/share" || path.startsWith("/share/");
 }
 
+/** Embeds made with a token: the token in their URL opens the link, like a slug (`/embed/<token>`). */
+export function isEmbedPath(path: string): boolean {
+  return path.startsWith("/embed/");
+}
+
 /** Unsubscribe links: the token in their URL is the recipient's permission, kept out of logs and Referer like a slug. */
 export function isUnsubscribePath(path: string): boolean {
   return path.startsWith("/unsubscribe/");
@@ -41,7 +46,7 @@ export function isSubscribePath(path: string): boolean {
 
 /** Paths that carry a bearer secret: no Referer leaves them and no search engine indexes them. */
 export function isSecretPath(path: string): boolean {
-  return isSharePath(path) || isUnsubscribePath(path) || isSubscribePath(path);
+  return isSharePath(path) || isEmbedPath(path) || isUnsubscribePath(path) || isSubscribePath(path);
 }
 
 /**
@@ -52,6 +57,7 @@ export function loggablePath(rawPath: string): string {
   const path = routePath(rawPath);
   if (path === null) return "(undecodable path)";
   if (path.startsWith("/share/")) return "/share/:slug";
+  if (isEmbedPath(path)) return "/embed/:token";
   if (isUnsubscribePath(path)) return "/unsubscribe/:token";
   if (isSubscribePath(path)) return "/subscribe/:token";
   return path.slice(0, 200);

@@ -1,7 +1,7 @@
 import { shareBreakdownInput, shareExportInput, shareRefInput, shareRevisitInput, shareStatsInput, unlockInput } from "../schemas/share.js";
 import { contentVersion, findLink, isUnlocked, requireAccess, requireLive, type ShareLink } from "../share/access.js";
 import { exportView } from "../share/export.js";
-import { openView, scopeSummary } from "../share/scope.js";
+import { linkKey, openView, scopeSummary } from "../share/scope.js";
 import { shareBreakdown, shareDashboard } from "../share/share-stats.js";
 import { unlockLink } from "../share/unlock.js";
 import { pauseBeforeRefusing } from "../refusals.js";
@@ -50,11 +50,11 @@ export const shareRouter = router({
   }),
 
   stats: publicProcedure.input(shareStatsInput).query(({ ctx, input }) =>
-    withinViewLimits(ctx, input.slug, input.filters.length > 0, async () => {
+    withinViewLimits(ctx, linkKey(input, nowFrom(ctx) ?? new Date()), input.filters.length > 0, async () => {
       // A test's fixed clock, if any, also turns off the stats memory; requests have none.
       const clock = nowFrom(ctx);
       const now = clock ?? new Date();
-      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, now);
+      const view = await openView(ctx.db, input, ctx.unlocks, input, now);
       const stats = await shareDashboard(ctx.db, view, { now: clock });
       await countView(ctx, view.link, now);
       return { ...stats, segment: view.link.segment, scope: scopeSummary(view), version: contentVersion(view.link) };
@@ -75,9 +75,9 @@ export const shareRouter = router({
   }),
 
   breakdown: publicProcedure.input(shareBreakdownInput).query(({ ctx, input }) =>
-    withinViewLimits(ctx, input.slug, input.filters.length > 0, async () => {
+    withinViewLimits(ctx, linkKey(input, nowFrom(ctx) ?? new Date()), input.filters.length > 0, async () => {
       const clock = nowFrom(ctx);
-      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, clock ?? new Date());
+      const view = await openView(ctx.db, input, ctx.unlocks, input, clock ?? new Date());
       const breakdown = await shareBreakdown(ctx.db, view, input.dimension, input.limit, clock);
       return { ...breakdown, scope: scopeSummary(view) };
     }),
@@ -85,9 +85,9 @@ export const shareRouter = router({
 
   /** The recipient's view as tables, for CSV: only where the link allows downloads. */
   export: publicProcedure.input(shareExportInput).query(({ ctx, input }) =>
-    withinViewLimits(ctx, input.slug, true, async () => {
+    withinViewLimits(ctx, linkKey(input, nowFrom(ctx) ?? new Date()), true, async () => {
       const clock = nowFrom(ctx);
-      const view = await openView(ctx.db, input.slug, ctx.unlocks, input, clock ?? new Date());
+      const view = await openView(ctx.db, input, ctx.unlocks, input, clock ?? new Date());
       return exportView(ctx.db, view, input.part, clock);
     }),
   ),

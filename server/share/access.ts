@@ -19,7 +19,7 @@ export interface ShareLink {
   slug: string;
   site: { id: string; domain: string; timezone: string };
   passwordHash: string | null;
-  /** Changes on every resume: unlocks made before a pause do not survive it. */
+  /** Changes on every resume, and when an expiry that had passed is lifted or moved: unlocks and tokens made before do not survive either. */
   resumedAt: string | null;
   segment: { name: string; filters: Filter[] } | null;
   expiresAt: Date | null;

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createContext } from "../context.js";
+import { httpStatusOverride } from "../errors.js";
 import { flushEvents } from "../ingest/buffer.js";
 import { createCaller } from "../root.js";
 import { expectCode, member, signedIn, siteOwnedBy } from "../test/actors.js";
@@ -18,7 +19,7 @@ let siteId: string;
 
 /** A frame: no session, no unlock cookie, only what the embed URL carries. */
 const frame = (now?: Date) => createCaller({ ...createContext({ db, ip: "203.0.113.77" }), ...(now && { now }) } as ReturnType<typeof createContext>);
-const tokenOf = (url: string) => new URL(url).searchParams.get("token")!;
+const tokenOf = (url: string) => /\/embed\/([^/?#]+)$/.exec(new URL(url).pathname)![1]!;
 
 beforeAll(async () => {
   db = await freshDb();
@@ -41,7 +42,7 @@ describe("embed tokens", () => {
     const other = await owner.caller.sharedLinks.create({ site: domain, name: "Other", password: PASSWORD });
     await expectCode(frame().share.stats({ slug: link.slug, period: WEEK, filters: [] }), "UNAUTHORIZED");
     const minted = await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id });
-    expect(minted.url).toBe(`${link.url}?embed=true&token=${minted.token}`);
+    expect(minted.url).toBe(`${new URL(link.url).origin}/embed/${minted.token}`);
     const lifetime = Date.parse(minted.expiresAt) - Date.now();
     expect(lifetime).toBeGreaterThan(59 * 60_000);
     expect(lifetime).toBeLessThanOrEqual(60 * 60_000);
@@ -64,6 +65,28 @@ describe("embed tokens", () => {
     expect(narrower.totals.visitors).toBe(0);
     const breakdown = await frame().share.breakdown({ slug: link.slug, period: WEEK, filters: [], dimension: "device", token });
     expect(breakdown.rows.map((r) => r.value)).toEqual(["Mobile"]);
+  });
+
+  it("name their link themselves: the token alone opens it, with its locks, and nothing in the frame names the slug", async () => {
+    const link = await owner.caller.sharedLinks.create({ site: domain, name: "Open narrowed embed" });
+    const mobile = [{ dimension: "device" as const, operator: "is" as const, values: ["Mobile"] }];
+    const minted = await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id, period: { key: "today" }, filters: mobile });
+    expect(minted.url).not.toContain(link.slug);
+    const token = tokenOf(minted.url);
+    const stats = await frame().share.stats({ period: { key: "12mo" }, filters: [], token });
+    expect(stats.range.key).toBe("today");
+    expect(stats.totals.visitors).toBe(3);
+    expect(stats.scope).toMatchObject({ canChangePeriod: false, lockedFilters: mobile });
+    const breakdown = await frame().share.breakdown({ period: WEEK, filters: [], dimension: "device", token });
+    expect(breakdown.rows.map((r) => r.value)).toEqual(["Mobile"]);
+    expect(JSON.stringify([stats, breakdown])).not.toContain(link.slug);
+    // The link's whole scope still applies: a section it hides is not there for the token either.
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, visibleSections: ["series", "country"] });
+    await expectCode(frame().share.breakdown({ period: WEEK, filters: [], dimension: "device", token }), "FORBIDDEN");
+    expect((await frame().share.stats({ period: WEEK, filters: [], token })).breakdowns.map((b) => b.dimension)).toEqual(["country"]);
+    // Neither a slug nor a token names nothing; a bad token alone is refused like a revoked one.
+    await expectCode(frame().share.stats({ period: WEEK, filters: [] } as never), "BAD_REQUEST");
+    await expectCode(frame().share.stats({ period: WEEK, filters: [], token: `${token.slice(0, -2)}AA` }), "UNAUTHORIZED");
   });
 
   it("stop working at once when the password changes, the link is paused or deleted, or the token expires", async () => {
@@ -121,7 +144,48 @@ describe("embed tokens", () => {
     expect(hidden.message).toMatch(/does not show Country/);
     const day = await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id, ttlMinutes: 24 * 60 });
     expect(Date.parse(day.expiresAt) - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
+  });
+
+  it("are refused for a paused or expired link as every other refusal of a link that is gone (NOT_FOUND, HTTP 410)", async () => {
+    const link = await owner.caller.sharedLinks.create({ site: domain, name: "Gone embed" });
     await owner.caller.sharedLinks.update({ site: domain, id: link.id, paused: true });
-    await expectCode(owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id }), "BAD_REQUEST");
+    const paused = await expectCode(owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id }), "NOT_FOUND");
+    expect(paused.message).toBe("This link is paused: resume it before embedding it");
+    expect(httpStatusOverride(paused.cause)).toBe(410);
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, paused: false });
+    await db.updateTable("shared_links").set({ expires_at: new Date(Date.now() - 60_000) }).where("id", "=", link.id).execute();
+    const expired = await expectCode(owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id }), "NOT_FOUND");
+    expect(expired.message).toBe("This link is expired: give it a later expiry before embedding it");
+    expect(httpStatusOverride(expired.cause)).toBe(410);
+  });
+
+  it("and unlocks stay dead once the link's expiry has passed, even when the expiry is lifted or moved later", async () => {
+    const link = await owner.caller.sharedLinks.create({ site: domain, name: "Expired embed", password: PASSWORD });
+    const { token } = await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id, ttlMinutes: 24 * 60 });
+    const unlock = await frame().share.unlock({ slug: link.slug, password: PASSWORD });
+    const unlocks = { [link.slug]: { f: unlock.fingerprint, e: Math.floor(Date.parse(unlock.expiresAt) / 1000) } };
+    const unlocked = () => createCaller(createContext({ db, ip: "203.0.113.78", unlocks }));
+    const stats = () => frame().share.stats({ slug: link.slug, period: WEEK, filters: [], token });
+    // Moving an expiry that has not passed yet ends nothing.
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+    await stats();
+    await unlocked().share.stats({ slug: link.slug, period: WEEK, filters: [] });
+    // The expiry passes (as time would move it, without anyone acting)…
+    await db.updateTable("shared_links").set({ expires_at: new Date(Date.now() - 60_000) }).where("id", "=", link.id).execute();
+    expect((await expectCode(stats(), "NOT_FOUND")).message).toBe("This shared link has expired");
+    // …and an admin lifts it: the link is live again, but what was handed out before stays dead.
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, expiresAt: null });
+    await expectCode(stats(), "UNAUTHORIZED");
+    await expectCode(unlocked().share.stats({ slug: link.slug, period: WEEK, filters: [] }), "UNAUTHORIZED");
+    expect((await unlocked().share.resolve({ slug: link.slug })).locked).toBe(true);
+    // Moved to a later date instead of removed: the same.
+    const second = (await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id })).token;
+    await frame().share.stats({ slug: link.slug, period: WEEK, filters: [], token: second });
+    await db.updateTable("shared_links").set({ expires_at: new Date(Date.now() - 60_000) }).where("id", "=", link.id).execute();
+    await owner.caller.sharedLinks.update({ site: domain, id: link.id, expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+    await expectCode(frame().share.stats({ slug: link.slug, period: WEEK, filters: [], token: second }), "UNAUTHORIZED");
+    // A token minted now works.
+    const fresh = (await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id })).token;
+    expect((await frame().share.stats({ slug: link.slug, period: WEEK, filters: [], token: fresh })).totals.visitors).toBe(5);
   });
 });

@@ -622,10 +622,14 @@ describe("period clamping", () => {
       const exp: Expected = { ...open, range: { from: SINCE.from, to: stats.range.to }, noPrevious: true };
       checkStats(stats, exp, `since ${JSON.stringify(period)}`);
     }
-    // A period wholly before the date is moved to it, not shown.
-    const before = await rangeOf(link.slug, { key: "custom", from: ago(30), to: ago(12) });
-    expect(before.range).toMatchObject({ from: SINCE.from, to: SINCE.from });
-    checkStats(before, { ...open, range: { from: SINCE.from, to: SINCE.from }, noPrevious: true }, "since, period before it");
+    // A period wholly before the date is empty, and says why (not the first day's figures instead).
+    const asked = { key: "custom" as const, from: ago(30), to: ago(12) };
+    const before = await rangeOf(link.slug, asked);
+    expect(before.range).toMatchObject({ from: asked.from, to: asked.to });
+    expect(before.scope.notice).toContain(`ends before ${SINCE.from}, the earliest date this link shows, so there is nothing to show`);
+    checkStats(before, { ...open, keep: () => false, range: { from: asked.from, to: asked.to }, live: false, noPrevious: true }, "since, period before it");
+    const pages = await visitor().share.breakdown({ slug: link.slug, period: asked, filters: [], dimension: "page" });
+    expect(pages.rows).toEqual([]);
     // Inside the bounds nothing changes; a previous period reaching before them has no badges.
     const week = await rangeOf(link.slug, { key: "7d" });
     expect(week.range).toMatchObject({ key: "7d", from: ago(6), to: TODAY });
@@ -639,9 +643,9 @@ describe("period clamping", () => {
     const ahead = addDays(TODAY, 5);
     const link = await createLink({ dateBounds: { kind: "since", from: ahead }, allowExport: true });
     const stats = await rangeOf(link.slug, { key: "30d" });
-    expect(stats.range).toMatchObject({ from: ahead, to: ahead });
+    expect(stats.range).toMatchObject({ key: "30d", from: ago(29), to: TODAY });
     expect(stats.scope.notice).toEqual(expect.any(String));
-    checkStats(stats, { ...open, keep: () => false, range: { from: ahead, to: ahead }, live: false, noPrevious: true }, "since-date ahead");
+    checkStats(stats, { ...open, keep: () => false, range: { from: ago(29), to: TODAY }, live: false, noPrevious: true }, "since-date ahead");
   });
 
   it("shows exactly the fixed period, whatever is asked", async () => {

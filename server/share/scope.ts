@@ -7,7 +7,7 @@ import { localDay } from "../stats/dates.js";
 import { CURRENT_VISITOR_WINDOW_MS } from "../stats/dashboard.js";
 import { resolvePeriod } from "../stats/period.js";
 import { Unauthorized } from "../errors.js";
-import { findLink, isUnlocked, requireLive, type ShareLink, type Unlocks } from "./access.js";
+import { findLink, findLinkById, isUnlocked, requireLive, type ShareLink, type Unlocks } from "./access.js";
 import { readEmbedToken, tokenOpens } from "./embed-token.js";
 
 /**
@@ -28,6 +28,8 @@ export interface ScopedView {
   readonly previous: boolean;
   /** "Current visitors" (now) lies within the bounds. */
   readonly live: boolean;
+  /** The period lies wholly before the link's earliest date: nothing is counted, and `notice` says why. */
+  readonly empty: boolean;
   /** What the recipient is told about the period, when it is not simply what they asked for. */
   readonly notice: string | null;
   /** Filters an embed token adds: fixed like the segment's. */
@@ -54,28 +56,40 @@ export function scopeSummary(view: ScopedView): ScopeSummary {
 
 export const EMBED_REVOKED = "This embedded dashboard is no longer available. Reload the page that shows it.";
 
+/** Which link a request names: by its slug (pages, tools), or by an embed token alone (`/embed/<token>`). */
+export interface LinkRef {
+  slug?: string;
+  token?: string;
+}
+
 /**
  * The gate (exists, live, unlocked) and the scope of one request, in one step. An embed token
  * opens a link instead of an unlock cookie (frames get no cookies), and can only narrow: it may
- * fix the period and add filters. A token that does not open this link is refused, even for an
- * open link, so an embed never silently shows more than it was made for.
+ * fix the period and add filters. A token names its link itself, so an embed's address needs no
+ * slug, and whoever holds only the token cannot drop it to see more. A token that does not open
+ * the link named beside it is refused, even for an open link, so an embed never silently shows
+ * more than it was made for.
  */
-export async function openView(
-  db: Db,
-  slug: string,
-  unlocks: Unlocks,
-  request: { period: Period; filters: Filter[]; token?: string },
-  now: Date,
-): Promise<ScopedView> {
-  const link = await findLink(db, slug);
-  requireLive(link, now);
-  if (request.token !== undefined) {
-    const claims = readEmbedToken(request.token, now);
+export async function openView(db: Db, ref: LinkRef, unlocks: Unlocks, request: { period: Period; filters: Filter[] }, now: Date): Promise<ScopedView> {
+  if (ref.token !== undefined) {
+    const claims = readEmbedToken(ref.token, now);
+    // A token's link id is signed, so it is one of ours; with a slug beside it, that slug's link.
+    if (!claims && ref.slug === undefined) throw new Unauthorized(EMBED_REVOKED);
+    const link = ref.slug !== undefined ? await findLink(db, ref.slug) : await findLinkById(db, claims!.linkId);
+    requireLive(link, now);
     if (!claims || !tokenOpens(link, claims)) throw new Unauthorized(EMBED_REVOKED);
     return viewIn(link, { period: claims.period ?? request.period, filters: request.filters }, now, { filters: claims.filters, periodLocked: claims.period !== null });
   }
+  const link = await findLink(db, ref.slug ?? "");
+  requireLive(link, now);
   if (!isUnlocked(link, unlocks, now)) throw new Unauthorized("This dashboard is password protected");
   return viewIn(link, request, now);
+}
+
+/** The key a link's view limits count under: its slug, or the link a token names (a bad token: its own). */
+export function linkKey(ref: LinkRef, now: Date): string {
+  if (ref.slug !== undefined || ref.token === undefined) return `slug:${ref.slug ?? ""}`;
+  return `id:${readEmbedToken(ref.token, now)?.linkId ?? "none"}`;
 }
 
 /** Pure: the scope of `link` applied to a request, at `now`, with what an embed token locks. */
@@ -87,11 +101,11 @@ export function viewIn(
 ): ScopedView {
   checkFilters(link, request.filters);
   const today = localDay(now, link.site.timezone);
-  const { period, previous, notice } = periodIn(link, request.period, now);
+  const { period, previous, notice, empty } = periodIn(link, request.period, now);
   const bounds = link.bounds;
   // "Now" is the last few minutes, which may start on the day before: all of it must be inside.
   const windowStart = localDay(new Date(now.getTime() - CURRENT_VISITOR_WINDOW_MS), link.site.timezone);
-  const live = !bounds || (bounds.from <= windowStart && (bounds.kind === "since" || bounds.to >= today));
+  const live = !empty && (!bounds || (bounds.from <= windowStart && (bounds.kind === "since" || bounds.to >= today)));
   return {
     link,
     period,
@@ -100,6 +114,7 @@ export function viewIn(
     sections: link.sections,
     previous,
     live,
+    empty,
     notice,
     lockedFilters: locked.filters,
     periodLocked: locked.periodLocked,
@@ -126,6 +141,7 @@ export function digestView(link: ShareLink, range: { from: string; to: string },
     sections: link.sections,
     previous: whole && (!bounds || bounds.from <= before.from),
     live: false,
+    empty: false,
     notice: whole ? null : "Only the part of this period within the dates the link shows is counted.",
     lockedFilters: [],
     periodLocked: true,
@@ -151,27 +167,29 @@ function checkFilters(link: ShareLink, filters: Filter[]): void {
   }
 }
 
-function periodIn(link: ShareLink, requested: Period, now: Date): { period: Period; previous: boolean; notice: string | null } {
+function periodIn(link: ShareLink, requested: Period, now: Date): { period: Period; previous: boolean; notice: string | null; empty: boolean } {
   const bounds: DateBounds | null = link.bounds;
-  if (bounds?.kind === "fixed") return { period: { key: "custom", from: bounds.from, to: bounds.to }, previous: false, notice: null };
+  if (bounds?.kind === "fixed") return { period: { key: "custom", from: bounds.from, to: bounds.to }, previous: false, notice: null, empty: false };
   let period = requested;
   let notice: string | null = null;
   if (!link.allowPeriodChange && !samePeriod(requested, { key: DEFAULT_PERIOD })) {
     period = { key: DEFAULT_PERIOD };
     notice = `This link always shows ${PERIOD_LABELS[DEFAULT_PERIOD].toLowerCase()}.`;
   }
-  if (!bounds) return { period, previous: true, notice };
+  if (!bounds) return { period, previous: true, notice, empty: false };
   const range = resolvePeriod(period, link.site.timezone, now);
-  if (range.from >= bounds.from) return { period, previous: !!range.previous && range.previous.from >= bounds.from, notice };
+  if (range.from >= bounds.from) return { period, previous: !!range.previous && range.previous.from >= bounds.from, notice, empty: false };
+  // Wholly before the earliest date: the period asked for, with nothing in it (its first day
+  // moved to the since-date would show that day's figures as if they were the period's).
+  if (range.to < bounds.from) {
+    return { period, previous: false, notice: `${range.label} ends before ${bounds.from}, the earliest date this link shows, so there is nothing to show.`, empty: true };
+  }
   // Clamped, never widened: the part before the earliest date is cut off.
-  const to = range.to < bounds.from ? bounds.from : range.to;
   return {
-    period: { key: "custom", from: bounds.from, to },
+    period: { key: "custom", from: bounds.from, to: range.to },
     previous: false,
-    notice:
-      range.to < bounds.from
-        ? `${range.label} ends before the earliest date this link shows, so its first day is shown instead.`
-        : `${range.label} starts before the earliest date this link shows, so it was shortened.`,
+    notice: `${range.label} starts before the earliest date this link shows, so it was shortened.`,
+    empty: false,
   };
 }
 

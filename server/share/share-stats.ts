@@ -13,7 +13,7 @@ export function shareDashboard(db: Db, view: ScopedView, options: { limit?: numb
     period: view.period,
     filters: view.filters,
     segmentFilters: view.segmentFilters,
-    view: { sections: view.sections, previous: view.previous, live: view.live },
+    view: { sections: view.sections, previous: view.previous, live: view.live, empty: view.empty },
     limit: options.limit,
     now: options.now,
   });
@@ -45,6 +45,7 @@ export function shareBreakdown(db: Db, view: ScopedView, dimension: Dimension, l
     period: view.period,
     filters: view.filters,
     segmentFilters: view.segmentFilters,
+    view: { sections: view.sections, previous: view.previous, live: view.live, empty: view.empty },
     dimension,
     limit,
     now,

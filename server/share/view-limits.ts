@@ -19,7 +19,7 @@ const RATE = { perMinute: 60, burst: 20 };
 const rate = createTokenBuckets(RATE);
 const gate = createLimiter({ active: Number.MAX_SAFE_INTEGER, waiting: 0, message: "", retryAfterSeconds: 2 });
 
-export async function withinViewLimits<T>(ctx: { client: string }, slug: string, filtered: boolean, work: () => Promise<T>): Promise<T> {
+export async function withinViewLimits<T>(ctx: { client: string }, link: string, filtered: boolean, work: () => Promise<T>): Promise<T> {
   if (!filtered) return work();
   const { client } = ctx;
   return pauseBeforeRefusing(ctx, async () => {
@@ -28,7 +28,7 @@ export async function withinViewLimits<T>(ctx: { client: string }, slug: string,
     if (wait > 0) throw new TooManyRequests("You are asking for many different views in a short time. Please wait a moment and try again.", wait);
     return gate(work, [
       { key: `client:${client}`, max: 1, waiting: 2, message: "Your previous views are still being computed. Please wait a moment and try again." },
-      { key: `link:${slug}`, max: 2, waiting: 4, message: "This dashboard is busy right now. Please try again in a moment." },
+      { key: `link:${link}`, max: 2, waiting: 4, message: "This dashboard is busy right now. Please try again in a moment." },
     ]);
   });
 }

@@ -1,11 +1,11 @@
 import type { Db } from "../../db/client.js";
-import { Invalid } from "../errors.js";
+import { Gone, Invalid } from "../errors.js";
 import { DIMENSION_LABELS, type Dimension, type Filter } from "../schemas/filters.js";
 import { EMBED_DEFAULT_MINUTES } from "../schemas/link-scope.js";
 import type { Period } from "../schemas/stats.js";
 import { findLink } from "../share/access.js";
 import { mintEmbedToken } from "../share/embed-token.js";
-import { getLink, shareUrl } from "./links.js";
+import { embedUrl, getLink } from "./links.js";
 import { linkState } from "./link-scope.js";
 
 /**
@@ -22,12 +22,13 @@ export async function createEmbedToken(
   const { slug } = await getLink(db, siteId, input.id);
   const link = await findLink(db, slug);
   const state = linkState({ expires_at: link.expiresAt, paused_at: link.pausedAt }, now);
-  if (state !== "active") throw new Invalid(`This link is ${state}: ${state === "paused" ? "resume it" : "give it a later expiry"} before embedding it`, "id");
+  // Refused like every other request for a link that shows nothing now: 410, not a bad request.
+  if (state !== "active") throw new Gone(`This link is ${state}: ${state === "paused" ? "resume it" : "give it a later expiry"} before embedding it`, state);
   const hidden = input.filters?.find((f) => f.dimension !== "goal" && !link.sections.includes(f.dimension as Dimension));
   if (hidden) throw new Invalid(`This link does not show ${DIMENSION_LABELS[hidden.dimension]}, so an embed cannot filter by it`, "filters");
   const ttl = new Date(now.getTime() + (input.ttlMinutes ?? EMBED_DEFAULT_MINUTES) * 60_000);
   // Never beyond the link's own expiry: the token would die there anyway, and should say so.
   const expiresAt = link.expiresAt && link.expiresAt < ttl ? link.expiresAt : ttl;
   const token = mintEmbedToken(link, { period: input.period, filters: input.filters, expiresAt });
-  return { token, url: `${shareUrl(slug)}?embed=true&token=${token}`, expiresAt: expiresAt.toISOString() };
+  return { token, url: embedUrl(token), expiresAt: expiresAt.toISOString() };
 }

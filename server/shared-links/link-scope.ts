@@ -51,7 +51,13 @@ export function scopeColumns(input: ScopeInput, before: Pick<SharedLink, "paused
     if (input.expiresAt && !unchanged && input.expiresAt.getTime() <= now.getTime()) {
       throw new Invalid("The expiry must be in the future. To stop the link now, pause it.", "expiresAt");
     }
-    if (!unchanged) set.expires_at = input.expiresAt;
+    if (!unchanged) {
+      set.expires_at = input.expiresAt;
+      // Lifting or moving an expiry that has passed brings the link back, but not what was handed
+      // out before: a new revival time changes the fingerprint every unlock and embed token is bound
+      // to, as a resume does. Only an update can revive a link, so no job has to watch the clock.
+      if (before?.expires_at && before.expires_at.getTime() <= now.getTime()) set.resumed_at = now;
+    }
   }
   if (input.paused !== undefined && input.paused !== Boolean(before?.paused_at)) {
     if (input.paused) set.paused_at = now;

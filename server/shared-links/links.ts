@@ -21,6 +21,11 @@ export function shareUrl(slug: string): string {
   return `${env().publicUrl}/share/${slug}`;
 }
 
+/** An embed's address holds only its token, never the link's slug: the token's locks bind whoever reads it. */
+export function embedUrl(token: string): string {
+  return `${env().publicUrl}/embed/${token}`;
+}
+
 const selectLink = (db: Db) =>
   db
     .selectFrom("shared_links as l")

@@ -5,7 +5,7 @@ import { type GoalDefinition, goalDefinitions } from "../goals/goals.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Section } from "../schemas/link-scope.js";
 import type { Period } from "../schemas/stats.js";
-import type { RangeFigures, RangeQuery, StatsEngine, StatsSite, Sums } from "./engine.js";
+import { emptyFigures, type RangeFigures, type RangeQuery, type StatsEngine, type StatsSite, type Sums } from "./engine.js";
 import { engineFor } from "./engines.js";
 import { focusedGoal, goalStats } from "./goals.js";
 import { type DayRange, type ResolvedPeriod, bucketsOf, resolvePeriod } from "./period.js";
@@ -35,9 +35,20 @@ export interface ViewParts {
   previous: boolean;
   /** Count current visitors. */
   live: boolean;
+  /** The period lies wholly outside what a link shows: every figure is zero, nothing is read. */
+  empty?: boolean;
 }
 
 export const DEFAULT_LIMIT = 9;
+
+/** The engine of a view with nothing in it: the page keeps its shape (series, goals), every figure zero. */
+const NOTHING: StatsEngine = {
+  name: "source",
+  range: async () => emptyFigures(),
+  totals: async () => emptyFigures(),
+  currentVisitors: async () => 0,
+  goalProperties: async (_query, goal) => ({ goal: goal.name, properties: [], moreProperties: false }),
+};
 export const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
 
 const allFilters = (input: StatsInput) => [...(input.segmentFilters ?? []), ...input.filters];
@@ -63,6 +74,7 @@ export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & {
   // read that another request started outside it.
   const compute = async () => {
     const goals = await goalDefinitions(db, site.id);
+    if (input.view?.empty) return planView(NOTHING, site, input, goals);
     return madeUp(db, engine, input, (engine) => planView(engine, site, input, goals));
   };
   if (input.now || input.cache === false) return compute();
@@ -137,6 +149,7 @@ async function planView(engine: StatsEngine, site: StatsSite, input: StatsInput 
 export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }, engine = engineFor(db)): Promise<Breakdown> {
   const run = async () => {
     const goals = await goalDefinitions(db, site.id);
+    if (input.view?.empty) return breakdownOf(input.dimension, emptyFigures(), input.limit);
     return madeUp(db, engine, input, async (engine) => {
       const now = input.now ?? new Date();
       const range = resolvePeriod(input.period, site.timezone, now);

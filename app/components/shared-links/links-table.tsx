@@ -1,6 +1,6 @@
 import { Link } from "@remix-run/react";
-import { CopyButton } from "~/components/copy-button";
-import { DataTable } from "~/components/data-table";
+import { CopyButton } from "../copy-button";
+import { DataTable } from "../data-table";
 import { DeleteLinkButton } from "./delete-dialog";
 
 export interface LinkRow {
@@ -26,6 +26,12 @@ export interface LinkRow {
   scope: string;
 }
 
+/**
+ * Between two badges or sub-lines: unseen (the layout already parts them), but in the text, so
+ * screen readers and copy-paste do not run "Expired" and "Protected" together.
+ */
+const Sep = () => <span className="visually-hidden">, </span>;
+
 /** Site settings → Visibility → Shared links. Viewers get the same table without the controls. */
 export function LinksTable({ links, canManage, domain }: { links: LinkRow[]; canManage: boolean; domain: string }) {
   if (links.length === 0) {
@@ -39,34 +45,49 @@ export function LinksTable({ links, canManage, domain }: { links: LinkRow[]; can
             <span className="link-title">{link.name}</span>
             {link.integration ? (
               <>
-                {" "}
+                <Sep />
                 <span className="badge badge-role" title="Created by an integration through the API">
                   Integration
                 </span>
               </>
             ) : null}
+            <Sep />
             <div className="scope-summary">{link.scope || "All dates and sections"}</div>
           </td>
           <td data-label="Created">{link.created}</td>
           <td data-label="Access">
             <div className="badges">
               <span className={`badge badge-${link.state}`}>{link.stateLabel}</span>
+              <Sep />
               <span className={`badge ${link.hasPassword ? "badge-protected" : "badge-open"}`}>{link.hasPassword ? "Protected" : "Open"}</span>
             </div>
             {link.spike ? (
               <div>
+                <Sep />
                 <span className="badge badge-spike" title={link.spike}>
                   Failed unlocks spiking
                 </span>
               </div>
             ) : null}
-            {link.failedUnlocks ? <div className="muted small">{link.failedUnlocks}</div> : null}
+            {link.failedUnlocks ? (
+              <div className="muted small">
+                <Sep />
+                {link.failedUnlocks}
+              </div>
+            ) : null}
           </td>
           <td data-label="Segment">{link.segmentName ?? <span className="muted">All data</span>}</td>
           <td data-label="Views">
             {link.views}
-            <div className="muted small">{link.lastViewed ? `last ${link.lastViewed}` : "never viewed"}</div>
-            <div className="muted small">{link.viewers}</div>
+            <div className="muted small">
+              <Sep />
+              {link.lastViewed ? `last ${link.lastViewed}` : "never viewed"}
+            </div>
+            <div className="muted small">
+              <Sep />
+              {link.viewers}
+            </div>
+            <Sep />
             <Link to={`/sites/${domain}/settings/visibility/shared-links/${link.id}/usage`} className="small" aria-label={`Usage of ${link.name}`}>
               Usage
             </Link>
@@ -74,6 +95,7 @@ export function LinksTable({ links, canManage, domain }: { links: LinkRow[]; can
           <td data-label="Share URL">
             <div className="share-url">
               <code>{link.url}</code>
+              <Sep />
               <CopyButton text={link.url} />
             </div>
           </td>
