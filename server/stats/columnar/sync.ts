@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../../db/client.js";
+import { durationMs } from "../aggregate.js";
 import { addDays, daysBetween, settledDay, zonedTime } from "../dates.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { ColumnType, Columnar, ColumnarTransaction } from "./duckdb.js";
@@ -145,7 +146,7 @@ async function dropStage(c: ColumnarTransaction) {
   await c.run(`drop table stage_events`);
 }
 
-const VISIT_TYPES: ColumnType[] = ["varchar", "date", "bigint", "bigint", "timestamptz", "double", "integer", ...DIMENSIONS.map((): ColumnType => "varchar")];
+const VISIT_TYPES: ColumnType[] = ["varchar", "date", "bigint", "bigint", "timestamptz", "bigint", "integer", ...DIMENSIONS.map((): ColumnType => "varchar")];
 const EVENT_TYPES: ColumnType[] = ["varchar", "date", "timestamptz", "varchar", "varchar", "bigint", "bigint", ...DIMENSIONS.map((): ColumnType => "varchar")];
 
 /**
@@ -171,7 +172,7 @@ const dayValuesInsert = (() => {
 /** The source's visits of a site matching `where`, as rows for the stage table. */
 async function visitRows(db: Db, siteId: string, where: RawBuilder<unknown>): Promise<unknown[][]> {
   const { rows } = await sql<Record<string, unknown>>`
-    select session_id, visitor_id, day, started_at, extract(epoch from ended_at - started_at)::float8 as duration, pageviews,
+    select session_id, visitor_id, day, started_at, ${durationMs("visits")} as duration, pageviews,
       ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
     from visits where site_id = ${siteId} and ${where}`.execute(db);
   return rows.map((v) => [siteId, v.day, v.session_id, v.visitor_id, v.started_at, Number(v.duration), v.pageviews, ...DIMENSIONS.map((d) => v[d])]);
