@@ -5,7 +5,7 @@ import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";
 import { DAY_PAGEVIEWS, DAY_TOTALS, DIMENSIONS as FLAGGED_COLUMNS, PAGES } from "./sync.js";
-import { type ColumnarScope, eventsWhere, goalMatch, pageviewsWhere, Params, visitsWhere } from "./where.js";
+import { type ColumnarScope, conversions, pageviewsWhere, Params, visitsWhere } from "./where.js";
 
 const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
 
@@ -186,16 +186,23 @@ async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: 
   )) as Row[];
 }
 
-/** Converting visitors (one per visitor and day) and conversions of every goal, in one pass. */
+/**
+ * Converting visitors (one per visitor and day) and conversions of every goal, in one pass over
+ * the visit rows: each carries its pageviews' paths and its other events' names, so a goal's
+ * conversions in a visit are counted there. Single-visit visitors are one each; the multi-visit
+ * minority is counted distinct.
+ */
 async function goalFigures(columnar: Columnar, scope: ColumnarScope): Promise<RangeFigures["goals"]> {
   const result: RangeFigures["goals"] = new Map();
   if (!scope.goals.length) return result;
   const p = new Params();
-  const matches = scope.goals.map((goal: GoalDefinition) => goalMatch("e", goal, p));
-  const where = eventsWhere(scope, p);
-  const columns = matches.map((m, i) => `(${m}) as m${i}`);
-  const aggregates = matches.map((_, i) => `count(distinct ${VISITOR_KEY}) filter (where m${i})::double as v${i}, count(*) filter (where m${i})::double as n${i}`);
-  const rows = await columnar.query(`select ${aggregates.join(", ")} from (select day, visitor_id, ${columns.join(", ")} from events e where ${where}) t`, p.values);
+  const counts = scope.goals.map((goal: GoalDefinition, i) => `${conversions("v", goal, p)} as c${i}`);
+  const where = visitsWhere(scope, p);
+  const aggregates = scope.goals.map(
+    (_, i) =>
+      `(count(*) filter (where c${i} > 0 and not multi) + count(distinct case when c${i} > 0 and multi then ${VISITOR_KEY} end))::double as v${i}, coalesce(sum(c${i}), 0)::double as n${i}`,
+  );
+  const rows = await columnar.query(`select ${aggregates.join(", ")} from (select day, visitor_id, multi, ${counts.join(", ")} from visits v where ${where}) t`, p.values);
   scope.goals.forEach((goal, i) => {
     const conversions = Number(rows[0]?.[`n${i}`] ?? 0);
     if (conversions > 0) result.set(goal.id, { visitors: Number(rows[0]![`v${i}`]), count: conversions });

@@ -137,7 +137,7 @@ const between = (column: string, after: Date | null, before: Date | null) =>
 
 /** Empty tables, on the transaction's own connection, that a chunk's rows are appended to before their flags are known. */
 async function createStage(c: ColumnarTransaction) {
-  await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts) from visits limit 0`);
+  await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts, pages, names) from visits limit 0`);
   await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
 }
 
@@ -168,6 +168,12 @@ const dayValuesInsert = (() => {
     union all select $1, day, ${DAY_PAGEVIEWS}, strftime(day, '%Y-%m-%d'), 0, count(*), 0, 0 ${pageviews} group by day
     union all select $1, day, ${PAGES}, pathname, count(*) filter (where first_of_day), count(*), 0, 0 ${pageviews} group by day, pathname`;
 })();
+
+/** Each visit's pageview paths and other events' names, by session, from a table of events. */
+const listsOf = (events: string, where = "true") => `
+  select session_id, list(pathname) filter (where name = 'pageview') as pages, list(name) filter (where name <> 'pageview') as names
+  from ${events} where ${where} group by session_id`;
+const LISTS = `coalesce(l.pages, []::varchar[]) as pages, coalesce(l.names, []::varchar[]) as names`;
 
 /** The source's visits of a site matching `where`, as rows for the stage table. */
 async function visitRows(db: Db, siteId: string, where: RawBuilder<unknown>): Promise<unknown[][]> {
@@ -209,8 +215,10 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, days: { from
     // A single-visit visitor's one visit is the first of everything; only the others are ranked.
     const first = (partition: string) => `(row_number() over (partition by day, visitor_id${partition} order by started_at, session_id) = 1)::integer`;
     await c.run(`
-      insert into visits
-      with counted as (select *, count(*) over (partition by day, visitor_id) > 1 as multi from stage_visits)
+      insert into visits by name
+      with counted as (
+        select s.*, count(*) over (partition by s.day, s.visitor_id) > 1 as multi, ${LISTS}
+        from stage_visits s left join (${listsOf("stage_events")}) l using (session_id))
       select *, ${ALL_FIRSTS} as firsts from counted where not multi
       union all
       select *, ${first("")} + ${DIMENSIONS.map((d, i) => `${first(`, ${d}`)} * ${1 << (i + 1)}`).join(" + ")} from counted where multi`);
@@ -300,8 +308,13 @@ async function applyLive(columnar: Columnar, db: Db, site: SyncSite, through: st
             await c.run(`delete from visits where site_id = $1 and day >= $2::date`, range);
             await c.run(`delete from events where site_id = $1 and day >= $2::date`, range);
           }
-          await c.run(`insert into visits select *, true, 0 from stage_visits`);
           await c.run(`insert into events select *, true, true, true from stage_events`);
+          // A visit's lists come from all its events in the copy: those read now and those before the cutoff.
+          await c.run(
+            `insert into visits by name select s.*, true as multi, 0 as firsts, ${LISTS} from stage_visits s
+            left join (${listsOf("events", "site_id = $1 and day >= $2::date and session_id in (select session_id from stage_visits)")}) l using (session_id)`,
+            range,
+          );
           await dropStage(c);
           const [held] = await c.query(`select count(*)::double as n from events where site_id = $1 and day >= $2::date`, range);
           // Rolled back: the copy keeps what it had, and the caller reads the days whole.

@@ -49,37 +49,50 @@ const visitLevel = (alias: string, filters: Filter[], p: Params) =>
 
 const pageLevel = (alias: string, filters: Filter[], p: Params) => filters.filter(isPage).map((f) => condition(`${alias}.pathname`, f, p));
 
-export function goalMatch(alias: string, goal: GoalDefinition, p: Params): string {
-  if (goal.kind === "event") return `${alias}.name = ${p.add(goal.match)}`;
-  return `(${alias}.name = 'pageview' and ${alias}.pathname like ${p.add(goalLikePattern(goal))} escape '\\')`;
-}
-
-/** Page and goal filters keep whole visits, by what happened in them (as in ../filters.ts). */
-function sessionLevel(alias: string, scope: ColumnarScope, p: Params, withPages: boolean): string[] {
+/**
+ * Page and goal filters keep whole visits, by what happened in them (as in ../filters.ts). Each
+ * visit row of the copy carries the paths of its pageviews (`pages`) and the names of its other
+ * events (`names`), so these are tests on the visit row itself, not joins over its events. A page
+ * filter keeps the visits with one pageview matching every page filter at once; a goal filter
+ * those that converted one of the named goals (or, `is_not`, none of them).
+ */
+function listLevel(alias: string, scope: ColumnarScope, p: Params, withPages: boolean): string[] {
   const parts: string[] = [];
-  const pages = withPages ? pageLevel("s", scope.filters, p) : [];
-  if (pages.length) {
-    parts.push(`${alias}.session_id in (select s.session_id from events s where ${within("s", scope, p)} and s.name = 'pageview' and ${and(pages)})`);
+  const pages = scope.filters.filter(isPage);
+  if (withPages && pages.length) {
+    const only = pages[0]!;
+    parts.push(
+      pages.length === 1 && only.operator === "is"
+        ? `list_has_any(${alias}.pages, [${only.values.map((v) => `${p.add(v)}::varchar`).join(", ")}])`
+        : `len(list_filter(${alias}.pages, lambda x: ${and(pages.map((f) => condition("x", f, p)))})) > 0`,
+    );
   }
   for (const filter of scope.filters.filter(isGoal)) {
-    const converted = `${alias}.session_id in (select c.session_id from events c where ${within("c", scope, p)} and ${or(
-      namedGoals(scope.goals, filter).map((g) => goalMatch("c", g, p)),
-    )})`;
-    parts.push(filter.operator === "is_not" ? `not (${converted})` : converted);
+    const converted = or(namedGoals(scope.goals, filter).map((g) => `${conversions(alias, g, p)} > 0`));
+    parts.push(filter.operator === "is_not" ? `not ${converted}` : converted);
   }
   return parts;
 }
 
+/** How many times a visit row converted a goal: its events of that name, or its pageviews of a matching path. */
+export function conversions(alias: string, goal: GoalDefinition, p: Params): string {
+  if (goal.kind === "event") return `len(list_filter(${alias}.names, lambda x: x = ${p.add(goal.match)}))`;
+  return `len(list_filter(${alias}.pages, lambda x: x like ${p.add(goalLikePattern(goal))} escape '\\'))`;
+}
+
+const hasListTests = (scope: ColumnarScope, withPages: boolean) => scope.filters.some((f) => isGoal(f) || (withPages && isPage(f)));
+
+/** Visits in range under the filters. */
 export const visitsWhere = (scope: ColumnarScope, p: Params, alias = "v") =>
-  and([within(alias, scope, p), ...visitLevel(alias, scope.filters, p), ...sessionLevel(alias, scope, p, true)]);
+  and([within(alias, scope, p), ...visitLevel(alias, scope.filters, p), ...listLevel(alias, scope, p, true)]);
 
-export const pageviewsWhere = (scope: ColumnarScope, p: Params, alias = "e") =>
-  and([
-    within(alias, scope, p),
-    `${alias}.name = 'pageview'`,
-    ...visitLevel(alias, scope.filters, p),
-    ...pageLevel(alias, scope.filters, p),
-    ...sessionLevel(alias, scope, p, false),
-  ]);
-
-export const eventsWhere = (scope: ColumnarScope, p: Params, alias = "e") => visitsWhere(scope, p, alias);
+/**
+ * Pageviews in range under the filters: page filters apply to the pageview itself, goal filters to
+ * its visit, found by session among the visit rows that pass them (far fewer rows than events).
+ */
+export function pageviewsWhere(scope: ColumnarScope, p: Params, alias = "e"): string {
+  const goals = hasListTests(scope, false)
+    ? [`${alias}.session_id in (select g.session_id from visits g where ${and([within("g", scope, p), ...listLevel("g", scope, p, false)])})`]
+    : [];
+  return and([within(alias, scope, p), `${alias}.name = 'pageview'`, ...visitLevel(alias, scope.filters, p), ...pageLevel(alias, scope.filters, p), ...goals]);
+}
