@@ -228,6 +228,11 @@ describe("today, not final yet", () => {
     expect(late.totals.pageviews).toBe(before.totals.pageviews + 3);
     const japan = { ...input, period: { key: "30d" } as Period, filters: [{ dimension: "country", operator: "is", values: ["JP"] }] as Filter[] };
     expect(await view("columnar", site, japan)).toEqual(await view("source", site, japan));
+    // Paths first seen today join the copy's dictionary as its rows are refreshed.
+    const fresher = { ...japan, filters: [{ dimension: "page", operator: "is", values: ["/fresher", "/late"] }] as Filter[] };
+    const pageView = await view("columnar", site, fresher);
+    expect(pageView).toEqual(await view("source", site, fresher));
+    expect(pageView.totals.visits).toBe(2);
     expect(complaints.filter((line) => line.includes("could not answer"))).toEqual([]);
   });
 });

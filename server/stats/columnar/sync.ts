@@ -36,7 +36,7 @@ export async function syncState(columnar: Columnar, siteId: string): Promise<Syn
 
 export async function forgetSite(columnar: Columnar, siteId: string): Promise<void> {
   await columnar.transaction(async (c) => {
-    for (const table of ["visits", "events", "day_values", "synced"]) await c.run(`delete from ${table} where site_id = $1`, [siteId]);
+    for (const table of ["visits", "events", "day_values", "paths", "synced"]) await c.run(`delete from ${table} where site_id = $1`, [siteId]);
   });
 }
 
@@ -169,11 +169,20 @@ const dayValuesInsert = (() => {
     union all select $1, day, ${PAGES}, pathname, count(*) filter (where first_of_day), count(*), 0, 0 ${pageviews} group by day, pathname`;
 })();
 
-/** Each visit's pageview paths and other events' names, by session, from a table of events. */
+/**
+ * New paths of a table of events join the site's dictionary (parameter $1: the site). Only the
+ * site's own sync or refresh writes them, one at a time (they run serially per site).
+ */
+const addPaths = (events: string) => `
+  insert into paths select $1, pathname, coalesce((select max(id) from paths where site_id = $1), 0) + row_number() over (order by pathname)
+  from (select distinct pathname from ${events} where name = 'pageview' and pathname is not null) n
+  where not exists (select 1 from paths p where p.site_id = $1 and p.pathname = n.pathname)`;
+
+/** Each visit's pageview path ids and other events' names, by session, from a table of events ($1: the site). */
 const listsOf = (events: string, where = "true") => `
-  select session_id, list(pathname) filter (where name = 'pageview') as pages, list(name) filter (where name <> 'pageview') as names
-  from ${events} where ${where} group by session_id`;
-const LISTS = `coalesce(l.pages, []::varchar[]) as pages, coalesce(l.names, []::varchar[]) as names`;
+  select e.session_id, list(p.id) filter (where e.name = 'pageview') as pages, list(e.name) filter (where e.name <> 'pageview') as names
+  from ${events} e left join paths p on p.site_id = $1 and p.pathname = e.pathname where ${where} group by e.session_id`;
+const LISTS = `coalesce(l.pages, []::integer[]) as pages, coalesce(l.names, []::varchar[]) as names`;
 
 /** The source's visits of a site matching `where`, as rows for the stage table. */
 async function visitRows(db: Db, siteId: string, where: RawBuilder<unknown>): Promise<unknown[][]> {
@@ -214,6 +223,7 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, days: { from
     await c.run(`delete from events where site_id = $1 and day between $2::date and $3::date`, range);
     // A single-visit visitor's one visit is the first of everything; only the others are ranked.
     const first = (partition: string) => `(row_number() over (partition by day, visitor_id${partition} order by started_at, session_id) = 1)::integer`;
+    await c.run(addPaths("stage_events"), [site.id]);
     await c.run(`
       insert into visits by name
       with counted as (
@@ -221,7 +231,9 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, days: { from
         from stage_visits s left join (${listsOf("stage_events")}) l using (session_id))
       select *, ${ALL_FIRSTS} as firsts from counted where not multi
       union all
-      select *, ${first("")} + ${DIMENSIONS.map((d, i) => `${first(`, ${d}`)} * ${1 << (i + 1)}`).join(" + ")} from counted where multi`);
+      select *, ${first("")} + ${DIMENSIONS.map((d, i) => `${first(`, ${d}`)} * ${1 << (i + 1)}`).join(" + ")} from counted where multi`,
+      [site.id],
+    );
     // A visit's events share its day and visitor, so the flag carries over by session. The views
     // are ranked on the few columns that decide it, so a big day's ranking fits in memory.
     await c.run(`
@@ -309,10 +321,11 @@ async function applyLive(columnar: Columnar, db: Db, site: SyncSite, through: st
             await c.run(`delete from events where site_id = $1 and day >= $2::date`, range);
           }
           await c.run(`insert into events select *, true, true, true from stage_events`);
+          await c.run(addPaths("stage_events"), [site.id]);
           // A visit's lists come from all its events in the copy: those read now and those before the cutoff.
           await c.run(
             `insert into visits by name select s.*, true as multi, 0 as firsts, ${LISTS} from stage_visits s
-            left join (${listsOf("events", "site_id = $1 and day >= $2::date and session_id in (select session_id from stage_visits)")}) l using (session_id)`,
+            left join (${listsOf("events", "e.site_id = $1 and e.day >= $2::date and e.session_id in (select session_id from stage_visits)")}) l using (session_id)`,
             range,
           );
           await dropStage(c);
