@@ -52,7 +52,8 @@ const pageLevel = (alias: string, filters: Filter[], p: Params) => filters.filte
 /**
  * The ids, in the site's dictionary of paths, that a view's page filters (all at once) and each
  * page goal match: the string conditions run on the few distinct paths, and the visit rows are
- * tested on integers. Read once per query, in the same process as the rows it is used with.
+ * tested on integers. Read just before the rows they test, from the same copy (a sync adds paths
+ * only with the days that use them).
  */
 export interface PathSets {
   pages: number[] | null;
@@ -78,7 +79,7 @@ export async function pathSets(columnar: { query(sql: string, values: (string | 
   return sets;
 }
 
-/** Whether a list of path ids holds one of `ids` (a constant, so it is parsed once per query). */
+/** How many entries of a list of path ids are among `ids` (a constant, so it is parsed once per query). */
 const countIn = (list: string, ids: number[], p: Params) => (ids.length ? `len(list_filter(${list}, lambda x: list_contains(${p.add(JSON.stringify(ids))}::integer[], x)))` : "0");
 
 /**
