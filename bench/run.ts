@@ -5,6 +5,7 @@
 //   --only ingest          only the ingestion scenario (and its bare POST ceiling), e.g.
 //                          npm run bench -- --events 10000 --only ingest --duration 8 --no-save
 //   --only abuse           only the scenarios where one client attacks and others are measured
+//   --only views           only the dashboard views of the columnar engine, each beside count(*)
 // For each size: scratch database, fixtures and bulk traffic, query timings, then the production
 // server under autocannon, ingestion last. Ceilings (bare node:http for pages and for POSTs,
 // count(*)) and the peer run in the same run.
@@ -40,7 +41,7 @@ const { values } = parseArgs({
     "stats-memory-mb": { type: "string", default: "96" },
     "stats-threads": { type: "string", default: "1" },
     // "ingest": the ingestion scenario alone, quickly (no query timings, views or page scenarios);
-    // "abuse": the attacks alone, the same way.
+    // "abuse": the attacks alone, the same way; "views": the columnar engine's views alone.
     only: { type: "string", default: "all" },
   },
 });
@@ -49,8 +50,9 @@ const duration = Number(values.duration);
 const everything = values.only === "all";
 const attacks = everything || values.only === "abuse";
 const ingestion = everything || values.only === "ingest";
-if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 100) || !(duration >= 1) || !["all", "ingest", "abuse"].includes(values.only)) {
-  process.stderr.write("Usage: npm run bench -- --events 10000,100000,1000000 --duration 10 [--only ingest|abuse] [--keep] [--no-save]\n");
+const viewsOnly = values.only === "views";
+if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 100) || !(duration >= 1) || !["all", "ingest", "abuse", "views"].includes(values.only)) {
+  process.stderr.write("Usage: npm run bench -- --events 10000,100000,1000000 --duration 10 [--only ingest|abuse|views] [--keep] [--no-save]\n");
   process.exit(2);
 }
 const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -96,6 +98,13 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
     const threads = Number(values["stats-threads"]);
     let sql: SizeResult["sql"];
     let engine: SizeResult["engine"];
+    if (viewsOnly) {
+      log("  dashboard views, columnar engine");
+      engine = await measureViews(scratch.db, fx, statsFile, memoryMb, threads);
+      await scratch.close();
+      const loadAverage: [number, number] = [round(loadBefore), round(loadavg()[0]!)];
+      return { scratch, size: { requestedEvents: events, load, engine, views: engine.views, seconds: (performance.now() - began) / 1000, loadAverage } };
+    }
     if (everything) {
       log("  query timings");
       sql = await measureSql(scratch.db, fx);
@@ -165,7 +174,7 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
 
 async function main() {
   const began = performance.now();
-  if (ensureBuild()) log("Built.");
+  if (!viewsOnly && ensureBuild()) log("Built.");
   let bare: RunResult["bare"];
   if (everything) {
     log("== ceiling: bare node:http ==");

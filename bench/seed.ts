@@ -4,6 +4,7 @@ import { sql } from "kysely";
 import type { Db } from "../db/client.js";
 import { createApiKey } from "../server/auth/api-keys.js";
 import { ensureUser } from "../server/auth/users.js";
+import { createGoal } from "../server/goals/goals.js";
 import type { Filter } from "../server/schemas/filters.js";
 import { createSegment } from "../server/segments/segments.js";
 import { generateTraffic, prng } from "../server/seed/traffic.js";
@@ -35,6 +36,9 @@ export async function createFixtures(db: Db): Promise<Fixtures> {
   const user = await ensureUser(db, email, password);
   const { site } = await createSite(db, user.id, { domain: BENCH_DOMAIN, timezone: "Europe/Berlin" });
   const segment = await createSegment(db, site.id, user.id, { name: "Mobile visitors", filters: MOBILE });
+  // The generated traffic has Signup events and docs pages: views filter on both kinds of goal.
+  await createGoal(db, site.id, { kind: "event", eventName: "Signup" });
+  await createGoal(db, site.id, { kind: "page", pagePath: "/docs*" });
   const actor = { userId: user.id, integration: false };
   const open = await createLink(db, site.id, actor, { name: "Open dashboard" });
   const segmented = await createLink(db, site.id, actor, { name: "Mobile only", segmentId: segment.id });

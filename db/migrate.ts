@@ -7,6 +7,7 @@ import * as m0005 from "./migrations/0005_embed_origins.js";
 import * as m0006 from "./migrations/0006_link_usage.js";
 import * as m0007 from "./migrations/0007_digests.js";
 import * as m0008 from "./migrations/0008_digest_confirmation.js";
+import * as m0009 from "./migrations/0009_events_props_index.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "0006_link_usage": m0006,
   "0007_digests": m0007,
   "0008_digest_confirmation": m0008,
+  "0009_events_props_index": m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

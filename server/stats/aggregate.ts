@@ -8,7 +8,12 @@ type Row = { day: string; g: number; value: string | null; visitors: number; n: 
 
 const TOTALS = -1;
 const HOURS = 0;
-const DURATION = sql`extract(epoch from v.ended_at - v.started_at)::float8`;
+/**
+ * A visit's duration in whole milliseconds (stamps are written with millisecond precision): sums of
+ * integers are exact in any order, so every engine and every way of adding days up agrees to the unit.
+ */
+export const durationMs = (alias: string) => sql`round(extract(epoch from ${sql.ref(`${alias}.ended_at`)} - ${sql.ref(`${alias}.started_at`)}) * 1000)::int8`;
+const DURATION = durationMs("v");
 const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
 
 /**
@@ -20,7 +25,7 @@ const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> 
  */
 function perDay(base: RawBuilder<unknown>, columns: string[], totals: RawBuilder<unknown>) {
   const branch = (g: number, column: string) => sql`
-    select day, ${sql.lit(g)} as g, value, count(*)::int8 as visitors, sum(n)::int8 as n, 0::int8 as bounces, 0::float8 as duration
+    select day, ${sql.lit(g)} as g, value, count(*)::int8 as visitors, sum(n)::int8 as n, 0::int8 as bounces, 0::int8 as duration
     from (select day, ${sql.ref(column)}::text as value, visitor_id, count(*)::int4 as n from base group by 1, 2, 3) t
     group by day, value`;
   const branches = [totals, branch(HOURS, "hour"), ...columns.map((c, i) => branch(i + 1, c))];
@@ -30,10 +35,10 @@ function perDay(base: RawBuilder<unknown>, columns: string[], totals: RawBuilder
 /**
  * Visits collapsed to one row per (day, visitor): visitors, visits, bounces and duration are all
  * counted from these rows, for a day's totals and for a range's alike. `visits` needs the columns
- * day, visitor_id, pageviews and duration (seconds).
+ * day, visitor_id, pageviews and duration (milliseconds).
  */
 const perDayVisitor = (visits: RawBuilder<unknown>) => sql`
-  select day, visitor_id, count(*)::int4 as n, count(*) filter (where pageviews <= 1)::int4 as bounces, sum(duration) as duration
+  select day, visitor_id, count(*)::int4 as n, count(*) filter (where pageviews <= 1)::int4 as bounces, sum(duration)::int8 as duration
   from (${visits}) visits group by 1, 2`;
 
 async function visitDays(db: Db, scope: Scope, timezone: string): Promise<Row[]> {
@@ -44,7 +49,7 @@ async function visitDays(db: Db, scope: Scope, timezone: string): Promise<Row[]>
     from visits v where ${visitsWhere(scope)}`;
   const totals = sql`
     select day, ${sql.lit(TOTALS)} as g, null::text as value, count(*)::int8 as visitors, sum(n)::int8 as n,
-      sum(bounces)::int8 as bounces, coalesce(sum(duration), 0)::float8 as duration
+      sum(bounces)::int8 as bounces, coalesce(sum(duration), 0)::int8 as duration
     from (${perDayVisitor(sql`select * from base`)}) t group by day`;
   const { rows } = await perDay(base, [...VISIT_DIMENSIONS], totals).execute(db);
   return rows;
@@ -55,7 +60,7 @@ async function pageviewDays(db: Db, scope: Scope, timezone: string): Promise<Row
     select e.day, e.visitor_id, e.pathname as page, extract(hour from e.ts at time zone ${timezone})::int as hour
     from events e where ${pageviewsWhere(scope)}`;
   const totals = sql`
-    select day, ${sql.lit(TOTALS)} as g, null::text as value, 0::int8 as visitors, count(*)::int8 as n, 0::int8 as bounces, 0::float8 as duration
+    select day, ${sql.lit(TOTALS)} as g, null::text as value, 0::int8 as visitors, count(*)::int8 as n, 0::int8 as bounces, 0::int8 as duration
     from base group by day`;
   const { rows } = await perDay(base, ["page"], totals).execute(db);
   return rows;
@@ -116,7 +121,7 @@ export async function computeTotals(db: Db, scope: Scope): Promise<RangeTotals> 
   const [visits, pageviews] = await Promise.all([
     sql<Omit<RangeTotals, "pageviews">>`
       select count(*)::int8 as visitors, coalesce(sum(n), 0)::int8 as visits, coalesce(sum(bounces), 0)::int8 as bounces,
-        coalesce(sum(duration), 0)::float8 as duration
+        coalesce(sum(duration), 0)::int8 as duration
       from (${perDayVisitor(sql`select v.day, v.visitor_id, v.pageviews, ${DURATION} as duration from visits v where ${visitsWhere(scope)}`)}) t`.execute(db),
     sql<{ pageviews: number }>`select count(*)::int8 as pageviews from events e where ${pageviewsWhere(scope)}`.execute(db),
   ]);

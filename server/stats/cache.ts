@@ -9,8 +9,8 @@ import { eachDay, settledDay } from "./dates.js";
 import type { DayStats } from "./day-stats.js";
 import type { DayRange } from "./period.js";
 
-/** Bump when DayStats changes shape: old entries then simply stop matching. */
-const FORMAT = "day-stats-v2";
+/** Bump when DayStats changes shape or units (v3: durations in milliseconds): old entries then simply stop matching. */
+const FORMAT = "day-stats-v3";
 const EVICT_AFTER_DAYS = 30;
 
 /**

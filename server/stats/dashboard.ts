@@ -167,7 +167,7 @@ function totalsOf(sums: Sums): Totals {
     pageviews: sums.pageviews,
     viewsPerVisit: Math.round(perVisit(sums.pageviews) * 100) / 100,
     bounceRate: Math.round(perVisit(sums.bounces) * 100),
-    visitDuration: Math.round(perVisit(sums.duration)),
+    visitDuration: Math.round(perVisit(sums.duration) / 1000),
   };
 }
 

@@ -10,7 +10,7 @@ export interface DayStats {
   visitors: number;
   visits: number;
   bounces: number;
-  /** Sum of visit durations in seconds. */
+  /** Sum of visit durations in milliseconds (integers, so sums are exact in any order). */
   duration: number;
   /** Pageviews under the filters (page filters count matching pageviews only). */
   pageviews: number;

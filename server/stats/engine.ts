@@ -29,7 +29,7 @@ export interface Sums {
   visitors: number;
   visits: number;
   bounces: number;
-  /** Sum of visit durations in seconds. */
+  /** Sum of visit durations in milliseconds (integers, so sums are exact in any order). */
   duration: number;
   pageviews: number;
 }

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { ensureUser } from "../auth/users.js";
-import { createGoal } from "../goals/goals.js";
+import { createGoal, goalDefinitions } from "../goals/goals.js";
 import { ingestEvent } from "../ingest/ingest.js";
 import { UA } from "../ingest/testing.js";
 import { DIMENSIONS, type Filter, FILTER_DIMENSIONS } from "../schemas/filters.js";
@@ -16,6 +16,8 @@ import { invalidateStats } from "./cache.js";
 import { type ColumnarEngine, openColumnarEngine } from "./columnar/engine.js";
 import { unsettledFrom } from "./columnar/sync.js";
 import { getBreakdown, getDashboardStats, type StatsSite } from "./dashboard.js";
+import type { RangeFigures, RangeQuery } from "./engine.js";
+import { resolvePeriod } from "./period.js";
 import { sourceEngine } from "./source-engine.js";
 
 /**
@@ -56,7 +58,9 @@ function* traffic(seed: number, domain: string) {
         if (page === "/signup" && pick([true, false])) {
           yield { at: at + 1000, who, payload: { name: "Signup", url: `https://${domain}/signup`, domain, referrer: "", props: { plan: pick(["free", "pro"]) } } };
         }
-        at += between(5, 20 * 60) * 1000;
+        // Stamps carry milliseconds, so durations are not whole seconds (summed as floats, they once
+        // differed in the tenth decimal between engines).
+        at += between(5, 20 * 60) * 1000 + between(0, 999);
       }
       // Some next visits come within the hour, some the next day or later.
       at += pick([31 * 60, 45 * 60, 3 * 3600, 20 * 3600, 2 * 86_400]) * 1000;
@@ -72,6 +76,9 @@ beforeAll(async () => {
     sites.push({ id: site.id, domain: site.domain, timezone });
     await createGoal(db, site.id, { kind: "event", eventName: "Signup" });
     await createGoal(db, site.id, { kind: "page", pagePath: "/docs*" });
+    // Wildcards inside a path, and a LIKE character that must match only itself.
+    await createGoal(db, site.id, { kind: "page", pagePath: "/*o*" });
+    await createGoal(db, site.id, { kind: "page", pagePath: "/a_*" });
     const events = [...traffic(n + 1, site.domain)].filter((e) => e.at < NOW.getTime()).sort((a, b) => a.at - b.at);
     // Today too, minutes before now: the columnar engine answers it from the tables.
     events.push({ at: NOW.getTime() - 120_000, who: { ip: "203.0.113.7", userAgent: UA.androidChrome, country: "NZ" }, payload: { name: "pageview", url: `https://${site.domain}/`, domain: site.domain, referrer: "" } });
@@ -86,7 +93,7 @@ beforeAll(async () => {
     }
   }
   for (const e of events) note("page", e.pathname);
-  for (const goal of ["Signup", "Visit /docs*", "nope"]) note("goal", goal);
+  for (const goal of ["Signup", "Visit /docs*", "Visit /*o*", "Visit /a_*", "nope"]) note("goal", goal);
   columnar = await openColumnarEngine(db, { path: "memory", memoryMb: 256, threads: 2, log: (line) => complaints.push(line) });
   for (const site of sites) await columnar.sync(site, NOW);
 }, 300_000);
@@ -99,8 +106,8 @@ afterAll(async () => {
 const complaints: string[] = [];
 
 const valueOf = (dimension: string) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...seen.get(dimension)!) }, { weight: 1, arbitrary: fc.constantFrom("", "/nope", "zz", "%", "_") });
-const filterArb = (): fc.Arbitrary<Filter> =>
-  fc.constantFrom(...FILTER_DIMENSIONS).chain((dimension) =>
+const filterArb = (dimensions: readonly Filter["dimension"][] = FILTER_DIMENSIONS): fc.Arbitrary<Filter> =>
+  fc.constantFrom(...dimensions).chain((dimension) =>
     fc.record({
       dimension: fc.constant(dimension),
       operator: dimension === "goal" ? fc.constantFrom("is" as const, "is_not" as const) : fc.constantFrom("is" as const, "is_not" as const, "contains" as const),
@@ -143,6 +150,25 @@ describe("the columnar engine", () => {
     );
   });
 
+  it("gives the source tables' figures under page and goal filters, with other filters and segments", async () => {
+    const pageOrGoal = filterArb(["page", "goal"]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...sites),
+        periodArb,
+        fc.array(pageOrGoal, { minLength: 1, maxLength: 3 }),
+        fc.array(filterArb(), { maxLength: 1 }),
+        fc.array(fc.oneof(pageOrGoal, filterArb()), { maxLength: 2 }),
+        async (site, period, pageAndGoal, others, segmentFilters) => {
+          const input = { period, filters: [...pageAndGoal, ...others], segmentFilters };
+          const [expected, actual] = await Promise.all([view("source", site, input), view("columnar", site, input)]);
+          expect(actual).toEqual(expected);
+        },
+      ),
+      { numRuns: 120, seed: 29 },
+    );
+  });
+
   it("gives the source tables' figures without any filter, where it counts flagged rows", async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...sites), periodArb, async (site, period) => {
@@ -151,6 +177,22 @@ describe("the columnar engine", () => {
         expect(actual).toEqual(expected);
       }),
       { numRuns: 40, seed: 11 },
+    );
+  });
+
+  it("gives the same raw sums, durations to the millisecond, not only the rounded figures shown", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...sites), periodArb, fc.array(filterArb(), { maxLength: 3 }), async (site, period, filters) => {
+        const range = resolvePeriod(period, site.timezone, NOW);
+        const query: RangeQuery = { site, from: range.from, to: range.to, filters, goals: await goalDefinitions(db, site.id), now: NOW, cacheable: false, hours: false };
+        const [expected, actual] = await Promise.all([sourceEngine(db).range(query), columnar.range(query)]);
+        // The source's days carry hourly arrays even when no hours were asked for: the rest is compared.
+        const raw = (f: RangeFigures) => ({ ...f, days: f.days.map(({ day, visitors, pageviews }) => ({ day, visitors, pageviews })) });
+        expect(Number.isInteger(actual.duration)).toBe(true);
+        expect(raw(actual)).toEqual(raw(expected));
+        expect(await columnar.totals(query)).toEqual(await sourceEngine(db).totals(query));
+      }),
+      { numRuns: 60, seed: 17 },
     );
   });
 
@@ -186,6 +228,11 @@ describe("today, not final yet", () => {
     expect(late.totals.pageviews).toBe(before.totals.pageviews + 3);
     const japan = { ...input, period: { key: "30d" } as Period, filters: [{ dimension: "country", operator: "is", values: ["JP"] }] as Filter[] };
     expect(await view("columnar", site, japan)).toEqual(await view("source", site, japan));
+    // Paths first seen today join the copy's dictionary as its rows are refreshed.
+    const fresher = { ...japan, filters: [{ dimension: "page", operator: "is", values: ["/fresher", "/late"] }] as Filter[] };
+    const pageView = await view("columnar", site, fresher);
+    expect(pageView).toEqual(await view("source", site, fresher));
+    expect(pageView.totals.visits).toBe(2);
     expect(complaints.filter((line) => line.includes("could not answer"))).toEqual([]);
   });
 });
@@ -207,6 +254,34 @@ describe("the copy is a cache", () => {
       const after = await getDashboardStats(db, sites[1]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
       await engine.close();
       expect(before).toEqual(expected);
+      expect(after).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("rebuilds a copy written with durations in seconds (the previous layout) when it opens", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "glimpse-columnar-"));
+    const path = join(dir, "copy.duckdb");
+    try {
+      const input = { period: { key: "30d" } as Period, filters: [{ dimension: "device", operator: "is", values: ["Desktop"] }] as Filter[], segmentFilters: [] };
+      const expected = await view("source", sites[3]!, input);
+      let engine = await openColumnarEngine(db, { path, memoryMb: 128, threads: 1 });
+      await engine.sync(sites[3]!, NOW);
+      await engine.close();
+      // What a copy of layout 3 held: durations as seconds in a double column.
+      const { DuckDBInstance } = await import("@duckdb/node-api");
+      const instance = await DuckDBInstance.create(path);
+      const connection = await instance.connect();
+      for (const statement of ["alter table visits alter duration type double", "update visits set duration = duration / 1000", "update layout set version = 3"]) await connection.run(statement);
+      connection.closeSync();
+      instance.closeSync();
+      engine = await openColumnarEngine(db, { path, memoryMb: 128, threads: 1 });
+      const rebuilt = await engine.copiedThrough(sites[3]!.id);
+      await engine.sync(sites[3]!, NOW);
+      const after = await getDashboardStats(db, sites[3]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
+      await engine.close();
+      expect(rebuilt).toBeNull();
       expect(after).toEqual(expected);
     } finally {
       rmSync(dir, { recursive: true, force: true });

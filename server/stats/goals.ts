@@ -49,6 +49,10 @@ export function focusedGoal(filters: Filter[], goals: GoalDefinition[]): GoalDef
  * Ties go by name, in code point order (collate "C"), the same on every database.
  */
 export async function goalProperties(db: Db, scope: Scope, goal: GoalDefinition): Promise<GoalProperties> {
+  // An event that converts the goal is in a visit that converted it: "goal is <this goal>" adds
+  // nothing here but a second pass over the range's events, so it is left out.
+  const implied = (f: Filter) => f.dimension === "goal" && f.operator === "is" && f.values.length === 1 && f.values[0]!.toLowerCase() === goal.name.toLowerCase();
+  scope = { ...scope, filters: scope.filters.filter((f) => !implied(f)) };
   const { rows } = await sql<{ key: string; value: string; visitors: number; n: number; key_count: number; value_count: number }>`
     with per_visitor as (
       select p.key, p.value, count(*)::int8 as n

@@ -14,9 +14,10 @@ export interface ColumnarOptions {
 
 /**
  * Version of the copy's layout. A file of another version is deleted and rebuilt from the source:
- * the copy is a cache, never migrated.
+ * the copy is a cache, never migrated. (4: durations in integer milliseconds; 6: each visit's
+ * pages, by id, and event names.)
  */
-const LAYOUT = 3;
+const LAYOUT = 6;
 
 const VISIT_DIMENSION_COLUMNS = `entry_page varchar, referrer_source varchar, referrer varchar, utm_source varchar, utm_medium varchar,
   utm_campaign varchar, country varchar, device varchar, browser varchar, os varchar`;
@@ -28,19 +29,22 @@ const VISIT_DIMENSION_COLUMNS = `entry_page varchar, referrer_source varchar, re
  * `first_view`: the first view of its path in its visit; `first_of_day`: the visitor's first view
  * of that path that day. Without filters, unique visitors per value are then plain counts of
  * flagged rows; under filters the flags of single-visit visitors still hold, and only the
- * multi-visit minority needs a distinct count.
+ * multi-visit minority needs a distinct count. `pages` and `names`: the paths of the visit's
+ * pageviews (as ids of `paths`, the site's dictionary of paths) and the names of its other events,
+ * repeats kept, so page and goal filters test the visit row and conversions are counted from it.
  */
 const SCHEMA = [
   `create table if not exists layout (version integer)`,
   `create table if not exists visits (site_id varchar, day date, session_id bigint, visitor_id bigint, started_at timestamptz,
-    duration double, pageviews integer, ${VISIT_DIMENSION_COLUMNS}, multi boolean, firsts integer)`,
+    duration bigint, pageviews integer, ${VISIT_DIMENSION_COLUMNS}, multi boolean, firsts integer, pages integer[], names varchar[])`,
+  `create table if not exists paths (site_id varchar, pathname varchar, id integer)`,
   `create table if not exists events (site_id varchar, day date, ts timestamptz, name varchar, pathname varchar,
     visitor_id bigint, session_id bigint, ${VISIT_DIMENSION_COLUMNS}, multi boolean, first_view boolean, first_of_day boolean)`,
   /**
    * Each copied day's unfiltered figures, per breakdown value, summed from the flags as the day is
    * copied: a view without filters adds up a few rows per day instead of reading every visit.
    */
-  `create table if not exists day_values (site_id varchar, day date, g integer, value varchar, visitors double, n double, bounces double, duration double)`,
+  `create table if not exists day_values (site_id varchar, day date, g integer, value varchar, visitors double, n double, bounces double, duration bigint)`,
   /** Per site: every day before `through` is in the copy, as of the site's stats version. */
   `create table if not exists synced (site_id varchar primary key, through date, version integer)`,
 ];

@@ -5,7 +5,7 @@ import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";
 import { DAY_PAGEVIEWS, DAY_TOTALS, DIMENSIONS as FLAGGED_COLUMNS, PAGES } from "./sync.js";
-import { type ColumnarScope, eventsWhere, goalMatch, pageviewsWhere, Params, visitsWhere } from "./where.js";
+import { type ColumnarScope, conversions, pageviewsWhere, Params, type PathSets, pathSets, visitsWhere } from "./where.js";
 
 const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
 
@@ -25,11 +25,12 @@ const HOURS = -2;
  * counted distinctly, as under filters.
  */
 export async function rangeFigures(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean, exact = false): Promise<RangeFigures> {
+  const sets = await pathSets(columnar, scope);
   const [[visits, pageviews], goals] = await Promise.all([
     scope.filters.length === 0 && !hours && !exact
       ? dayValueRows(columnar, scope)
-      : Promise.all([visitRows(columnar, scope, timezone, hours, exact), pageviewRows(columnar, scope, timezone, hours, exact)]),
-    goalFigures(columnar, scope),
+      : Promise.all([visitRows(columnar, scope, sets, timezone, hours, exact), pageviewRows(columnar, scope, sets, timezone, hours, exact)]),
+    goalFigures(columnar, scope, sets),
   ]);
   const days = new Map<string, DayPoint>(eachDay(scope.from, scope.to).map((day) => [day, { day, visitors: 0, pageviews: 0, ...(hours && { hourVisitors: Array(24).fill(0), hourPageviews: Array(24).fill(0) }) }]));
   const figures: RangeFigures = { visitors: 0, visits: 0, bounces: 0, duration: 0, pageviews: 0, groups: new Map(), goals, days: [] };
@@ -115,14 +116,14 @@ async function dayValueRows(columnar: Columnar, scope: ColumnarScope): Promise<[
  * pass. The multi-visit minority (about a fifth) needs a distinct count of (day, visitor) per
  * value: unpivoted into (breakdown, value, visitor) rows and counted once.
  */
-async function visitRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
+async function visitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
   const columns = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
-  if (scope.filters.length === 0 && !exact) return unfilteredVisitRows(columnar, scope, timezone, hours, columns);
+  if (scope.filters.length === 0 && !exact) return unfilteredVisitRows(columnar, scope, sets, timezone, hours, columns);
   const plain = new Params();
   const single = columnar.query(
     `select ${groupOf(columns, hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}${columns.join(", ")}) as value,
       count(*)::double as visitors, count(*)::double as n, count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration
-    from (select *, ${DAY} as day_key${hours ? `, ${hourOf("started_at", plain, timezone)} as hour_key` : ""} from visits v where ${visitsWhere(scope, plain)} and not v.multi) v
+    from (select *, ${DAY} as day_key${hours ? `, ${hourOf("started_at", plain, timezone)} as hour_key` : ""} from visits v where ${visitsWhere(scope, sets, plain)} and not v.multi) v
     group by grouping sets (${groupingSets(columns, hours)})`,
     plain.values,
   );
@@ -134,7 +135,7 @@ async function visitRows(columnar: Columnar, scope: ColumnarScope, timezone: str
       count(distinct k)::double as visitors, count(*)::double as n, count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration
     from (unpivot (
       select ${VISITOR_KEY} as k, pageviews, duration, ${DAY} as day_key${hours ? `, ${hourOf("started_at", multi, timezone)} as hour_key` : ""}, ${columns.join(", ")}
-      from visits v where ${visitsWhere(scope, multi)} and v.multi
+      from visits v where ${visitsWhere(scope, sets, multi)} and v.multi
     ) on ${names.join(", ")} into name d value val)
     group by d, val`,
     multi.values,
@@ -147,9 +148,9 @@ async function visitRows(columnar: Columnar, scope: ColumnarScope, timezone: str
  * Without filters every visit counts, so each visitor's first visit of the day (and first with
  * each value) is known from the copy's flags: every breakdown is a plain count.
  */
-async function unfilteredVisitRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean, columns: string[]): Promise<Row[]> {
+async function unfilteredVisitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, columns: string[]): Promise<Row[]> {
   const p = new Params();
-  const where = visitsWhere(scope, p);
+  const where = visitsWhere(scope, sets, p);
   const flagged = (column: string) => `count(*) filter (where firsts & ${1 << (FLAGGED_COLUMNS.indexOf(column) + 1)} <> 0)::double`;
   const branches = [
     `select ${TOTALS} as g, ${DAY} as value, count(*) filter (where firsts & 1 <> 0)::double as visitors, count(*)::double as n,
@@ -162,10 +163,10 @@ async function unfilteredVisitRows(columnar: Columnar, scope: ColumnarScope, tim
 }
 
 /** A page's visitors: its first view in each visit, counted plainly for single-visit visitors. */
-async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
+async function pageviewRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
   if (scope.filters.length === 0 && !exact) {
     const p = new Params();
-    const where = pageviewsWhere(scope, p);
+    const where = pageviewsWhere(scope, sets, p);
     return (await columnar.query(
       `select ${groupOf(["pathname"], hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}pathname) as value,
         count(*) filter (where first_of_day)::double as visitors, count(*)::double as n, 0::double as bounces, 0::double as duration
@@ -180,22 +181,29 @@ async function pageviewRows(columnar: Columnar, scope: ColumnarScope, timezone: 
     `select ${groupOf(["pathname"], hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}pathname) as value,
       (count(*) filter (where first_view and not multi) + count(distinct case when first_view and multi then ${VISITOR_KEY} end))::double as visitors,
       count(*)::double as n, 0::double as bounces, 0::double as duration
-    from (select *, ${DAY} as day_key${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${pageviewsWhere(scope, p)}) e
+    from (select *, ${DAY} as day_key${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${pageviewsWhere(scope, sets, p)}) e
     group by grouping sets (${groupingSets(["pathname"], hours)})`,
     p.values,
   )) as Row[];
 }
 
-/** Converting visitors (one per visitor and day) and conversions of every goal, in one pass. */
-async function goalFigures(columnar: Columnar, scope: ColumnarScope): Promise<RangeFigures["goals"]> {
+/**
+ * Converting visitors (one per visitor and day) and conversions of every goal, in one pass over
+ * the visit rows: each carries its pageviews' paths and its other events' names, so a goal's
+ * conversions in a visit are counted there. Single-visit visitors are one each; the multi-visit
+ * minority is counted distinct.
+ */
+async function goalFigures(columnar: Columnar, scope: ColumnarScope, sets: PathSets): Promise<RangeFigures["goals"]> {
   const result: RangeFigures["goals"] = new Map();
   if (!scope.goals.length) return result;
   const p = new Params();
-  const matches = scope.goals.map((goal: GoalDefinition) => goalMatch("e", goal, p));
-  const where = eventsWhere(scope, p);
-  const columns = matches.map((m, i) => `(${m}) as m${i}`);
-  const aggregates = matches.map((_, i) => `count(distinct ${VISITOR_KEY}) filter (where m${i})::double as v${i}, count(*) filter (where m${i})::double as n${i}`);
-  const rows = await columnar.query(`select ${aggregates.join(", ")} from (select day, visitor_id, ${columns.join(", ")} from events e where ${where}) t`, p.values);
+  const counts = scope.goals.map((goal: GoalDefinition, i) => `${conversions("v", goal, sets, p)} as c${i}`);
+  const where = visitsWhere(scope, sets, p);
+  const aggregates = scope.goals.map(
+    (_, i) =>
+      `(count(*) filter (where c${i} > 0 and not multi) + count(distinct case when c${i} > 0 and multi then ${VISITOR_KEY} end))::double as v${i}, coalesce(sum(c${i}), 0)::double as n${i}`,
+  );
+  const rows = await columnar.query(`select ${aggregates.join(", ")} from (select day, visitor_id, multi, ${counts.join(", ")} from visits v where ${where}) t`, p.values);
   scope.goals.forEach((goal, i) => {
     const conversions = Number(rows[0]?.[`n${i}`] ?? 0);
     if (conversions > 0) result.set(goal.id, { visitors: Number(rows[0]![`v${i}`]), count: conversions });
@@ -216,12 +224,13 @@ export async function rangeTotals(columnar: Columnar, scope: ColumnarScope, exac
     return { visitors: Number(row?.visitors ?? 0), visits: Number(row?.visits ?? 0), bounces: Number(row?.bounces ?? 0), duration: Number(row?.duration ?? 0), pageviews: Number(row?.pageviews ?? 0) };
   }
   // Single-visit visitors are one each; only the multi-visit minority needs a distinct count.
+  const sets = await pathSets(columnar, scope);
   const p = new Params();
   const [row] = await columnar.query(
     `select (count(*) filter (where not multi) + count(distinct case when multi then ${VISITOR_KEY} end))::double as visitors, count(*)::double as visits,
       count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration,
-      (select count(*) from events e where ${pageviewsWhere(scope, p)})::double as pageviews
-    from visits v where ${visitsWhere(scope, p)}`,
+      (select count(*) from events e where ${pageviewsWhere(scope, sets, p)})::double as pageviews
+    from visits v where ${visitsWhere(scope, sets, p)}`,
     p.values,
   );
   return { visitors: Number(row!.visitors), visits: Number(row!.visits), bounces: Number(row!.bounces), duration: Number(row!.duration), pageviews: Number(row!.pageviews) };

@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../../db/client.js";
+import { durationMs } from "../aggregate.js";
 import { addDays, daysBetween, settledDay, zonedTime } from "../dates.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { ColumnType, Columnar, ColumnarTransaction } from "./duckdb.js";
@@ -35,7 +36,7 @@ export async function syncState(columnar: Columnar, siteId: string): Promise<Syn
 
 export async function forgetSite(columnar: Columnar, siteId: string): Promise<void> {
   await columnar.transaction(async (c) => {
-    for (const table of ["visits", "events", "day_values", "synced"]) await c.run(`delete from ${table} where site_id = $1`, [siteId]);
+    for (const table of ["visits", "events", "day_values", "paths", "synced"]) await c.run(`delete from ${table} where site_id = $1`, [siteId]);
   });
 }
 
@@ -136,7 +137,7 @@ const between = (column: string, after: Date | null, before: Date | null) =>
 
 /** Empty tables, on the transaction's own connection, that a chunk's rows are appended to before their flags are known. */
 async function createStage(c: ColumnarTransaction) {
-  await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts) from visits limit 0`);
+  await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts, pages, names) from visits limit 0`);
   await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
 }
 
@@ -145,7 +146,7 @@ async function dropStage(c: ColumnarTransaction) {
   await c.run(`drop table stage_events`);
 }
 
-const VISIT_TYPES: ColumnType[] = ["varchar", "date", "bigint", "bigint", "timestamptz", "double", "integer", ...DIMENSIONS.map((): ColumnType => "varchar")];
+const VISIT_TYPES: ColumnType[] = ["varchar", "date", "bigint", "bigint", "timestamptz", "bigint", "integer", ...DIMENSIONS.map((): ColumnType => "varchar")];
 const EVENT_TYPES: ColumnType[] = ["varchar", "date", "timestamptz", "varchar", "varchar", "bigint", "bigint", ...DIMENSIONS.map((): ColumnType => "varchar")];
 
 /**
@@ -168,10 +169,25 @@ const dayValuesInsert = (() => {
     union all select $1, day, ${PAGES}, pathname, count(*) filter (where first_of_day), count(*), 0, 0 ${pageviews} group by day, pathname`;
 })();
 
+/**
+ * New paths of a table of events join the site's dictionary (parameter $1: the site). Only the
+ * site's own sync or refresh writes them, one at a time (they run serially per site).
+ */
+const addPaths = (events: string) => `
+  insert into paths select $1, pathname, coalesce((select max(id) from paths where site_id = $1), 0) + row_number() over (order by pathname)
+  from (select distinct pathname from ${events} where name = 'pageview' and pathname is not null) n
+  where not exists (select 1 from paths p where p.site_id = $1 and p.pathname = n.pathname)`;
+
+/** Each visit's pageview path ids and other events' names, by session, from a table of events ($1: the site). */
+const listsOf = (events: string, where = "true") => `
+  select e.session_id, list(p.id) filter (where e.name = 'pageview') as pages, list(e.name) filter (where e.name <> 'pageview') as names
+  from ${events} e left join paths p on p.site_id = $1 and p.pathname = e.pathname where ${where} group by e.session_id`;
+const LISTS = `coalesce(l.pages, []::integer[]) as pages, coalesce(l.names, []::varchar[]) as names`;
+
 /** The source's visits of a site matching `where`, as rows for the stage table. */
 async function visitRows(db: Db, siteId: string, where: RawBuilder<unknown>): Promise<unknown[][]> {
   const { rows } = await sql<Record<string, unknown>>`
-    select session_id, visitor_id, day, started_at, extract(epoch from ended_at - started_at)::float8 as duration, pageviews,
+    select session_id, visitor_id, day, started_at, ${durationMs("visits")} as duration, pageviews,
       ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
     from visits where site_id = ${siteId} and ${where}`.execute(db);
   return rows.map((v) => [siteId, v.day, v.session_id, v.visitor_id, v.started_at, Number(v.duration), v.pageviews, ...DIMENSIONS.map((d) => v[d])]);
@@ -207,12 +223,17 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, days: { from
     await c.run(`delete from events where site_id = $1 and day between $2::date and $3::date`, range);
     // A single-visit visitor's one visit is the first of everything; only the others are ranked.
     const first = (partition: string) => `(row_number() over (partition by day, visitor_id${partition} order by started_at, session_id) = 1)::integer`;
+    await c.run(addPaths("stage_events"), [site.id]);
     await c.run(`
-      insert into visits
-      with counted as (select *, count(*) over (partition by day, visitor_id) > 1 as multi from stage_visits)
+      insert into visits by name
+      with counted as (
+        select s.*, count(*) over (partition by s.day, s.visitor_id) > 1 as multi, ${LISTS}
+        from stage_visits s left join (${listsOf("stage_events")}) l using (session_id))
       select *, ${ALL_FIRSTS} as firsts from counted where not multi
       union all
-      select *, ${first("")} + ${DIMENSIONS.map((d, i) => `${first(`, ${d}`)} * ${1 << (i + 1)}`).join(" + ")} from counted where multi`);
+      select *, ${first("")} + ${DIMENSIONS.map((d, i) => `${first(`, ${d}`)} * ${1 << (i + 1)}`).join(" + ")} from counted where multi`,
+      [site.id],
+    );
     // A visit's events share its day and visitor, so the flag carries over by session. The views
     // are ranked on the few columns that decide it, so a big day's ranking fits in memory.
     await c.run(`
@@ -299,8 +320,14 @@ async function applyLive(columnar: Columnar, db: Db, site: SyncSite, through: st
             await c.run(`delete from visits where site_id = $1 and day >= $2::date`, range);
             await c.run(`delete from events where site_id = $1 and day >= $2::date`, range);
           }
-          await c.run(`insert into visits select *, true, 0 from stage_visits`);
           await c.run(`insert into events select *, true, true, true from stage_events`);
+          await c.run(addPaths("stage_events"), [site.id]);
+          // A visit's lists come from all its events in the copy: those read now and those before the cutoff.
+          await c.run(
+            `insert into visits by name select s.*, true as multi, 0 as firsts, ${LISTS} from stage_visits s
+            left join (${listsOf("events", "e.site_id = $1 and e.day >= $2::date and e.session_id in (select session_id from stage_visits)")}) l using (session_id)`,
+            range,
+          );
           await dropStage(c);
           const [held] = await c.query(`select count(*)::double as n from events where site_id = $1 and day >= $2::date`, range);
           // Rolled back: the copy keeps what it had, and the caller reads the days whole.

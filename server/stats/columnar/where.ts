@@ -49,37 +49,75 @@ const visitLevel = (alias: string, filters: Filter[], p: Params) =>
 
 const pageLevel = (alias: string, filters: Filter[], p: Params) => filters.filter(isPage).map((f) => condition(`${alias}.pathname`, f, p));
 
-export function goalMatch(alias: string, goal: GoalDefinition, p: Params): string {
-  if (goal.kind === "event") return `${alias}.name = ${p.add(goal.match)}`;
-  return `(${alias}.name = 'pageview' and ${alias}.pathname like ${p.add(goalLikePattern(goal))} escape '\\')`;
+/**
+ * The ids, in the site's dictionary of paths, that a view's page filters (all at once) and each
+ * page goal match: the string conditions run on the few distinct paths, and the visit rows are
+ * tested on integers. Read just before the rows they test, from the same copy (a sync adds paths
+ * only with the days that use them).
+ */
+export interface PathSets {
+  pages: number[] | null;
+  goals: Map<string, number[]>;
 }
 
-/** Page and goal filters keep whole visits, by what happened in them (as in ../filters.ts). */
-function sessionLevel(alias: string, scope: ColumnarScope, p: Params, withPages: boolean): string[] {
-  const parts: string[] = [];
-  const pages = withPages ? pageLevel("s", scope.filters, p) : [];
-  if (pages.length) {
-    parts.push(`${alias}.session_id in (select s.session_id from events s where ${within("s", scope, p)} and s.name = 'pageview' and ${and(pages)})`);
+export async function pathSets(columnar: { query(sql: string, values: (string | number)[]): Promise<Record<string, unknown>[]> }, scope: ColumnarScope): Promise<PathSets> {
+  const sets: PathSets = { pages: null, goals: new Map() };
+  const pages = scope.filters.filter(isPage);
+  const goals = scope.goals.filter((g) => g.kind === "page");
+  if (!pages.length && !goals.length) return sets;
+  const p = new Params();
+  const site = p.add(scope.siteId);
+  const parts = [
+    ...(pages.length ? [`select 'pages' as k, list(id) as ids from paths where site_id = ${site} and ${and(pages.map((f) => condition("pathname", f, p)))}`] : []),
+    ...goals.map((g) => `select ${p.add(g.id)} as k, list(id) as ids from paths where site_id = ${site} and pathname like ${p.add(goalLikePattern(g))} escape '\\'`),
+  ];
+  for (const row of await columnar.query(parts.join(" union all "), p.values)) {
+    const ids = ((row.ids as number[] | null) ?? []).map(Number);
+    if (row.k === "pages") sets.pages = ids;
+    else sets.goals.set(row.k as string, ids);
   }
+  return sets;
+}
+
+/** How many entries of a list of path ids are among `ids` (a constant, so it is parsed once per query). */
+const countIn = (list: string, ids: number[], p: Params) => (ids.length ? `len(list_filter(${list}, lambda x: list_contains(${p.add(JSON.stringify(ids))}::integer[], x)))` : "0");
+
+/**
+ * Page and goal filters keep whole visits, by what happened in them (as in ../filters.ts). Each
+ * visit row of the copy carries the ids of its pageviews' paths (`pages`) and the names of its
+ * other events (`names`), so these are tests on the visit row itself, not joins over its events.
+ * A page filter keeps the visits with one pageview matching every page filter at once; a goal
+ * filter those that converted one of the named goals (or, `is_not`, none of them).
+ */
+function listLevel(alias: string, scope: ColumnarScope, sets: PathSets, p: Params, withPages: boolean): string[] {
+  const parts: string[] = [];
+  if (withPages && scope.filters.some(isPage)) parts.push(`${countIn(`${alias}.pages`, sets.pages ?? [], p)} > 0`);
   for (const filter of scope.filters.filter(isGoal)) {
-    const converted = `${alias}.session_id in (select c.session_id from events c where ${within("c", scope, p)} and ${or(
-      namedGoals(scope.goals, filter).map((g) => goalMatch("c", g, p)),
-    )})`;
-    parts.push(filter.operator === "is_not" ? `not (${converted})` : converted);
+    const converted = or(namedGoals(scope.goals, filter).map((g) => `${conversions(alias, g, sets, p)} > 0`));
+    parts.push(filter.operator === "is_not" ? `not ${converted}` : converted);
   }
   return parts;
 }
 
-export const visitsWhere = (scope: ColumnarScope, p: Params, alias = "v") =>
-  and([within(alias, scope, p), ...visitLevel(alias, scope.filters, p), ...sessionLevel(alias, scope, p, true)]);
+/** How many times a visit row converted a goal: its events of that name, or its pageviews of a matching path. */
+export function conversions(alias: string, goal: GoalDefinition, sets: PathSets, p: Params): string {
+  if (goal.kind === "event") return `len(list_filter(${alias}.names, lambda x: x = ${p.add(goal.match)}))`;
+  return countIn(`${alias}.pages`, sets.goals.get(goal.id) ?? [], p);
+}
 
-export const pageviewsWhere = (scope: ColumnarScope, p: Params, alias = "e") =>
-  and([
-    within(alias, scope, p),
-    `${alias}.name = 'pageview'`,
-    ...visitLevel(alias, scope.filters, p),
-    ...pageLevel(alias, scope.filters, p),
-    ...sessionLevel(alias, scope, p, false),
-  ]);
+const hasListTests = (scope: ColumnarScope, withPages: boolean) => scope.filters.some((f) => isGoal(f) || (withPages && isPage(f)));
 
-export const eventsWhere = (scope: ColumnarScope, p: Params, alias = "e") => visitsWhere(scope, p, alias);
+/** Visits in range under the filters. */
+export const visitsWhere = (scope: ColumnarScope, sets: PathSets, p: Params, alias = "v") =>
+  and([within(alias, scope, p), ...visitLevel(alias, scope.filters, p), ...listLevel(alias, scope, sets, p, true)]);
+
+/**
+ * Pageviews in range under the filters: page filters apply to the pageview itself, goal filters to
+ * its visit, found by session among the visit rows that pass them (far fewer rows than events).
+ */
+export function pageviewsWhere(scope: ColumnarScope, sets: PathSets, p: Params, alias = "e"): string {
+  const goals = hasListTests(scope, false)
+    ? [`${alias}.session_id in (select g.session_id from visits g where ${and([within("g", scope, p), ...listLevel("g", scope, sets, p, false)])})`]
+    : [];
+  return and([within(alias, scope, p), `${alias}.name = 'pageview'`, ...visitLevel(alias, scope.filters, p), ...pageLevel(alias, scope.filters, p), ...goals]);
+}
