@@ -158,6 +158,17 @@ function viewsTable(engine: EngineFigures): string {
   );
 }
 
+function burstTable(b: BurstFigures): string {
+  const rows = b.views.map((v) => [`${v.period === "today" ? "today" : "30 days"}, ${v.filter} filter`, n(v.beforeMs), n(v.afterMs), ratio(v.afterMs, v.beforeMs), n(v.floorMs), String(v.reps)]);
+  return (
+    `A burst of ${n(b.visits)} visits (${n(b.events)} events) written in ${n(b.writeSeconds)} s; ${n(b.recentVisits)} visits ended in the five minutes before the views after it.\n\n` +
+    table(["View right after a burst (in process)", "before ms", "after ms", "after / before", "count(*) ms", "reps"], rows)
+  );
+}
+
+/** "No view slower right after a burst": within the same run's noise, a quarter. */
+const BURST_SLACK = 1.25;
+
 function sqlTable(s: SqlFigures): string {
   const row = (label: string, t: Timing) => [label, n(t.median), n(t.first), String(t.reps), ratio(t.median, s.floor.median)];
   return table(
@@ -214,6 +225,9 @@ function targets(size: SizeResult, db: DbKind, barePost: LoadFigures | undefined
   for (const v of size.engine?.views ?? []) {
     rows.push([`${viewLabel(v)} ≤ ${viewLimit(v)}× count(*)`, ratio(v.ms, v.floorMs), mark(v.ms <= viewLimit(v) * v.floorMs)]);
   }
+  for (const v of size.burst?.views ?? []) {
+    rows.push([`${v.period === "today" ? "today" : "30 days"}, ${v.filter} filter, right after a burst ≤ ${BURST_SLACK}× before`, ratio(v.afterMs, v.beforeMs), mark(v.afterMs <= BURST_SLACK * v.beforeMs)]);
+  }
   return table(["SPEC §9 target", "measured", ""], rows);
 }
 
@@ -239,6 +253,7 @@ export function render(run: RunResult): string {
       ...(size.abuse ? [abuseTable(size.abuse)] : []),
       ...(size.ingest ? [ingestTable(run.barePost, size.ingest)] : []),
       ...(size.engine ? [viewsTable(size.engine)] : []),
+      ...(size.burst ? [burstTable(size.burst)] : []),
       ...(sql ? [sqlTable(sql)] : []),
       targets(size, m.db, run.barePost),
     );
