@@ -10,7 +10,7 @@ import * as m0008 from "./migrations/0008_digest_confirmation.js";
 import * as m0009 from "./migrations/0009_events_props_index.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
   "0002_goals": m0002,
   "0003_stats_version": m0003,

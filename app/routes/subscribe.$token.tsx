@@ -52,22 +52,17 @@ export default function Subscribe() {
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const who = addedBy ?? "An admin of this site";
   const canConfirm = !expired;
-  const confirmButton = (primary: boolean, label: string) => (
+  /** One of the two answers, as its own small form; `primary` is the answer the page suggests. */
+  const answer = (intent: "confirm" | "decline", busyLabel: string) => (primary: boolean, label: string) => (
     <Form method="post" className="inline-form">
-      <input type="hidden" name="intent" value="confirm" />
-      <button type="submit" className={primary ? "button" : "button button-secondary"} disabled={busy === "confirm"}>
-        {busy === "confirm" ? "Confirming…" : label}
+      <input type="hidden" name="intent" value={intent} />
+      <button type="submit" className={primary ? "button" : "button button-secondary"} disabled={busy === intent}>
+        {busy === intent ? busyLabel : label}
       </button>
     </Form>
   );
-  const declineButton = (primary: boolean, label: string) => (
-    <Form method="post" className="inline-form">
-      <input type="hidden" name="intent" value="decline" />
-      <button type="submit" className={primary ? "button" : "button button-secondary"} disabled={busy === "decline"}>
-        {busy === "decline" ? "Saving…" : label}
-      </button>
-    </Form>
-  );
+  const confirmButton = answer("confirm", "Confirming…");
+  const declineButton = answer("decline", "Saving…");
   return (
     <div className="app-main narrow">
       <div className="auth-card">
