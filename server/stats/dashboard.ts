@@ -54,15 +54,15 @@ export const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
 const allFilters = (input: StatsInput) => [...(input.segmentFilters ?? []), ...input.filters];
 
 /**
- * Only views without filters of the viewer's own (a site's plain dashboard, a link's segment) may
- * be kept by an engine: their number is bounded by the segments that exist, while anyone holding
- * an open link could otherwise fill a cache with one entry per filter they make up.
+ * Views without filters of the viewer's own (a site's plain dashboard, a link's segment) are a
+ * bounded few: the segments that exist. Anyone holding an open link can make up new filters, so
+ * an engine keeps those only where they push out nothing but each other.
  */
-const cacheable = (input: StatsInput) => input.cache !== false && input.filters.length === 0;
+const keep = (input: StatsInput): RangeQuery["keep"] => (input.cache === false ? "none" : input.filters.length === 0 ? "bounded" : "viewer");
 
 /** What the engine is asked for one range of the view. */
 function rangeQuery(site: StatsSite, range: DayRange, input: StatsInput, goals: GoalDefinition[], now: Date, hours = false): RangeQuery {
-  return { site, from: range.from, to: range.to, filters: allFilters(input), goals, now, cacheable: cacheable(input), hours };
+  return { site, from: range.from, to: range.to, filters: allFilters(input), goals, now, keep: keep(input), hours };
 }
 
 /**

@@ -19,8 +19,13 @@ export interface RangeQuery {
   filters: Filter[];
   goals: GoalDefinition[];
   now: Date;
-  /** The filter set is one of a bounded few (no viewer filters): an engine may keep its figures. */
-  cacheable: boolean;
+  /**
+   * What an engine may keep of the figures. `bounded`: the filter set is one of a bounded few (no
+   * viewer filters), keep them anywhere. `viewer`: filters of the viewer's own, which anyone with
+   * an open link can make up: keep them only in memory bounded by size, apart from the others, so
+   * made-up ones push out only each other. `none`: compute afresh.
+   */
+  keep: "bounded" | "viewer" | "none";
   /** Hourly figures are wanted (single-day views). */
   hours: boolean;
 }
@@ -66,7 +71,7 @@ export interface StatsEngine {
   /** A range's totals alone (the previous period of the change badges). */
   totals(query: RangeQuery): Promise<Sums>;
   /** Visitors whose visit saw an event since `since`, under the filters. */
-  currentVisitors(query: Omit<RangeQuery, "from" | "to" | "cacheable" | "hours">, since: Date): Promise<number>;
+  currentVisitors(query: Omit<RangeQuery, "from" | "to" | "keep" | "hours">, since: Date): Promise<number>;
   /** A goal's conversions in the range by custom property. */
   goalProperties(query: RangeQuery, goal: GoalDefinition): Promise<GoalProperties>;
 }

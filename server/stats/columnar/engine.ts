@@ -60,6 +60,8 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   let closed = false;
   const figuresMemo = new Memo<RangeFigures>(MEMO_BYTES, figuresSize);
   const totalsMemo = new Memo<Sums>(MEMO_BYTES / 16, () => 200);
+  const viewerFiguresMemo = new Memo<RangeFigures>(MEMO_BYTES / 2, figuresSize);
+  const viewerTotalsMemo = new Memo<Sums>(MEMO_BYTES / 32, () => 200);
 
   /**
    * What writes a site's rows runs one at a time, in order; sites do not wait for each other (a
@@ -182,9 +184,13 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     }
   }
 
-  /** The copied part of a bounded view is kept; any other is computed each time. */
-  function kept<T>(memo: Memo<T>, kind: string, query: RangeQuery, version: number, compute: () => Promise<T>): Promise<T> {
-    if (!query.cacheable) return compute();
+  /**
+   * The copied part of a view is kept (its days are final): views with filters of the viewer's
+   * own in memos of their own, so made-up filters push out only each other.
+   */
+  function kept<T>(memos: { bounded: Memo<T>; viewer: Memo<T> }, kind: string, query: RangeQuery, version: number, compute: () => Promise<T>): Promise<T> {
+    if (query.keep === "none") return compute();
+    const memo = memos[query.keep];
     const key = [kind, query.site.id, version, query.from, query.to, query.hours, filterKey(query.filters, query.site.timezone, query.goals)].join("\n");
     return memo.get(key, compute);
   }
@@ -222,7 +228,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
    * an open link can ask for new ones.
    */
   function liveRange(query: RangeQuery) {
-    if (query.cacheable) return source.range(query);
+    if (query.keep === "bounded") return source.range(query);
     return db.transaction().execute(async (trx) => {
       await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
       return sourceEngine(trx).range(query);
@@ -269,7 +275,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       if (query.from >= through) return liveFigures(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
-        () => kept(figuresMemo, "range", part, version, () => sameCopy(at, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours))),
+        () => kept({ bounded: figuresMemo, viewer: viewerFiguresMemo }, "range", part, version, () => sameCopy(at, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours))),
         () => source.range(part),
       );
       if (query.to < through) return fromCopy;
@@ -283,7 +289,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       if (query.from >= through) return liveTotals(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
-        () => kept(totalsMemo, "totals", part, version, () => sameCopy(at, () => rangeTotals(columnar, scopeOf(part)))),
+        () => kept({ bounded: totalsMemo, viewer: viewerTotalsMemo }, "totals", part, version, () => sameCopy(at, () => rangeTotals(columnar, scopeOf(part)))),
         () => source.totals(part),
       );
       if (query.to < through) return fromCopy;

@@ -79,8 +79,28 @@ export async function pathSets(columnar: { query(sql: string, values: (string | 
   return sets;
 }
 
-/** How many entries of a list of path ids are among `ids` (a constant, so it is parsed once per query). */
-const countIn = (list: string, ids: number[], p: Params) => (ids.length ? `len(list_filter(${list}, lambda x: list_contains(${p.add(JSON.stringify(ids))}::integer[], x)))` : "0");
+/**
+ * A set of path ids as a bit string (bit i set when id i is in it), base64-encoded: a test of
+ * one list entry costs the same whatever the set's size. (A list of the ids, searched for each
+ * entry, cost per id: with 9,000 paths a page goal took 23× its view without it.)
+ */
+export function idBits(ids: number[]): { bits: string; size: number } {
+  const size = (ids.reduce((max, id) => (id > max ? id : max), -1) + 8) & ~7;
+  const bytes = Buffer.alloc(size / 8);
+  for (const id of ids) bytes[id >> 3]! |= 0x80 >> (id & 7);
+  return { bits: bytes.toString("base64"), size };
+}
+
+/**
+ * How many entries of a list of path ids are among `ids` (a constant, so it is decoded once per
+ * query). Ids past the set (paths added since it was read) are not in it; both sides of `and` are
+ * evaluated, so the index is clamped.
+ */
+function countIn(list: string, ids: number[], p: Params): string {
+  if (!ids.length) return "0";
+  const { bits, size } = idBits(ids);
+  return `len(list_filter(${list}, lambda x: x < ${size} and get_bit(from_base64(${p.add(bits)})::bit, least(x, ${size - 1})) = 1))`;
+}
 
 /**
  * Page and goal filters keep whole visits, by what happened in them (as in ../filters.ts). Each
