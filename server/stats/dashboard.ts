@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { createLimiter } from "../concurrency.js";
 import { type GoalDefinition, goalDefinitions } from "../goals/goals.js";
@@ -43,11 +42,11 @@ export const DEFAULT_LIMIT = 9;
 
 /** The engine of a view with nothing in it: the page keeps its shape (series, goals), every figure zero. */
 const NOTHING: StatsEngine = {
-  name: "source",
   range: async () => emptyFigures(),
   totals: async () => emptyFigures(),
   currentVisitors: async () => 0,
   goalProperties: async (_query, goal) => ({ goal: goal.name, properties: [], moreProperties: false }),
+  madeUp: (work) => work(NOTHING),
 };
 export const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
 
@@ -75,7 +74,7 @@ export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & {
   const compute = async () => {
     const goals = await goalDefinitions(db, site.id);
     if (input.view?.empty) return planView(NOTHING, site, input, goals);
-    return madeUp(db, engine, input, (engine) => planView(engine, site, input, goals));
+    return madeUp(engine, input, (engine) => planView(engine, site, input, goals));
   };
   if (input.now || input.cache === false) return compute();
   const key = recentKey({ siteId: site.id, period: input.period, filters: input.filters, segmentFilters: input.segmentFilters, extra: `dashboard:${input.limit ?? ""}:${JSON.stringify(input.view ?? null)}` });
@@ -84,21 +83,9 @@ export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & {
   return recent(key, () => computing(compute), now.getTime(), includesToday ? LIVE_TTL_MS : TTL_MS);
 }
 
-/**
- * A view with filters of the viewer's own computed from the source tables reads raw rows, and
- * anyone holding an open link can ask for new ones; on a big site that is seconds of database
- * work. It runs without parallel workers, so one such view takes one core of the database and
- * never all of them: the pages everybody else is loading keep the rest. (A transaction, so the
- * setting stays with it.) The columnar engine reads only today from the tables, and its own
- * threads are bounded by configuration.
- */
-function madeUp<T>(db: Db, engine: StatsEngine, input: StatsInput, work: (engine: StatsEngine) => Promise<T>): Promise<T> {
-  if (input.filters.length === 0 || engine.name !== "source") return work(engine);
-  return db.transaction().execute(async (trx) => {
-    await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
-    return work(engineFor(trx));
-  });
-}
+/** A view with filters of the viewer's own runs as its engine bounds such views (see `StatsEngine.madeUp`). */
+const madeUp = <T>(engine: StatsEngine, input: StatsInput, work: (engine: StatsEngine) => Promise<T>): Promise<T> =>
+  input.filters.length === 0 ? work(engine) : engine.madeUp(work);
 
 /**
  * Views with made-up filters are computed from the raw tables, which on a big site takes seconds;
@@ -150,7 +137,7 @@ export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dime
   const run = async () => {
     const goals = await goalDefinitions(db, site.id);
     if (input.view?.empty) return breakdownOf(input.dimension, emptyFigures(), input.limit);
-    return madeUp(db, engine, input, async (engine) => {
+    return madeUp(engine, input, async (engine) => {
       const now = input.now ?? new Date();
       const range = resolvePeriod(input.period, site.timezone, now);
       return breakdownOf(input.dimension, await engine.range(rangeQuery(site, range, input, goals, now)), input.limit);

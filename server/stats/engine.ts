@@ -66,7 +66,6 @@ export interface DayPoint {
 
 /** The one interface between planning a view and computing it. */
 export interface StatsEngine {
-  readonly name: "source" | "columnar";
   range(query: RangeQuery): Promise<RangeFigures>;
   /** A range's totals alone (the previous period of the change badges). */
   totals(query: RangeQuery): Promise<Sums>;
@@ -74,6 +73,11 @@ export interface StatsEngine {
   currentVisitors(query: Omit<RangeQuery, "from" | "to" | "keep" | "hours">, since: Date): Promise<number>;
   /** A goal's conversions in the range by custom property. */
   goalProperties(query: RangeQuery, goal: GoalDefinition): Promise<GoalProperties>;
+  /**
+   * Runs one view with filters of the viewer's own, which anyone holding an open link can make
+   * up: an engine whose work on such a view could take every core bounds it here.
+   */
+  madeUp<T>(work: (engine: StatsEngine) => Promise<T>): Promise<T>;
 }
 
 export const emptyFigures = (): RangeFigures => ({ visitors: 0, visits: 0, bounces: 0, duration: 0, pageviews: 0, groups: new Map(), goals: new Map(), days: [] });

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { computeTotals } from "./aggregate.js";
 import { loadDays } from "./cache.js";
@@ -22,7 +23,6 @@ const scopeOf = (query: Pick<RangeQuery, "site" | "from" | "to" | "filters" | "g
  */
 export function sourceEngine(db: Db): StatsEngine {
   return {
-    name: "source",
 
     async range(query) {
       const days = await loadDays(db, { site: query.site, from: query.from, to: query.to, filters: query.filters, goals: query.goals, now: query.now, cache: query.keep === "bounded" });
@@ -46,5 +46,17 @@ export function sourceEngine(db: Db): StatsEngine {
       currentVisitors(db, scopeOf({ ...query, from: localDay(since, query.site.timezone), to: localDay(query.now, query.site.timezone) }), since, query.now),
 
     goalProperties: (query, goal) => goalProperties(db, scopeOf(query), goal),
+
+    /**
+     * Raw rows of a big site are seconds of database work: one such view runs without parallel
+     * workers, so it takes one core of the database and never all of them, and the pages everybody
+     * else is loading keep the rest. (A transaction, so the setting stays with it.)
+     */
+    madeUp(work) {
+      return db.transaction().execute(async (trx) => {
+        await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
+        return work(sourceEngine(trx));
+      });
+    },
   };
 }

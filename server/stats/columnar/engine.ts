@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import type { Db } from "../../../db/client.js";
 import { filterKey } from "../cache.js";
 import { addDays } from "../dates.js";
@@ -29,7 +28,6 @@ const MEMO_BYTES = 16 * 1024 * 1024;
 const figuresSize = (figures: RangeFigures) => 1000 + 100 * figures.days.length + 150 * [...figures.groups.values()].reduce((n, values) => n + values.size, 0);
 
 export interface ColumnarEngine extends StatsEngine {
-  readonly name: "columnar";
   /** Copies the site's finished days that are not in the copy yet; one sync runs at a time. */
   sync(site: SyncSite, now?: Date): Promise<void>;
   /** The first day the copy does not hold for the site (every day before it is copied); null when none is. */
@@ -222,18 +220,8 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     );
   }
 
-  /**
-   * Today's part of a view with filters of the viewer's own, when the tables answer it, runs on
-   * one database core (no parallel workers), as whole views do on the source engine: anyone with
-   * an open link can ask for new ones.
-   */
-  function liveRange(query: RangeQuery) {
-    if (query.keep === "bounded") return source.range(query);
-    return db.transaction().execute(async (trx) => {
-      await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
-      return sourceEngine(trx).range(query);
-    });
-  }
+  /** Today's part of a view with filters of the viewer's own, when the tables answer it, is bounded as the source bounds such views. */
+  const liveRange = (query: RangeQuery) => (query.keep === "bounded" ? source.range(query) : source.madeUp((tables) => tables.range(query)));
 
   const copied = (query: RangeQuery, through: string) => ({ ...query, to: query.to < through ? query.to : addDays(through, -1) });
   const live = (query: RangeQuery, through: string) => ({ ...query, from: query.from >= through ? query.from : through });
@@ -264,8 +252,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     if (!closed) timer = setTimeout(loop, SYNC_EVERY_MS).unref();
   }
 
-  return {
-    name: "columnar",
+  const engine: ColumnarEngine = {
     sync,
     copiedThrough: async (siteId) => (await syncState(columnar, siteId))?.through ?? null,
 
@@ -307,6 +294,9 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
 
     processId: () => columnar.pid,
 
+    // Its threads are bounded by configuration, and it reads only today from the tables.
+    madeUp: (work) => work(engine),
+
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
@@ -314,4 +304,5 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
       await columnar.close();
     },
   };
+  return engine;
 }
