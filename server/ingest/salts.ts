@@ -64,14 +64,10 @@ export function visitorLockBucket(id: number): number {
   return id % LOCK_BUCKETS;
 }
 
-/** Serialises a visitor's events so two concurrent writers cannot both open a visit. */
-export async function lockVisitor(db: Db, id: number): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${LOCK_SPACE}, ${visitorLockBucket(id)})`.execute(db);
-}
-
 /**
- * The same for a batch's visitors, bucket by bucket in ascending order, so two writers (two
- * instances, or a batch and a single event) always queue in the same order and cannot deadlock.
+ * Serialises visitors' events so two concurrent writers cannot both open a visit: a batch's
+ * visitors are locked bucket by bucket in ascending order, so two writers (two instances, or two
+ * batches) always queue in the same order and cannot deadlock.
  */
 export async function lockVisitors(db: Db, ids: readonly number[]): Promise<void> {
   const buckets = [...new Set(ids.map(visitorLockBucket))].sort((a, b) => a - b);
