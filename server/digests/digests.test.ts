@@ -4,7 +4,7 @@ import type { Db } from "../../db/client.js";
 import { createContext } from "../context.js";
 import { flushEvents } from "../ingest/buffer.js";
 import { createCaller } from "../root.js";
-import { addDays, zonedTime } from "../stats/dates.js";
+import { addDays, zonedTime } from "../dates.js";
 import { createSite } from "../sites/sites.js";
 import { anonymous, expectCode, member, signedIn } from "../../test/support/actors.js";
 import { anotherInstance, freshDb } from "../../test/support/db.js";

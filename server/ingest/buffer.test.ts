@@ -6,7 +6,7 @@ import { createSite } from "../sites/sites.js";
 import { expectCode, signedIn } from "../../test/support/actors.js";
 import { anotherInstance, freshDb } from "../../test/support/db.js";
 import { EventBuffer, eventBuffer, flushEvents } from "./buffer.js";
-import { localDay } from "../stats/dates.js";
+import { localDay } from "../dates.js";
 import type { PreparedEvent } from "./model.js";
 import { callerAt, UA } from "../../test/support/ingest.js";
 

@@ -2,7 +2,7 @@ import type { Db } from "../../db/client.js";
 import { NotFound } from "../errors.js";
 import { type EventPayload, PAGEVIEW } from "../schemas/events.js";
 import { normaliseDomain } from "../schemas/sites.js";
-import { localDay } from "../stats/dates.js";
+import { localDay } from "../dates.js";
 import { acquisitionOf } from "./referrer.js";
 import { eventBuffer } from "./buffer.js";
 import type { IngestResult, PreparedEvent, RequestMeta } from "./model.js";

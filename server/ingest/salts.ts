@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomInt } from "node:crypto";
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { json } from "../../db/json.js";
-import { addDays } from "../stats/dates.js";
+import { addDays } from "../dates.js";
 
 /**
  * One random salt per calendar day, shared by all sites (the site id is part of the hash). Created
