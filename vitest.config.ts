@@ -2,8 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["server/**/*.test.ts", "db/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts"],
-    globalSetup: ["server/test/global-setup.ts"],
+    include: ["server/**/*.test.ts", "db/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
     // Two files at a time, one per core (the default leaves one core idle): about a fifth faster.
     maxWorkers: 2,
     // Argon2id hashing is deliberately slow, and two cores run the files in parallel. Timeouts are

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
-import { emptyDb } from "../server/test/db.js";
+import { emptyDb } from "../test/support/db.js";
 import type { Db } from "./client.js";
 import { migrateToLatest } from "./migrate.js";
 

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import path, { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { dashboardFixture, emptyDashboardFixture } from "../app/components/dashboard/fixture.js";
-import { renderDashboardMarkup } from "../app/components/dashboard/render-static.js";
+import { dashboardFixture, emptyDashboardFixture } from "../test/fixtures/dashboard.js";
+import { renderDashboardMarkup } from "../test/support/render-dashboard.js";
 import type { DashboardProps } from "../app/components/dashboard/index.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,5 +1,5 @@
 import type { DateBounds, Section } from "../../server/schemas/link-scope.js";
-import { isRealDay, zonedTime } from "../../server/stats/dates.js";
+import { isRealDay, zonedTime } from "../../server/dates.js";
 import { textFields } from "./forms.server";
 import { DEFAULT_SCOPE_VALUES, type ScopeValues } from "./link-scope-values";
 

@@ -1,5 +1,5 @@
 import { SECTIONS, type DateBounds } from "../../server/schemas/link-scope.js";
-import { localMinute } from "../../server/stats/dates.js";
+import { localMinute } from "../../server/dates.js";
 
 /** What the scope part of a link form holds, as typed: kept and shown again on a validation error. */
 export interface ScopeValues {

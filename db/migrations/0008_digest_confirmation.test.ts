@@ -1,6 +1,6 @@
 import { type Migration, Migrator, sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { emptyDb } from "../../server/test/db.js";
+import { emptyDb } from "../../test/support/db.js";
 import { migrations, migrateToLatest } from "../migrate.js";
 
 /** Every migration before this one, as a database that has not taken it yet has them. */

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 
 /**
  * Tables a request may legitimately write whatever its outcome, left out of the comparison (the
- * same list as server/fuzz/snapshot.ts, plus one cache):
+ * same list as test/fuzz/snapshot.ts, plus one cache):
  * - `rate_limit_hits`: failed logins and unlocks are counted on purpose (that is the rate limit);
  * - `sessions`: logins create them, logout deletes one, and a session used in the second half of
  *   its life is extended on every request;

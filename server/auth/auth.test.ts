@@ -3,8 +3,8 @@ import type { Db } from "../../db/client.js";
 import { createContext } from "../context.js";
 import { limitKey } from "../http/client-address.js";
 import { createCaller } from "../root.js";
-import { anonymous, expectCode, signedIn } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { anonymous, expectCode, signedIn } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 import { SESSION_DAYS, validateSession } from "./sessions.js";
 import { sha256Hex } from "./tokens.js";
 

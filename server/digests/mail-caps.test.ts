@@ -4,9 +4,9 @@ import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
 import { CONFIRMATIONS_PER_ADDRESS_DAY } from "../schemas/digests.js";
 import { createSite } from "../sites/sites.js";
-import { confirmTokenOf, type Inbox, recipientsOf, startSmtp } from "../test/smtp.js";
-import { expectCode, signedIn } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { confirmTokenOf, type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js";
+import { expectCode, signedIn } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 
 /**
  * The issue's attack: a fresh sign-up spreads mail over many sites and links, each under its own

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "../env.js";
-import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 import { DIGESTS_OFF } from "./preview.js";
 import { startDigestScheduler } from "./scheduler.js";
 

@@ -1,5 +1,5 @@
 import type { DigestFrequency } from "../schemas/digests.js";
-import { addDays, addMonths, localDay, zonedTime } from "../stats/dates.js";
+import { addDays, addMonths, localDay, zonedTime } from "../dates.js";
 
 /** Site-local days a digest covers, and the instants it starts and ends. */
 export interface DigestPeriod {

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { MAX_RECIPIENTS, MAX_SITE_RECIPIENTS } from "../schemas/digests.js";
 import { addMember } from "../sites/sites.js";
-import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 
 // Recipient caps count rows, whether or not mail is on; without mail these tests add hundreds of
 // recipients without sending hundreds of confirmations (mail-caps.test.ts covers the mail).

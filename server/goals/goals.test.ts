@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { callerAt, UA } from "../ingest/testing.js";
+import { callerAt, UA } from "../../test/support/ingest.js";
 import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
 import { getDashboardStats } from "../stats/dashboard.js";
-import { expectCode, member, signedIn, siteOwnedBy } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { expectCode, member, signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 import { flushEvents } from "../ingest/buffer.js";
 
 /**

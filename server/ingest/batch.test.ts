@@ -3,11 +3,12 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { getDashboardStats } from "../stats/dashboard.js";
-import { anotherInstance, freshDb } from "../test/db.js";
+import { anotherInstance, freshDb } from "../../test/support/db.js";
 import { flushEvents } from "./buffer.js";
-import { acceptEvent, ingestEvent } from "./ingest.js";
+import { acceptEvent } from "./ingest.js";
 import type { RequestMeta } from "./model.js";
-import { UA } from "./testing.js";
+import { UA } from "../../test/support/ingest.js";
+import { ingestEvent } from "../../test/support/reference-ingest.js";
 
 // The batched path (accept, buffer, one transaction per batch) must record exactly what the
 // per-event path records for the same events arriving in the same order: same visitors, visits,

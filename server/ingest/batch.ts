@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { json } from "../../db/json.js";
 import { invalidateStats } from "../stats/cache.js";
-import { settledDay } from "../stats/dates.js";
+import { settledDay } from "../dates.js";
 import { type PreparedEvent, VISIT_IDLE_MS } from "./model.js";
 import { lockVisitors } from "./salts.js";
 import { placeEvents, type Visit, visitKey } from "./visits.js";

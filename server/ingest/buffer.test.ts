@@ -3,12 +3,12 @@ import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createSite } from "../sites/sites.js";
-import { expectCode, signedIn } from "../test/actors.js";
-import { anotherInstance, freshDb } from "../test/db.js";
+import { expectCode, signedIn } from "../../test/support/actors.js";
+import { anotherInstance, freshDb } from "../../test/support/db.js";
 import { EventBuffer, eventBuffer, flushEvents } from "./buffer.js";
-import { localDay } from "../stats/dates.js";
+import { localDay } from "../dates.js";
 import type { PreparedEvent } from "./model.js";
-import { callerAt, UA } from "./testing.js";
+import { callerAt, UA } from "../../test/support/ingest.js";
 
 // This file's processes hold at most 100 events or 1 MB, and write every 50 ms (read on first use).
 process.env.INGEST_BUFFER_EVENTS = "100";

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { getDashboardStats } from "../stats/dashboard.js";
-import { signedIn, siteOwnedBy } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 import { CountryDatabaseError, countryOf } from "./countries.js";
-import { callerAt, UA } from "./testing.js";
+import { callerAt, UA } from "../../test/support/ingest.js";
 import { flushEvents } from "./buffer.js";
 
 describe("countries from the address", () => {

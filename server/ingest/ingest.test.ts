@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createSite } from "../sites/sites.js";
-import { expectCode, signedIn } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
-import { UA, callerAt, rowCounts } from "./testing.js";
+import { expectCode, signedIn } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
+import { UA, callerAt, rowCounts } from "../../test/support/ingest.js";
 import { flushEvents } from "./buffer.js";
 
 let db: Db;

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomInt } from "node:crypto";
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { json } from "../../db/json.js";
-import { addDays } from "../stats/dates.js";
+import { addDays } from "../dates.js";
 
 /**
  * One random salt per calendar day, shared by all sites (the site id is part of the hash). Created
@@ -64,14 +64,10 @@ export function visitorLockBucket(id: number): number {
   return id % LOCK_BUCKETS;
 }
 
-/** Serialises a visitor's events so two concurrent writers cannot both open a visit. */
-export async function lockVisitor(db: Db, id: number): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${LOCK_SPACE}, ${visitorLockBucket(id)})`.execute(db);
-}
-
 /**
- * The same for a batch's visitors, bucket by bucket in ascending order, so two writers (two
- * instances, or a batch and a single event) always queue in the same order and cannot deadlock.
+ * Serialises visitors' events so two concurrent writers cannot both open a visit: a batch's
+ * visitors are locked bucket by bucket in ascending order, so two writers (two instances, or two
+ * batches) always queue in the same order and cannot deadlock.
  */
 export async function lockVisitors(db: Db, ids: readonly number[]): Promise<void> {
   const buckets = [...new Set(ids.map(visitorLockBucket))].sort((a, b) => a - b);

@@ -23,10 +23,11 @@ export const visitKey = (siteId: string, visitorId: number, day: string) => `${s
 
 /**
  * Puts each event into a visit, in the order the events were accepted, by exactly the rule the
- * per-event path applies one transaction at a time: an event joins its visitor's visit of the
- * same day that was active within the last 30 minutes of it (the latest such one), stretching
- * its start, end and exit page as needed; otherwise it starts a visit. `stored` must hold every
- * stored visit of the batch's visitors that ended at most 30 minutes before their earliest event.
+ * per-event reference path (in the tests) applies one transaction at a time: an event joins its
+ * visitor's visit of the same day that was active within the last 30 minutes of it (the latest
+ * such one), stretching its start, end and exit page as needed; otherwise it starts a visit.
+ * `stored` must hold every stored visit of the batch's visitors that ended at most 30 minutes
+ * before their earliest event.
  */
 export function placeEvents(events: readonly PreparedEvent[], stored: readonly Visit[]): Placement {
   const visitsOf = new Map<string, Visit[]>();

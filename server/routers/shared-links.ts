@@ -1,5 +1,5 @@
 import { createEmbedTokenInput, createLinkInput, linkRefInput, listLinksInput, updateLinkInput } from "../schemas/shared-links.js";
-import { createEmbedToken } from "../shared-links/embed.js";
+import { createEmbedToken } from "../share/embed-link.js";
 import { linkUsage, siteUsage } from "../shared-links/usage.js";
 import { createLink, deleteLink, getLink, listLinks, updateLink } from "../shared-links/links.js";
 import { router, siteProcedure } from "../trpc.js";

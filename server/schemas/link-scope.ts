@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isRealDay } from "../stats/dates.js";
+import { isRealDay } from "../dates.js";
 import { DIMENSIONS, type Filter } from "./filters.js";
 
 /** The parts of a shared dashboard an owner can show or hide: the time series and each breakdown. */

@@ -5,8 +5,8 @@ import { listLinks } from "../shared-links/links.js";
 import { getDashboardStats } from "../stats/dashboard.js";
 import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
-import { expectCode } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { expectCode } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 import { DEMO, seedDemo, seedIfEmpty } from "./demo.js";
 
 let db: Db;

@@ -9,7 +9,7 @@ import { createSegment, listSegments } from "../segments/segments.js";
 import { createLink, listLinks, shareUrl } from "../shared-links/links.js";
 import { addMember } from "../sites/sites.js";
 import { generateTraffic } from "./traffic.js";
-import { addDays, addMonths, localDay } from "../stats/dates.js";
+import { addDays, addMonths, localDay } from "../dates.js";
 
 /**
  * Demo credentials, printed by the seed and listed in the README. Demo data only: in production the

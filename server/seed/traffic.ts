@@ -1,7 +1,7 @@
 import type { Insertable } from "kysely";
 import { jsonb } from "../../db/json.js";
 import type { EventsTable, VisitsTable } from "../../db/schema.js";
-import { addDays, localDay, zonedTime } from "../stats/dates.js";
+import { addDays, localDay, zonedTime } from "../dates.js";
 
 /** mulberry32: a tiny seeded PRNG, so the same `now` always yields the same demo data. */
 export function prng(seed: number) {

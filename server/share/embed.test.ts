@@ -4,8 +4,8 @@ import { createContext } from "../context.js";
 import { httpStatusOverride } from "../errors.js";
 import { flushEvents } from "../ingest/buffer.js";
 import { createCaller } from "../root.js";
-import { expectCode, member, signedIn, siteOwnedBy } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { expectCode, member, signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 
 const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";

@@ -9,9 +9,9 @@ import { appRouter, createCaller } from "../root.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import { type DateBounds, SECTIONS, type Section } from "../schemas/link-scope.js";
 import type { Period } from "../schemas/stats.js";
-import { addDays } from "../stats/dates.js";
-import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { addDays } from "../dates.js";
+import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 import type { Unlocks } from "./access.js";
 
 /**

@@ -3,7 +3,7 @@ import { Forbidden } from "../errors.js";
 import { DIMENSION_LABELS, type Dimension, type Filter } from "../schemas/filters.js";
 import { type DateBounds, type ScopeSummary, type Section, SECTION_LABELS } from "../schemas/link-scope.js";
 import { DEFAULT_PERIOD, PERIOD_LABELS, type Period } from "../schemas/stats.js";
-import { localDay } from "../stats/dates.js";
+import { localDay } from "../dates.js";
 import { CURRENT_VISITOR_WINDOW_MS } from "../stats/dashboard.js";
 import { resolvePeriod } from "../stats/period.js";
 import { Unauthorized } from "../errors.js";

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
-import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 import { spikeOf } from "../shared-links/usage.js";
 import { flushViews } from "./views.js";
 

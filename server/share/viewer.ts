@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { dailySalt, visitorId } from "../ingest/salts.js";
-import { localDay } from "../stats/dates.js";
+import { localDay } from "../dates.js";
 import type { ShareLink } from "./access.js";
 import type { View } from "./views.js";
 

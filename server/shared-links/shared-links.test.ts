@@ -3,8 +3,8 @@ import type { Db } from "../../db/client.js";
 import type { TRPCError } from "@trpc/server";
 import { fieldErrorsOf } from "../trpc.js";
 import { verifyPassword } from "../auth/password.js";
-import { expectCode, member, signedIn, siteOwnedBy } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { expectCode, member, signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 
 const PASSWORD = "Correct-Horse-42";
 const MOBILE = [{ dimension: "device" as const, operator: "is" as const, values: ["Mobile"] }];
@@ -224,7 +224,7 @@ describe("access control", () => {
   });
 
   it("gives UNAUTHORIZED without a session", async () => {
-    const { anonymous } = await import("../test/actors.js");
+    const { anonymous } = await import("../../test/support/actors.js");
     await expectCode(anonymous(db).sharedLinks.list({ site: site.domain }), "UNAUTHORIZED");
   });
 });

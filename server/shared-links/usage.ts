@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
-import { addDays, eachDay, localDay } from "../stats/dates.js";
+import { addDays, eachDay, localDay } from "../dates.js";
 
 /** Days a link's usage page and the list's totals cover. */
 export const USAGE_DAYS = 30;

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { expectCode, signedIn, siteOwnedBy } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 
 let db: Db;
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { expectCode, signedIn } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { expectCode, signedIn } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 import { addMember } from "./sites.js";
 
 // Low, so the test reaches it; the default is generous (README, Configuration).

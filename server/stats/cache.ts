@@ -5,7 +5,7 @@ import { jsonb } from "../../db/json.js";
 import type { GoalDefinition } from "../goals/goals.js";
 import type { Filter } from "../schemas/filters.js";
 import { computeDays } from "./aggregate.js";
-import { eachDay, settledDay } from "./dates.js";
+import { eachDay, settledDay } from "../dates.js";
 import type { DayStats } from "./day-stats.js";
 import type { DayRange } from "./period.js";
 

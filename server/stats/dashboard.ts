@@ -8,7 +8,7 @@ import { emptyFigures, type RangeFigures, type RangeQuery, type StatsEngine, typ
 import { engineFor } from "./engines.js";
 import { focusedGoal, goalStats } from "./goals.js";
 import { type DayRange, type ResolvedPeriod, bucketsOf, resolvePeriod } from "./period.js";
-import { localDay } from "./dates.js";
+import { localDay } from "../dates.js";
 import { LIVE_TTL_MS, recent, recentKey, TTL_MS } from "./recent.js";
 import { topRows } from "./day-stats.js";
 import type { Breakdown, DashboardStats, SeriesPoint, Totals } from "./types.js";

@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { callerAt } from "../ingest/testing.js";
+import { callerAt } from "../../test/support/ingest.js";
 import type { Dimension, Filter, Operator } from "../schemas/filters.js";
 import { createSite } from "../sites/sites.js";
-import { signedIn } from "../test/actors.js";
-import { freshDb } from "../test/db.js";
+import { signedIn } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
 import { getDashboardStats } from "./dashboard.js";
-import { NOW, TIMEZONE, ingestFixture } from "./fixture.js";
+import { NOW, TIMEZONE, ingestFixture } from "../../test/fixtures/stats.js";
 
 let db: Db;
 let site: { id: string; domain: string; timezone: string };

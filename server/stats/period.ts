@@ -1,6 +1,6 @@
 import { Invalid } from "../errors.js";
 import { PERIOD_LABELS, type Period } from "../schemas/stats.js";
-import { addDays, addMonths, daysBetween, eachDay, eachMonth, isRealDay, localDay } from "./dates.js";
+import { addDays, addMonths, daysBetween, eachDay, eachMonth, isRealDay, localDay } from "../dates.js";
 
 export type Interval = "hour" | "day" | "month";
 

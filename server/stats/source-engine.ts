@@ -3,7 +3,7 @@ import type { Db } from "../../db/client.js";
 import { computeTotals } from "./aggregate.js";
 import { loadDays } from "./cache.js";
 import { currentVisitors } from "./current-visitors.js";
-import { addDays, localDay } from "./dates.js";
+import { addDays, localDay } from "../dates.js";
 import { sumDays } from "./day-stats.js";
 import type { RangeFigures, RangeQuery, StatsEngine } from "./engine.js";
 import type { Scope } from "./filters.js";

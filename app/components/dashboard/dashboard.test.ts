@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { dashboardFixture, emptyDashboardFixture } from "./fixture.js";
+import { dashboardFixture, emptyDashboardFixture } from "../../../test/fixtures/dashboard.js";
 import { formatDuration, formatPercent } from "./format.js";
-import { renderDashboardMarkup } from "./render-static.js";
+import { renderDashboardMarkup } from "../../../test/support/render-dashboard.js";
 import { yTicks } from "./series-chart.js";
 
 const segment = { name: "Mobile visitors", filters: [{ dimension: "device" as const, operator: "is" as const, values: ["Mobile"] }] };

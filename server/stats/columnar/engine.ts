@@ -1,6 +1,6 @@
 import type { Db } from "../../../db/client.js";
 import { filterKey } from "../cache.js";
-import { addDays } from "../dates.js";
+import { addDays } from "../../dates.js";
 import { addSums, mergeFigures, type RangeFigures, type RangeQuery, type StatsEngine, type Sums } from "../engine.js";
 import { sourceEngine } from "../source-engine.js";
 import { Columnar, type ColumnarOptions } from "./duckdb.js";

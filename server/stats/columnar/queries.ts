@@ -1,6 +1,6 @@
 import type { GoalDefinition } from "../../goals/goals.js";
 import { DIMENSIONS, type Dimension } from "../../schemas/filters.js";
-import { eachDay } from "../dates.js";
+import { eachDay } from "../../dates.js";
 import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";

@@ -1,7 +1,7 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../../db/client.js";
 import { durationMs } from "../aggregate.js";
-import { addDays, daysBetween, settledDay, zonedTime } from "../dates.js";
+import { addDays, daysBetween, settledDay, zonedTime } from "../../dates.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { ColumnType, Columnar, ColumnarTransaction } from "./duckdb.js";
 

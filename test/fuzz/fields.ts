@@ -1,7 +1,7 @@
 import fc from "fast-check";
-import { SECTIONS } from "../schemas/link-scope.js";
-import { DIMENSIONS, FILTER_DIMENSIONS, OPERATORS } from "../schemas/filters.js";
-import { PERIODS } from "../schemas/stats.js";
+import { SECTIONS } from "../../server/schemas/link-scope.js";
+import { DIMENSIONS, FILTER_DIMENSIONS, OPERATORS } from "../../server/schemas/filters.js";
+import { PERIODS } from "../../server/schemas/stats.js";
 import { EXTRA_KEYS, nastyNumber, nastyString, poison, PRINTABLE, setOwn, wild } from "./inputs.js";
 
 /* Pieces of valid inputs, each with its edge values: what almostValid swaps in for one field. */

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { SECTIONS } from "../schemas/link-scope.js";
-import { MAX_VIEW_FILTERS } from "../schemas/stats.js";
-import { freshDb } from "../test/db.js";
+import { SECTIONS } from "../../server/schemas/link-scope.js";
+import { MAX_VIEW_FILTERS } from "../../server/schemas/stats.js";
+import { freshDb } from "../support/db.js";
 import { type Actor, Fuzzer } from "./harness.js";
 import { dimension, dimensionEdge, filters, filtersEdge, limit, limitEdge, password, period, periodEdge } from "./fields.js";
 import { inputs, nastyString } from "./inputs.js";

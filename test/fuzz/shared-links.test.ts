@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { freshDb } from "../test/db.js";
+import { freshDb } from "../support/db.js";
 import { type Actor, Fuzzer } from "./harness.js";
 import { filters, filtersEdge, idEdge, name, password, passwordEdge, period, periodEdge, scopeFields, siteVariants, uuid } from "./fields.js";
 import { inputs, nastyString, wild } from "./inputs.js";

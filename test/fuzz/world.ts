@@ -1,12 +1,12 @@
 import type { Db } from "../../db/client.js";
-import { createApiKey } from "../auth/api-keys.js";
-import { createContext } from "../context.js";
-import { createCaller } from "../root.js";
-import type { Filter } from "../schemas/filters.js";
-import type { Unlocks } from "../share/access.js";
-import { anonymous, member, signedIn, siteOwnedBy } from "../test/actors.js";
+import { createApiKey } from "../../server/auth/api-keys.js";
+import { createContext } from "../../server/context.js";
+import { createCaller } from "../../server/root.js";
+import type { Filter } from "../../server/schemas/filters.js";
+import type { Unlocks } from "../../server/share/access.js";
+import { anonymous, member, signedIn, siteOwnedBy } from "../support/actors.js";
 import type { Actor } from "./harness.js";
-import { flushEvents } from "../ingest/buffer.js";
+import { flushEvents } from "../../server/ingest/buffer.js";
 
 export const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 export const LINK_PASSWORD = "Client-A password 1";

@@ -1,7 +1,8 @@
 /**
  * Calendar arithmetic on site-local days ("YYYY-MM-DD"). Days are plain strings so that they mean
  * the same thing in JS, in both database drivers and in URLs; instants become days only through a
- * site's timezone.
+ * site's timezone. It imports nothing: schemas, ingestion, sharing, digests and stats all use it,
+ * so it sits beside them rather than in any one of them.
  */
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

@@ -9,12 +9,12 @@
 import { readFileSync } from "node:fs";
 import { createDb, openPglite } from "../../db/client.js";
 import { migrateToLatest } from "../../db/migrate.js";
-import { createSession } from "../auth/sessions.js";
-import { ensureUser } from "../auth/users.js";
-import { createContext } from "../context.js";
-import { createCaller } from "../root.js";
-import { createLink } from "../shared-links/links.js";
-import { createSite } from "../sites/sites.js";
+import { createSession } from "../../server/auth/sessions.js";
+import { ensureUser } from "../../server/auth/users.js";
+import { createContext } from "../../server/context.js";
+import { createCaller } from "../../server/root.js";
+import { createLink } from "../../server/shared-links/links.js";
+import { createSite } from "../../server/sites/sites.js";
 
 const periods = JSON.parse(readFileSync(0, "utf8")) as unknown[];
 const template = process.env.PGLITE_TEMPLATE;

@@ -2,7 +2,7 @@ import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 // react-router-dom comes with @remix-run/react; Remix's <Link>/<Form> need a data router around them.
 import { createStaticHandler, createStaticRouter, StaticRouterProvider } from "react-router-dom/server.js";
-import { Dashboard, type DashboardProps } from "./dashboard.js";
+import { Dashboard, type DashboardProps } from "../../app/components/dashboard/dashboard.js";
 
 /** Renders the dashboard outside a Remix app, for component tests and the screenshot preview. */
 export async function renderDashboardMarkup(props: DashboardProps): Promise<string> {

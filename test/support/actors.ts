@@ -1,10 +1,10 @@
 import type { Db } from "../../db/client.js";
 import type { Role } from "../../db/schema.js";
-import { createSession } from "../auth/sessions.js";
-import { ensureUser } from "../auth/users.js";
-import { createContext } from "../context.js";
-import { createCaller } from "../root.js";
-import { addMember, createSite } from "../sites/sites.js";
+import { createSession } from "../../server/auth/sessions.js";
+import { ensureUser } from "../../server/auth/users.js";
+import { createContext } from "../../server/context.js";
+import { createCaller } from "../../server/root.js";
+import { addMember, createSite } from "../../server/sites/sites.js";
 
 let counter = 0;
 

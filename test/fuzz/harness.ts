@@ -7,7 +7,7 @@ import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import fc from "fast-check";
 import type { Db } from "../../db/client.js";
-import type { createCaller } from "../root.js";
+import type { createCaller } from "../../server/root.js";
 import { spawnChild } from "./child-process.js";
 import { changed, type Snapshot, snapshot, writeMark } from "./snapshot.js";
 

@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client.js";
-import { createContext, type ContextInput } from "../context.js";
-import { createCaller } from "../root.js";
+import { createContext, type ContextInput } from "../../server/context.js";
+import { createCaller } from "../../server/root.js";
 
 /** Real browser user agents, one per device class the dashboard shows. */
 export const UA = {

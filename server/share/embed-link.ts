@@ -3,10 +3,10 @@ import { Gone, Invalid } from "../errors.js";
 import { DIMENSION_LABELS, type Dimension, type Filter } from "../schemas/filters.js";
 import { EMBED_DEFAULT_MINUTES } from "../schemas/link-scope.js";
 import type { Period } from "../schemas/stats.js";
-import { findLink } from "../share/access.js";
-import { mintEmbedToken } from "../share/embed-token.js";
-import { embedUrl, getLink } from "./links.js";
-import { linkState } from "./link-scope.js";
+import { linkState } from "../shared-links/link-scope.js";
+import { embedUrl, getLink } from "../shared-links/links.js";
+import { findLink } from "./access.js";
+import { mintEmbedToken } from "./embed-token.js";
 
 /**
  * A signed token that opens one link's chrome-less dashboard in a frame, for `ttlMinutes` (an

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { timezones } from "../schemas/sites.js";
-import { freshDb } from "../test/db.js";
+import { timezones } from "../../server/schemas/sites.js";
+import { freshDb } from "../support/db.js";
 import { type Actor, Fuzzer } from "./harness.js";
 import { filters, filtersEdge, idEdge, name, siteVariants, uuid } from "./fields.js";
 import { inputs, nastyString, wild } from "./inputs.js";
