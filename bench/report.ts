@@ -146,7 +146,7 @@ const viewLimit = (v: ViewTiming) => (v.cold && (v.filters === 0 || v.on?.some((
 const OLD_LABELS = ["no filter", "country = DE", "device = Mobile, source = Google"];
 const viewLabel = (v: ViewTiming) => {
   const shows = v.label ?? OLD_LABELS[v.filters] ?? `${v.filters} filters`;
-  const when = v.filters === 0 || v.on?.some((d) => d === "page" || d === "goal") ? (v.cold ? ", cold" : ", again") : "";
+  const when = v.cold ? ", cold" : ", again";
   return `${v.period === "30d" ? "30 days" : "12 months"}, ${shows}${when}`;
 };
 

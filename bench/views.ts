@@ -54,6 +54,7 @@ const NOT_HOME: Filter = { dimension: "page", operator: "is_not", values: ["/"] 
 const SIGNUP: Filter = { dimension: "goal", operator: "is", values: ["Signup"] };
 const NO_SIGNUP: Filter = { dimension: "goal", operator: "is_not", values: ["Signup"] };
 const DOCS_GOAL: Filter = { dimension: "goal", operator: "is", values: ["Visit /docs*"] };
+const NOT_DE: Filter[] = [{ dimension: "country", operator: "is_not", values: ["DE"] }];
 const DESKTOP: Filter = { dimension: "device", operator: "is", values: ["Desktop"] };
 
 interface ViewCase {
@@ -68,6 +69,8 @@ interface ViewCase {
 const CASES: ViewCase[] = [
   { label: "no filter", filters: [], cold: true, uncached: true },
   { label: "country = DE", filters: ONE, cold: true },
+  { label: "country = DE", filters: ONE, cold: false },
+  { label: "country is not DE", filters: NOT_DE, cold: true },
   { label: "device = Mobile, source = Google", filters: TWO, cold: true },
   { label: "no filter", filters: [], cold: false },
   { label: "page is /pricing", filters: [PRICING], cold: true },
@@ -109,8 +112,9 @@ export async function measureViews(db: Db, fx: Fixtures, file: string, memoryMb:
       const events = Number((await floor()).rows[0]?.n ?? 0);
       for (const c of CASES) {
         let rep = 0;
-        // Page and goal filters are timed cold with a new filter set each time; the older cases as before.
-        const fresh = c.cold && c.filters.some((f) => f.dimension === "page" || f.dimension === "goal");
+        // A cold view with filters gets a new filter set each time: the engine keeps what it was
+        // asked before, whatever the filters, so asking the same set again would not be cold.
+        const fresh = c.cold && c.filters.length > 0;
         const input = (): StatsInput => ({ period, filters: fresh ? unseen(c.filters, rep++) : c.filters, ...(c.uncached && { cache: false }) });
         const view = () => getDashboardStats(db, fx.site, { ...input(), now: new Date() }, engine);
         if (!fresh) await view();
