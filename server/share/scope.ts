@@ -5,7 +5,8 @@ import { type DateBounds, type ScopeSummary, type Section, SECTION_LABELS } from
 import { DEFAULT_PERIOD, PERIOD_LABELS, type Period } from "../schemas/stats.js";
 import { localDay } from "../dates.js";
 import { CURRENT_VISITOR_WINDOW_MS } from "../stats/dashboard.js";
-import { resolvePeriod } from "../stats/period.js";
+import { type DayRange, resolvePeriod } from "../stats/period.js";
+import { type StatsQuery, statsQuery } from "../stats/query.js";
 import { Unauthorized } from "../errors.js";
 import { findLink, findLinkById, isUnlocked, requireLive, type ShareLink, type Unlocks } from "./access.js";
 import { readEmbedToken, tokenOpens } from "./embed-token.js";
@@ -148,6 +149,26 @@ export function digestView(link: ShareLink, range: { from: string; to: string },
   };
 }
 
+/**
+ * The one query a recipient's figures are computed from: the segment and the embed's locks ANDed
+ * with the recipient's filters, the period fitted to the bounds, only the sections the link shows,
+ * and the badges and "now" only where they lie within its dates. `previous` replaces the period's
+ * own previous range (a digest compares with the week or month before).
+ */
+export function linkQuery(view: ScopedView, options: { limit?: number; now?: Date; previous?: DayRange } = {}): StatsQuery {
+  return statsQuery(view.link.site, {
+    period: view.period,
+    filters: view.filters,
+    fixedFilters: view.segmentFilters,
+    sections: view.sections,
+    previous: view.previous && (options.previous ?? true),
+    live: view.live,
+    empty: view.empty,
+    limit: options.limit,
+    now: options.now,
+  });
+}
+
 /** A hidden section is not reachable on its own either (`more`, one-section export). */
 export function requireSection(view: ScopedView, section: Section): void {
   if (!view.sections.includes(section)) throw new Forbidden(`This shared link does not show ${SECTION_LABELS[section]}`, "section");
@@ -157,11 +178,18 @@ export function requireExport(view: ScopedView): void {
   if (!view.link.allowExport) throw new Forbidden("This shared link does not allow downloads");
 }
 
+/**
+ * The first filter on a dimension the link hides: a filter is a probe, so a hidden section cannot
+ * be filtered by, by a recipient or by an embed made for them.
+ */
+export const hiddenFilter = (link: Pick<ShareLink, "sections">, filters: readonly Filter[]): Filter | undefined =>
+  filters.find((f) => f.dimension !== "goal" && !link.sections.includes(f.dimension as Dimension));
+
 /** A filter is a probe: none where the link forbids them, none on a dimension it hides. */
 function checkFilters(link: ShareLink, filters: Filter[]): void {
   if (filters.length === 0) return;
   if (!link.allowFilters) throw new Forbidden("This shared link does not allow filters", "filters");
-  const hidden = filters.find((f) => f.dimension !== "goal" && !link.sections.includes(f.dimension as Dimension));
+  const hidden = hiddenFilter(link, filters);
   if (hidden) {
     throw new Forbidden(`This shared link does not show ${DIMENSION_LABELS[hidden.dimension]}, so it cannot be filtered by it`, "filters");
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LIVE_TTL_MS, recent, recentKey, TTL_MS } from "./recent.js";
+import { LIVE_TTL_MS, recent, TTL_MS } from "./recent.js";
 
 describe("the short in-memory stats cache", () => {
   it("computes once for concurrent and repeated requests within the TTL, again after it", async () => {
@@ -25,16 +25,5 @@ describe("the short in-memory stats cache", () => {
   it("does not remember failures", async () => {
     await expect(recent("k2", async () => Promise.reject(new Error("db down")), 5)).rejects.toThrow("db down");
     expect(await recent("k2", async () => "ok", 6)).toBe("ok");
-  });
-
-  it("keys on the segment too, so a link's segment can never be served another's figures", () => {
-    const base = { siteId: "s", period: { key: "30d" as const }, filters: [] };
-    const mobile = recentKey({ ...base, segmentFilters: [{ dimension: "device", operator: "is", values: ["Mobile"] }] });
-    const desktop = recentKey({ ...base, segmentFilters: [{ dimension: "device", operator: "is", values: ["Desktop"] }] });
-    expect(mobile).not.toBe(desktop);
-    expect(recentKey(base)).not.toBe(mobile);
-    const ab = recentKey({ ...base, filters: [{ dimension: "country", operator: "is", values: ["DE", "FR"] }] });
-    const ba = recentKey({ ...base, filters: [{ dimension: "country", operator: "is", values: ["FR", "DE"] }] });
-    expect(ab).toBe(ba);
   });
 });

@@ -1,6 +1,3 @@
-import type { Filter } from "../schemas/filters.js";
-import type { Period } from "../schemas/stats.js";
-
 /**
  * A few seconds of memory in front of the dashboard: a shared link that many people open at once
  * (or one person clicking around) is computed once per key and interval, not once per request.
@@ -21,11 +18,6 @@ interface Entry {
 }
 
 const entries = new Map<string, Entry>();
-
-export function recentKey(parts: { siteId: string; period: Period; filters: Filter[]; segmentFilters?: Filter[]; extra?: string }): string {
-  const norm = (filters: Filter[] = []) => filters.map((f) => [f.dimension, f.operator, [...f.values].sort()]);
-  return JSON.stringify([parts.siteId, parts.period.key, parts.period.from ?? "", parts.period.to ?? "", norm(parts.filters), norm(parts.segmentFilters), parts.extra ?? ""]);
-}
 
 /** Concurrent callers with the same key share one computation; failures are not remembered. */
 export function recent<T>(key: string, compute: () => Promise<T>, now = Date.now(), ttlMs = TTL_MS): Promise<T> {
