@@ -29,6 +29,11 @@ export function filterKey(filters: Filter[], timezone: string, goals: GoalDefini
  * For anything that writes into finished days (imports, repairs): their cached figures are stale,
  * and every instance's columnar copy of the site rebuilds when it sees the new stats version.
  */
+/** The site's stats version: it moves with every rewrite of finished days (-1: no such site). */
+export async function statsVersion(db: Db, siteId: string): Promise<number> {
+  return (await db.selectFrom("sites").select("stats_version").where("id", "=", siteId).executeTakeFirst())?.stats_version ?? -1;
+}
+
 export async function invalidateStats(db: Db, siteId: string): Promise<void> {
   await db.updateTable("sites").set((eb) => ({ stats_version: eb("stats_version", "+", 1) })).where("id", "=", siteId).execute();
   await db.deleteFrom("stats_day_cache").where("site_id", "=", siteId).execute();

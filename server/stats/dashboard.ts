@@ -1,13 +1,14 @@
 import type { Db } from "../../db/client.js";
 import { createLimiter } from "../concurrency.js";
-import { type GoalDefinition, goalDefinitions } from "../goals/goals.js";
+import { goalDefinitions } from "../goals/goals.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
 import { emptyFigures, type RangeFigures, type StatsEngine, type StatsSite, type Sums } from "./engine.js";
 import { engineFor } from "./engines.js";
 import { focusedGoal, goalStats } from "./goals.js";
 import { type ResolvedPeriod, bucketsOf } from "./period.js";
-import { queryKey, rangeOf, shows, type StatsQuery, statsQuery } from "./query.js";
+import { statsVersion } from "./cache.js";
+import { queryKey, rangeOf, type SiteFacts, shows, type StatsQuery, statsQuery } from "./query.js";
 import { localDay } from "../dates.js";
 import { LIVE_TTL_MS, recent, TTL_MS } from "./recent.js";
 import { topRows } from "./day-stats.js";
@@ -51,17 +52,24 @@ export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & {
  * their own always compute, so tests see every event they just wrote.
  */
 export function dashboardOf(db: Db, query: StatsQuery, engine = engineFor(db)): Promise<DashboardStats> {
-  // The goals are read before any transaction: inside one, the embedded database would wait on a
-  // read that another request started outside it.
   const compute = async () => {
-    const goals = await goalDefinitions(db, query.site.id);
-    if (query.empty) return planView(NOTHING, query, goals);
-    return madeUp(engine, query, (engine) => planView(engine, query, goals));
+    const facts = await siteFacts(db, query.site.id);
+    if (query.empty) return planView(NOTHING, query, facts);
+    return madeUp(engine, query, (engine) => planView(engine, query, facts));
   };
   if (query.clocked || query.keep === "none") return compute();
   const includesToday = query.range.to >= localDay(query.now, query.site.timezone);
   return recent(queryKey(query, "dashboard"), () => computing(compute), query.now.getTime(), includesToday ? LIVE_TTL_MS : TTL_MS);
 }
+
+/**
+ * Read before any transaction: inside one, the embedded database would wait on a read that
+ * another request started outside it.
+ */
+const siteFacts = async (db: Db, siteId: string): Promise<SiteFacts> => {
+  const [goals, version] = await Promise.all([goalDefinitions(db, siteId), statsVersion(db, siteId)]);
+  return { goals, version };
+};
 
 /** A view with filters of the viewer's own runs as its engine bounds such views (see `StatsEngine.madeUp`). */
 const madeUp = <T>(engine: StatsEngine, query: StatsQuery, work: (engine: StatsEngine) => Promise<T>): Promise<T> =>
@@ -83,13 +91,14 @@ const computing = createLimiter({
  * breakdowns and goals shaped from them. Engine-agnostic: every figure comes from `engine`; what
  * is computed at all is what the query shows.
  */
-async function planView(engine: StatsEngine, query: StatsQuery, goals: GoalDefinition[]): Promise<DashboardStats> {
+async function planView(engine: StatsEngine, query: StatsQuery, facts: SiteFacts): Promise<DashboardStats> {
   const { site, range, now } = query;
+  const { goals } = facts;
   const focus = focusedGoal(query.where, goals);
-  const current = rangeOf(query, range, goals, range.interval === "hour");
+  const current = rangeOf(query, range, facts, range.interval === "hour");
   const [figures, previous, live, properties] = await Promise.all([
     engine.range(current),
-    query.previous ? engine.totals(rangeOf(query, query.previous, goals)) : null,
+    query.previous ? engine.totals(rangeOf(query, query.previous, facts)) : null,
     query.live ? engine.currentVisitors(current, new Date(now.getTime() - CURRENT_VISITOR_WINDOW_MS)) : null,
     focus ? engine.goalProperties(current, focus) : null,
   ]);
@@ -115,9 +124,9 @@ export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dime
 
 export function breakdownFor(db: Db, query: StatsQuery, dimension: Dimension, engine = engineFor(db)): Promise<Breakdown> {
   const run = async () => {
-    const goals = await goalDefinitions(db, query.site.id);
+    const facts = await siteFacts(db, query.site.id);
     if (query.empty) return breakdownOf(dimension, emptyFigures(), query.limit);
-    return madeUp(engine, query, async (engine) => breakdownOf(dimension, await engine.range(rangeOf(query, query.range, goals)), query.limit));
+    return madeUp(engine, query, async (engine) => breakdownOf(dimension, await engine.range(rangeOf(query, query.range, facts)), query.limit));
   };
   return query.clocked ? run() : computing(run);
 }

@@ -26,6 +26,11 @@ export interface RangeQuery {
    * made-up ones push out only each other. `none`: compute afresh.
    */
   keep: "bounded" | "viewer" | "none";
+  /**
+   * The site's stats version when the view began (read before any transaction): figures of
+   * finished days under one version never change.
+   */
+  version: number;
   /** Hourly figures are wanted (single-day views). */
   hours: boolean;
 }

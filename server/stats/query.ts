@@ -81,15 +81,22 @@ export function statsQuery(site: StatsSite, parts: QueryParts): StatsQuery {
   };
 }
 
+/** What a view reads of the site before it computes: its goals and its stats version. */
+export interface SiteFacts {
+  goals: GoalDefinition[];
+  version: number;
+}
+
 /** What an engine is asked for one range of the view. */
-export const rangeOf = (query: StatsQuery, range: DayRange, goals: GoalDefinition[], hours = false): RangeQuery => ({
+export const rangeOf = (query: StatsQuery, range: DayRange, facts: SiteFacts, hours = false): RangeQuery => ({
   site: query.site,
   from: range.from,
   to: range.to,
   filters: query.where,
-  goals,
+  goals: facts.goals,
   now: query.now,
   keep: query.keep,
+  version: facts.version,
   hours,
 });
 

@@ -1,10 +1,8 @@
 import type { Db } from "../../../db/client.js";
-import { filterKey } from "../cache.js";
 import { addDays } from "../../dates.js";
 import { addSums, mergeFigures, type RangeFigures, type RangeQuery, type StatsEngine, type Sums } from "../engine.js";
 import { sourceEngine } from "../source-engine.js";
 import { Columnar, type ColumnarOptions } from "./duckdb.js";
-import { Memo } from "./memo.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
 import { copyMatches, forgetSite, type LiveRefresh, liveEventCount, refreshLive, type SyncSite, syncSite, syncState, unsettledFrom } from "./sync.js";
 
@@ -22,10 +20,6 @@ interface Split {
   /** The site's count of drops (see `forget`) when `through` was read. */
   drops: number;
 }
-const MEMO_BYTES = 16 * 1024 * 1024;
-
-/** About 150 bytes of heap per value row (a Map entry with its key and sums). */
-const figuresSize = (figures: RangeFigures) => 1000 + 100 * figures.days.length + 150 * [...figures.groups.values()].reduce((n, values) => n + values.size, 0);
 
 export interface ColumnarEngine extends StatsEngine {
   /** Copies the site's finished days that are not in the copy yet; one sync runs at a time. */
@@ -56,10 +50,6 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   const refreshing = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  const figuresMemo = new Memo<RangeFigures>(MEMO_BYTES, figuresSize);
-  const totalsMemo = new Memo<Sums>(MEMO_BYTES / 16, () => 200);
-  const viewerFiguresMemo = new Memo<RangeFigures>(MEMO_BYTES / 2, figuresSize);
-  const viewerTotalsMemo = new Memo<Sums>(MEMO_BYTES / 32, () => 200);
 
   /**
    * What writes a site's rows runs one at a time, in order; sites do not wait for each other (a
@@ -183,17 +173,6 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   }
 
   /**
-   * The copied part of a view is kept (its days are final): views with filters of the viewer's
-   * own in memos of their own, so made-up filters push out only each other.
-   */
-  function kept<T>(memos: { bounded: Memo<T>; viewer: Memo<T> }, kind: string, query: RangeQuery, version: number, compute: () => Promise<T>): Promise<T> {
-    if (query.keep === "none") return compute();
-    const memo = memos[query.keep];
-    const key = [kind, query.site.id, version, query.from, query.to, query.hours, filterKey(query.filters, query.site.timezone, query.goals)].join("\n");
-    return memo.get(key, compute);
-  }
-
-  /**
    * Only a copy that is up to date keeps rows of the unfinished days: while a site is being copied
    * its missing days are many, and the tables answer them (a refresh would wait for the copy).
    */
@@ -258,11 +237,11 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
 
     async range(query) {
       const at = await split(query);
-      const { through, version } = at;
+      const { through } = at;
       if (query.from >= through) return liveFigures(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
-        () => kept({ bounded: figuresMemo, viewer: viewerFiguresMemo }, "range", part, version, () => sameCopy(at, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours))),
+        () => sameCopy(at, () => rangeFigures(columnar, scopeOf(part), query.site.timezone, query.hours)),
         () => source.range(part),
       );
       if (query.to < through) return fromCopy;
@@ -272,11 +251,11 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
 
     async totals(query) {
       const at = await split(query);
-      const { through, version } = at;
+      const { through } = at;
       if (query.from >= through) return liveTotals(query, at);
       const part = copied(query, through);
       const fromCopy = orSource(
-        () => kept({ bounded: totalsMemo, viewer: viewerTotalsMemo }, "totals", part, version, () => sameCopy(at, () => rangeTotals(columnar, scopeOf(part)))),
+        () => sameCopy(at, () => rangeTotals(columnar, scopeOf(part))),
         () => source.totals(part),
       );
       if (query.to < through) return fromCopy;
