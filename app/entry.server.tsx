@@ -11,7 +11,6 @@ import { isSharePageOffered, keepSharePage } from "./lib/share-page-cache.server
 export { contentSecurityPolicy } from "./lib/csp.server";
 export { boot, shutdown, warmUp, writeHeldEvents } from "./lib/runtime.server";
 export { cachedSharePage } from "./lib/share-page-cache.server";
-export { receiveEvent } from "./lib/event-endpoint.server";
 export * as http from "./lib/http.server";
 
 const ABORT_DELAY = 5_000;

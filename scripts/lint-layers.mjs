@@ -126,6 +126,47 @@ for (const loop of loops) {
   problems.push(`server/ folders import one another in a loop: ${loop.join(", ")}\n${inside.join("\n")}`);
 }
 
+// POST /api/event goes straight into the ingestion pipeline: nothing the event door imports,
+// directly or through other modules, may reach tRPC (its caller, router, procedures or context).
+const EVENT_DOOR = ["server/http/event-endpoint.ts", "server/ingest/pipeline.ts", "server/ingest/ingest-context.ts", "server/http/guards.ts", "app/lib/http.server.ts"];
+const TRPC = [join(root, "server/root.ts"), join(root, "server/trpc.ts"), join(root, "server/routers")];
+
+/** The module a relative import names, as a file: `./x.js` is `./x.ts` (or `.tsx`, or `./x/index.ts`). */
+function sourceOf(path) {
+  const base = path.replace(/\.(js|ts|tsx)$/, "");
+  for (const candidate of [`${base}.ts`, `${base}.tsx`, join(base, "index.ts"), path]) {
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
+for (const start of EVENT_DOOR) {
+  // A tree without the door (the lint's own test trees) has nothing to follow.
+  if (!sourceOf(join(root, start))) continue;
+  const seen = new Set();
+  const queue = [[join(root, start), [start]]];
+  while (queue.length > 0) {
+    const [file, chain] = queue.shift();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const match of readFileSync(file, "utf8").matchAll(IMPORT)) {
+      const spec = match[1] ?? match[2] ?? match[3];
+      const resolved = target(file, spec);
+      const via = [...chain, spec];
+      if (spec.startsWith("@trpc/") || (resolved && TRPC.some((t) => resolved === t || resolved.replace(/\.(js|ts)$/, ".ts") === t || resolved.startsWith(`${t}/`)))) {
+        problems.push(`${start}: reaches ${spec} through ${via.join(" → ")} (the event door calls the ingestion pipeline, never tRPC)`);
+        continue;
+      }
+      const next = resolved && sourceOf(resolved);
+      if (next && !seen.has(next)) queue.push([next, via]);
+    }
+  }
+}
+
 if (problems.length > 0) {
   console.error(problems.join("\n"));
   process.exit(1);

@@ -81,29 +81,21 @@ function baseHeaders(res, nonce, isSecret) {
   if (config.production) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }
 
-const logLine = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const logLine = (line) => process.stdout.write(`${line}\n`);
 
 if (config.logRequests) {
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
-    res.on("finish", () => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      // The path only: query strings can carry filters people typed, and share paths are logged
-      // without their slug, in whatever spelling they came, so a log reader cannot open them.
-      const path = http.loggablePath(req.path);
-      logLine({ t: new Date().toISOString(), method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
-    });
+    // Share paths are logged without their slug, in whatever spelling they came.
+    res.on("finish", () => logLine(http.requestLogLine(req.method, req.path, res.statusCode, start)));
     next();
   });
 }
 
+// The guards every request passes (server/http/guards.ts); the event fast path applies the same.
 app.use((req, res, next) => {
-  // A trusted proxy that reports something other than an address is misconfigured; guessing
-  // would put this client in someone else's rate-limit budget.
-  if (!res.locals.ip) return plain(res, 400, "This request did not come with a valid client address.");
-  if (res.locals.path === null) return plain(res, 400, "This address could not be understood.");
-  // Every page builds its URL from the Host header; one that makes no URL is a bad request, not a crash.
-  if (!URL.canParse(`${req.protocol}://${req.get("host") ?? ""}${req.originalUrl}`)) return plain(res, 400, "This request could not be understood.");
+  const refused = http.requestRefusal(res.locals.ip, res.locals.path, req, req.protocol);
+  if (refused) return plain(res, refused.status, refused.text);
   next();
 });
 
@@ -143,11 +135,11 @@ app.get("/favicon.svg", (req, res) => res.sendFile("favicon.svg", { root: "publi
 app.use(readBodies(http));
 
 // Events come by the thousand a second: answered here, by the same code as the Remix route
-// (app/lib/event-endpoint.server.ts), without a web Request and Response for each. Most never
+// (server/http/event-endpoint.ts), without a web Request and Response for each. Most never
 // get this far: the fast path in front of Express (below) takes every plain one.
 app.use((req, res, next) => {
   if (req.path !== "/api/event") return next();
-  runtime
+  http
     .receiveEvent({ method: req.method, body: req.rawBody.toString("utf8"), ip: res.locals.ip, header: (name) => req.get(name) })
     .then((reply) => res.status(reply.status).set(reply.headers).end(reply.body), next);
 });
@@ -205,13 +197,12 @@ app.use(async (req, res, next) => {
 // which for a share page would be the slug, and answered without a stack trace.
 app.use((error, req, res, next) => {
   const status = typeof error?.status === "number" && error.status >= 400 && error.status < 600 ? error.status : 500;
-  process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level: status >= 500 ? "error" : "warn", status, error: String(error?.message ?? error).slice(0, 200) })}\n`);
+  process.stderr.write(`${http.errorLogLine(status, error)}\n`);
   if (res.headersSent) return next(error);
-  plain(res, status, status >= 500 ? "Something went wrong on our side. Please try again." : "This request could not be understood.");
+  plain(res, status, status >= 500 ? http.SERVER_FAULT : http.NOT_UNDERSTOOD);
 });
 
 const fastEvent = eventFastPath({
-  runtime,
   http,
   trust: app.get("trust proxy fn"),
   baseHeaders: (res) => baseHeaders(res, newNonce(), false),

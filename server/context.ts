@@ -1,7 +1,7 @@
 import type { Db } from "../db/client.js";
 import { type ApiKeyAuth, authenticateApiKey } from "./auth/api-keys.js";
 import { type SessionUser, validateSession } from "./auth/sessions.js";
-import { clientNetwork } from "./http/client-address.js";
+import { clientNetwork } from "./net/client-address.js";
 import type { Unlocks } from "./share/access.js";
 
 export interface ContextInput {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseTrustProxy } from "./http/client-address.js";
+import { parseTrustProxy } from "./net/client-address.js";
 
 /** Known only to development and tests; production refuses to start with it. */
 export const DEVELOPMENT_SECRET = "glimpse-development-secret-do-not-use-in-production";

@@ -66,6 +66,49 @@ export class Unavailable extends DomainError {
   }
 }
 
+/**
+ * A request body refused before its content is looked at: larger than the endpoint takes (413),
+ * or not in the format it reads (400). The refusal is the message alone, with no fields.
+ */
+export class Unreadable extends DomainError {
+  override name = "Unreadable";
+  constructor(
+    message: string,
+    readonly status: 400 | 413,
+  ) {
+    super(message);
+  }
+}
+
+/** What a refusal says when the database ran out of the time a request may take. */
+export const TIMED_OUT = "This took too long to compute. Try a shorter period or fewer filters, or try again later.";
+
+/** Field errors keyed by dotted path ("filters.0.values"), with "" for the whole form. */
+export type FieldErrors = Record<string, string[]>;
+
+type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string };
+
+/** The validation issues an error carries (zod's, or any standard schema's), if it carries some. */
+export function issuesOf(cause: unknown): Issue[] | null {
+  const issues = (cause as { issues?: unknown } | undefined)?.issues;
+  return Array.isArray(issues) ? (issues as Issue[]) : null;
+}
+
+/** Validation issues as one sentence a person can read, instead of zod's JSON. */
+export function issuesMessage(issues: readonly Issue[]): string {
+  return issues.map((i) => i.message).join("; ");
+}
+
+/** Validation issues by field, for forms and API clients alike. */
+export function issueFields(issues: readonly Issue[]): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of issues) {
+    const key = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".");
+    (fields[key] ??= []).push(issue.message);
+  }
+  return fields;
+}
+
 /** Seconds a refused client should wait before asking again, when the refusal says. */
 export function retryAfterOf(error: unknown): number | null {
   return error instanceof TooManyRequests || error instanceof Unavailable ? (error.retryAfterSeconds ?? null) : null;

@@ -30,12 +30,12 @@ function nextPause(client: string, now = Date.now()): number {
  * that ignores them and asks again at once could turn refusals into a flood; paused, each of its
  * connections gets one now and then. Nobody else waits: the pause holds only the refused request.
  */
-export async function pauseBeforeRefusing<T>(ctx: { client: string }, work: () => Promise<T>, isRefusal: (error: unknown) => boolean = isTooManyRequests): Promise<T> {
+export async function pauseBeforeRefusing<T>(ctx: { client: string; refusalPauseMs?: number }, work: () => Promise<T>, isRefusal: (error: unknown) => boolean = isTooManyRequests): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (isRefusal(error)) {
-      const pause = testPause(ctx) ?? nextPause(ctx.client);
+      const pause = refusalPauseOf(ctx) ?? nextPause(ctx.client);
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
     throw error;
@@ -50,7 +50,7 @@ function isTooManyRequests(error: unknown): boolean {
  * Tests that are refused hundreds of times on purpose (the fuzz suite) hand the router
  * `refusalPauseMs` in the context they build, as they hand it `now`; requests never carry one.
  */
-function testPause(ctx: object): number | undefined {
+export function refusalPauseOf(ctx: object): number | undefined {
   const pause = (ctx as { refusalPauseMs?: unknown }).refusalPauseMs;
   return typeof pause === "number" ? pause : undefined;
 }

@@ -5,7 +5,9 @@ import { type Env, env } from "./env.js";
 import { flushAllViews } from "./share/views.js";
 import { type DigestScheduler, startDigestScheduler } from "./digests/scheduler.js";
 import type { ColumnarEngine } from "./stats/columnar/engine.js";
+import { type EventReply, type EventRequest, receiveEvent as answerEvent } from "./http/event-endpoint.js";
 import { closeEventBuffer } from "./ingest/buffer.js";
+import { ingestContext } from "./ingest/ingest-context.js";
 import { openCountries } from "./ingest/countries.js";
 import { startStatsEngine } from "./stats/engines.js";
 import { warmUp as warmDatabase } from "./system/health.js";
@@ -40,6 +42,11 @@ function database(): Db {
 /** A request's context on the process database: the app layer never holds a connection itself. */
 export function requestContext(input: Omit<ContextInput, "db">) {
   return createContext({ db: database(), ...input });
+}
+
+/** POST /api/event on the process database: the ingestion pipeline, no tRPC caller on the way. */
+export function receiveEvent(request: EventRequest): Promise<EventReply> {
+  return answerEvent(ingestContext(database()), request);
 }
 
 /**

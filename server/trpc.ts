@@ -1,30 +1,33 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Role } from "../db/schema.js";
 import type { Context } from "./context.js";
-import { Conflict, DomainError, Forbidden, Gone, httpStatusOverride, Invalid, isStatementTimeout, NotFound, retryAfterOf, TooManyRequests, Unauthorized, Unavailable } from "./errors.js";
+import {
+  Conflict,
+  DomainError,
+  type FieldErrors,
+  Forbidden,
+  Gone,
+  httpStatusOverride,
+  Invalid,
+  isStatementTimeout,
+  issueFields,
+  issuesMessage,
+  issuesOf,
+  NotFound,
+  retryAfterOf,
+  TIMED_OUT,
+  TooManyRequests,
+  Unauthorized,
+  Unavailable,
+} from "./errors.js";
 import { siteRef } from "./schemas/common.js";
 import { assertRole, requireSite } from "./sites/sites.js";
 
-type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string };
-
-/** Field errors keyed by dotted path ("filters.0.values"), with "" for the whole form. */
-export type FieldErrors = Record<string, string[]>;
-
-function issuesOf(cause: unknown): Issue[] | null {
-  const issues = (cause as { issues?: unknown } | undefined)?.issues;
-  return Array.isArray(issues) ? (issues as Issue[]) : null;
-}
+export type { FieldErrors };
 
 export function fieldErrorsOf(error: TRPCError): FieldErrors | null {
   const issues = issuesOf(error.cause);
-  if (issues) {
-    const fields: FieldErrors = {};
-    for (const issue of issues) {
-      const key = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".");
-      (fields[key] ??= []).push(issue.message);
-    }
-    return fields;
-  }
+  if (issues) return issueFields(issues);
   if (error.cause instanceof DomainError && error.cause.field) return { [error.cause.field]: [error.cause.message] };
   return null;
 }
@@ -60,8 +63,6 @@ const CODES = new Map<Function, TRPCError["code"]>([
   [Gone, "NOT_FOUND"],
 ]);
 
-const TIMED_OUT = "This took too long to compute. Try a shorter period or fewer filters, or try again later.";
-
 /**
  * Domain errors become tRPC errors here, once, by class (never by message text), and zod issues
  * get a sentence a person can read instead of zod's JSON, for callers and HTTP clients alike.
@@ -75,7 +76,7 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
     if (code) throw new TRPCError({ code, message: cause!.message, cause });
     const issues = issuesOf(cause);
     if (issues && result.error.code === "BAD_REQUEST") {
-      throw new TRPCError({ code: "BAD_REQUEST", message: issues.map((i) => i.message).join("; "), cause });
+      throw new TRPCError({ code: "BAD_REQUEST", message: issuesMessage(issues), cause });
     }
   }
   return result;

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { receiveEvent } from "~/lib/event-endpoint.server";
+import { receiveEvent } from "~/lib/http.server";
 
 async function answer(request: Request, ip: string) {
   const body = request.method === "POST" ? await request.text() : "";

@@ -1,7 +1,7 @@
 // Request bodies, read before any route sees them and never past the route's limit (the limits
-// themselves live in server/http/body-limits.ts): a declared length over the limit is refused
-// unread, a streamed body is cut off as soon as it passes it, and a client that asks first
-// (Expect: 100-continue) is refused before it sends a byte.
+// live in server/net/body-limits.ts, the decisions in server/http/guards.ts): a declared length
+// over the limit is refused unread, a streamed body is cut off as soon as it passes it, and a
+// client that asks first (Expect: 100-continue) is refused before it sends a byte.
 import getRawBody from "raw-body";
 
 const EMPTY = Buffer.alloc(0);
@@ -14,9 +14,10 @@ const plain = (res, status, text) => res.status(status).type("text/plain").send(
 
 /**
  * Express middleware: `req.rawBody` holds the body (a Buffer) for the routes after it.
- * `res.locals.path` is the path as the router matches it.
+ * `res.locals.path` is the path as the router matches it. The decisions and their words are the
+ * guards' (server/http/guards.ts), the event fast path's too.
  */
-export function readBodies({ bodyLimit, describeLimit }) {
+export function readBodies({ bodyLimit, bodyRefusal, tooLarge, UNREADABLE_BODY }) {
   return (req, res, next) => {
     const declared = req.headers["content-length"];
     const streamed = req.headers["transfer-encoding"] !== undefined;
@@ -24,9 +25,9 @@ export function readBodies({ bodyLimit, describeLimit }) {
       req.rawBody = EMPTY;
       return next();
     }
+    const refused = bodyRefusal(req.method, res.locals.path, req);
+    if (refused) return refuse(req, res, refused);
     const limit = bodyLimit(req.method, res.locals.path);
-    const tooLarge = () => refuse(req, res, limit === 0 ? "This request must not have a body." : `This request is too large: ${describeLimit(limit)} at most.`);
-    if (declared !== undefined && !(Number(declared) <= limit)) return tooLarge();
     getRawBody(req, { length: streamed ? undefined : declared, limit }).then(
       (body) => {
         req.rawBody = body;
@@ -34,9 +35,9 @@ export function readBodies({ bodyLimit, describeLimit }) {
       },
       (error) => {
         if (res.headersSent) return;
-        if (error?.type === "entity.too.large") return tooLarge();
+        if (error?.type === "entity.too.large") return refuse(req, res, tooLarge(limit));
         // Aborted by the client, or a length that did not match the body.
-        plain(res, 400, "The request body could not be read.");
+        plain(res, 400, UNREADABLE_BODY);
       },
     );
   };
@@ -49,9 +50,9 @@ export function readBodies({ bodyLimit, describeLimit }) {
  * full, and it reads the answer meanwhile. That connection is left open a moment (closing it with
  * unread bytes would make the client lose the answer), then cut.
  */
-function refuse(req, res, message) {
+function refuse(req, res, { status, text }) {
   // Asked first and refused: the body never comes, and the connection ends with the answer.
-  if (req.expectRefused) return plain(res, 413, message);
+  if (req.expectRefused) return plain(res, status, text);
   res.locals.refusedBody = true;
   res.shouldKeepAlive = true;
   req.unpipe();
@@ -67,18 +68,17 @@ function refuse(req, res, message) {
   };
   req.on("data", drop);
   req.resume();
-  plain(res, 413, message);
+  plain(res, status, text);
 }
 
 /**
  * For the server's "checkContinue" event: a client that declares its length first is told to go
  * on only when the length fits the route; otherwise `readBodies` answers it 413 unread.
  */
-export function continueIfFits({ bodyLimit, routePath }, app) {
+export function continueIfFits({ bodyRefusal, routePath }, app) {
   return (req, res) => {
     const path = routePath((req.url ?? "/").split("?")[0]);
-    const declared = Number(req.headers["content-length"]);
-    if (path !== null && declared > bodyLimit(req.method ?? "POST", path)) req.expectRefused = true;
+    if (path !== null && bodyRefusal(req.method ?? "POST", path, req)) req.expectRefused = true;
     else res.writeContinue();
     app(req, res);
   };

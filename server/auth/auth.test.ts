@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createContext } from "../context.js";
-import { limitKey } from "../http/client-address.js";
+import { limitKey } from "../net/client-address.js";
 import { createCaller } from "../root.js";
 import { anonymous, expectCode, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";

@@ -1,5 +1,5 @@
 import type { Db } from "../../db/client.js";
-import { limitKey } from "../http/client-address.js";
+import { limitKey } from "../net/client-address.js";
 import { Conflict, isUniqueViolation, TooManyRequests, Unauthorized } from "../errors.js";
 import { type Budget, takeHit } from "../rate-limit.js";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "./password.js";

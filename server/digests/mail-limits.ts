@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { env } from "../env.js";
-import { limitKey } from "../http/client-address.js";
+import { limitKey } from "../net/client-address.js";
 import { type Budget, takeHit } from "../rate-limit.js";
 import { CONFIRMATIONS_PER_ADDRESS_DAY } from "../schemas/digests.js";
 

@@ -1,7 +1,7 @@
 import type { Db } from "../../db/client.js";
 import { env } from "../env.js";
 import { Conflict, Invalid, NotFound, Unavailable } from "../errors.js";
-import { limitKey } from "../http/client-address.js";
+import { limitKey } from "../net/client-address.js";
 import { formatRange } from "../schemas/display.js";
 import { PREVIEWS_PER_HOUR } from "../schemas/digests.js";
 import { findLinkById } from "../share/access.js";

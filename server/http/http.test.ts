@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bodyLimit, BODY_LIMITS } from "./body-limits.js";
-import { clientNetwork, limitKey, validClientAddress } from "./client-address.js";
+import { bodyLimit, BODY_LIMITS } from "../net/body-limits.js";
+import { clientNetwork, limitKey, validClientAddress } from "../net/client-address.js";
 import { batchRefusal, callsIn, MAX_BATCH_CALLS } from "./trpc-batch.js";
 import { isPlainPath, isSecretPath, isSharePath, loggablePath, routePath } from "./paths.js";
 

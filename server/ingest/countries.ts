@@ -43,6 +43,15 @@ export function openCountries(path?: string): Reader<Response> {
 }
 
 /**
+ * The country a trusted proxy reports in `headerName` (TRUSTED_PROXY_COUNTRY_HEADER), or "": two
+ * letters, and not "XX" (the proxy's "unknown"). It wins over the address's lookup.
+ */
+export function proxyCountry(headerName: string | undefined, header: (name: string) => string | null | undefined): string {
+  const country = headerName ? (header(headerName) ?? "").toUpperCase() : "";
+  return CODE.test(country) && country !== "XX" ? country : "";
+}
+
+/**
  * A visitor sends several events in a row, each needing the same lookup (parsing the address
  * and walking the tree cost a few percent of an event). Kept in memory only, for the last
  * addresses seen, like the per-address limits; nothing of it is written anywhere.

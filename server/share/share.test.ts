@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
-import { limitKey } from "../http/client-address.js";
+import { limitKey } from "../net/client-address.js";
 import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { fingerprint, type Unlocks, UNLOCK_HOURS } from "./access.js";

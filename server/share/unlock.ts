@@ -3,7 +3,7 @@ import type { Db } from "../../db/client.js";
 import { verifyPassword } from "../auth/password.js";
 import { env } from "../env.js";
 import { TooManyRequests, Unauthorized } from "../errors.js";
-import { limitKey } from "../http/client-address.js";
+import { limitKey } from "../net/client-address.js";
 import { type Budget, takeHit } from "../rate-limit.js";
 import { fingerprint, findLink, requireLive, UNLOCK_HOURS } from "./access.js";
 
