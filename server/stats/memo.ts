@@ -1,7 +1,7 @@
 /**
- * The copy's figures for finished days never change until the site's stats version moves, so the
- * figures of the bounded views (a site's plain dashboard, a link's segment: no filters of the
- * viewer's own) are kept, least recently used out, within a byte budget estimated from their rows.
+ * Values kept, least recently used out, within a byte budget estimated from each value (see
+ * kept-engine.ts: figures of finished days, which never change until the site's stats version
+ * moves).
  */
 export class Memo<T> {
   private readonly entries = new Map<string, { value: Promise<T>; size: number }>();
