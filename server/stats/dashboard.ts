@@ -15,7 +15,6 @@ import { topRows } from "./day-stats.js";
 import type { Breakdown, DashboardStats, SeriesPoint, Totals } from "./types.js";
 
 export type { StatsSite };
-export { DEFAULT_LIMIT } from "./query.js";
 
 /** A member's view of a site's dashboard (and tests', which may fix a segment and a clock). */
 export interface StatsInput {
@@ -40,7 +39,7 @@ const NOTHING: StatsEngine = {
 export const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
 
 /** A member sees every part of the dashboard. */
-export const memberQuery = (site: StatsSite, input: StatsInput & { limit?: number }): StatsQuery =>
+const memberQuery = (site: StatsSite, input: StatsInput & { limit?: number }): StatsQuery =>
   statsQuery(site, { period: input.period, filters: input.filters, fixedFilters: input.segmentFilters, limit: input.limit, now: input.now, cache: input.cache });
 
 export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }, engine = engineFor(db)): Promise<DashboardStats> {
