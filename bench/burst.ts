@@ -17,6 +17,8 @@ import { keepFinishedDays } from "../server/stats/kept-engine.js";
 import { resolvePeriod } from "../server/stats/period.js";
 import { log } from "./progress.js";
 import type { Fixtures } from "./seed.js";
+import { fixedClock } from "../server/clock.js";
+import { createServices } from "../server/services.js";
 
 export const BURST_VISITS = 5_000;
 
@@ -52,6 +54,7 @@ const median = (values: number[]) => {
 
 /** Sends `visits` two-page visits ending within the last two minutes, through the batched writer. */
 async function burst(db: Db, fx: Fixtures, visits: number): Promise<number> {
+  const services = createServices(db);
   const now = Date.now();
   const pages = ["/", "/pricing", "/features", "/docs/getting-started", "/blog/launch-week-recap"];
   const agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -63,7 +66,7 @@ async function burst(db: Db, fx: Fixtures, visits: number): Promise<number> {
       const at = now - 150_000 + Math.floor((i / visits) * 100_000);
       for (const [n, page] of [pages[i % 5]!, pages[(i + 1) % 5]!].entries()) {
         const payload = { name: "pageview", url: `https://${fx.site.domain}${page}`, domain: fx.site.domain, referrer: "" };
-        batch.push((await prepareEvent(db, payload, { ip, userAgent: agent, country: "DE", now: new Date(at + n * 20_000) }))!);
+        batch.push((await prepareEvent(services, payload, { ip, userAgent: agent, country: "DE", now: new Date(at + n * 20_000) }))!);
       }
     }
     events += await writeBatch(db, batch);
@@ -85,7 +88,8 @@ export async function measureBurst(db: Db, fx: Fixtures, file: string, memoryMb:
       const period: Period = { key: c.period };
       const range = resolvePeriod(period, fx.site.timezone, new Date());
       const floor = () => sql`select count(*) from events where site_id = ${fx.site.id} and day between ${range.from} and ${range.to}`.execute(db);
-      const view = () => getDashboardStats(db, fx.site, { period, filters: c.filters, now: new Date() }, kept);
+      const services = createServices(db, { engine: kept });
+      const view = () => getDashboardStats({ ...services, clock: fixedClock(new Date()) }, fx.site, { period, filters: c.filters });
       const [views, floors] = [[] as number[], [] as number[]];
       while (views.length < 7) {
         let t = performance.now();

@@ -6,6 +6,8 @@ import { getDashboardStats, type StatsInput } from "../server/stats/dashboard.js
 import * as peer from "./peer.js";
 import { log } from "./progress.js";
 import { type Fixtures, MOBILE } from "./seed.js";
+import { fixedClock } from "../server/clock.js";
+import { createServices } from "../server/services.js";
 
 export interface Timing {
   /** Median of the repetitions, ms. */
@@ -63,6 +65,7 @@ export interface SqlFigures {
 
 export async function measureSql(db: Db, fx: Fixtures): Promise<SqlFigures> {
   const site = fx.site;
+  const services = createServices(db);
   const floorQuery = () =>
     sql<{ n: number }>`select count(*)::int8 as n from events where site_id = ${site.id} and ts >= now() - interval '30 days'`.execute(db);
   const eventsIn30d = (await floorQuery()).rows[0]?.n ?? 0;
@@ -96,14 +99,14 @@ export async function measureSql(db: Db, fx: Fixtures): Promise<SqlFigures> {
     floor: await step("count(*) floor", floorQuery),
     // An explicit clock bypasses the few seconds of in-memory results, so this measures the
     // database work of every request that misses them: finished days from stats_day_cache, today live.
-    stats: await step("getDashboardStats 30d", () => getDashboardStats(db, site, input({ now: new Date() }))),
-    statsSegment: await step("getDashboardStats 30d, segment", () => getDashboardStats(db, site, input({ segmentFilters: MOBILE, now: new Date() }))),
-    statsRaw: await step("getDashboardStats 30d, cache off", () => getDashboardStats(db, site, input({ cache: false }))),
+    stats: await step("getDashboardStats 30d", () => getDashboardStats({ ...services, clock: fixedClock(new Date()) }, site, input({}))),
+    statsSegment: await step("getDashboardStats 30d, segment", () => getDashboardStats({ ...services, clock: fixedClock(new Date()) }, site, input({ segmentFilters: MOBILE }))),
+    statsRaw: await step("getDashboardStats 30d, cache off", () => getDashboardStats(services, site, input({ cache: false }))),
     statsSegmentRaw: await step("getDashboardStats 30d, segment, cache off", () =>
-      getDashboardStats(db, site, input({ segmentFilters: MOBILE, cache: false })),
+      getDashboardStats(services, site, input({ segmentFilters: MOBILE, cache: false })),
     ),
     fullDayLive: await step("getDashboardStats, yesterday only, cache off", () =>
-      getDashboardStats(db, site, { period: { key: "custom", from: yesterday, to: yesterday }, filters: [], cache: false }),
+      getDashboardStats(services, site, { period: { key: "custom", from: yesterday, to: yesterday }, filters: [], cache: false }),
     ),
     peerStats: await step("peer website-stats", () => peer.websiteStats(db, scope)),
     peerSeries: await step("peer pageviews + sessions series", () => peer.series(db, scope)),

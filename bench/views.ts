@@ -12,6 +12,8 @@ import { keepFinishedDays } from "../server/stats/kept-engine.js";
 import { resolvePeriod } from "../server/stats/period.js";
 import { log } from "./progress.js";
 import type { Fixtures } from "./seed.js";
+import { fixedClock } from "../server/clock.js";
+import { createServices } from "../server/services.js";
 
 export interface ViewTiming {
   period: "30d" | "12mo";
@@ -107,6 +109,7 @@ export async function measureViews(db: Db, fx: Fixtures, file: string, memoryMb:
     const views: ViewTiming[] = [];
     // As the server wraps it: the figures of finished days kept.
     const kept = keepFinishedDays(engine);
+    const services = createServices(db, { engine: kept });
     for (const key of ["30d", "12mo"] as const) {
       const period: Period = { key };
       const now = new Date();
@@ -119,7 +122,7 @@ export async function measureViews(db: Db, fx: Fixtures, file: string, memoryMb:
         // asked before, whatever the filters, so asking the same set again would not be cold.
         const fresh = c.cold && c.filters.length > 0;
         const input = (): StatsInput => ({ period, filters: fresh ? unseen(c.filters, rep++) : c.filters, ...(c.uncached && { cache: false }) });
-        const view = () => getDashboardStats(db, fx.site, { ...input(), now: new Date() }, kept);
+        const view = () => getDashboardStats({ ...services, clock: fixedClock(new Date()) }, fx.site, input());
         if (!fresh) await view();
         const [viewTimes, floorTimes] = [[] as number[], [] as number[]];
         const began = performance.now();

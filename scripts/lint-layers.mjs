@@ -128,7 +128,7 @@ for (const loop of loops) {
 
 // POST /api/event goes straight into the ingestion pipeline: nothing the event door imports,
 // directly or through other modules, may reach tRPC (its caller, router, procedures or context).
-const EVENT_DOOR = ["server/http/event-endpoint.ts", "server/ingest/pipeline.ts", "server/ingest/ingest-context.ts", "server/http/guards.ts", "app/lib/http.server.ts"];
+const EVENT_DOOR = ["server/http/event-endpoint.ts", "server/ingest/pipeline.ts", "server/services.ts", "server/http/guards.ts", "app/lib/http.server.ts"];
 const TRPC = [join(root, "server/root.ts"), join(root, "server/trpc.ts"), join(root, "server/routers")];
 
 /** The module a relative import names, as a file: `./x.js` is `./x.ts` (or `.tsx`, or `./x/index.ts`). */

@@ -1,11 +1,12 @@
-import type { Db } from "../db/client.js";
 import { type ApiKeyAuth, authenticateApiKey } from "./auth/api-keys.js";
 import { type SessionUser, validateSession } from "./auth/sessions.js";
 import { clientNetwork } from "./net/client-address.js";
+import type { Services } from "./services.js";
 import type { Unlocks } from "./share/access.js";
 
 export interface ContextInput {
-  db: Db;
+  /** What every caller shares: database, clock, engine, buffers, limits (services.ts). */
+  services: Services;
   /** Token from the session cookie, if any. */
   sessionToken?: string | null;
   /** Bearer token from the Authorization header, if any. */
@@ -25,7 +26,7 @@ export function createContext(input: ContextInput) {
   let auth: Promise<Auth | null> | undefined;
   const memo = new Map<string, Promise<unknown>>();
   return {
-    db: input.db,
+    ...input.services,
     ip: input.ip ?? "unknown",
     /** Who per-client limits count this request as: the address, or its /64 for IPv6. */
     client: clientNetwork(input.ip ?? "unknown"),
@@ -55,11 +56,11 @@ export type Context = ReturnType<typeof createContext>;
 
 async function resolveAuth(input: ContextInput): Promise<Auth | null> {
   if (input.apiKey) {
-    const key = await authenticateApiKey(input.db, input.apiKey);
+    const key = await authenticateApiKey(input.services.db, input.apiKey);
     return key ? { kind: "apiKey", ...key } : null;
   }
   if (input.sessionToken) {
-    const user = await validateSession(input.db, input.sessionToken);
+    const user = await validateSession(input.services.db, input.sessionToken);
     return user ? { kind: "session", user } : null;
   }
   return null;

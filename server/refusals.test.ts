@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TooManyRequests } from "./errors.js";
-import { pauseBeforeRefusing } from "./refusals.js";
+import { growingPauses, pauseBeforeRefusing } from "./refusals.js";
+
+const limits = { refusals: growingPauses() };
 
 afterEach(() => vi.useRealTimers());
 
@@ -8,7 +10,7 @@ afterEach(() => vi.useRealTimers());
 async function refusalDelay(client: string): Promise<number> {
   const started = Date.now();
   let settled = false;
-  const refused = pauseBeforeRefusing({ client }, async () => {
+  const refused = pauseBeforeRefusing({ client, limits }, async () => {
     throw new TooManyRequests("Not now", 5);
   }).catch((error: unknown) => {
     settled = true;
@@ -33,7 +35,7 @@ describe("refusals", () => {
 
   it("answer everything else at once", async () => {
     vi.useFakeTimers();
-    await expect(pauseBeforeRefusing({ client: "x" }, async () => 42)).resolves.toBe(42);
-    await expect(pauseBeforeRefusing({ client: "x" }, async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    await expect(pauseBeforeRefusing({ client: "x", limits }, async () => 42)).resolves.toBe(42);
+    await expect(pauseBeforeRefusing({ client: "x", limits }, async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
   });
 });

@@ -7,21 +7,29 @@ const MAX_PAUSE_MS = 8_000;
 const FORGET_AFTER_MS = 60_000;
 const MAX_CLIENTS = 50_000;
 
-/** Recent refusals by client network: how many in a row, and when the last one was. */
-const recent = new Map<string, { count: number; at: number }>();
+/** How long a client's next refusal waits before it is sent. */
+export interface RefusalPauses {
+  pause(client: string): number;
+}
 
 /**
- * The pause before this client's next refusal: 1 s, then 2, 4 and at most 8 s while it keeps
- * asking after being refused. A person who is refused once waits a second; a client hammering
- * gets about one answer every 8 s per connection. Bounded: at most MAX_CLIENTS are remembered.
+ * 1 s, then 2, 4 and at most 8 s while a client keeps asking after being refused. A person who
+ * is refused once waits a second; a client hammering gets about one answer every 8 s per
+ * connection. Bounded: at most MAX_CLIENTS are remembered.
  */
-function nextPause(client: string, now = Date.now()): number {
-  const last = recent.get(client);
-  const count = last && now - last.at < FORGET_AFTER_MS ? last.count + 1 : 1;
-  recent.delete(client);
-  recent.set(client, { count, at: now });
-  if (recent.size > MAX_CLIENTS) recent.delete(recent.keys().next().value!);
-  return Math.min(REFUSAL_PAUSE_MS * 2 ** (count - 1), MAX_PAUSE_MS);
+export function growingPauses(): RefusalPauses {
+  /** Recent refusals by client network: how many in a row, and when the last one was. */
+  const recent = new Map<string, { count: number; at: number }>();
+  return {
+    pause(client, now = Date.now()) {
+      const last = recent.get(client);
+      const count = last && now - last.at < FORGET_AFTER_MS ? last.count + 1 : 1;
+      recent.delete(client);
+      recent.set(client, { count, at: now });
+      if (recent.size > MAX_CLIENTS) recent.delete(recent.keys().next().value!);
+      return Math.min(REFUSAL_PAUSE_MS * 2 ** (count - 1), MAX_PAUSE_MS);
+    },
+  };
 }
 
 /**
@@ -30,12 +38,12 @@ function nextPause(client: string, now = Date.now()): number {
  * that ignores them and asks again at once could turn refusals into a flood; paused, each of its
  * connections gets one now and then. Nobody else waits: the pause holds only the refused request.
  */
-export async function pauseBeforeRefusing<T>(ctx: { client: string; refusalPauseMs?: number }, work: () => Promise<T>, isRefusal: (error: unknown) => boolean = isTooManyRequests): Promise<T> {
+export async function pauseBeforeRefusing<T>(ctx: { client: string; limits: { refusals: RefusalPauses } }, work: () => Promise<T>, isRefusal: (error: unknown) => boolean = isTooManyRequests): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (isRefusal(error)) {
-      const pause = refusalPauseOf(ctx) ?? nextPause(ctx.client);
+      const pause = ctx.limits.refusals.pause(ctx.client);
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
     throw error;
@@ -44,13 +52,4 @@ export async function pauseBeforeRefusing<T>(ctx: { client: string; refusalPause
 
 function isTooManyRequests(error: unknown): boolean {
   return error instanceof TooManyRequests;
-}
-
-/**
- * Tests that are refused hundreds of times on purpose (the fuzz suite) hand the router
- * `refusalPauseMs` in the context they build, as they hand it `now`; requests never carry one.
- */
-export function refusalPauseOf(ctx: object): number | undefined {
-  const pause = (ctx as { refusalPauseMs?: unknown }).refusalPauseMs;
-  return typeof pause === "number" ? pause : undefined;
 }

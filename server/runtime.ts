@@ -2,14 +2,11 @@ import { createDb, type Db } from "../db/client.js";
 import { migrateToLatest } from "../db/migrate.js";
 import { type ContextInput, createContext } from "./context.js";
 import { type Env, env } from "./env.js";
-import { flushAllViews } from "./share/views.js";
 import { type DigestScheduler, startDigestScheduler } from "./digests/scheduler.js";
-import type { ColumnarEngine } from "./stats/columnar/engine.js";
 import { type EventReply, type EventRequest, receiveEvent as answerEvent } from "./http/event-endpoint.js";
-import { closeEventBuffer } from "./ingest/buffer.js";
-import { ingestContext } from "./ingest/ingest-context.js";
 import { openCountries } from "./ingest/countries.js";
-import { startStatsEngine } from "./stats/engines.js";
+import { closeServices, createServices, type Services } from "./services.js";
+import { type StartedEngine, startStatsEngine } from "./stats/engines.js";
 import { warmUp as warmDatabase } from "./system/health.js";
 
 /** Postgres when DATABASE_URL is set, otherwise the embedded PGlite under DATA_DIR/pglite. */
@@ -30,7 +27,8 @@ export async function migrate(db: Db): Promise<number> {
 }
 
 let processDb: Db | undefined;
-let statsEngine: ColumnarEngine | null = null;
+let processServices: Services | undefined;
+let statsEngine: StartedEngine | null = null;
 let digests: DigestScheduler | null = null;
 
 /** The server process's one database, opened on first use. */
@@ -39,14 +37,20 @@ function database(): Db {
   return processDb;
 }
 
-/** A request's context on the process database: the app layer never holds a connection itself. */
-export function requestContext(input: Omit<ContextInput, "db">) {
-  return createContext({ db: database(), ...input });
+/** The server process's services, on its database with the engine it started (the tables until then). */
+function services(): Services {
+  processServices ??= createServices(database(), { engine: statsEngine?.engine });
+  return processServices;
 }
 
-/** POST /api/event on the process database: the ingestion pipeline, no tRPC caller on the way. */
+/** A request's context on the process's services: the app layer never holds a connection itself. */
+export function requestContext(input: Omit<ContextInput, "services">) {
+  return createContext({ services: services(), ...input });
+}
+
+/** POST /api/event on the process's services: the ingestion pipeline, no tRPC caller on the way. */
 export function receiveEvent(request: EventRequest): Promise<EventReply> {
-  return answerEvent(ingestContext(database()), request);
+  return answerEvent(services(), request);
 }
 
 /**
@@ -64,9 +68,10 @@ export async function startDatabase(log: (line: string) => void): Promise<void> 
     await seedIfEmpty(db, log);
   }
   statsEngine = await startStatsEngine(db, config, log);
+  if (processServices) processServices.engine = statsEngine.engine;
   // Read now, so a wrong GEOIP_DATABASE stops the start with its reason instead of failing events.
   openCountries(config.geoipDatabase);
-  digests = startDigestScheduler(db, config, log);
+  digests = startDigestScheduler(services(), config, log);
   log(`Countries: ${config.countryHeader ? `from the ${config.countryHeader} header, else ` : ""}from ${config.geoipDatabase ?? "the shipped open country database"}`);
 }
 
@@ -80,7 +85,7 @@ export function warmUp(): Promise<void> {
  * as long as the database needs for what the buffer holds (INGEST_BUFFER_MB at most).
  */
 export async function writeHeldEvents(): Promise<void> {
-  if (processDb) await closeEventBuffer(processDb);
+  await processServices?.events.close();
 }
 
 export async function stopDatabase(): Promise<void> {
@@ -88,8 +93,8 @@ export async function stopDatabase(): Promise<void> {
   // restart loses none of them. A digest being sent is marked first.
   await digests?.stop();
   digests = null;
-  if (processDb) await closeEventBuffer(processDb);
-  await flushAllViews();
+  if (processServices) await closeServices(processServices);
+  processServices = undefined;
   await statsEngine?.close();
   statsEngine = null;
   await processDb?.destroy();

@@ -25,3 +25,5 @@ export function createTokenBuckets(options: { perMinute: number; burst: number; 
     },
   };
 }
+
+export type TokenBuckets = ReturnType<typeof createTokenBuckets>;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createContext } from "./context.js";
 import { Conflict } from "./errors.js";
 import { createCallerFactory, publicProcedure, router } from "./trpc.js";
+import { createContext } from "./context.js";
+import { createServices } from "./services.js";
 
 // Procedures that fail the way the database and domain modules do.
 const testRouter = router({
@@ -12,7 +13,7 @@ const testRouter = router({
     throw new Conflict("Taken", "name");
   }),
 });
-const caller = createCallerFactory(testRouter)(createContext({ db: null as never }));
+const caller = createCallerFactory(testRouter)(createContext({ services: createServices(null as never) }));
 
 describe("errors as callers see them", () => {
   it("turn a statement timeout into 503 with a sentence, not a 500", async () => {

@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { createContext } from "../context.js";
 import { limitKey } from "../net/client-address.js";
 import { createCaller } from "../root.js";
 import { anonymous, expectCode, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { SESSION_DAYS, validateSession } from "./sessions.js";
 import { sha256Hex } from "./tokens.js";
+import { testContext } from "../../test/support/services.js";
 
 let db: Db;
 const PASSWORD = "a long enough password";
@@ -15,8 +15,8 @@ beforeAll(async () => {
   db = await freshDb();
 });
 
-const withToken = (token: string) => createCaller(createContext({ db, sessionToken: token }));
-const withKey = (apiKey: string) => createCaller(createContext({ db, apiKey }));
+const withToken = (token: string) => createCaller(testContext({ db, sessionToken: token }));
+const withKey = (apiKey: string) => createCaller(testContext({ db, apiKey }));
 
 describe("sign-up and login", () => {
   it("signs up, stores an Argon2id hash and a SHA-256 of the session token only", async () => {
@@ -65,7 +65,7 @@ describe("sign-up and login", () => {
     await anonymous(db).auth.signup({ email, password: PASSWORD });
     const client = "203.0.113.8";
     // Refused at once (no pause), so the race is as tight as a flood can make it.
-    const impatient = () => createCaller({ ...createContext({ db, ip: client }), refusalPauseMs: 0 } as ReturnType<typeof createContext>);
+    const impatient = () => createCaller(testContext({ db, ip: client, pauses: false }));
     const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => impatient().auth.login({ email, password: `race ${i}` })));
     const codes = results.map((r) => (r.status === "rejected" ? r.reason.code : "OK"));
     const checked = codes.filter((c) => c === "UNAUTHORIZED").length;

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
 import { CONFIRM_DAYS, RESEND_AFTER_MINUTES } from "../schemas/digests.js";
 import { createSite } from "../sites/sites.js";
@@ -11,6 +10,7 @@ import { CONFIRMATION_SUBJECT } from "./confirmation-email.js";
 import { runDigests } from "./job.js";
 import { type Mailer, smtpMailer } from "./mailer.js";
 import { nextPeriod } from "./periods.js";
+import { servicesFor, testContext } from "../../test/support/services.js";
 
 /**
  * Double opt-in (SPEC §11): a new recipient gets one email that asks them to confirm, and nothing
@@ -27,10 +27,10 @@ let domain: string;
 let due: Date;
 
 /** The owner's caller at a given time (the router reads `now` from a test's context). */
-const ownerAt = (now: Date) => createCaller({ ...createContext({ db, sessionToken: owner.token, ip: "192.0.2.10" }), now } as ReturnType<typeof createContext>);
+const ownerAt = (now: Date) => createCaller(testContext({ db, sessionToken: owner.token, ip: "192.0.2.10", now }));
 /** Whoever opens the link in the email: no account, any address. */
-const recipientAt = (now = new Date()) => createCaller({ ...createContext({ db, ip: "203.0.113.77" }), now } as ReturnType<typeof createContext>);
-const run = (now: Date) => runDigests(db, mailer, { now, owner: "test", host: "glimpse.test" });
+const recipientAt = (now = new Date()) => createCaller(testContext({ db, ip: "203.0.113.77", now }));
+const run = (now: Date) => runDigests(servicesFor(db), mailer, { now, owner: "test", host: "glimpse.test" });
 
 beforeAll(async () => {
   smtp = await startSmtp();

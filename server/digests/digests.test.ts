@@ -1,8 +1,6 @@
 import type { ParsedMail } from "mailparser";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { createContext } from "../context.js";
-import { flushEvents } from "../ingest/buffer.js";
 import { createCaller } from "../root.js";
 import { addDays, zonedTime } from "../dates.js";
 import { createSite } from "../sites/sites.js";
@@ -14,6 +12,7 @@ import { LEASE_MS, MAX_ATTEMPTS, runDigests } from "./job.js";
 import { type Mailer, smtpMailer } from "./mailer.js";
 import { nextPeriod } from "./periods.js";
 import { PREVIEWS_PER_HOUR } from "../schemas/digests.js";
+import { flushEvents, servicesFor, testContext } from "../../test/support/services.js";
 
 // The caps on mail per account and network have their own tests (mail-caps.test.ts); these
 // tests send more than those allow in an hour.
@@ -46,13 +45,13 @@ const at = (day: string, hour: number) => zonedTime(day, TZ, hour * 3600);
 async function visit(day: string, hour: number, pages: string[], ip: string, country = "DE") {
   for (const [i, page] of pages.entries()) {
     const now = new Date(at(day, hour).getTime() + i * 60_000);
-    const caller = createCaller({ ...createContext({ db, ip, userAgent: UA, country }), now } as ReturnType<typeof createContext>);
+    const caller = createCaller(testContext({ db, ip, userAgent: UA, country, now }));
     await caller.events.ingest({ name: "pageview", url: `https://${domain}${page}`, domain, referrer: null });
   }
   await flushEvents(db);
 }
 
-const run = (owner: string, now: Date, on: Db = db, transport: Mailer = mailer) => runDigests(on, transport, { now, owner, host: "glimpse.test" });
+const run = (owner: string, now: Date, on: Db = db, transport: Mailer = mailer) => runDigests(servicesFor(on), transport, { now, owner, host: "glimpse.test" });
 const to = recipientsOf;
 const take = () => smtp.take();
 const header = headerOf;

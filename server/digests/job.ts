@@ -5,6 +5,8 @@ import { env } from "../env.js";
 import { findLinkById } from "../share/access.js";
 import { digestView } from "../share/scope.js";
 import { shareDigest } from "../share/share-stats.js";
+import type { StatsServices } from "../stats/dashboard.js";
+import { fixedClock } from "../clock.js";
 import { linkState } from "../shared-links/link-scope.js";
 import { shareUrl } from "../shared-links/links.js";
 import type { DigestFrequency } from "../schemas/digests.js";
@@ -54,12 +56,13 @@ export interface RunResult {
   skipped: number;
 }
 
-export async function runDigests(db: Db, mailer: Mailer, options: RunOptions): Promise<RunResult> {
+export async function runDigests(stats: StatsServices, mailer: Mailer, options: RunOptions): Promise<RunResult> {
+  const { db } = stats;
   await planDue(db, options.now);
   const result: RunResult = { sent: 0, retrying: 0, failed: 0, skipped: 0 };
   // One at a time: a lease covers one digest, never a queue of them behind a slow mail server.
   for (let send = await claim(db, options); send; send = await claim(db, options)) {
-    result[await deliver(db, mailer, send, options)] += 1;
+    result[await deliver(stats, mailer, send, options)] += 1;
   }
   return result;
 }
@@ -147,10 +150,11 @@ async function renew(db: Db, send: Claimed, options: RunOptions): Promise<boolea
 
 type Outcome = keyof RunResult;
 
-async function deliver(db: Db, mailer: Mailer, send: Claimed, options: RunOptions): Promise<Outcome> {
+async function deliver(stats: StatsServices, mailer: Mailer, send: Claimed, options: RunOptions): Promise<Outcome> {
+  const { db } = stats;
   let message: MailMessage | null;
   try {
-    message = await digestMessage(db, send, options);
+    message = await digestMessage(stats, send, options);
   } catch (error) {
     return failed(db, send, error, options);
   }
@@ -193,7 +197,8 @@ async function failed(db: Db, send: Claimed, error: unknown, options: RunOptions
 }
 
 /** The digest for one claimed row, or null when it should no longer go out. */
-async function digestMessage(db: Db, send: Claimed, options: RunOptions): Promise<MailMessage | null> {
+async function digestMessage(stats: StatsServices, send: Claimed, options: RunOptions): Promise<MailMessage | null> {
+  const { db } = stats;
   const row = await db
     .selectFrom("digest_recipients as r")
     .innerJoin("shared_links as l", "l.id", "r.link_id")
@@ -205,7 +210,7 @@ async function digestMessage(db: Db, send: Claimed, options: RunOptions): Promis
   if (!row || row.unsubscribed_at || !row.confirmed_at || row.frequency !== send.frequency) return null;
   const link = await findLinkById(db, row.link_id);
   if (linkState({ expires_at: link.expiresAt, paused_at: link.pausedAt }, options.now) !== "active") return null;
-  return buildDigest(db, { link, linkName: row.link_name, frequency: send.frequency, recipient: row, period: { from: send.period_from, to: send.period_to } }, options);
+  return buildDigest(stats, { link, linkName: row.link_name, frequency: send.frequency, recipient: row, period: { from: send.period_from, to: send.period_to } }, options);
 }
 
 export interface DigestFor {
@@ -219,12 +224,12 @@ export interface DigestFor {
 }
 
 /** One recipient's digest of one period, scoped like any view of the link; null when the link shows none of it. */
-export async function buildDigest(db: Db, digest: DigestFor, options: Pick<RunOptions, "now" | "host">): Promise<MailMessage | null> {
+export async function buildDigest(stats: StatsServices, digest: DigestFor, options: Pick<RunOptions, "now" | "host">): Promise<MailMessage | null> {
   const { link, period, recipient } = digest;
   const before = previousPeriod({ frequency: digest.frequency, from: period.from });
   const view = digestView(link, period, before);
   if (!view) return null;
-  const stats = await shareDigest(db, view, before, { limit: DIGEST_ROWS, now: options.now });
+  const figures = await shareDigest({ ...stats, clock: fixedClock(options.now) }, view, before, { limit: DIGEST_ROWS });
   const unsubscribeUrl = recipient.unsubscribe_token ? `${env().publicUrl}/unsubscribe/${recipient.unsubscribe_token}` : null;
   const content = composeDigest({
     frequency: digest.frequency,
@@ -235,7 +240,7 @@ export async function buildDigest(db: Db, digest: DigestFor, options: Pick<RunOp
     passwordProtected: link.passwordHash !== null,
     unsubscribeUrl,
     recipient,
-    stats,
+    stats: figures,
     notice: view.notice,
     preview: digest.preview,
   });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
 import { CONFIRMATIONS_PER_ADDRESS_DAY } from "../schemas/digests.js";
 import { createSite } from "../sites/sites.js";
 import { confirmTokenOf, type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js";
 import { expectCode, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
+import { testContext } from "../../test/support/services.js";
 
 /**
  * The issue's attack: a fresh sign-up spreads mail over many sites and links, each under its own
@@ -43,7 +43,7 @@ beforeEach(() => {
 async function account(ip: string) {
   const actor = await signedIn(db, "sender");
   const domain = (await createSite(db, actor.user.id, { domain: `caps-${++sites}.example`, timezone: "UTC" })).site.domain;
-  const at = (now: Date) => createCaller({ ...createContext({ db, sessionToken: actor.token, ip }), now } as ReturnType<typeof createContext>);
+  const at = (now: Date) => createCaller(testContext({ db, sessionToken: actor.token, ip, now }));
   const link = await at(new Date()).sharedLinks.create({ site: domain, name: "Board" });
   let n = 0;
   return {
@@ -126,6 +126,6 @@ describe("mail sent on demand", () => {
     await late.add(start);
     expect(smtp.take()).toHaveLength(1);
     await late.add(minutes(start, 24 * 60 + 1), target);
-    await createCaller(createContext({ db, ip: "203.0.113.1" })).digests.confirm({ token: confirmTokenOf(smtp.take()[0]!) });
+    await createCaller(testContext({ db, ip: "203.0.113.1" })).digests.confirm({ token: confirmTokenOf(smtp.take()[0]!) });
   });
 });

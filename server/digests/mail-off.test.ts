@@ -4,6 +4,7 @@ import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js"
 import { freshDb } from "../../test/support/db.js";
 import { DIGESTS_OFF } from "./preview.js";
 import { startDigestScheduler } from "./scheduler.js";
+import { servicesFor } from "../../test/support/services.js";
 
 describe("digests without SMTP_URL", () => {
   it("are off: the API says so, recipients wait for a confirmation not sent yet, previews and confirmations are refused with a reason, no schedule runs", async () => {
@@ -30,7 +31,7 @@ describe("digests without SMTP_URL", () => {
     const resend = await expectCode(owner.caller.sharedLinks.resendDigestConfirmation({ ...ref, recipientId: id }), "BAD_REQUEST");
     expect(resend.message).toMatch(/^Digests are off on this server/);
     const lines: string[] = [];
-    expect(startDigestScheduler(db, env(), (line) => lines.push(line))).toBeNull();
+    expect(startDigestScheduler(servicesFor(db), env(), (line) => lines.push(line))).toBeNull();
     expect(lines).toEqual(["Digests: off (set SMTP_URL to send them)"]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Db } from "../../db/client.js";
+import type { StatsServices } from "../stats/dashboard.js";
 import { env } from "../env.js";
 import { Conflict, Invalid, NotFound, Unavailable } from "../errors.js";
 import { limitKey } from "../net/client-address.js";
@@ -18,7 +18,8 @@ export const DIGESTS_OFF = "Digests are off on this server: it has no mail serve
  * preview. It is not the scheduled digest: that one still goes out when it is due. Someone who
  * has not confirmed gets nothing: a preview is mail on demand, to an address an admin typed.
  */
-export async function sendPreview(db: Db, siteId: string, linkId: string, recipientId: string, sender: MailSender, now = new Date()) {
+export async function sendPreview(stats: StatsServices, siteId: string, linkId: string, recipientId: string, sender: MailSender) {
+  const { db } = stats;
   if (!configuredMailer(env().mail)) throw new Invalid(DIGESTS_OFF);
   const row = await db
     .selectFrom("digest_recipients as r")
@@ -33,16 +34,18 @@ export async function sendPreview(db: Db, siteId: string, linkId: string, recipi
   if (!row.confirmed_at) {
     throw new Conflict(`${row.email} has not confirmed yet, so nothing is sent to them. Previews go only to recipients who confirmed, or to you (Send preview to me).`);
   }
-  return preview(db, siteId, linkId, row, sender, now);
+  return preview(stats, siteId, linkId, row, sender);
 }
 
 /** The same preview to the admin's own account address, whoever the recipients are. */
-export async function sendPreviewToMe(db: Db, siteId: string, linkId: string, sender: MailSender, now = new Date()) {
+export async function sendPreviewToMe(stats: StatsServices, siteId: string, linkId: string, sender: MailSender) {
   if (!configuredMailer(env().mail)) throw new Invalid(DIGESTS_OFF);
-  return preview(db, siteId, linkId, { id: `me.${sender.userId}`, email: sender.email, name: "", unsubscribe_token: null }, sender, now);
+  return preview(stats, siteId, linkId, { id: `me.${sender.userId}`, email: sender.email, name: "", unsubscribe_token: null }, sender);
 }
 
-async function preview(db: Db, siteId: string, linkId: string, recipient: DigestFor["recipient"], sender: MailSender, now: Date) {
+async function preview(stats: StatsServices, siteId: string, linkId: string, recipient: DigestFor["recipient"], sender: MailSender) {
+  const { db } = stats;
+  const now = stats.clock.now();
   const mailer = configuredMailer(env().mail)!;
   const named = await db
     .selectFrom("shared_links as l")
@@ -61,7 +64,7 @@ async function preview(db: Db, siteId: string, linkId: string, recipient: Digest
   const frequency = named.frequency ?? "weekly";
   const period = lastCompletePeriod(frequency, link.site.timezone, now);
   const message = await buildDigest(
-    db,
+    stats,
     { link, linkName: named.name, frequency, recipient, period: { from: period.from, to: period.to }, preview: true },
     { now, host: new URL(env().publicUrl).hostname },
   );

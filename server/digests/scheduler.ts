@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import type { Db } from "../../db/client.js";
+import type { StatsServices } from "../stats/dashboard.js";
 import type { Env } from "../env.js";
 import { runDigests } from "./job.js";
 import { configuredMailer, type Mailer } from "./mailer.js";
@@ -14,7 +14,7 @@ export interface DigestScheduler {
  * Checks for due digests every DIGEST_CHECK_SECONDS, in every instance: the database decides
  * which one sends what (digests/job.ts). Nothing runs without SMTP_URL.
  */
-export function startDigestScheduler(db: Db, config: Env, log: (line: string) => void, mailer?: Mailer): DigestScheduler | null {
+export function startDigestScheduler(stats: StatsServices, config: Env, log: (line: string) => void, mailer?: Mailer): DigestScheduler | null {
   if (!config.mail) {
     log("Digests: off (set SMTP_URL to send them)");
     return null;
@@ -26,7 +26,7 @@ export function startDigestScheduler(db: Db, config: Env, log: (line: string) =>
   let stopped = false;
   const tick = () => {
     if (running || stopped) return;
-    running = runDigests(db, transport, { now: new Date(), clock: () => new Date(), owner, host })
+    running = runDigests(stats, transport, { now: new Date(), clock: () => new Date(), owner, host })
       .then((result) => {
         if (result.sent + result.retrying + result.failed > 0) {
           log(`Digests: ${result.sent} sent, ${result.retrying} to retry, ${result.failed} given up`);

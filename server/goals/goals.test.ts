@@ -1,12 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { callerAt, UA } from "../../test/support/ingest.js";
-import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
-import { getDashboardStats } from "../stats/dashboard.js";
+
 import { expectCode, member, signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
-import { flushEvents } from "../ingest/buffer.js";
+import { dashboardAt, flushEvents, testContext } from "../../test/support/services.js";
 
 /**
  * One UTC day, counted by hand. Goals: Signup (custom event), Visit /pricing (path), Blog (/blog/*).
@@ -190,9 +189,9 @@ describe("conversions", () => {
   it("are the same from the day cache as from the raw tables", async () => {
     const yesterday = new Date("2026-05-21T12:00:00Z");
     const input = { period: DAY, filters: [], now: yesterday };
-    const raw = await getDashboardStats(db, site, { ...input, cache: false });
-    expect(await getDashboardStats(db, site, input)).toEqual(raw);
-    expect(await getDashboardStats(db, site, input)).toEqual(raw);
+    const raw = await dashboardAt(db, site, { ...input, cache: false });
+    expect(await dashboardAt(db, site, input)).toEqual(raw);
+    expect(await dashboardAt(db, site, input)).toEqual(raw);
     expect(raw.goals.map((g) => [g.name, g.visitors, g.conversions])).toEqual([
       ["Signup", 2, 3],
       ["Visit /pricing", 2, 2],
@@ -203,7 +202,7 @@ describe("conversions", () => {
   it("show on a shared link under its segment, and recipients cannot touch goals", async () => {
     const segment = await owner.caller.segments.create({ site: site.domain, name: "Phones", filters: [{ dimension: "device", operator: "is", values: ["Mobile"] }] });
     const link = await owner.caller.sharedLinks.create({ site: site.domain, name: "Phones link", segmentId: segment.id });
-    const recipient = createCaller({ ...createContext({ db, ip: "192.0.2.80" }), now: NOW } as ReturnType<typeof createContext>);
+    const recipient = createCaller(testContext({ db, ip: "192.0.2.80", now: NOW }));
     const shared = await recipient.share.stats({ slug: link.slug, period: DAY, filters: [] });
     expect(goalRows(shared as never)).toEqual([
       ["Blog", 1, 2, 50],
@@ -224,7 +223,7 @@ describe("conversions", () => {
   it("restrict a link to the visitors who signed up, through a goal segment", async () => {
     const segment = await owner.caller.segments.create({ site: site.domain, name: "Signed up", filters: [{ dimension: "goal", operator: "is", values: ["Signup"] }] });
     const link = await owner.caller.sharedLinks.create({ site: site.domain, name: "Converts", segmentId: segment.id });
-    const recipient = createCaller({ ...createContext({ db, ip: "192.0.2.81" }), now: NOW } as ReturnType<typeof createContext>);
+    const recipient = createCaller(testContext({ db, ip: "192.0.2.81", now: NOW }));
     const shared = await recipient.share.stats({ slug: link.slug, period: DAY, filters: [] });
     expect(shared.totals.visitors).toBe(2);
     expect(shared.goals.find((g) => g.name === "Signup")).toMatchObject({ visitors: 2, conversions: 3, conversionRate: 100 });

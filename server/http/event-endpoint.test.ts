@@ -1,14 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { Unavailable } from "../errors.js";
-import { flushEvents } from "../ingest/buffer.js";
-import { ingestContext } from "../ingest/ingest-context.js";
 import type { IngestContext } from "../ingest/pipeline.js";
 import { UA } from "../../test/support/ingest.js";
 import { createSite } from "../sites/sites.js";
 import { signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { type EventRequest, receiveEvent } from "./event-endpoint.js";
+import { flushEvents, testServices } from "../../test/support/services.js";
 
 let db: Db;
 const DOMAIN = "endpoint.example";
@@ -20,7 +19,7 @@ beforeAll(async () => {
   await createSite(db, owner.user.id, { domain: DOMAIN, timezone: "UTC" });
 });
 
-const context = (overrides: Partial<IngestContext> = {}): IngestContext => ({ ...ingestContext(db, { now: AT, refusalPauseMs: 0 }), ...overrides });
+const context = (overrides: Partial<IngestContext> = {}): IngestContext => ({ ...testServices(db, { now: AT, pauses: false }), ...overrides });
 
 const request = (body: unknown, extra: Partial<EventRequest> = {}): EventRequest => ({
   method: "POST",
@@ -67,13 +66,13 @@ describe("POST /api/event", () => {
   });
 
   it("says when to try again after a 429 or a 503", async () => {
-    const limited = await receiveEvent(context({ limits: { take: () => 12 } }), request(pageview()));
+    const limited = await receiveEvent(context({ limits: { events: { take: () => 12 }, refusals: { pause: () => 0 } } }), request(pageview()));
     expect(limited.status).toBe(429);
     expect(limited.headers["Retry-After"]).toBe("12");
     expect(JSON.parse(limited.body)).toEqual({ error: "Too many events from this address. Slow down and try again.", fields: {} });
     const full = await receiveEvent(
       context({
-        buffer: {
+        events: {
           accept: () => {
             throw new Unavailable("Glimpse cannot store events right now.", 5);
           },
@@ -88,7 +87,7 @@ describe("POST /api/event", () => {
 
   it("leaves anything that is not a refusal to the server's 500", async () => {
     const broken = context({
-      buffer: {
+      events: {
         accept: () => {
           throw new Error("disk on fire");
         },

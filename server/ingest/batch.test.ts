@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { getDashboardStats } from "../stats/dashboard.js";
+
 import { anotherInstance, freshDb } from "../../test/support/db.js";
-import { flushEvents } from "./buffer.js";
 import { acceptEvent } from "./ingest.js";
 import type { RequestMeta } from "./model.js";
 import { UA } from "../../test/support/ingest.js";
 import { ingestEvent } from "../../test/support/reference-ingest.js";
+import { dashboardAt, flushEvents, servicesFor } from "../../test/support/services.js";
 
 // The batched path (accept, buffer, one transaction per batch) must record exactly what the
 // per-event path records for the same events arriving in the same order: same visitors, visits,
@@ -118,7 +118,7 @@ async function recorded(db: Db, siteId: string) {
 }
 
 async function dashboard(db: Db, site: { id: string; domain: string; timezone: string }) {
-  const stats = await getDashboardStats(db, site, { period: { key: "custom", from: DAYS[0]!, to: DAYS[2]! }, filters: [], now: new Date("2026-01-20T12:00:00Z"), cache: false });
+  const stats = await dashboardAt(db, site, { period: { key: "custom", from: DAYS[0]!, to: DAYS[2]! }, filters: [], now: new Date("2026-01-20T12:00:00Z"), cache: false });
   return { totals: stats.totals, breakdowns: stats.breakdowns };
 }
 
@@ -133,7 +133,7 @@ describe("the batched path", () => {
         }
         for (const [i, e] of events.entries()) {
           const { payload, meta } = request(site, e);
-          expect(await acceptEvent(batched, payload, meta)).toEqual({ accepted: true });
+          expect(await acceptEvent(servicesFor(batched), payload, meta)).toEqual({ accepted: true });
           if (cuts.has(i + 1)) await flushEvents(batched);
         }
         await flushEvents(batched);
@@ -155,7 +155,7 @@ describe("the batched path", () => {
     for (const [i, at] of times.entries()) {
       const payload = { name: "pageview", url: `https://${site.domain}/p${i}`, domain: site.domain, referrer: "" };
       await ingestEvent(perEvent, payload, { ...visitor, now: new Date(at) });
-      await acceptEvent(batched, payload, { ...visitor, now: new Date(at) });
+      await acceptEvent(servicesFor(batched), payload, { ...visitor, now: new Date(at) });
     }
     await flushEvents(batched);
     const visits = await batched.selectFrom("visits").select(["day", "entry_page", "exit_page", "pageviews", "started_at", "ended_at"]).where("site_id", "=", site.id).orderBy("started_at").execute();
@@ -186,7 +186,7 @@ describe("two instances on one database", () => {
             at += step.gap;
             const payload = { name: "pageview", url: `https://${site.domain}/s${i}`, domain: site.domain, referrer: "" };
             for (const [ip, userAgent] of [CLIENTS[0]!, CLIENTS[2]!]) {
-              await acceptEvent(step.toB ? instanceB : instanceA, payload, { ip, userAgent, country: "", now: new Date(at) });
+              await acceptEvent(servicesFor(step.toB ? instanceB : instanceA), payload, { ip, userAgent, country: "", now: new Date(at) });
             }
             // Not awaited: the two instances' writes run at the same time.
             if (step.flush === "A" || step.flush === "both") writes.push(flushEvents(instanceA));

@@ -5,10 +5,11 @@ import type { Db } from "../../db/client.js";
 import { createSite } from "../sites/sites.js";
 import { expectCode, signedIn } from "../../test/support/actors.js";
 import { anotherInstance, freshDb } from "../../test/support/db.js";
-import { EventBuffer, eventBuffer, flushEvents } from "./buffer.js";
+import { EventBuffer } from "./buffer.js";
 import { localDay } from "../dates.js";
 import type { PreparedEvent } from "./model.js";
 import { callerAt, UA } from "../../test/support/ingest.js";
+import { flushEvents, servicesFor } from "../../test/support/services.js";
 
 // This file's processes hold at most 100 events or 1 MB, and write every 50 ms (read on first use).
 process.env.INGEST_BUFFER_EVENTS = "100";
@@ -99,7 +100,7 @@ describe("the event buffer", () => {
         if (answer instanceof Error) refusal = answer;
         else accepted += 1;
       }
-      expect(eventBuffer(db).bytes).toBeLessThanOrEqual(MB);
+      expect(servicesFor(db).events.bytes).toBeLessThanOrEqual(MB);
     } finally {
       await hold.release();
     }
@@ -272,7 +273,7 @@ describe("the event buffer", () => {
       cut = rows[0]!.n;
     }
     expect(cut).toBe(1);
-    expect(eventBuffer(db).size).toBe(20);
+    expect(servicesFor(db).events.size).toBe(20);
     await hold.release();
     // The cut write may still be failing; the next one writes them.
     await flushEvents(db).catch(() => flushEvents(db));

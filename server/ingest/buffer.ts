@@ -1,5 +1,4 @@
 import type { Db } from "../../db/client.js";
-import { env } from "../env.js";
 import { Unavailable } from "../errors.js";
 import { writeBatch } from "./batch.js";
 import { eventSize } from "./event-size.js";
@@ -261,26 +260,4 @@ function isDataError(error: unknown): boolean {
 
 function describe(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 200);
-}
-
-const buffers = new WeakMap<Db, EventBuffer>();
-
-/** This process's buffer for a database. */
-export function eventBuffer(db: Db): EventBuffer {
-  let buffer = buffers.get(db);
-  if (!buffer) {
-    buffer = new EventBuffer(db, env().ingestBuffer);
-    buffers.set(db, buffer);
-  }
-  return buffer;
-}
-
-/** Writes the events accepted so far for this database (tests, tools that read right after). */
-export async function flushEvents(db: Db): Promise<void> {
-  await buffers.get(db)?.flush();
-}
-
-/** For shutdown: writes everything held and refuses further events; returns how many were lost. */
-export async function closeEventBuffer(db: Db): Promise<number> {
-  return (await buffers.get(db)?.close()) ?? 0;
 }

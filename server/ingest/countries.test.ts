@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { getDashboardStats } from "../stats/dashboard.js";
+
 import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { CountryDatabaseError, countryOf } from "./countries.js";
 import { callerAt, UA } from "../../test/support/ingest.js";
-import { flushEvents } from "./buffer.js";
+import { dashboardAt, flushEvents } from "../../test/support/services.js";
 
 describe("countries from the address", () => {
   it("places public addresses, IPv4, IPv6 and IPv4 written as IPv6", () => {
@@ -61,7 +61,7 @@ describe("events without a proxy header", () => {
     await send("8.8.4.4", "FR");
     await send("192.0.2.10");
     await flushEvents(db);
-    const stats = await getDashboardStats(db, { id: site.id, domain: site.domain, timezone: "UTC" }, { period: { key: "custom", from: "2026-05-20", to: "2026-05-20" }, filters: [], now: new Date(at), cache: false });
+    const stats = await dashboardAt(db, { id: site.id, domain: site.domain, timezone: "UTC" }, { period: { key: "custom", from: "2026-05-20", to: "2026-05-20" }, filters: [], now: new Date(at), cache: false });
     const countries = stats.breakdowns.find((b) => b.dimension === "country")!.rows.map((r) => [r.value, r.visitors]);
     expect(countries).toEqual(expect.arrayContaining([["DE", 2], ["FR", 1], ["", 1]]));
     expect(countries).toHaveLength(3);

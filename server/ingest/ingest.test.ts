@@ -4,7 +4,7 @@ import { createSite } from "../sites/sites.js";
 import { expectCode, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { UA, callerAt, rowCounts } from "../../test/support/ingest.js";
-import { flushEvents } from "./buffer.js";
+import { flushEvents } from "../../test/support/services.js";
 
 let db: Db;
 let site: { id: string; domain: string };

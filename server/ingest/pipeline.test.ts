@@ -6,8 +6,12 @@ import { createSite } from "../sites/sites.js";
 import { signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import type { PreparedEvent } from "./model.js";
+import { fixedClock } from "../clock.js";
+import { DailySalts } from "./salts.js";
+import { SiteLookup } from "./site-lookup.js";
 import { type IngestContext, ingestBody, ingestPayload, prepareEvent, type Visitor } from "./pipeline.js";
 import { UA } from "../../test/support/ingest.js";
+import { servicesFor } from "../../test/support/services.js";
 
 let db: Db;
 const DOMAIN = "pipeline.example";
@@ -41,16 +45,21 @@ function recorder(trace: string[]): KyselyPlugin {
 function traced(options: { wait?: number; full?: boolean } = {}) {
   const trace: string[] = [];
   const held: PreparedEvent[] = [];
+  const recorded = db.withPlugin(recorder(trace));
   const ctx: IngestContext = {
-    db: db.withPlugin(recorder(trace)),
-    now: () => AT,
+    clock: fixedClock(AT),
+    sites: new SiteLookup(recorded),
+    salts: new DailySalts(recorded),
     limits: {
-      take(client) {
-        trace.push(`limits:${client}`);
-        return options.wait ?? 0;
+      events: {
+        take(client) {
+          trace.push(`limits:${client}`);
+          return options.wait ?? 0;
+        },
       },
+      refusals: { pause: () => 0 },
     },
-    buffer: {
+    events: {
       accept(event) {
         trace.push("buffer");
         if (options.full) throw new Unavailable("full", 5);
@@ -61,7 +70,6 @@ function traced(options: { wait?: number; full?: boolean } = {}) {
       trace.push(`country:${ip}`);
       return "DE";
     },
-    refusalPauseMs: 0,
   };
   return { ctx, trace, held };
 }
@@ -93,7 +101,7 @@ describe("the ingestion pipeline", () => {
       firstEvent: { entry_page: "/pricing", referrer_source: "news", referrer: "google.com", utm_source: "news", country: "DE", device: "Desktop", browser: "Chrome", os: "Windows" },
       props: null,
     });
-    const prepared = await prepareEvent(db, { ...pageview(), referrer: "https://www.google.com/" }, { ...visitor, country: "DE", now: AT });
+    const prepared = await prepareEvent(servicesFor(db), { ...pageview(), referrer: "https://www.google.com/" }, { ...visitor, country: "DE", now: AT });
     expect(held[0]).toEqual(prepared);
   });
 

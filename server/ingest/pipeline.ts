@@ -1,15 +1,15 @@
-import type { Db } from "../../db/client.js";
+import { type Clock, fixedClock, wallClock } from "../clock.js";
 import { NotFound, TooManyRequests, Unavailable, Unreadable } from "../errors.js";
 import { BODY_LIMITS, describeLimit } from "../net/body-limits.js";
 import { clientNetwork } from "../net/client-address.js";
-import { pauseBeforeRefusing } from "../refusals.js";
+import { pauseBeforeRefusing, type RefusalPauses } from "../refusals.js";
 import { type EventPayload, eventPayload, PAGEVIEW } from "../schemas/events.js";
 import { normaliseDomain } from "../schemas/sites.js";
 import { localDay } from "../dates.js";
 import type { IngestResult, PreparedEvent, RequestMeta } from "./model.js";
 import { acquisitionOf } from "./referrer.js";
-import { dailySalt, visitorId } from "./salts.js";
-import { siteForDomain } from "./site-lookup.js";
+import { type DailySalts, visitorId } from "./salts.js";
+import type { SiteLookup } from "./site-lookup.js";
 import { clientOf } from "./user-agent.js";
 
 /**
@@ -28,20 +28,27 @@ import { clientOf } from "./user-agent.js";
  * Each step may end the event: a refusal is thrown as a domain error, a drop is returned. The
  * HTTP endpoint (../http/event-endpoint.ts) runs all nine; the tRPC procedure, whose input
  * parser has done 1 and 2 with the same schema, runs 3 to 9. Framework-free: everything a step
- * needs from outside (database, clock, limits, buffer, country lookup) comes in the context.
+ * needs from outside (clock, limits, sites, salts, buffer, country lookup) comes in the context,
+ * which the services (../services.ts) are.
  */
-export interface IngestContext {
-  db: Db;
-  /** The time an event is stamped with: the wall clock, or a fixed time in tests. */
-  now(): Date;
-  /** Per client network: the seconds to wait before the next event, 0 when it may come now. */
-  limits: { take(client: string): number };
+export interface IngestContext extends PrepareContext {
+  limits: {
+    /** Per client network: the seconds to wait before the next event, 0 when it may come now. */
+    events: { take(client: string): number };
+    refusals: RefusalPauses;
+  };
   /** Where accepted events wait to be written (./buffer.ts); throws Unavailable when full. */
-  buffer: { accept(event: PreparedEvent): void };
+  events: { accept(event: PreparedEvent): void };
+}
+
+/** What steps 4 to 8 read: the services (../services.ts) have all of it. */
+export interface PrepareContext {
+  /** The time an event is stamped with. */
+  clock: Clock;
+  sites: Pick<SiteLookup, "byDomain">;
+  salts: Pick<DailySalts, "of">;
   /** The country of an address, "" when no database may place it. */
   countryOf(ip: string): string;
-  /** Tests that are refused on purpose set the pause before a refusal; requests never carry one. */
-  refusalPauseMs?: number;
 }
 
 /** What identifies the visitor: used for the steps above and never stored. */
@@ -84,15 +91,15 @@ export function ingestBody(ctx: IngestContext, body: string, visitor: Visitor): 
 export function ingestPayload(ctx: IngestContext, payload: EventPayload, visitor: Visitor): Promise<IngestResult> {
   const client = clientNetwork(visitor.ip);
   return pauseBeforeRefusing(
-    { client, refusalPauseMs: ctx.refusalPauseMs },
+    { client, limits: ctx.limits },
     async (): Promise<IngestResult> => {
       // 3. Limits
-      const wait = ctx.limits.take(client);
+      const wait = ctx.limits.events.take(client);
       if (wait > 0) throw new TooManyRequests("Too many events from this address. Slow down and try again.", wait);
       const event = await prepare(ctx, payload, visitor);
       if (!event) return { accepted: false, reason: "bot" };
       // 9. Buffer
-      ctx.buffer.accept(event);
+      ctx.events.accept(event);
       return { accepted: true };
     },
     // A full buffer's 503 is paused like a 429: a flood answered at once would keep the process
@@ -102,17 +109,17 @@ export function ingestPayload(ctx: IngestContext, payload: EventPayload, visitor
 }
 
 /** Steps 4 to 8: the event as it is held and written, or null for a bot. */
-async function prepare(ctx: Pick<IngestContext, "db" | "now" | "countryOf">, payload: EventPayload, visitor: Visitor): Promise<PreparedEvent | null> {
+async function prepare(ctx: PrepareContext, payload: EventPayload, visitor: Visitor): Promise<PreparedEvent | null> {
   // 4. Bot check: no database work for a bot.
   const client = clientOf(visitor.userAgent);
   if (!client) return null;
   // 5. Site
-  const site = await siteForDomain(ctx.db, normaliseDomain(payload.domain));
+  const site = await ctx.sites.byDomain(normaliseDomain(payload.domain));
   if (!site) throw new NotFound("Unknown site domain", "domain");
   // 6. Country
   const country = visitor.country || ctx.countryOf(visitor.ip);
   // 7. Acquisition
-  const now = ctx.now();
+  const now = ctx.clock.now();
   const url = new URL(payload.url);
   const pathname = pathnameOf(url);
   const day = dayIn(now, site.timezone);
@@ -123,7 +130,7 @@ async function prepare(ctx: Pick<IngestContext, "db" | "now" | "countryOf">, pay
     ...client,
   };
   // 8. Visitor id: the address and user agent go no further than this.
-  const visitorHash = visitorId(await dailySalt(ctx.db, day), site.id, visitor.ip, visitor.userAgent);
+  const visitorHash = visitorId(await ctx.salts.of(day), site.id, visitor.ip, visitor.userAgent);
   return {
     siteId: site.id,
     timezone: site.timezone,
@@ -142,8 +149,9 @@ async function prepare(ctx: Pick<IngestContext, "db" | "now" | "countryOf">, pay
  * Steps 4 to 8 alone, for tools and tests that hold or write events themselves: the country is
  * the one given (no lookup), and there are no limits.
  */
-export function prepareEvent(db: Db, payload: EventPayload, meta: RequestMeta): Promise<PreparedEvent | null> {
-  return prepare({ db, now: () => meta.now ?? new Date(), countryOf: () => "" }, payload, { ip: meta.ip, userAgent: meta.userAgent, country: meta.country });
+export function prepareEvent(ctx: Pick<PrepareContext, "sites" | "salts">, payload: EventPayload, meta: RequestMeta): Promise<PreparedEvent | null> {
+  const clock = meta.now ? fixedClock(meta.now) : wallClock;
+  return prepare({ ...ctx, clock, countryOf: () => "" }, payload, { ip: meta.ip, userAgent: meta.userAgent, country: meta.country });
 }
 
 function pathnameOf(url: URL): string {

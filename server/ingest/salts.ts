@@ -11,13 +11,24 @@ import { addDays } from "../dates.js";
  * then deleted: after that nobody, us included, can link a visitor to the next day's visitor.
  */
 const KEEP_DAYS = 2;
-const cache = new WeakMap<Db, Map<string, string>>();
 
-export async function dailySalt(db: Db, day: string): Promise<string> {
-  const known = cache.get(db) ?? new Map<string, string>();
-  cache.set(db, known);
-  const hit = known.get(day);
-  if (hit) return hit;
+/** The salts of the last few days this process has read, so an event reads none. */
+export class DailySalts {
+  private readonly known = new Map<string, string>();
+
+  constructor(private readonly db: Db) {}
+
+  async of(day: string): Promise<string> {
+    const hit = this.known.get(day);
+    if (hit) return hit;
+    const salt = await readOrCreateSalt(this.db, day);
+    if (this.known.size > 4) this.known.clear();
+    this.known.set(day, salt);
+    return salt;
+  }
+}
+
+async function readOrCreateSalt(db: Db, day: string): Promise<string> {
   const created = await db
     .insertInto("visitor_salts")
     .values({ day, salt: randomBytes(32).toString("hex") })
@@ -29,8 +40,6 @@ export async function dailySalt(db: Db, day: string): Promise<string> {
     await refreshStatistics(db);
   }
   const row = await db.selectFrom("visitor_salts").select("salt").where("day", "=", day).executeTakeFirstOrThrow();
-  if (known.size > 4) known.clear();
-  known.set(day, row.salt);
   return row.salt;
 }
 

@@ -21,17 +21,21 @@ interface Entry {
   until: number;
 }
 
-const lookups = new WeakMap<Db, Map<string, Entry>>();
+/** This process's remembered sites, by domain. */
+export class SiteLookup {
+  private readonly known = new Map<string, Entry>();
 
-export async function siteForDomain(db: Db, domain: string, now = Date.now()): Promise<IngestSite | null> {
-  let known = lookups.get(db);
-  if (!known) lookups.set(db, (known = new Map()));
-  const hit = known.get(domain);
-  if (hit && hit.until > now) return hit.site;
-  const site = (await db.selectFrom("sites").select(["id", "domain", "timezone"]).where("domain", "=", domain).executeTakeFirst()) ?? null;
-  known.delete(domain);
-  known.set(domain, { site, until: now + (site ? FOUND_MS : MISSING_MS) });
-  // Oldest first: a flood of made-up domains pushes out only other made-up domains' entries soon.
-  if (known.size > MAX_DOMAINS) known.delete(known.keys().next().value!);
-  return site;
+  constructor(private readonly db: Db) {}
+
+  async byDomain(domain: string, now = Date.now()): Promise<IngestSite | null> {
+    const known = this.known;
+    const hit = known.get(domain);
+    if (hit && hit.until > now) return hit.site;
+    const site = (await this.db.selectFrom("sites").select(["id", "domain", "timezone"]).where("domain", "=", domain).executeTakeFirst()) ?? null;
+    known.delete(domain);
+    known.set(domain, { site, until: now + (site ? FOUND_MS : MISSING_MS) });
+    // Oldest first: a flood of made-up domains pushes out only other made-up domains' entries soon.
+    if (known.size > MAX_DOMAINS) known.delete(known.keys().next().value!);
+    return site;
+  }
 }

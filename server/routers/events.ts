@@ -1,8 +1,5 @@
-import { ingestContext } from "../ingest/ingest-context.js";
 import { ingestPayload } from "../ingest/pipeline.js";
-import { refusalPauseOf } from "../refusals.js";
 import { eventPayload } from "../schemas/events.js";
-import { nowFrom } from "../stats/clock.js";
 import { publicProcedure, router } from "../trpc.js";
 
 export const eventsRouter = router({
@@ -13,7 +10,7 @@ export const eventsRouter = router({
    * the flush interval (INGEST_FLUSH_MS), with others.
    */
   ingest: publicProcedure.input(eventPayload).mutation(({ ctx, input }) =>
-    ingestPayload(ingestContext(ctx.db, { now: nowFrom(ctx), refusalPauseMs: refusalPauseOf(ctx) }), input, {
+    ingestPayload(ctx, input, {
       ip: ctx.ip,
       userAgent: ctx.userAgent,
       country: ctx.country,

@@ -6,10 +6,8 @@ import { shareBreakdown, shareDashboard } from "../share/share-stats.js";
 import { unlockLink } from "../share/unlock.js";
 import { pauseBeforeRefusing } from "../refusals.js";
 import { withinViewLimits } from "../share/view-limits.js";
-import { recordView } from "../share/views.js";
 import { pageView } from "../share/viewer.js";
 import type { Context } from "../context.js";
-import { nowFrom } from "../stats/clock.js";
 import { publicProcedure, router } from "../trpc.js";
 
 /**
@@ -21,12 +19,12 @@ import { publicProcedure, router } from "../trpc.js";
 /** Pages count as views; the same calls over the API do not (SPEC §4: API calls are not page views). */
 async function countView(ctx: Context, link: ShareLink, now: Date) {
   if (ctx.surface !== "page") return;
-  recordView(ctx.db, await pageView(ctx.db, link, ctx, now), now);
+  ctx.views.record(await pageView(ctx.salts, link, ctx, now), now);
 }
 
 export const shareRouter = router({
   resolve: publicProcedure.input(shareRefInput).query(async ({ ctx, input }) => {
-    const now = nowFrom(ctx) ?? new Date();
+    const now = ctx.clock.now();
     const link = await findLink(ctx.db, input.slug);
     requireLive(link, now);
     if (!isUnlocked(link, ctx.unlocks, now)) return { locked: true as const };
@@ -45,17 +43,15 @@ export const shareRouter = router({
   }),
 
   unlock: publicProcedure.input(unlockInput).mutation(async ({ ctx, input }) => {
-    const { fingerprint, expiresAt } = await pauseBeforeRefusing(ctx, () => unlockLink(ctx.db, input, ctx.client, nowFrom(ctx) ?? new Date()));
+    const { fingerprint, expiresAt } = await pauseBeforeRefusing(ctx, () => unlockLink(ctx.db, input, ctx.client, ctx.clock.now()));
     return { slug: input.slug, fingerprint, expiresAt: expiresAt.toISOString() };
   }),
 
   stats: publicProcedure.input(shareStatsInput).query(({ ctx, input }) =>
-    withinViewLimits(ctx, linkKey(input, nowFrom(ctx) ?? new Date()), input.filters.length > 0, async () => {
-      // A test's fixed clock, if any, also turns off the stats memory; requests have none.
-      const clock = nowFrom(ctx);
-      const now = clock ?? new Date();
+    withinViewLimits(ctx, linkKey(input, ctx.clock.now()), input.filters.length > 0, async () => {
+      const now = ctx.clock.now();
       const view = await openView(ctx.db, input, ctx.unlocks, input, now);
-      const stats = await shareDashboard(ctx.db, view, { now: clock });
+      const stats = await shareDashboard(ctx, view);
       await countView(ctx, view.link, now);
       return { ...stats, segment: view.link.segment, scope: scopeSummary(view), version: contentVersion(view.link) };
     }),
@@ -67,7 +63,7 @@ export const shareRouter = router({
    * means: ask `stats` again; no view was counted).
    */
   revisit: publicProcedure.input(shareRevisitInput).query(async ({ ctx, input }) => {
-    const now = nowFrom(ctx) ?? new Date();
+    const now = ctx.clock.now();
     const link = await requireAccess(ctx.db, input.slug, ctx.unlocks, now);
     if (contentVersion(link) !== input.version) return { current: false };
     await countView(ctx, link, now);
@@ -75,20 +71,18 @@ export const shareRouter = router({
   }),
 
   breakdown: publicProcedure.input(shareBreakdownInput).query(({ ctx, input }) =>
-    withinViewLimits(ctx, linkKey(input, nowFrom(ctx) ?? new Date()), input.filters.length > 0, async () => {
-      const clock = nowFrom(ctx);
-      const view = await openView(ctx.db, input, ctx.unlocks, input, clock ?? new Date());
-      const breakdown = await shareBreakdown(ctx.db, view, input.dimension, input.limit, clock);
+    withinViewLimits(ctx, linkKey(input, ctx.clock.now()), input.filters.length > 0, async () => {
+      const view = await openView(ctx.db, input, ctx.unlocks, input, ctx.clock.now());
+      const breakdown = await shareBreakdown(ctx, view, input.dimension, input.limit);
       return { ...breakdown, scope: scopeSummary(view) };
     }),
   ),
 
   /** The recipient's view as tables, for CSV: only where the link allows downloads. */
   export: publicProcedure.input(shareExportInput).query(({ ctx, input }) =>
-    withinViewLimits(ctx, linkKey(input, nowFrom(ctx) ?? new Date()), true, async () => {
-      const clock = nowFrom(ctx);
-      const view = await openView(ctx.db, input, ctx.unlocks, input, clock ?? new Date());
-      return exportView(ctx.db, view, input.part, clock);
+    withinViewLimits(ctx, linkKey(input, ctx.clock.now()), true, async () => {
+      const view = await openView(ctx.db, input, ctx.unlocks, input, ctx.clock.now());
+      return exportView(ctx, view, input.part);
     }),
   ),
 });

@@ -8,11 +8,9 @@ import { addRecipientInput, linkDigestInput, recipientRefInput, setDigestSchedul
 import { getDigestSettings, removeRecipient, setDigestSchedule } from "../digests/settings.js";
 import { addRecipient, resendConfirmation } from "../digests/recipients.js";
 import { sendPreview, sendPreviewToMe } from "../digests/preview.js";
-import { nowFrom } from "../stats/clock.js";
 
 /** Who asks for mail: the caps on mail sent on demand count per account and per client network. */
 const sender = (ctx: { user: { id: string; email: string }; client: string }) => ({ userId: ctx.user.id, email: ctx.user.email, client: ctx.client });
-const clock = (ctx: object) => nowFrom(ctx) ?? new Date();
 
 export const sharedLinksRouter = router({
   list: siteProcedure("viewer")
@@ -47,7 +45,7 @@ export const sharedLinksRouter = router({
   /** The link's digest: schedule, recipients (with when each last got one), the next send, and whether mail is on at all. */
   digest: siteProcedure("admin")
     .input(linkDigestInput)
-    .query(async ({ ctx, input }) => ({ mailEnabled: env().mail !== null, ...(await getDigestSettings(ctx.db, ctx.site.id, input.id, clock(ctx))) })),
+    .query(async ({ ctx, input }) => ({ mailEnabled: env().mail !== null, ...(await getDigestSettings(ctx.db, ctx.site.id, input.id, ctx.clock.now())) })),
   setDigestSchedule: siteProcedure("admin")
     .input(setDigestScheduleInput)
     .mutation(async ({ ctx, input }) => {
@@ -57,11 +55,11 @@ export const sharedLinksRouter = router({
   /** Adds a recipient who waits for confirmation; the one email they get asks for it (when mail is on). */
   addDigestRecipient: siteProcedure("admin")
     .input(addRecipientInput)
-    .mutation(({ ctx, input }) => addRecipient(ctx.db, ctx.site, input.id, { email: input.email, name: input.name }, sender(ctx), clock(ctx))),
+    .mutation(({ ctx, input }) => addRecipient(ctx.db, ctx.site, input.id, { email: input.email, name: input.name }, sender(ctx), ctx.clock.now())),
   /** A new confirmation email to a recipient who has not confirmed yet (at most one an hour). */
   resendDigestConfirmation: siteProcedure("admin")
     .input(recipientRefInput)
-    .mutation(({ ctx, input }) => resendConfirmation(ctx.db, ctx.site, input.id, input.recipientId, sender(ctx), clock(ctx))),
+    .mutation(({ ctx, input }) => resendConfirmation(ctx.db, ctx.site, input.id, input.recipientId, sender(ctx), ctx.clock.now())),
   removeDigestRecipient: siteProcedure("admin")
     .input(recipientRefInput)
     .mutation(async ({ ctx, input }) => {
@@ -71,11 +69,11 @@ export const sharedLinksRouter = router({
   /** The latest period's digest to one confirmed recipient now, marked as a preview. */
   sendDigestPreview: siteProcedure("admin")
     .input(recipientRefInput)
-    .mutation(({ ctx, input }) => sendPreview(ctx.db, ctx.site.id, input.id, input.recipientId, sender(ctx), clock(ctx))),
+    .mutation(({ ctx, input }) => sendPreview(ctx, ctx.site.id, input.id, input.recipientId, sender(ctx))),
   /** The same preview to the caller's own account address. */
   sendDigestPreviewToMe: siteProcedure("admin")
     .input(linkDigestInput)
-    .mutation(({ ctx, input }) => sendPreviewToMe(ctx.db, ctx.site.id, input.id, sender(ctx), clock(ctx))),
+    .mutation(({ ctx, input }) => sendPreviewToMe(ctx, ctx.site.id, input.id, sender(ctx))),
   delete: siteProcedure("admin")
     .input(linkRefInput)
     .mutation(({ ctx, input }) => deleteLink(ctx.db, ctx.site.id, ctx.actor, input.id)),

@@ -2,7 +2,6 @@ import { z } from "zod";
 import { siteRef } from "../schemas/common.js";
 import { DIMENSIONS } from "../schemas/filters.js";
 import { statsQuery } from "../schemas/stats.js";
-import { nowFrom } from "../stats/clock.js";
 import { getBreakdown, getDashboardStats } from "../stats/dashboard.js";
 import { router, siteProcedure } from "../trpc.js";
 
@@ -26,11 +25,11 @@ export const statsRouter = router({
   dashboard: siteProcedure("viewer")
     .input(dashboardInput)
     .query(({ ctx, input }) =>
-      getDashboardStats(ctx.db, ctx.site, { period: input.period, filters: input.filters, limit: input.limit, now: nowFrom(ctx) }),
+      getDashboardStats(ctx, ctx.site, { period: input.period, filters: input.filters, limit: input.limit }),
     ),
   breakdown: siteProcedure("viewer")
     .input(breakdownInput)
     .query(({ ctx, input }) =>
-      getBreakdown(ctx.db, ctx.site, { period: input.period, filters: input.filters, dimension: input.dimension, limit: input.limit, now: nowFrom(ctx) }),
+      getBreakdown(ctx, ctx.site, { period: input.period, filters: input.filters, dimension: input.dimension, limit: input.limit }),
     ),
 });

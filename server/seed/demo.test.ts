@@ -2,12 +2,12 @@ import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { listLinks } from "../shared-links/links.js";
-import { getDashboardStats } from "../stats/dashboard.js";
-import { createContext } from "../context.js";
+
 import { createCaller } from "../root.js";
 import { expectCode } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { DEMO, seedDemo, seedIfEmpty } from "./demo.js";
+import { dashboardAt, testContext } from "../../test/support/services.js";
 
 let db: Db;
 let lines: string[] = [];
@@ -74,7 +74,7 @@ describe("the demo seed", () => {
   });
 
   it("shows traffic on the dashboard, now included", async () => {
-    const stats = await getDashboardStats(db, site, { period: { key: "30d" }, filters: [] });
+    const stats = await dashboardAt(db, site, { period: { key: "30d" }, filters: [] });
     expect(stats.totals.visitors).toBeGreaterThan(1000);
     expect(stats.totals.bounceRate).toBeGreaterThan(20);
     expect(stats.totals.bounceRate).toBeLessThan(70);
@@ -82,14 +82,14 @@ describe("the demo seed", () => {
   });
 
   it("defines goals that convert at believable rates, with a plan on every signup", async () => {
-    const stats = await getDashboardStats(db, site, { period: { key: "30d" }, filters: [] });
+    const stats = await dashboardAt(db, site, { period: { key: "30d" }, filters: [] });
     const rate = (name: string) => stats.goals.find((g) => g.name === name)!.conversionRate;
     expect(stats.goals.map((g) => g.name).sort()).toEqual(["Read a blog post", "Signup", "Visit /pricing"]);
     expect(rate("Signup")).toBeGreaterThan(0.5);
     expect(rate("Signup")).toBeLessThan(10);
     expect(rate("Visit /pricing")).toBeGreaterThan(5);
     expect(rate("Visit /pricing")).toBeLessThan(40);
-    const signups = await getDashboardStats(db, site, { period: { key: "30d" }, filters: [{ dimension: "goal", operator: "is", values: ["Signup"] }] });
+    const signups = await dashboardAt(db, site, { period: { key: "30d" }, filters: [{ dimension: "goal", operator: "is", values: ["Signup"] }] });
     const plans = signups.goalProperties!.properties.find((p) => p.key === "plan")!;
     expect(plans.rows.map((r) => r.value).sort()).toEqual(["free", "pro", "team"]);
     expect(plans.rows.reduce((n, r) => n + r.conversions, 0)).toBe(signups.goals.find((g) => g.name === "Signup")!.conversions);
@@ -116,7 +116,7 @@ describe("the demo seed", () => {
     expect(text).toContain(info.password!);
     expect(text).not.toContain(DEMO.password);
     expect(text).not.toContain(DEMO.protectedLinkPassword);
-    await expectCode(createCaller(createContext({ db: other, ip: "192.0.2.1" })).auth.login({ email: DEMO.email, password: DEMO.password }), "UNAUTHORIZED");
-    await createCaller(createContext({ db: other, ip: "192.0.2.1" })).auth.login({ email: DEMO.email, password: info.password! });
+    await expectCode(createCaller(testContext({ db: other, ip: "192.0.2.1" })).auth.login({ email: DEMO.email, password: DEMO.password }), "UNAUTHORIZED");
+    await createCaller(testContext({ db: other, ip: "192.0.2.1" })).auth.login({ email: DEMO.email, password: info.password! });
   });
 });

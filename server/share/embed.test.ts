@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { createContext } from "../context.js";
 import { httpStatusOverride } from "../errors.js";
-import { flushEvents } from "../ingest/buffer.js";
 import { createCaller } from "../root.js";
 import { expectCode, member, signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
+import { flushEvents, testContext } from "../../test/support/services.js";
 
 const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
@@ -18,7 +17,7 @@ let domain: string;
 let siteId: string;
 
 /** A frame: no session, no unlock cookie, only what the embed URL carries. */
-const frame = (now?: Date) => createCaller({ ...createContext({ db, ip: "203.0.113.77" }), ...(now && { now }) } as ReturnType<typeof createContext>);
+const frame = (now?: Date) => createCaller(testContext({ db, ip: "203.0.113.77", ...(now && { now }) }));
 const tokenOf = (url: string) => /\/embed\/([^/?#]+)$/.exec(new URL(url).pathname)![1]!;
 
 beforeAll(async () => {
@@ -28,7 +27,7 @@ beforeAll(async () => {
   domain = site.domain;
   siteId = site.id;
   const send = async (ua: string, ip: string, path: string) => {
-    const caller = createCaller(createContext({ db, ip, userAgent: ua }));
+    const caller = createCaller(testContext({ db, ip, userAgent: ua }));
     await caller.events.ingest({ name: "pageview", url: `https://${domain}${path}`, domain, referrer: null });
   };
   for (let i = 0; i < 3; i++) await send(IPHONE, `198.51.100.${i + 1}`, "/");
@@ -164,7 +163,7 @@ describe("embed tokens", () => {
     const { token } = await owner.caller.sharedLinks.createEmbedToken({ site: domain, id: link.id, ttlMinutes: 24 * 60 });
     const unlock = await frame().share.unlock({ slug: link.slug, password: PASSWORD });
     const unlocks = { [link.slug]: { f: unlock.fingerprint, e: Math.floor(Date.parse(unlock.expiresAt) / 1000) } };
-    const unlocked = () => createCaller(createContext({ db, ip: "203.0.113.78", unlocks }));
+    const unlocked = () => createCaller(testContext({ db, ip: "203.0.113.78", unlocks }));
     const stats = () => frame().share.stats({ slug: link.slug, period: WEEK, filters: [], token });
     // Moving an expiry that has not passed yet ends nothing.
     await owner.caller.sharedLinks.update({ site: domain, id: link.id, expiresAt: new Date(Date.now() + 3600_000).toISOString() });

@@ -1,4 +1,4 @@
-import type { Db } from "../../db/client.js";
+import type { StatsServices } from "../stats/dashboard.js";
 import { DIMENSION_LABELS, type Dimension } from "../schemas/filters.js";
 import type { Section } from "../schemas/link-scope.js";
 import type { DashboardStats } from "../stats/types.js";
@@ -38,13 +38,13 @@ const FILE_NAMES: Record<Dimension, string> = {
  * Exactly what the recipient's view shows (scope, period, filters), as tables: the totals, the
  * series and each visible breakdown (up to EXPORT_ROWS values, not only the top few), and goals.
  */
-export async function exportView(db: Db, view: ScopedView, part?: ExportPart, now?: Date): Promise<{ range: DashboardStats["range"]; tables: ExportTable[] }> {
+export async function exportView(stats: StatsServices, view: ScopedView, part?: ExportPart): Promise<{ range: DashboardStats["range"]; tables: ExportTable[] }> {
   requireExport(view);
   if (part && part !== "totals" && part !== "goals") requireSection(view, part);
-  const stats = await shareDashboard(db, view, { limit: EXPORT_ROWS, now });
-  const tables = tablesOf(stats);
+  const figures = await shareDashboard(stats, view, { limit: EXPORT_ROWS });
+  const tables = tablesOf(figures);
   const wanted = part ? tables.filter((t) => t.part === part) : tables;
-  return { range: stats.range, tables: wanted.map(({ part: _, ...table }) => table) };
+  return { range: figures.range, tables: wanted.map(({ part: _, ...table }) => table) };
 }
 
 function tablesOf(stats: DashboardStats): (ExportTable & { part: ExportPart })[] {

@@ -2,9 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { getErrorShape } from "@trpc/server/unstable-core-do-not-import";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { createContext } from "../context.js";
 import { Forbidden, Gone, NotFound } from "../errors.js";
-import { flushEvents } from "../ingest/buffer.js";
 import { appRouter, createCaller } from "../root.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import { type DateBounds, SECTIONS, type Section } from "../schemas/link-scope.js";
@@ -13,6 +11,7 @@ import { addDays } from "../dates.js";
 import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import type { Unlocks } from "./access.js";
+import { flushEvents, testContext } from "../../test/support/services.js";
 
 /**
  * SPEC §3a as a matrix: every share procedure against every restriction a link can carry. Each
@@ -266,14 +265,14 @@ let ipCounter = 0;
 function visitor(unlocks: Unlocks = {}, now = NOW) {
   ipCounter += 1;
   const ip = `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
-  return createCaller({ ...createContext({ db, ip, unlocks }), now } as ReturnType<typeof createContext>);
+  return createCaller(testContext({ db, ip, unlocks, now }));
 }
 
 async function ingest(v: Visit, index: number) {
   const ip = `198.18.${index}.7`;
   for (const [i, page] of v.pages.entries()) {
     const now = new Date(v.at.getTime() + i * 30_000);
-    const caller = createCaller({ ...createContext({ db, ip, userAgent: v.ua, country: v.country }), now } as ReturnType<typeof createContext>);
+    const caller = createCaller(testContext({ db, ip, userAgent: v.ua, country: v.country, now }));
     const url = `https://${domain}${page}${i === 0 ? v.query : ""}`;
     const referrer = i === 0 ? v.sentReferrer : `https://${domain}${v.pages[i - 1]}`;
     const result = await caller.events.ingest({ name: "pageview", url, domain, referrer });

@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.js";
 import type { Db } from "../../db/client.js";
 import { Forbidden } from "../errors.js";
 import { DIMENSION_LABELS, type Dimension, type Filter } from "../schemas/filters.js";
@@ -155,7 +156,7 @@ export function digestView(link: ShareLink, range: { from: string; to: string },
  * and the badges and "now" only where they lie within its dates. `previous` replaces the period's
  * own previous range (a digest compares with the week or month before).
  */
-export function linkQuery(view: ScopedView, options: { limit?: number; now?: Date; previous?: DayRange } = {}): StatsQuery {
+export function linkQuery(view: ScopedView, clock: Clock, options: { limit?: number; previous?: DayRange } = {}): StatsQuery {
   return statsQuery(view.link.site, {
     period: view.period,
     filters: view.filters,
@@ -165,7 +166,7 @@ export function linkQuery(view: ScopedView, options: { limit?: number; now?: Dat
     live: view.live,
     empty: view.empty,
     limit: options.limit,
-    now: options.now,
+    clock,
   });
 }
 

@@ -1,13 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
 import { limitKey } from "../net/client-address.js";
 import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { fingerprint, type Unlocks, UNLOCK_HOURS } from "./access.js";
-import { flushViews } from "./views.js";
-import { flushEvents } from "../ingest/buffer.js";
+import { flushEvents, flushViews, testContext } from "../../test/support/services.js";
 
 const NOW = new Date("2026-11-20T12:00:00Z");
 const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
@@ -23,16 +21,16 @@ let counter = 0;
 
 /** A recipient: no session, their own address, and whatever unlock cookie they hold. */
 function visitor(unlocks: Unlocks = {}, ip = `192.0.2.${++counter}`) {
-  return createCaller({ ...createContext({ db, ip, unlocks }), now: NOW } as ReturnType<typeof createContext>);
+  return createCaller(testContext({ db, ip, unlocks, now: NOW }));
 }
 
 /** A client whose refusals come at once: for floods, where the pause before a 429 is not the point. */
 function impatient(ip: string) {
-  return createCaller({ ...createContext({ db, ip }), now: NOW, refusalPauseMs: 0 } as ReturnType<typeof createContext>);
+  return createCaller(testContext({ db, ip, now: NOW, pauses: false }));
 }
 
 async function ingest(userAgent: string, ip: string, path: string) {
-  const caller = createCaller({ ...createContext({ db, ip, userAgent }), now: new Date(NOW.getTime() - 3600_000) } as ReturnType<typeof createContext>);
+  const caller = createCaller(testContext({ db, ip, userAgent, now: new Date(NOW.getTime() - 3600_000) }));
   await caller.events.ingest({ name: "pageview", url: `https://${domain}${path}`, domain, referrer: null });
   await flushEvents(db);
 }

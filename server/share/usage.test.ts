@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { createContext } from "../context.js";
 import { createCaller } from "../root.js";
 import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { spikeOf } from "../shared-links/usage.js";
-import { flushViews } from "./views.js";
+import { flushViews, testContext } from "../../test/support/services.js";
 
 const PASSWORD = "Usage password 12345";
 const WEEK = { key: "7d" as const };
@@ -17,7 +16,7 @@ let domain: string;
 
 /** A recipient's browser (a page of the app) or a tool calling the API over HTTP. */
 const viewer = (ip: string, surface: "page" | "api" = "page", unlocks = {}) =>
-  createCaller({ ...createContext({ db, ip, userAgent: FIREFOX, surface, unlocks }), refusalPauseMs: 0 } as ReturnType<typeof createContext>);
+  createCaller(testContext({ db, ip, userAgent: FIREFOX, surface, unlocks, pauses: false }));
 
 beforeAll(async () => {
   db = await freshDb();

@@ -1,7 +1,7 @@
 import { createLimiter } from "../concurrency.js";
 import { TooManyRequests } from "../errors.js";
-import { pauseBeforeRefusing } from "../refusals.js";
-import { nowFrom } from "../stats/clock.js";
+import { pauseBeforeRefusing, type RefusalPauses } from "../refusals.js";
+import type { Clock } from "../clock.js";
 import { createTokenBuckets } from "../token-buckets.js";
 
 /**
@@ -16,15 +16,28 @@ import { createTokenBuckets } from "../token-buckets.js";
  */
 const RATE = { perMinute: 60, burst: 20 };
 
-const rate = createTokenBuckets(RATE);
-const gate = createLimiter({ active: Number.MAX_SAFE_INTEGER, waiting: 0, message: "", retryAfterSeconds: 2 });
+export type ViewLimits = ReturnType<typeof viewLimits>;
 
-export async function withinViewLimits<T>(ctx: { client: string }, link: string, filtered: boolean, work: () => Promise<T>): Promise<T> {
+/** This process's bounds on made-up views. */
+export function viewLimits() {
+  const rate = createTokenBuckets(RATE);
+  const gate = createLimiter({ active: Number.MAX_SAFE_INTEGER, waiting: 0, message: "", retryAfterSeconds: 2 });
+  return { rate, gate };
+}
+
+interface ViewContext {
+  client: string;
+  clock: Clock;
+  limits: { views: ViewLimits; refusals: RefusalPauses };
+}
+
+export async function withinViewLimits<T>(ctx: ViewContext, link: string, filtered: boolean, work: () => Promise<T>): Promise<T> {
   if (!filtered) return work();
   const { client } = ctx;
+  const { rate, gate } = ctx.limits.views;
   return pauseBeforeRefusing(ctx, async () => {
-    // A test's fixed clock (see nowFrom) holds the rate still, however slowly its calls run.
-    const wait = rate.take(`client:${client}`, nowFrom(ctx)?.getTime());
+    // A fixed clock (tests) holds the rate still, however slowly its calls run.
+    const wait = rate.take(`client:${client}`, ctx.clock.now().getTime());
     if (wait > 0) throw new TooManyRequests("You are asking for many different views in a short time. Please wait a moment and try again.", wait);
     return gate(work, [
       { key: `client:${client}`, max: 1, waiting: 2, message: "Your previous views are still being computed. Please wait a moment and try again." },

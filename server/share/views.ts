@@ -25,31 +25,39 @@ interface Pending {
   viewers: Set<number>;
 }
 
-const buffers = new WeakMap<Db, Map<string, Pending>>();
-let timer: NodeJS.Timeout | undefined;
-const dbs = new Set<Db>();
+/** This process's views of a database's links, held until the next write. */
+export class ViewCounter {
+  private readonly pending = new Map<string, Pending>();
+  private timer: NodeJS.Timeout | undefined;
 
-export function recordView(db: Db, view: View, now = new Date()): void {
-  let buffer = buffers.get(db);
-  if (!buffer) {
-    buffer = new Map();
-    buffers.set(db, buffer);
-    dbs.add(db);
+  constructor(private readonly db: Db) {}
+
+  record(view: View, now: Date): void {
+    const key = `${view.linkId}|${view.day}`;
+    const pending = this.pending.get(key) ?? { linkId: view.linkId, day: view.day, count: 0, last: now, viewers: new Set<number>() };
+    pending.count += 1;
+    if (now > pending.last) pending.last = now;
+    if (view.viewer !== null) pending.viewers.add(view.viewer);
+    this.pending.set(key, pending);
+    this.timer ??= setInterval(() => void this.flush().catch(() => {}), FLUSH_MS).unref();
   }
-  const key = `${view.linkId}|${view.day}`;
-  const pending = buffer.get(key) ?? { linkId: view.linkId, day: view.day, count: 0, last: now, viewers: new Set<number>() };
-  pending.count += 1;
-  if (now > pending.last) pending.last = now;
-  if (view.viewer !== null) pending.viewers.add(view.viewer);
-  buffer.set(key, pending);
-  timer ??= setInterval(() => void flushAllViews(), FLUSH_MS).unref();
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    await writeViews(this.db, entries);
+  }
+
+  /** For shutdown: writes what is held and stops the timer. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush().catch(() => {});
+  }
 }
 
-export async function flushViews(db: Db): Promise<void> {
-  const buffer = buffers.get(db);
-  if (!buffer || buffer.size === 0) return;
-  const entries = [...buffer.values()];
-  buffer.clear();
+async function writeViews(db: Db, entries: Pending[]): Promise<void> {
   // Links deleted in the meantime match no row, and their days and viewers are skipped by the joins.
   const days = entries.map(({ linkId, day, count, last }) => ({ link_id: linkId, day, views: count, last: last.toISOString() }));
   const viewers = entries.flatMap(({ linkId, day, viewers }) => [...viewers].map((viewer) => ({ link_id: linkId, day, viewer })));
@@ -70,8 +78,4 @@ export async function flushViews(db: Db): Promise<void> {
       join shared_links l on l.id = x.link_id
       on conflict do nothing`.execute(db);
   }
-}
-
-export async function flushAllViews(): Promise<void> {
-  for (const db of dbs) await flushViews(db).catch(() => {});
 }

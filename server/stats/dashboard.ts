@@ -1,29 +1,37 @@
 import type { Db } from "../../db/client.js";
-import { createLimiter } from "../concurrency.js";
+import type { Clock } from "../clock.js";
+import type { createLimiter } from "../concurrency.js";
 import { goalDefinitions } from "../goals/goals.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
 import { emptyFigures, type RangeFigures, type StatsEngine, type StatsSite, type Sums } from "./engine.js";
-import { engineFor } from "./engines.js";
 import { focusedGoal, goalStats } from "./goals.js";
 import { type ResolvedPeriod, bucketsOf } from "./period.js";
 import { statsVersion } from "./cache.js";
 import { queryKey, rangeOf, type SiteFacts, shows, type StatsQuery, statsQuery } from "./query.js";
 import { localDay } from "../dates.js";
-import { LIVE_TTL_MS, recent, TTL_MS } from "./recent.js";
+import { LIVE_TTL_MS, type RecentViews, TTL_MS } from "./recent.js";
 import { topRows } from "./day-stats.js";
 import type { Breakdown, DashboardStats, SeriesPoint, Totals } from "./types.js";
 
 export type { StatsSite };
 
-/** A member's view of a site's dashboard (and tests', which may fix a segment and a clock). */
+/** What computing views takes of the services (services.ts): the engine and the memories around it. */
+export interface StatsServices {
+  db: Db;
+  clock: Clock;
+  engine: StatsEngine;
+  recent: RecentViews;
+  limits: { computing: ReturnType<typeof createLimiter> };
+}
+
+/** A member's view of a site's dashboard (and tests', which may fix a segment). */
 export interface StatsInput {
   period: Period;
   /** The viewer's own filters, echoed back for the UI. */
   filters: Filter[];
   /** Filters the caller may not lift; simply ANDed with `filters`. */
   segmentFilters?: Filter[];
-  now?: Date;
   /** False keeps nothing: every figure is computed afresh (tests compare both paths). */
   cache?: boolean;
 }
@@ -39,18 +47,20 @@ const NOTHING: StatsEngine = {
 export const CURRENT_VISITOR_WINDOW_MS = 5 * 60_000;
 
 /** A member sees every part of the dashboard. */
-const memberQuery = (site: StatsSite, input: StatsInput & { limit?: number }): StatsQuery =>
-  statsQuery(site, { period: input.period, filters: input.filters, fixedFilters: input.segmentFilters, limit: input.limit, now: input.now, cache: input.cache });
+const memberQuery = (clock: Clock, site: StatsSite, input: StatsInput & { limit?: number }): StatsQuery =>
+  statsQuery(site, { period: input.period, filters: input.filters, fixedFilters: input.segmentFilters, limit: input.limit, clock, cache: input.cache });
 
-export function getDashboardStats(db: Db, site: StatsSite, input: StatsInput & { limit?: number }, engine = engineFor(db)): Promise<DashboardStats> {
-  return dashboardOf(db, memberQuery(site, input), engine);
+export function getDashboardStats(stats: StatsServices, site: StatsSite, input: StatsInput & { limit?: number }): Promise<DashboardStats> {
+  return dashboardOf(stats, memberQuery(stats.clock, site, input));
 }
 
 /**
- * The figures of one view. Requests go through a short in-memory cache; callers with a clock of
- * their own always compute, so tests see every event they just wrote.
+ * The figures of one view. Requests go through a short in-memory cache; callers with a fixed
+ * clock always compute, so tests see every event they just wrote.
  */
-export function dashboardOf(db: Db, query: StatsQuery, engine = engineFor(db)): Promise<DashboardStats> {
+export function dashboardOf(stats: StatsServices, query: StatsQuery): Promise<DashboardStats> {
+  const { db, engine } = stats;
+  const computing = stats.limits.computing;
   const compute = async () => {
     const facts = await siteFacts(db, query.site.id);
     if (query.empty) return planView(NOTHING, query, facts);
@@ -58,7 +68,7 @@ export function dashboardOf(db: Db, query: StatsQuery, engine = engineFor(db)): 
   };
   if (query.clocked || query.keep === "none") return compute();
   const includesToday = query.range.to >= localDay(query.now, query.site.timezone);
-  return recent(queryKey(query, "dashboard"), () => computing(compute), query.now.getTime(), includesToday ? LIVE_TTL_MS : TTL_MS);
+  return stats.recent.get(queryKey(query, "dashboard"), () => computing(compute), query.now.getTime(), includesToday ? LIVE_TTL_MS : TTL_MS);
 }
 
 /**
@@ -73,17 +83,6 @@ const siteFacts = async (db: Db, siteId: string): Promise<SiteFacts> => {
 /** A view with filters of the viewer's own runs as its engine bounds such views (see `StatsEngine.madeUp`). */
 const madeUp = <T>(engine: StatsEngine, query: StatsQuery, work: (engine: StatsEngine) => Promise<T>): Promise<T> =>
   query.filters.length === 0 ? work(engine) : engine.madeUp(work);
-
-/**
- * Views with made-up filters are computed from the raw tables, which on a big site takes seconds;
- * anyone with an open link can ask for them. A few at a time keeps the database for everyone else.
- */
-const computing = createLimiter({
-  active: 3,
-  waiting: 24,
-  message: "The dashboard is busy right now. Please try again in a moment.",
-  retryAfterSeconds: 5,
-});
 
 /**
  * The planner: the period and its previous one, the engine's figures for each, and the series,
@@ -117,17 +116,18 @@ async function planView(engine: StatsEngine, query: StatsQuery, facts: SiteFacts
 }
 
 /** One dimension with a larger limit, for the "more" view; percentages stay shares of all visitors. */
-export function getBreakdown(db: Db, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }, engine = engineFor(db)): Promise<Breakdown> {
-  return breakdownFor(db, memberQuery(site, input), input.dimension, engine);
+export function getBreakdown(stats: StatsServices, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }): Promise<Breakdown> {
+  return breakdownFor(stats, memberQuery(stats.clock, site, input), input.dimension);
 }
 
-export function breakdownFor(db: Db, query: StatsQuery, dimension: Dimension, engine = engineFor(db)): Promise<Breakdown> {
+export function breakdownFor(stats: StatsServices, query: StatsQuery, dimension: Dimension): Promise<Breakdown> {
+  const { db, engine } = stats;
   const run = async () => {
     const facts = await siteFacts(db, query.site.id);
     if (query.empty) return breakdownOf(dimension, emptyFigures(), query.limit);
     return madeUp(engine, query, async (engine) => breakdownOf(dimension, await engine.range(rangeOf(query, query.range, facts)), query.limit));
   };
-  return query.clocked ? run() : computing(run);
+  return query.clocked ? run() : stats.limits.computing(run);
 }
 
 function totalsOf(sums: Sums): Totals {

@@ -15,11 +15,12 @@ import { freshDb } from "../../test/support/db.js";
 import { invalidateStats, statsVersion } from "./cache.js";
 import { type ColumnarEngine, openColumnarEngine } from "./columnar/engine.js";
 import { unsettledFrom } from "./columnar/sync.js";
-import { getBreakdown, getDashboardStats, type StatsSite } from "./dashboard.js";
+import { type StatsSite } from "./dashboard.js";
 import type { RangeFigures, RangeQuery, StatsEngine } from "./engine.js";
 import { keepFinishedDays } from "./kept-engine.js";
 import { resolvePeriod } from "./period.js";
 import { sourceEngine } from "./source-engine.js";
+import { breakdownAt, dashboardAt } from "../../test/support/services.js";
 
 /**
  * The columnar engine must give the figures the source tables give, for every view: generated
@@ -124,7 +125,7 @@ const periodArb: fc.Arbitrary<Period> = fc.oneof(
 );
 
 const view = (engine: "source" | "columnar", site: StatsSite, input: { period: Period; filters: Filter[]; segmentFilters: Filter[] }) =>
-  getDashboardStats(db, site, { ...input, now: NOW, cache: false, limit: 100 }, engine === "source" ? sourceEngine(db) : columnar);
+  dashboardAt(db, site, { ...input, now: NOW, cache: false, limit: 100 }, engine === "source" ? sourceEngine(db) : columnar);
 
 describe("the columnar engine", () => {
   it("holds every finished day and leaves today to the tables", async () => {
@@ -201,7 +202,7 @@ describe("the columnar engine", () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...sites), periodArb, fc.constantFrom(...DIMENSIONS), fc.array(filterArb(), { maxLength: 2 }), async (site, period, dimension, filters) => {
         const input = { period, filters, dimension, limit: 100, now: NOW, cache: false };
-        const [expected, actual] = await Promise.all([getBreakdown(db, site, input, sourceEngine(db)), getBreakdown(db, site, input, columnar)]);
+        const [expected, actual] = await Promise.all([breakdownAt(db, site, input, sourceEngine(db)), breakdownAt(db, site, input, columnar)]);
         expect(actual).toEqual(expected);
       }),
       { numRuns: 40, seed: 7 },
@@ -211,7 +212,7 @@ describe("the columnar engine", () => {
 
 describe("figures of finished days, kept", () => {
   const kept = (site: StatsSite, input: { period: Period; filters: Filter[]; segmentFilters: Filter[] }, engine: StatsEngine) =>
-    getDashboardStats(db, site, { ...input, now: NOW, limit: 100 }, engine);
+    dashboardAt(db, site, { ...input, now: NOW, limit: 100 }, engine);
 
   it("are the same figures, with or without filters of the viewer's own, on either engine", async () => {
     const engines = [keepFinishedDays(columnar), keepFinishedDays(sourceEngine(db))];
@@ -296,9 +297,9 @@ describe("the copy is a cache", () => {
       await engine.close();
       rmSync(path);
       engine = await openColumnarEngine(db, { path, memoryMb: 128, threads: 1 });
-      const before = await getDashboardStats(db, sites[1]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
+      const before = await dashboardAt(db, sites[1]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
       await engine.sync(sites[1]!, NOW);
-      const after = await getDashboardStats(db, sites[1]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
+      const after = await dashboardAt(db, sites[1]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
       await engine.close();
       expect(before).toEqual(expected);
       expect(after).toEqual(expected);
@@ -326,7 +327,7 @@ describe("the copy is a cache", () => {
       engine = await openColumnarEngine(db, { path, memoryMb: 128, threads: 1 });
       const rebuilt = await engine.copiedThrough(sites[3]!.id);
       await engine.sync(sites[3]!, NOW);
-      const after = await getDashboardStats(db, sites[3]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
+      const after = await dashboardAt(db, sites[3]!, { ...input, now: NOW, cache: false, limit: 100 }, engine);
       await engine.close();
       expect(rebuilt).toBeNull();
       expect(after).toEqual(expected);
@@ -383,7 +384,7 @@ describe("the copy is a cache", () => {
     await columnar.sync({ id: site.id, timezone: "UTC" }, NOW);
     await db.deleteFrom("sites").where("id", "=", site.id).execute();
     await columnar.sync({ id: site.id, timezone: "UTC" }, NOW);
-    const stats = await getDashboardStats(db, { id: site.id, domain: "gone.test", timezone: "UTC" }, { period: { key: "30d" }, filters: [], now: NOW, cache: false }, columnar);
+    const stats = await dashboardAt(db, { id: site.id, domain: "gone.test", timezone: "UTC" }, { period: { key: "30d" }, filters: [], now: NOW, cache: false }, columnar);
     expect(stats.totals.visitors).toBe(0);
   });
 });

@@ -1,44 +1,39 @@
 import type { Db } from "../../db/client.js";
 import type { Env } from "../env.js";
-import { type ColumnarEngine, openColumnarEngine } from "./columnar/engine.js";
+import { openColumnarEngine } from "./columnar/engine.js";
 import type { StatsEngine } from "./engine.js";
 import { keepFinishedDays } from "./kept-engine.js";
 import { sourceEngine } from "./source-engine.js";
 
-const chosen = new WeakMap<Db, StatsEngine>();
-
-/**
- * The one place that decides which engine answers a database's views: the columnar copy where the
- * server started one, the source tables otherwise (tests, scripts, and any process that did not).
- * Either keeps its figures of finished days (see kept-engine.ts).
- */
-export function engineFor(db: Db): StatsEngine {
-  let engine = chosen.get(db);
-  if (!engine) chosen.set(db, (engine = keepFinishedDays(sourceEngine(db))));
-  return engine;
+/** The source tables as an engine: tests, scripts, and any process that started no copy. */
+export function sourceStats(db: Db): StatsEngine {
+  return keepFinishedDays(sourceEngine(db));
 }
 
-export function useEngine(db: Db, engine: StatsEngine): void {
-  chosen.set(db, keepFinishedDays(engine));
+export interface StartedEngine {
+  /** What answers views, with its finished days kept (see kept-engine.ts). */
+  engine: StatsEngine;
+  close(): Promise<void>;
 }
 
 /**
- * The server's engine, as configured. The copy is a cache: if its file cannot be opened (another
+ * The one place that decides which engine answers the server's views, as configured: the
+ * columnar copy, or the source tables. The copy is a cache: if its file cannot be opened (another
  * process holds it, the disk is full), the server says so and answers from the source tables.
  */
-export async function startStatsEngine(db: Db, config: Env, log: (line: string) => void): Promise<ColumnarEngine | null> {
+export async function startStatsEngine(db: Db, config: Env, log: (line: string) => void): Promise<StartedEngine> {
+  const tables = { engine: sourceStats(db), close: async () => {} };
   if (config.stats.engine !== "columnar") {
     log("Stats: from the database tables (STATS_ENGINE=source)");
-    return null;
+    return tables;
   }
   try {
     const engine = await openColumnarEngine(db, { ...config.stats, log });
-    useEngine(db, engine);
     engine.startSyncing();
     log(`Stats: columnar copy in ${config.stats.path === "memory" ? "memory" : config.stats.path} (memory limit ${config.stats.memoryMb} MB)`);
-    return engine;
+    return { engine: keepFinishedDays(engine), close: () => engine.close() };
   } catch (error) {
     log(`Stats: could not open the columnar copy (${error instanceof Error ? error.message : error}); answering from the database tables`);
-    return null;
+    return tables;
   }
 }

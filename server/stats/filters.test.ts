@@ -5,8 +5,9 @@ import type { Dimension, Filter, Operator } from "../schemas/filters.js";
 import { createSite } from "../sites/sites.js";
 import { signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
-import { getDashboardStats } from "./dashboard.js";
+
 import { NOW, TIMEZONE, ingestFixture } from "../../test/fixtures/stats.js";
+import { dashboardAt } from "../../test/support/services.js";
 
 let db: Db;
 let site: { id: string; domain: string; timezone: string };
@@ -81,7 +82,7 @@ describe("filters", () => {
   // The filter schema does not accept "" yet, so the empty value ("Direct / None") is checked below the router.
   it("match the empty value for Direct / None and Unknown", async () => {
     const direct = async (operator: Operator, values: string[]) =>
-      (await getDashboardStats(db, site, { period: PERIOD, filters: [{ dimension: "source", operator, values }], now: NOW })).totals;
+      (await dashboardAt(db, site, { period: PERIOD, filters: [{ dimension: "source", operator, values }], now: NOW })).totals;
     expect(await direct("is", [""])).toMatchObject({ visitors: 1, visits: 1, pageviews: 2 });
     expect(await direct("is_not", ["Google", ""])).toMatchObject({ visitors: 3, visits: 3, pageviews: 5 });
     expect(await direct("contains", [""])).toMatchObject({ visitors: 4, visits: 5, pageviews: 10 });
@@ -112,7 +113,7 @@ describe("filters", () => {
 
 describe("segments", () => {
   const MOBILE: Filter[] = [{ dimension: "device", operator: "is", values: ["Mobile"] }];
-  const run = (filters: Filter[]) => getDashboardStats(db, site, { period: PERIOD, filters, segmentFilters: MOBILE, now: NOW });
+  const run = (filters: Filter[]) => dashboardAt(db, site, { period: PERIOD, filters, segmentFilters: MOBILE, now: NOW });
 
   it("narrow every figure, and viewer filters can only narrow further", async () => {
     const segment = await run([]);
@@ -135,7 +136,7 @@ describe("segments", () => {
 
   it("apply to current visitors too", async () => {
     const today = { period: { key: "today" as const }, filters: [], now: NOW };
-    expect((await getDashboardStats(db, site, { ...today, segmentFilters: MOBILE })).currentVisitors).toBe(1);
-    expect((await getDashboardStats(db, site, { ...today, segmentFilters: [{ dimension: "device", operator: "is", values: ["Desktop"] }] })).currentVisitors).toBe(0);
+    expect((await dashboardAt(db, site, { ...today, segmentFilters: MOBILE })).currentVisitors).toBe(1);
+    expect((await dashboardAt(db, site, { ...today, segmentFilters: [{ dimension: "device", operator: "is", values: ["Desktop"] }] })).currentVisitors).toBe(0);
   });
 });

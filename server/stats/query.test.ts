@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { fixedClock } from "../clock.js";
 import type { Filter } from "../schemas/filters.js";
 import { type QueryParts, queryKey, rangeOf, statsQuery } from "./query.js";
 
 const SITE = { id: "s", domain: "s.test", timezone: "Europe/Berlin" };
 const NOW = new Date("2026-03-15T12:00:00Z");
 const MOBILE: Filter[] = [{ dimension: "device", operator: "is", values: ["Mobile"] }];
-const query = (parts: Partial<QueryParts> = {}) => statsQuery(SITE, { period: { key: "30d" }, filters: [], now: NOW, ...parts });
+const query = (parts: Partial<QueryParts> = {}) => statsQuery(SITE, { period: { key: "30d" }, filters: [], clock: fixedClock(NOW), ...parts });
 const key = (parts: Partial<QueryParts> = {}) => queryKey(query(parts), "dashboard");
 
 describe("a view's query", () => {

@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.js";
 import type { GoalDefinition } from "../goals/goals.js";
 import type { Filter } from "../schemas/filters.js";
 import { type Section, SECTIONS } from "../schemas/link-scope.js";
@@ -32,7 +33,7 @@ export interface StatsQuery {
   readonly empty: boolean;
   readonly keep: RangeQuery["keep"];
   readonly now: Date;
-  /** The caller gave its own clock (tests, digests): nothing kept for a few seconds may answer. */
+  /** The clock was fixed (tests, digests): nothing kept for a few seconds may answer. */
   readonly clocked: boolean;
   /** Rows per breakdown. */
   readonly limit: number;
@@ -49,7 +50,7 @@ export interface QueryParts {
   live?: boolean;
   empty?: boolean;
   limit?: number;
-  now?: Date;
+  clock: Clock;
   /** False keeps nothing: every figure is computed afresh (tests compare both paths). */
   cache?: boolean;
 }
@@ -62,7 +63,7 @@ export interface QueryParts {
 const keepOf = (parts: QueryParts): RangeQuery["keep"] => (parts.cache === false ? "none" : parts.filters.length === 0 ? "bounded" : "viewer");
 
 export function statsQuery(site: StatsSite, parts: QueryParts): StatsQuery {
-  const now = parts.now ?? new Date();
+  const now = parts.clock.now();
   const range = resolvePeriod(parts.period, site.timezone, now);
   return {
     site,
@@ -76,7 +77,7 @@ export function statsQuery(site: StatsSite, parts: QueryParts): StatsQuery {
     empty: parts.empty ?? false,
     keep: keepOf(parts),
     now,
-    clocked: parts.now !== undefined,
+    clocked: parts.clock.fixed,
     limit: parts.limit ?? DEFAULT_LIMIT,
   };
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { LIVE_TTL_MS, recent, TTL_MS } from "./recent.js";
+import { LIVE_TTL_MS, RecentViews, TTL_MS } from "./recent.js";
+
+const memory = new RecentViews();
+const recent = <T>(key: string, compute: () => Promise<T>, now: number, ttl?: number) => memory.get(key, compute, now, ttl);
 
 describe("the short in-memory stats cache", () => {
   it("computes once for concurrent and repeated requests within the TTL, again after it", async () => {

@@ -17,19 +17,22 @@ interface Entry {
   value: Promise<unknown>;
 }
 
-const entries = new Map<string, Entry>();
-
 /** Concurrent callers with the same key share one computation; failures are not remembered. */
-export function recent<T>(key: string, compute: () => Promise<T>, now = Date.now(), ttlMs = TTL_MS): Promise<T> {
-  const hit = entries.get(key);
-  if (hit && now - hit.at < hit.ttlMs) {
-    entries.delete(key);
-    entries.set(key, hit);
-    return hit.value as Promise<T>;
+export class RecentViews {
+  private readonly entries = new Map<string, Entry>();
+
+  get<T>(key: string, compute: () => Promise<T>, now = Date.now(), ttlMs = TTL_MS): Promise<T> {
+    const entries = this.entries;
+    const hit = entries.get(key);
+    if (hit && now - hit.at < hit.ttlMs) {
+      entries.delete(key);
+      entries.set(key, hit);
+      return hit.value as Promise<T>;
+    }
+    const value = compute();
+    entries.set(key, { at: now, ttlMs, value });
+    value.catch(() => entries.delete(key));
+    while (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
+    return value;
   }
-  const value = compute();
-  entries.set(key, { at: now, ttlMs, value });
-  value.catch(() => entries.delete(key));
-  while (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
-  return value;
 }

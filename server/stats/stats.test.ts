@@ -5,8 +5,9 @@ import { createSite } from "../sites/sites.js";
 import { expectCode, member, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { invalidateStats } from "./cache.js";
-import { getDashboardStats } from "./dashboard.js";
+
 import { NOW, TIMEZONE, ingestFixture } from "../../test/fixtures/stats.js";
+import { dashboardAt } from "../../test/support/services.js";
 
 let db: Db;
 let site: { id: string; domain: string; timezone: string };
@@ -66,7 +67,7 @@ describe("totals", () => {
   });
 
   it("see no current visitors once five minutes have passed", async () => {
-    const at = async (now: string) => (await getDashboardStats(db, site, { period: { key: "today" }, filters: [], now: new Date(now) })).currentVisitors;
+    const at = async (now: string) => (await dashboardAt(db, site, { period: { key: "today" }, filters: [], now: new Date(now) })).currentVisitors;
     expect(await at("2026-03-12T16:03:00Z")).toBe(1);
     expect(await at("2026-03-12T16:03:00.001Z")).toBe(0);
   });
@@ -127,14 +128,14 @@ describe("the day cache", () => {
     for (const period of periods) {
       for (const f of filters) {
         const input = { period, filters: f, now: NOW };
-        const raw = await getDashboardStats(db, site, { ...input, cache: false });
-        expect(await getDashboardStats(db, site, input)).toEqual(raw);
-        expect(await getDashboardStats(db, site, input)).toEqual(raw);
+        const raw = await dashboardAt(db, site, { ...input, cache: false });
+        expect(await dashboardAt(db, site, input)).toEqual(raw);
+        expect(await dashboardAt(db, site, input)).toEqual(raw);
       }
     }
     // Hand-counted, 2026-03-10 and 11: Alice signs up once; Alice, Bob and Carol see /pricing; the
     // blog is read by Alice and Bob.
-    const goals = (await getDashboardStats(db, site, { period: TWO_DAYS, filters: [], now: NOW })).goals;
+    const goals = (await dashboardAt(db, site, { period: TWO_DAYS, filters: [], now: NOW })).goals;
     expect(goals.map((g) => [g.name, g.visitors, g.conversions, g.conversionRate])).toEqual([
       ["Visit /pricing", 3, 3, 75],
       ["Visit /blog/*", 2, 2, 50],
@@ -147,13 +148,13 @@ describe("the day cache", () => {
 
   it("keeps finished days parsed in memory, and forgets them with the site's cache", async () => {
     const input = { period: { key: "7d" as const }, filters: [], now: NOW };
-    const raw = await getDashboardStats(db, site, { ...input, cache: false });
-    expect(await getDashboardStats(db, site, input)).toEqual(raw);
+    const raw = await dashboardAt(db, site, { ...input, cache: false });
+    expect(await dashboardAt(db, site, input)).toEqual(raw);
     // Rows changed behind the process's back are not read again: the days come from memory.
     await db.updateTable("stats_day_cache").set({ payload: JSON.stringify({ visitors: 1e6 }) as never }).where("site_id", "=", site.id).execute();
-    expect(await getDashboardStats(db, site, input)).toEqual(raw);
+    expect(await dashboardAt(db, site, input)).toEqual(raw);
     await invalidateStats(db, site.id);
-    expect(await getDashboardStats(db, site, input)).toEqual(raw);
+    expect(await dashboardAt(db, site, input)).toEqual(raw);
   });
 });
 

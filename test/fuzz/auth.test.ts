@@ -3,7 +3,6 @@ import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
-import { createContext } from "../../server/context.js";
 import { createCaller } from "../../server/root.js";
 import { signedIn } from "../support/actors.js";
 import { freshDb } from "../support/db.js";
@@ -11,6 +10,7 @@ import { type Actor, type Caller, Fuzzer, type Target } from "./harness.js";
 import { idEdge, password, passwordEdge, uuid } from "./fields.js";
 import { inputs, nastyString, wild } from "./inputs.js";
 import { ACCOUNT_PASSWORD, buildWorld, type World } from "./world.js";
+import { testContext } from "../support/services.js";
 
 let db: Db;
 let w: World;
@@ -87,7 +87,7 @@ describe("auth and system procedures answer any input with data or a 4xx, and ne
   // Last: logging out ends the sessions of the callers that make it.
   it("auth.logout", async () => {
     const throwaway = await signedIn(db, "leaving");
-    const stranger = createCaller(createContext({ db: db, sessionToken: "not-a-real-session-token", ip: "198.51.100.9" }));
+    const stranger = createCaller(testContext({ db, sessionToken: "not-a-real-session-token", ip: "198.51.100.9" }));
     await run({
       path: "auth.logout",
       mutation: true,

@@ -11,10 +11,10 @@ import { createDb, openPglite } from "../../db/client.js";
 import { migrateToLatest } from "../../db/migrate.js";
 import { createSession } from "../../server/auth/sessions.js";
 import { ensureUser } from "../../server/auth/users.js";
-import { createContext } from "../../server/context.js";
 import { createCaller } from "../../server/root.js";
 import { createLink } from "../../server/shared-links/links.js";
 import { createSite } from "../../server/sites/sites.js";
+import { testContext } from "../support/services.js";
 
 const periods = JSON.parse(readFileSync(0, "utf8")) as unknown[];
 const template = process.env.PGLITE_TEMPLATE;
@@ -26,8 +26,8 @@ const user = await ensureUser(db, "owner@calendar.test", "correct horse battery 
 const { site } = await createSite(db, user.id, { domain: "shop.example", timezone: "Pacific/Kiritimati" });
 const link = await createLink(db, site.id, { userId: user.id, integration: false }, { name: "Open" });
 const { token } = await createSession(db, user.id);
-const owner = createCaller(createContext({ db, sessionToken: token, ip: "192.0.2.1" }));
-const visitor = createCaller(createContext({ db, ip: "192.0.2.2" }));
+const owner = createCaller(testContext({ db, sessionToken: token, ip: "192.0.2.1" }));
+const visitor = createCaller(testContext({ db, ip: "192.0.2.2" }));
 
 const calls: [string, (period: any) => Promise<unknown>][] = [
   ["stats.dashboard", (period) => owner.stats.dashboard({ site: site.domain, period })],

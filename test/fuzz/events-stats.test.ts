@@ -3,12 +3,12 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
 import { MAX_VIEW_FILTERS } from "../../server/schemas/stats.js";
 import type { Db } from "../../db/client.js";
-import { flushEvents } from "../../server/ingest/buffer.js";
 import { freshDb } from "../support/db.js";
 import { type Actor, Fuzzer } from "./harness.js";
 import { dimension, dimensionEdge, endOfCalendar, filters, filtersEdge, limit, limitEdge, period, periodEdge, siteVariants } from "./fields.js";
 import { inputs, nastyString, wild } from "./inputs.js";
 import { buildWorld, siteActors, type World } from "./world.js";
+import { flushEvents } from "../support/services.js";
 
 let w: World;
 let db: Db;

@@ -1,12 +1,11 @@
 import type { Db } from "../../db/client.js";
 import { createApiKey } from "../../server/auth/api-keys.js";
-import { createContext } from "../../server/context.js";
 import { createCaller } from "../../server/root.js";
 import type { Filter } from "../../server/schemas/filters.js";
 import type { Unlocks } from "../../server/share/access.js";
 import { anonymous, member, signedIn, siteOwnedBy } from "../support/actors.js";
 import type { Actor } from "./harness.js";
-import { flushEvents } from "../../server/ingest/buffer.js";
+import { flushEvents, testContext } from "../support/services.js";
 
 export const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 export const LINK_PASSWORD = "Client-A password 1";
@@ -29,7 +28,7 @@ export async function buildWorld(db: Db) {
   const otherSite = await siteOwnedBy(db, outsider.user.id, "other.example");
 
   for (let i = 0; i < 6; i++) {
-    const tracker = createCaller(createContext({ db, ip: `203.0.113.${i}`, userAgent: DESKTOP }));
+    const tracker = createCaller(testContext({ db, ip: `203.0.113.${i}`, userAgent: DESKTOP }));
     await tracker.events.ingest({ name: "pageview", url: `https://shop.example/${i % 2 ? "pricing" : ""}?utm_source=fuzz`, domain: "shop.example", referrer: "https://google.com/" });
   }
   await flushEvents(db);
@@ -67,11 +66,11 @@ export async function buildWorld(db: Db) {
   const f = unlock.fingerprint;
   const tampered: Unlocks = { [locked.slug]: { f: `${f.slice(0, -1)}${f.endsWith("A") ? "B" : "A"}`, e: 2 ** 40 }, [open.slug]: { f: "", e: -1 } };
   // A new context per call, as every HTTP request gets: contexts memoise per-request lookups.
-  const visitor = (name: string, ip: string, extra: Partial<Parameters<typeof createContext>[0]> = {}): Actor => ({
+  const visitor = (name: string, ip: string, extra: Partial<Parameters<typeof testContext>[0]> = {}): Actor => ({
     name,
     get caller() {
       // Refused calls are answered at once here: the fuzz suite is refused hundreds of times on purpose.
-      return createCaller({ ...createContext({ db, ip, userAgent: DESKTOP, ...extra }), refusalPauseMs: 0 } as ReturnType<typeof createContext>);
+      return createCaller(testContext({ db, ip, userAgent: DESKTOP, ...extra, pauses: false }));
     },
   });
 

@@ -2,9 +2,9 @@ import type { Db } from "../../db/client.js";
 import type { Role } from "../../db/schema.js";
 import { createSession } from "../../server/auth/sessions.js";
 import { ensureUser } from "../../server/auth/users.js";
-import { createContext } from "../../server/context.js";
 import { createCaller } from "../../server/root.js";
 import { addMember, createSite } from "../../server/sites/sites.js";
+import { testContext } from "./services.js";
 
 let counter = 0;
 
@@ -22,13 +22,13 @@ export async function signedIn(db: Db, label = "user") {
     user,
     token,
     get caller() {
-      return createCaller(createContext({ db, sessionToken: token, ip }));
+      return createCaller(testContext({ db, sessionToken: token, ip }));
     },
   };
 }
 
 export function anonymous(db: Db, ip = "10.1.1.1") {
-  return createCaller(createContext({ db, ip }));
+  return createCaller(testContext({ db, ip }));
 }
 
 export async function siteOwnedBy(db: Db, userId: string, domain = `site-${++counter}.example`) {

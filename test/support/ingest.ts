@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client.js";
-import { createContext, type ContextInput } from "../../server/context.js";
 import { createCaller } from "../../server/root.js";
+import { testContext } from "./services.js";
 
 /** Real browser user agents, one per device class the dashboard shows. */
 export const UA = {
@@ -13,11 +13,10 @@ export const UA = {
 
 /**
  * A caller whose procedures see a fixed clock, the way tests pin "now" without faking timers
- * (the routers read `now` from the context when it is there).
+ * (which would also freeze the database drivers).
  */
-export function callerAt(now: Date | string, input: ContextInput) {
-  const context = { ...createContext(input), now: new Date(now) };
-  return createCaller(context);
+export function callerAt(now: Date | string, input: Parameters<typeof testContext>[0]) {
+  return createCaller(testContext({ ...input, now }));
 }
 
 export async function rowCounts(db: Db) {

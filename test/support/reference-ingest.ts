@@ -4,6 +4,7 @@ import { prepareEvent } from "../../server/ingest/ingest.js";
 import { type IngestResult, type RequestMeta, VISIT_IDLE_MS, type VisitDims } from "../../server/ingest/model.js";
 import { lockVisitors, newSessionId } from "../../server/ingest/salts.js";
 import type { EventPayload } from "../../server/schemas/events.js";
+import { servicesFor } from "./services.js";
 
 /**
  * Records one event in a transaction of its own: the visitor is locked, the event joins the
@@ -12,7 +13,7 @@ import type { EventPayload } from "../../server/schemas/events.js";
  * batched path (server/ingest/batch.ts) is proven against.
  */
 export async function ingestEvent(db: Db, payload: EventPayload, meta: RequestMeta): Promise<IngestResult> {
-  const event = await prepareEvent(db, payload, meta);
+  const event = await prepareEvent(servicesFor(db), payload, meta);
   if (!event) return { accepted: false, reason: "bot" };
   const { siteId, ts: now, day, pathname, pageview, firstEvent } = event;
   const visitor = event.visitorId;

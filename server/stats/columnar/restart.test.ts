@@ -12,10 +12,11 @@ import type { Period } from "../../schemas/stats.js";
 import { createSite } from "../../sites/sites.js";
 import { freshDb } from "../../../test/support/db.js";
 import { invalidateStats } from "../cache.js";
-import { getDashboardStats, type StatsSite } from "../dashboard.js";
+import { type StatsSite } from "../dashboard.js";
 import { sourceEngine } from "../source-engine.js";
 import { type ColumnarEngine, openColumnarEngine } from "./engine.js";
 import { unsettledFrom } from "./sync.js";
+import { dashboardAt, servicesFor } from "../../../test/support/services.js";
 
 /**
  * The column store's process can end at any moment (a query beyond every limit, the OOM killer,
@@ -62,7 +63,7 @@ async function send(events: { at: number; ip: string; name: string; page: string
     const batch: PreparedEvent[] = [];
     for (const e of events.slice(i, i + 500)) {
       const payload = { name: e.name, url: `https://${site.domain}${e.page}`, domain: site.domain, referrer: "" };
-      batch.push((await prepareEvent(db, payload, { ip: e.ip, userAgent: i % 2 ? UA.iphoneSafari : UA.windowsChrome, country: e.country, now: new Date(e.at) }))!);
+      batch.push((await prepareEvent(servicesFor(db), payload, { ip: e.ip, userAgent: i % 2 ? UA.iphoneSafari : UA.windowsChrome, country: e.country, now: new Date(e.at) }))!);
     }
     await writeBatch(db, batch);
   }
@@ -107,7 +108,7 @@ async function kill(engine: ColumnarEngine) {
 }
 
 const view = (engine: ColumnarEngine | null, period: Period, filters: Filter[] = []) =>
-  getDashboardStats(db, site, { period, filters, now: NOW, limit: 100 }, engine ?? sourceEngine(db));
+  dashboardAt(db, site, { period, filters, now: NOW, limit: 100 }, engine ?? sourceEngine(db));
 
 const onlyStatsVersion = (rows: UnknownRow[]) => rows.length === 1 && Object.keys(rows[0]!).join() === "stats_version";
 
