@@ -1,18 +1,12 @@
 import { sql, type Updateable } from "kysely";
 import type { Db } from "../../db/client.js";
 import type { DigestSendsTable } from "../../db/schema.js";
-import { env } from "../env.js";
-import { findLinkById } from "../share/access.js";
-import { digestView } from "../share/scope.js";
-import { shareDigest } from "../share/share-stats.js";
 import type { StatsServices } from "../stats/dashboard.js";
-import { fixedClock } from "../clock.js";
 import { linkState } from "../shared-links/link-scope.js";
-import { shareUrl } from "../shared-links/links.js";
-import type { DigestFrequency } from "../schemas/digests.js";
-import { composeDigest, DIGEST_ROWS, type MailMessage } from "./email.js";
+import type { MailMessage } from "./email.js";
+import { digestMessage, type PlannedDigest } from "./message.js";
 import type { Mailer } from "./mailer.js";
-import { isDue, lastCompletePeriod, previousPeriod } from "./periods.js";
+import { isDue, lastCompletePeriod } from "./periods.js";
 
 /**
  * The digest schedule, kept in Postgres so that any number of instances can run it:
@@ -105,11 +99,7 @@ async function planDue(db: Db, now: Date): Promise<void> {
   }
 }
 
-interface Claimed {
-  recipient_id: string;
-  period_from: string;
-  period_to: string;
-  frequency: DigestFrequency;
+interface Claimed extends PlannedDigest {
   attempts: number;
 }
 
@@ -194,71 +184,4 @@ async function failed(db: Db, send: Claimed, error: unknown, options: RunOptions
   const retryAt = new Date(now.getTime() + 2 ** send.attempts * 60_000);
   await settle(db, send, owner, { status: final ? "failed" : "pending", lease_until: final ? null : retryAt, last_error: reason });
   return final ? "failed" : "retrying";
-}
-
-/** The digest for one claimed row, or null when it should no longer go out. */
-async function digestMessage(stats: StatsServices, send: Claimed, options: RunOptions): Promise<MailMessage | null> {
-  const { db } = stats;
-  const row = await db
-    .selectFrom("digest_recipients as r")
-    .innerJoin("shared_links as l", "l.id", "r.link_id")
-    .innerJoin("link_digests as d", "d.link_id", "r.link_id")
-    .select(["r.id", "r.email", "r.name", "r.unsubscribe_token", "r.unsubscribed_at", "r.confirmed_at", "l.id as link_id", "l.name as link_name", "d.frequency"])
-    .where("r.id", "=", send.recipient_id)
-    .executeTakeFirst();
-  // A schedule changed since the row was planned (weekly to monthly) makes it void: the new one plans its own.
-  if (!row || row.unsubscribed_at || !row.confirmed_at || row.frequency !== send.frequency) return null;
-  const link = await findLinkById(db, row.link_id);
-  if (linkState({ expires_at: link.expiresAt, paused_at: link.pausedAt }, options.now) !== "active") return null;
-  return buildDigest(stats, { link, linkName: row.link_name, frequency: send.frequency, recipient: row, period: { from: send.period_from, to: send.period_to } }, options);
-}
-
-export interface DigestFor {
-  link: Awaited<ReturnType<typeof findLinkById>>;
-  linkName: string;
-  frequency: DigestFrequency;
-  /** No unsubscribe token: a preview the admin sent to their own account's address. */
-  recipient: { id: string; email: string; name: string; unsubscribe_token: string | null };
-  period: { from: string; to: string };
-  preview?: boolean;
-}
-
-/** One recipient's digest of one period, scoped like any view of the link; null when the link shows none of it. */
-export async function buildDigest(stats: StatsServices, digest: DigestFor, options: Pick<RunOptions, "now" | "host">): Promise<MailMessage | null> {
-  const { link, period, recipient } = digest;
-  const before = previousPeriod({ frequency: digest.frequency, from: period.from });
-  const view = digestView(link, period, before);
-  if (!view) return null;
-  const figures = await shareDigest({ ...stats, clock: fixedClock(options.now) }, view, before, { limit: DIGEST_ROWS });
-  const unsubscribeUrl = recipient.unsubscribe_token ? `${env().publicUrl}/unsubscribe/${recipient.unsubscribe_token}` : null;
-  const content = composeDigest({
-    frequency: digest.frequency,
-    linkName: digest.linkName,
-    domain: link.site.domain,
-    segmentName: link.segment?.name ?? null,
-    dashboardUrl: dashboardUrl(link, view.period),
-    passwordProtected: link.passwordHash !== null,
-    unsubscribeUrl,
-    recipient,
-    stats: figures,
-    notice: view.notice,
-    preview: digest.preview,
-  });
-  return {
-    to: { name: recipient.name, address: recipient.email },
-    ...content,
-    headers: {
-      // RFC 8058: mail clients offer their own unsubscribe button, which POSTs to this URL.
-      ...(unsubscribeUrl && { "List-Unsubscribe": `<${unsubscribeUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" }),
-      "Auto-Submitted": "auto-generated",
-    },
-    messageId: `<digest.${digest.preview ? `preview.${options.now.getTime()}.` : ""}${recipient.id}.${period.from}.${period.to}@${options.host}>`,
-  };
-}
-
-/** The dashboard on the digest's period when the link lets recipients choose one. */
-function dashboardUrl(link: DigestFor["link"], period: { key: string; from?: string; to?: string }): string {
-  const base = shareUrl(link.slug);
-  if (!link.allowPeriodChange || link.bounds?.kind === "fixed") return base;
-  return `${base}?period=custom&from=${period.from}&to=${period.to}`;
 }

@@ -6,7 +6,7 @@ import { formatRange } from "../schemas/display.js";
 import { PREVIEWS_PER_HOUR } from "../schemas/digests.js";
 import { findLinkById } from "../share/access.js";
 import { linkState } from "../shared-links/link-scope.js";
-import { buildDigest, type DigestFor } from "./job.js";
+import { buildDigest, type DigestFor } from "./message.js";
 import { type MailSender, takePreviewHit } from "./mail-limits.js";
 import { configuredMailer } from "./mailer.js";
 import { lastCompletePeriod } from "./periods.js";

@@ -4,9 +4,9 @@ import { addSums, mergeFigures, type RangeFigures, type RangeQuery, type StatsEn
 import { sourceEngine } from "../source-engine.js";
 import { Columnar, type ColumnarOptions } from "./duckdb.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
-import { copyMatches, forgetSite, type LiveRefresh, liveEventCount, refreshLive, type SyncSite, syncSite, syncState, unsettledFrom } from "./sync.js";
+import { keepCopy } from "./keeper.js";
+import { type SyncSite, syncState, unsettledFrom } from "./sync.js";
 
-const SYNC_EVERY_MS = 60_000;
 /** A `through` before any day: nothing of the site is in the copy (or it is being rebuilt). */
 const NOTHING_COPIED = "0000-01-01";
 
@@ -17,7 +17,7 @@ interface Split {
   /** The copy's process when `through` was read: what another one says does not go with it. */
   generation: number;
   siteId: string;
-  /** The site's count of drops (see `forget`) when `through` was read. */
+  /** The site's count of drops (see `CopyKeeper.drops`) when `through` was read. */
   drops: number;
 }
 
@@ -43,53 +43,8 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   const columnar = await Columnar.open(options);
   const source = sourceEngine(db);
   const log = options.log ?? (() => {});
-  const queues = new Map<string, Promise<unknown>>();
-  const pending = new Map<string, Promise<void>>();
-  /** Per site: what its rows of unfinished days hold, and the refresh on its way. */
-  const lives = new Map<string, LiveRefresh & { generation: number; version: number; through: string }>();
-  const refreshing = new Map<string, Promise<void>>();
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-
-  /**
-   * What writes a site's rows runs one at a time, in order; sites do not wait for each other (a
-   * big site's first copy does not hold back another's refresh).
-   */
-  function serially<T>(siteId: string, work: () => Promise<T>): Promise<T> {
-    const done = (queues.get(siteId) ?? Promise.resolve()).then(work);
-    const settled = done.catch(() => {});
-    queues.set(siteId, settled);
-    void settled.then(() => queues.get(siteId) === settled && queues.delete(siteId));
-    return done;
-  }
-
-  /**
-   * Per site, bumped before its copied rows are dropped (it is copied again from the start, or it
-   * was deleted) and again once they are: odd while a drop runs. A view that planned with the rows
-   * before a drop and read after it would add up what is left, so it does not use what it read.
-   */
-  const drops = new Map<string, number>();
-  async function forget(target: Columnar, siteId: string) {
-    const bump = () => drops.set(siteId, (drops.get(siteId) ?? 0) + 1);
-    bump();
-    try {
-      await forgetSite(target, siteId);
-    } finally {
-      bump();
-    }
-  }
-
-  function sync(site: SyncSite, now = new Date()): Promise<void> {
-    const running = pending.get(site.id);
-    if (running) return running;
-    const done = serially(site.id, async () => {
-      // Rows were replaced or dropped: the unfinished days' rows are read again before they answer.
-      if (!closed && (await syncSite(columnar, db, site, now, () => closed, forget))) lives.delete(site.id);
-    }).finally(() => pending.delete(site.id));
-    pending.set(site.id, done);
-    return done;
-  }
-
+  const keeper = keepCopy(columnar, db, log);
+  const sync = keeper.sync;
   /**
    * The days [from, through) come from the copy's flagged rows, the rest from its plain rows or
    * the tables. A copy made under an older stats version is not used at all until it has been
@@ -97,7 +52,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
    */
   async function split(query: Pick<RangeQuery, "site" | "from" | "to" | "now">): Promise<Split> {
     const generation = columnar.generation;
-    const dropped = drops.get(query.site.id) ?? 0;
+    const dropped = keeper.drops(query.site.id);
     const [state, site] = await Promise.all([
       // A copy that cannot say what it holds is not used: the tables answer.
       syncState(columnar, query.site.id).catch((error) => {
@@ -129,34 +84,8 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   async function sameCopy<T>(at: Split, read: () => Promise<T>): Promise<T> {
     const result = await read();
     if (columnar.generation !== at.generation) throw new Error("the column store's process was started again during the view");
-    if (at.drops % 2 !== 0 || (drops.get(at.siteId) ?? 0) !== at.drops) throw new Error("the site's copy was dropped during the view");
+    if (at.drops % 2 !== 0 || keeper.drops(at.siteId) !== at.drops) throw new Error("the site's copy was dropped during the view");
     return result;
-  }
-
-  /**
-   * True once the copy's rows of the unfinished days hold as many events as the tables do now:
-   * refreshed first if they do not. A view never sees them older than the tables.
-   */
-  async function liveReady(site: SyncSite, { through, version }: Split): Promise<boolean> {
-    const siteId = site.id;
-    const events = await liveEventCount(db, siteId, through);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const live = lives.get(siteId);
-      const valid = live && live.generation === columnar.generation && live.version === version && live.through === through;
-      // More than counted is fine: those were written after the view began.
-      if (valid && live.events >= events) return true;
-      let running = refreshing.get(siteId);
-      if (!running) {
-        const generation = columnar.generation;
-        running = serially(siteId, async () => {
-          const result = await refreshLive(columnar, db, site, through, valid ? live : null);
-          lives.set(siteId, { ...result, generation, version, through });
-        }).finally(() => refreshing.delete(siteId));
-        refreshing.set(siteId, running);
-      }
-      await running;
-    }
-    return false;
   }
 
   /**
@@ -176,7 +105,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
    * Only a copy that is up to date keeps rows of the unfinished days: while a site is being copied
    * its missing days are many, and the tables answer them (a refresh would wait for the copy).
    */
-  const keepsLive = (query: RangeQuery, at: Split) => at.through !== NOTHING_COPIED && at.through >= unsettledFrom(query.site, query.now) && !pending.has(query.site.id);
+  const keepsLive = (query: RangeQuery, at: Split) => at.through !== NOTHING_COPIED && at.through >= unsettledFrom(query.site, query.now) && !keeper.syncing(query.site.id);
 
   /**
    * The days the copy holds no flags for (today, and yesterday while it settles), from its plain
@@ -186,7 +115,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   async function liveFigures(query: RangeQuery, at: Split): Promise<RangeFigures> {
     if (!keepsLive(query, at)) return liveRange(query);
     return orSource(
-      async () => ((await liveReady(query.site, at)) ? sameCopy(at, () => rangeFigures(columnar, scopeOf(query), query.site.timezone, query.hours, true)) : liveRange(query)),
+      async () => ((await keeper.liveReady(query.site, at)) ? sameCopy(at, () => rangeFigures(columnar, scopeOf(query), query.site.timezone, query.hours, true)) : liveRange(query)),
       () => liveRange(query),
     );
   }
@@ -194,7 +123,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   async function liveTotals(query: RangeQuery, at: Split): Promise<Sums> {
     if (!keepsLive(query, at)) return source.totals(query);
     return orSource(
-      async () => ((await liveReady(query.site, at)) ? sameCopy(at, () => rangeTotals(columnar, scopeOf(query), true)) : source.totals(query)),
+      async () => ((await keeper.liveReady(query.site, at)) ? sameCopy(at, () => rangeTotals(columnar, scopeOf(query), true)) : source.totals(query)),
       () => source.totals(query),
     );
   }
@@ -205,31 +134,6 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
   const copied = (query: RangeQuery, through: string) => ({ ...query, to: query.to < through ? query.to : addDays(through, -1) });
   const live = (query: RangeQuery, through: string) => ({ ...query, from: query.from >= through ? query.from : through });
   const scopeOf = (query: RangeQuery) => ({ siteId: query.site.id, from: query.from, to: query.to, filters: query.filters, goals: query.goals });
-
-  let verified = false;
-  async function loop() {
-    if (closed) return;
-    try {
-      const sites = await db.selectFrom("sites").select(["id", "timezone"]).execute();
-      const known = new Set(sites.map((s) => s.id));
-      const copiedSites = (await columnar.query(`select site_id from synced`)).map((row) => row.site_id as string);
-      for (const siteId of copiedSites) {
-        await serially(siteId, async () => {
-          if (!known.has(siteId)) await forget(columnar, siteId);
-          else if (!verified && !(await copyMatches(columnar, db, siteId))) {
-            log(`Stats copy of site ${siteId} does not match the database; copying it again`);
-            await forget(columnar, siteId);
-          } else return;
-          lives.delete(siteId);
-        });
-      }
-      verified = true;
-      for (const site of sites) await sync(site);
-    } catch (error) {
-      log(`Stats copy: sync failed: ${error instanceof Error ? error.message : error}`);
-    }
-    if (!closed) timer = setTimeout(loop, SYNC_EVERY_MS).unref();
-  }
 
   const engine: ColumnarEngine = {
     sync,
@@ -267,9 +171,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     currentVisitors: (query, since) => source.currentVisitors(query, since),
     goalProperties: (query, goal) => source.goalProperties(query, goal),
 
-    startSyncing() {
-      void loop();
-    },
+    startSyncing: () => keeper.start(),
 
     processId: () => columnar.pid,
 
@@ -277,9 +179,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     madeUp: (work) => work(engine),
 
     async close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      await Promise.all(queues.values());
+      await keeper.close();
       await columnar.close();
     },
   };

@@ -1,29 +1,22 @@
-import { type RawBuilder, sql } from "kysely";
+/** Copying a site's finished days into the column store, with the flags that make distinct counts sums. */
+import { sql } from "kysely";
 import type { Db } from "../../../db/client.js";
-import { durationMs } from "../aggregate.js";
-import { addDays, daysBetween, settledDay, zonedTime } from "../../dates.js";
-import { VISIT_COLUMNS } from "../filters.js";
-import type { ColumnType, Columnar, ColumnarTransaction } from "./duckdb.js";
+import { addDays, daysBetween, settledDay } from "../../dates.js";
+import type { Columnar } from "./duckdb.js";
+import { addPaths, between, createStage, DIMENSIONS, dropStage, EVENT_TYPES, eventRows, LISTS, listsOf, type SyncSite, VISIT_TYPES, visitRows, windows } from "./rows.js";
 
-/** Rows read from the tables per round trip: bounded, so a big day never sits in the heap at once. */
-const ROWS_PER_READ = 20_000;
+export { DIMENSIONS, type SyncSite };
+
 /** Days and events copied per transaction, at most: the flags are computed over a chunk in memory. */
 const MAX_DAYS_PER_CHUNK = 31;
 const MAX_EVENTS_PER_CHUNK = 100_000;
 
-/** The visit dimensions' columns, in the order of their bits in `visits.firsts`. */
-export const DIMENSIONS = Object.values(VISIT_COLUMNS);
 const ALL_FIRSTS = (1 << (DIMENSIONS.length + 1)) - 1;
 
 export interface SyncState {
   /** Every day before this one is in the copy; null when nothing is. */
   through: string | null;
   version: number;
-}
-
-export interface SyncSite {
-  id: string;
-  timezone: string;
 }
 
 /** The first day that may still change (days before it are final). */
@@ -119,36 +112,6 @@ async function daySizes(db: Db, siteId: string, from: string, to: string): Promi
   return new Map(rows.map((r) => [r.day, Number(r.events)]));
 }
 
-/** Instants splitting the days into windows of about ROWS_PER_READ events; the ends are open. */
-function windows(site: SyncSite, from: string, to: string, events: number): (Date | null)[] {
-  return cutsBetween(zonedTime(from, site.timezone).getTime(), zonedTime(addDays(to, 1), site.timezone).getTime(), Math.max(1, Math.ceil(events / ROWS_PER_READ)));
-}
-
-/** Instants cutting [start, end] into `parts` windows; the ends stay open, so nothing falls outside. */
-function cutsBetween(start: number, end: number, parts: number): (Date | null)[] {
-  const cuts: (Date | null)[] = [null];
-  for (let i = 1; i < parts; i++) cuts.push(new Date(start + ((end - start) * i) / parts));
-  cuts.push(null);
-  return cuts;
-}
-
-const between = (column: string, after: Date | null, before: Date | null) =>
-  sql`${after ? sql`and ${sql.ref(column)} >= ${after}` : sql``} ${before ? sql`and ${sql.ref(column)} < ${before}` : sql``}`;
-
-/** Empty tables, on the transaction's own connection, that a chunk's rows are appended to before their flags are known. */
-async function createStage(c: ColumnarTransaction) {
-  await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts, pages, names) from visits limit 0`);
-  await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
-}
-
-async function dropStage(c: ColumnarTransaction) {
-  await c.run(`drop table stage_visits`);
-  await c.run(`drop table stage_events`);
-}
-
-const VISIT_TYPES: ColumnType[] = ["varchar", "date", "bigint", "bigint", "timestamptz", "bigint", "integer", ...DIMENSIONS.map((): ColumnType => "varchar")];
-const EVENT_TYPES: ColumnType[] = ["varchar", "date", "timestamptz", "varchar", "varchar", "bigint", "bigint", ...DIMENSIONS.map((): ColumnType => "varchar")];
-
 /**
  * Codes of `day_values.g`: a visit dimension's index in DIMENSIONS, or one of these. A day's totals
  * and its pageviews carry the day as their value.
@@ -168,37 +131,6 @@ const dayValuesInsert = (() => {
     union all select $1, day, ${DAY_PAGEVIEWS}, strftime(day, '%Y-%m-%d'), 0, count(*), 0, 0 ${pageviews} group by day
     union all select $1, day, ${PAGES}, pathname, count(*) filter (where first_of_day), count(*), 0, 0 ${pageviews} group by day, pathname`;
 })();
-
-/**
- * New paths of a table of events join the site's dictionary (parameter $1: the site). Only the
- * site's own sync or refresh writes them, one at a time (they run serially per site).
- */
-const addPaths = (events: string) => `
-  insert into paths select $1, pathname, coalesce((select max(id) from paths where site_id = $1), 0) + row_number() over (order by pathname)
-  from (select distinct pathname from ${events} where name = 'pageview' and pathname is not null) n
-  where not exists (select 1 from paths p where p.site_id = $1 and p.pathname = n.pathname)`;
-
-/** Each visit's pageview path ids and other events' names, by session, from a table of events ($1: the site). */
-const listsOf = (events: string, where = "true") => `
-  select e.session_id, list(p.id) filter (where e.name = 'pageview') as pages, list(e.name) filter (where e.name <> 'pageview') as names
-  from ${events} e left join paths p on p.site_id = $1 and p.pathname = e.pathname where ${where} group by e.session_id`;
-const LISTS = `coalesce(l.pages, []::integer[]) as pages, coalesce(l.names, []::varchar[]) as names`;
-
-/** The source's visits of a site matching `where`, as rows for the stage table. */
-async function visitRows(db: Db, siteId: string, where: RawBuilder<unknown>): Promise<unknown[][]> {
-  const { rows } = await sql<Record<string, unknown>>`
-    select session_id, visitor_id, day, started_at, ${durationMs("visits")} as duration, pageviews,
-      ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
-    from visits where site_id = ${siteId} and ${where}`.execute(db);
-  return rows.map((v) => [siteId, v.day, v.session_id, v.visitor_id, v.started_at, Number(v.duration), v.pageviews, ...DIMENSIONS.map((d) => v[d])]);
-}
-
-async function eventRows(db: Db, siteId: string, where: RawBuilder<unknown>): Promise<unknown[][]> {
-  const { rows } = await sql<Record<string, unknown>>`
-    select day, ts, name, pathname, visitor_id, session_id, ${sql.join(DIMENSIONS.map((d) => sql.ref(d)))}
-    from events where site_id = ${siteId} and ${where}`.execute(db);
-  return rows.map((e) => [siteId, e.day, e.ts, e.name, e.pathname, e.visitor_id, e.session_id, ...DIMENSIONS.map((d) => e[d])]);
-}
 
 /**
  * `held`: the `through` the copy said it had when this sync began (or its last chunk landed). A
@@ -254,97 +186,4 @@ async function copyDays(columnar: Columnar, db: Db, site: SyncSite, days: { from
     await dropStage(c);
     await saveState(c, site.id, { through: addDays(to, 1), version });
   });
-}
-
-/**
- * Days from `through` on (today, and yesterday while it settles) are not final, so they have no
- * flags: they are kept as plain rows, every one marked as if its visitor had several visits, so
- * that every count over them is a distinct count. A refresh reads, from one snapshot, the events
- * stamped since the last one (with an overlap for events committed a little after they were
- * stamped) and the visits those events belong to (a visit only changes with an event). The copy
- * then holds exactly as many events as the snapshot counted, or the days are read whole again.
- */
-export const LIVE_OVERLAP_MS = 60_000;
-
-export interface LiveRefresh {
-  /** The site's events from `through` on, in the snapshot the rows were read from. */
-  events: number;
-  /** The newest event's stamp (ms) in that snapshot. */
-  newest: number;
-}
-
-/** The site's events from `through` on: when it has not moved since a refresh, nothing was added. */
-export async function liveEventCount(db: Db, siteId: string, through: string): Promise<number> {
-  const row = await db.selectFrom("events").select((eb) => eb.fn.countAll().as("n")).where("site_id", "=", siteId).where("day", ">=", through).executeTakeFirst();
-  return Number(row?.n ?? 0);
-}
-
-export async function refreshLive(columnar: Columnar, db: Db, site: SyncSite, through: string, since: LiveRefresh | null): Promise<LiveRefresh> {
-  const result = since ? await applyLive(columnar, db, site, through, new Date(since.newest - LIVE_OVERLAP_MS)) : null;
-  // An event stamped before the overlap (a clock far behind) is caught here: the days are read whole.
-  return result ?? (await applyLive(columnar, db, site, through, null))!;
-}
-
-/**
- * Reads, in one snapshot and in windows of about ROWS_PER_READ events (a busy day never sits in
- * the heap at once), the events stamped from `cutoff` on and the visits that ended from then on
- * (an event moves its visit's end to at least its own stamp), or with no cutoff, everything from
- * `through` on. Null when the copy then does not hold the snapshot's count of events.
- */
-async function applyLive(columnar: Columnar, db: Db, site: SyncSite, through: string, cutoff: Date | null): Promise<LiveRefresh | null> {
-  const days = sql`day >= ${through}`;
-  return db
-    .transaction()
-    .setIsolationLevel("repeatable read")
-    .execute(async (trx) => {
-      const { rows } = await sql<{ n: number; newest: Date | null; recent: number }>`
-        select count(*)::int8 as n, max(ts) as newest, count(*) filter (where ${cutoff ? sql`ts >= ${cutoff}` : sql`true`})::int8 as recent
-        from events where site_id = ${site.id} and ${days}`.execute(trx);
-      const count = Number(rows[0]?.n ?? 0);
-      const newest = rows[0]?.newest ? new Date(rows[0].newest).getTime() : 0;
-      const start = cutoff ? cutoff.getTime() : zonedTime(through, site.timezone).getTime();
-      const cuts = cutsBetween(start, Math.max(start, newest), Math.max(1, Math.ceil(Number(rows[0]?.recent ?? 0) / ROWS_PER_READ)));
-      return columnar
-        .transaction(async (c) => {
-          await createStage(c);
-          for (let i = 0; i + 1 < cuts.length; i++) {
-            const [after, before] = [cuts[i]!, cuts[i + 1]!];
-            const events = cutoff ? sql`${days} and ts >= ${cutoff} ${between("ts", after, before)}` : sql`${days} ${between("ts", after, before)}`;
-            await c.append("stage_events", EVENT_TYPES, await eventRows(trx, site.id, events));
-            const visits = cutoff ? sql`${days} and ended_at >= ${cutoff} ${between("ended_at", after, before)}` : sql`${days} ${between("started_at", after, before)}`;
-            await c.append("stage_visits", VISIT_TYPES, await visitRows(trx, site.id, visits));
-          }
-          const range = [site.id, through];
-          if (cutoff) {
-            await c.run(`delete from visits where site_id = $1 and day >= $2::date and session_id in (select session_id from stage_visits)`, range);
-            await c.run(`delete from events where site_id = $1 and day >= $2::date and ts >= $3::timestamptz`, [...range, cutoff.toISOString()]);
-          } else {
-            await c.run(`delete from visits where site_id = $1 and day >= $2::date`, range);
-            await c.run(`delete from events where site_id = $1 and day >= $2::date`, range);
-          }
-          await c.run(`insert into events select *, true, true, true from stage_events`);
-          await c.run(addPaths("stage_events"), [site.id]);
-          // A visit's lists come from all its events in the copy: those read now and those before the cutoff.
-          await c.run(
-            `insert into visits by name select s.*, true as multi, 0 as firsts, ${LISTS} from stage_visits s
-            left join (${listsOf("events", "e.site_id = $1 and e.day >= $2::date and e.session_id in (select session_id from stage_visits)")}) l using (session_id)`,
-            range,
-          );
-          await dropStage(c);
-          const [held] = await c.query(`select count(*)::double as n from events where site_id = $1 and day >= $2::date`, range);
-          // Rolled back: the copy keeps what it had, and the caller reads the days whole.
-          if (Number(held?.n) !== count) throw new LiveMismatch();
-          return { events: count, newest };
-        })
-        .catch((error) => {
-          if (error instanceof LiveMismatch && cutoff) return null;
-          throw error;
-        });
-    });
-}
-
-class LiveMismatch extends Error {
-  constructor() {
-    super("The copy's rows of unfinished days do not match the tables");
-  }
 }
