@@ -2,6 +2,7 @@
 //   --keep                 keep the scratch databases (and print how to reach them)
 //   --no-save              print only: leave bench/results.json and docs/performance.md alone
 //   --server-node-options=--max-old-space-size=128   NODE_OPTIONS for the server under test
+//   --server-profile DIR   the server under test writes a CPU profile (.cpuprofile) into DIR
 //   --only ingest          only the ingestion scenario (and its bare POST ceiling), e.g.
 //                          npm run bench -- --events 10000 --only ingest --duration 8 --no-save
 //   --only abuse           only the scenarios where one client attacks and others are measured
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     "no-save": { type: "boolean", default: false },
     // The heap cap npm start and the Docker image use: live data is ~35 MB, an uncapped heap just grows.
     "server-node-options": { type: "string", default: "--max-old-space-size=128" },
+    "server-profile": { type: "string" },
     // The columnar engine's memory limit, in the bench and in the server under test (the server's default).
     "stats-memory-mb": { type: "string", default: "96" },
     "stats-threads": { type: "string", default: "1" },
@@ -118,7 +120,7 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
     log("  production server");
     const serverOptions = values["server-node-options"];
     const serverEnv = { ...scratch.serverEnv, STATS_FILE: statsFile, STATS_MEMORY_MB: String(memoryMb), STATS_THREADS: String(threads) };
-    const server = await started(() => startGlimpse({ ...serverEnv, ...(serverOptions ? { NODE_OPTIONS: serverOptions } : {}) }));
+    const server = await started(() => startGlimpse({ ...serverEnv, ...(serverOptions ? { NODE_OPTIONS: serverOptions } : {}) }, values["server-profile"]));
     let run: Partial<Awaited<ReturnType<typeof runServerScenarios>>> = {};
     let abuse: Awaited<ReturnType<typeof runAbuseScenarios>> | undefined;
     let ingest: Awaited<ReturnType<typeof runIngest>> | undefined;

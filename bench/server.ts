@@ -192,7 +192,7 @@ function launch(args: string[], env: Record<string, string>, url: string, readyP
 }
 
 /** The production server (the same entry as `npm run serve`) on a free port. */
-export async function startGlimpse(dbEnv: Record<string, string>): Promise<Running> {
+export async function startGlimpse(dbEnv: Record<string, string>, profileDir?: string): Promise<Running> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = {
@@ -209,7 +209,8 @@ export async function startGlimpse(dbEnv: Record<string, string>): Promise<Runni
     // The bench plays the proxy: attackers and victims each send their own X-Forwarded-For.
     TRUST_PROXY: "1",
   };
-  return launch(["scripts/serve.mjs"], env, url, "/healthz");
+  // Node takes --cpu-prof on its command line only, not in NODE_OPTIONS.
+  return launch([...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "scripts/serve.mjs"], env, url, "/healthz");
 }
 
 /** The HTTP ceiling: node:http answering a fixed ~10 KB HTML page, nothing else. */

@@ -50,6 +50,11 @@ const rules = [
     why: "routes import app/lib, app/components and server/schemas only",
   },
   {
+    from: "app/lib/",
+    forbid: (t) => under(t, "app/components") || under(t, "app/routes"),
+    why: "components and routes use app/lib, never the reverse (no loop between them)",
+  },
+  {
     from: "app/components/",
     forbid: (t) => under(t, "server") && !under(t, "server/schemas") && !t.endsWith("server/stats/types.js"),
     why: "components take props; from the server they may use schemas and types only",

@@ -57,6 +57,18 @@ describe("the layering lint", () => {
     expect(result.output).toContain("server/shared-links/embed.ts: imports ../share/access.js (share reads links through shared-links");
   });
 
+  it("refuses app/lib importing components or routes, which import it", () => {
+    const result = lint({
+      "app/lib/summary.ts": 'import { format } from "~/components/dashboard/format";\nexport const s = format;\n',
+      "app/lib/page.ts": 'import { loader } from "../routes/home";\nexport const p = loader;\n',
+      "app/components/dashboard/format.ts": 'import { s } from "~/lib/summary";\nexport const format = s;\n',
+    });
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain("app/lib/summary.ts: imports ~/components/dashboard/format (components and routes use app/lib, never the reverse");
+    expect(result.output).toContain("app/lib/page.ts: imports ../routes/home (components and routes use app/lib, never the reverse");
+    expect(result.output).not.toContain("app/components/dashboard/format.ts");
+  });
+
   it("names every folder of an import loop in server/, with one import per edge", () => {
     const result = lint({
       "server/ingest/a.ts": 'import { b } from "../routers/b.js";\nexport const a = b;\n',

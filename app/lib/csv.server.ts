@@ -1,6 +1,6 @@
 import { strToU8, zipSync } from "fflate";
 import type { ExportTable } from "../../server/share/export.js";
-import { displayValue } from "~/components/dashboard/format";
+import { displayValue } from "../../server/schemas/display.js";
 
 /**
  * A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return) as a formula:

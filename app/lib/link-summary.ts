@@ -1,6 +1,6 @@
 import { SECTIONS } from "../../server/schemas/link-scope.js";
 import type { SharedLinkDto } from "../../server/shared-links/links.js";
-import { formatDay, formatRange } from "~/components/dashboard/format";
+import { formatDay, formatRange } from "../../server/schemas/display.js";
 
 /** "Active", "Paused", "Expired", or "Expires in 3 days" for an active link with an expiry. */
 export function linkStateLabel(link: Pick<SharedLinkDto, "state" | "expiresAt">, now: Date, timezone: string): string {

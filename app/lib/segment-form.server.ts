@@ -1,4 +1,4 @@
-import type { FilterRow } from "~/components/segments/segment-form";
+import type { FilterRow } from "./filter-rows";
 import { MAX_SEGMENT_FILTERS } from "../../server/schemas/segments.js";
 
 /**

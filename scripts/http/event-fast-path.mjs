@@ -32,7 +32,8 @@ export function eventFastPath({ http, trust, baseHeaders, log }) {
     const started = log ? process.hrtime.bigint() : 0n;
     const finish = (status, headers, body) => {
       baseHeaders(res);
-      res.writeHead(status, headers);
+      // A declared length: without it the answer goes chunked, in several writes instead of one.
+      res.writeHead(status, { ...headers, "Content-Length": Buffer.byteLength(body) });
       res.end(body);
       if (log) log(http.requestLogLine("POST", PATH, status, started));
     };

@@ -2,12 +2,7 @@ import { Form, useNavigation } from "@remix-run/react";
 import { Field, FieldError, type FieldErrors } from "~/components/form";
 import { DIMENSION_LABELS, FILTER_DIMENSIONS, OPERATOR_LABELS, OPERATORS } from "../../../server/schemas/filters";
 import { MAX_SEGMENT_FILTERS } from "../../../server/schemas/segments";
-
-export interface FilterRow {
-  dimension: string;
-  operator: string;
-  value: string;
-}
+import type { FilterRow } from "~/lib/filter-rows";
 
 const HINTS: Partial<Record<string, string>> = {
   country: "Two-letter codes, e.g. DE, US",
