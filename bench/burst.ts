@@ -7,7 +7,7 @@ import type { Db } from "../db/client.js";
 import { Conflict } from "../server/errors.js";
 import { createGoal } from "../server/goals/goals.js";
 import { writeBatch } from "../server/ingest/batch.js";
-import { prepareEvent } from "../server/ingest/ingest.js";
+import { prepareEvent } from "../server/ingest/pipeline.js";
 import type { PreparedEvent } from "../server/ingest/model.js";
 import type { Filter } from "../server/schemas/filters.js";
 import type { Period } from "../server/schemas/stats.js";

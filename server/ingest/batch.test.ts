@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 
 import { anotherInstance, freshDb } from "../../test/support/db.js";
-import { acceptEvent } from "./ingest.js";
+import { acceptEvent } from "../../test/support/ingest.js";
 import type { RequestMeta } from "./model.js";
 import { UA } from "../../test/support/ingest.js";
 import { ingestEvent } from "../../test/support/reference-ingest.js";

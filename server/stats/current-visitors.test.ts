@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createGoal, goalDefinitions } from "../goals/goals.js";
 import { writeBatch } from "../ingest/batch.js";
-import { prepareEvent } from "../ingest/ingest.js";
+import { prepareEvent } from "../ingest/pipeline.js";
 import type { PreparedEvent } from "../ingest/model.js";
 import { callerAt, UA } from "../../test/support/ingest.js";
 import type { Filter } from "../schemas/filters.js";

@@ -1,5 +1,8 @@
 import type { Db } from "../../db/client.js";
 import { createCaller } from "../../server/root.js";
+import type { IngestResult, PreparedEvent, RequestMeta } from "../../server/ingest/model.js";
+import { type PrepareContext, prepareEvent } from "../../server/ingest/pipeline.js";
+import type { EventPayload } from "../../server/schemas/events.js";
 import { testContext } from "./services.js";
 
 /** Real browser user agents, one per device class the dashboard shows. */
@@ -23,4 +26,19 @@ export async function rowCounts(db: Db) {
   const count = async (table: "events" | "visits" | "visitor_salts") =>
     (await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
   return { events: await count("events"), visits: await count("visits"), salts: await count("visitor_salts") };
+}
+
+/**
+ * An event checked (the pipeline's steps 4 to 8) and held in the services' buffer, without the
+ * limits: for tests that send many events from one address. Accepted means buffered.
+ */
+export async function acceptEvent(
+  ctx: Pick<PrepareContext, "sites" | "salts"> & { events: { accept(event: PreparedEvent): void } },
+  payload: EventPayload,
+  meta: RequestMeta,
+): Promise<IngestResult> {
+  const event = await prepareEvent(ctx, payload, meta);
+  if (!event) return { accepted: false, reason: "bot" };
+  ctx.events.accept(event);
+  return { accepted: true };
 }

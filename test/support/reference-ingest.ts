@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { jsonb } from "../../db/json.js";
-import { prepareEvent } from "../../server/ingest/ingest.js";
+import { prepareEvent } from "../../server/ingest/pipeline.js";
 import { type IngestResult, type RequestMeta, VISIT_IDLE_MS, type VisitDims } from "../../server/ingest/model.js";
 import { lockVisitors, newSessionId } from "../../server/ingest/salts.js";
 import type { EventPayload } from "../../server/schemas/events.js";

@@ -4,7 +4,7 @@ import type { Db } from "../../../db/client.js";
 import { ensureUser } from "../../auth/users.js";
 import { createGoal } from "../../goals/goals.js";
 import { writeBatch } from "../../ingest/batch.js";
-import { prepareEvent } from "../../ingest/ingest.js";
+import { prepareEvent } from "../../ingest/pipeline.js";
 import type { PreparedEvent } from "../../ingest/model.js";
 import { UA } from "../../../test/support/ingest.js";
 import type { Filter } from "../../schemas/filters.js";
