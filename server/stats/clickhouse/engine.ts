@@ -65,6 +65,8 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
   const pending = new Map<string, Promise<void>>();
   let prepared = false;
   let closed = false;
+  /** The server's engine copies every site in the background; tests and scripts copy what they ask for. */
+  let syncing = false;
   let timer: NodeJS.Timeout | undefined;
   let probe: NodeJS.Timeout | undefined;
   /** What was said last about the server, so a change is logged once. */
@@ -86,7 +88,7 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
       probe = undefined;
       if (said !== null) log("Stats: ClickHouse answers again; reading the shared copy and copying where it stopped");
       said = null;
-      if (!closed) void loop(false);
+      if (syncing && !closed) void loop(false);
     } catch (error) {
       noteFailure(error);
     }
@@ -218,6 +220,7 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
     madeUp: (work) => work(engine),
 
     startSyncing() {
+      syncing = true;
       void loop();
     },
 

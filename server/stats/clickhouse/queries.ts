@@ -41,7 +41,7 @@ export async function rangeFigures(store: Store, scope: ClickHouseScope, timezon
       figures.visitors += n(row.visitors);
       figures.visits += n(row.n);
       figures.bounces += n(row.bounces);
-      figures.duration += n(row.duration);
+      figures.duration += n(row.total_duration);
     } else if (n(row.g_hour) === 0) {
       const day = days.get(String(row.day));
       if (day?.hourVisitors) day.hourVisitors[n(row.hour)]! += n(row.visitors);
@@ -75,7 +75,7 @@ async function visitRows(store: Store, scope: ClickHouseScope, timezone: string,
   return store.rows(
     `SELECT grouping(day) AS g_day, grouping(hour) AS g_hour, ${VISIT_DIMENSION_COLUMNS.map((c, i) => `grouping(${c}) AS g${i}`).join(", ")},
       day, hour, ${VISIT_DIMENSION_COLUMNS.join(", ")},
-      uniqExact(${VISITOR}) AS visitors, count() AS n, countIf(pageviews <= 1) AS bounces, sum(duration) AS duration
+      uniqExact(${VISITOR}) AS visitors, count() AS n, countIf(pageviews <= 1) AS bounces, sum(duration) AS total_duration
     FROM (SELECT *, ${hours ? hourOf("started_at", timezone, p) : "0"} AS hour FROM visits WHERE ${where})
     GROUP BY GROUPING SETS (${sets.join(", ")})`,
     p.values,
@@ -114,10 +114,10 @@ async function goalFigures(store: Store, scope: ClickHouseScope): Promise<RangeF
 export async function rangeTotals(store: Store, scope: ClickHouseScope): Promise<Sums> {
   const p = new Params();
   const [row] = await store.rows(
-    `SELECT uniqExact(${VISITOR}) AS visitors, count() AS visits, countIf(pageviews <= 1) AS bounces, sum(duration) AS duration,
-      (SELECT count() FROM visits ARRAY JOIN pages AS page WHERE ${pageviewsWhere(scope, p)}) AS pageviews
+    `SELECT uniqExact(${VISITOR}) AS total_visitors, count() AS total_visits, countIf(pageviews <= 1) AS total_bounces, sum(duration) AS total_duration,
+      (SELECT count() FROM visits ARRAY JOIN pages AS page WHERE ${pageviewsWhere(scope, p)}) AS total_pageviews
     FROM visits WHERE ${visitsWhere(scope, p)}`,
     p.values,
   );
-  return { visitors: n(row?.visitors), visits: n(row?.visits), bounces: n(row?.bounces), duration: n(row?.duration), pageviews: n(row?.pageviews) };
+  return { visitors: n(row?.total_visitors), visits: n(row?.total_visits), bounces: n(row?.total_bounces), duration: n(row?.total_duration), pageviews: n(row?.total_pageviews) };
 }
