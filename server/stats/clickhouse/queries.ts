@@ -44,7 +44,7 @@ export async function rangeFigures(store: Store, scope: ClickHouseScope, timezon
       figures.duration += n(row.total_duration);
     } else if (n(row.g_hour) === 0) {
       const day = days.get(String(row.day));
-      if (day?.hourVisitors) day.hourVisitors[n(row.hour)]! += n(row.visitors);
+      if (day?.hourVisitors) day.hourVisitors[n(row.h)]! += n(row.visitors);
     } else {
       const i = VISIT_DIMENSION_COLUMNS.findIndex((_, i) => n(row[`g${i}`]) === 0);
       add(VISIT_DIMENSIONS[i]!, String(row[VISIT_DIMENSION_COLUMNS[i]!]), n(row.visitors), n(row.n));
@@ -57,7 +57,7 @@ export async function rangeFigures(store: Store, scope: ClickHouseScope, timezon
       figures.pageviews += n(row.n);
     } else if (n(row.g_hour) === 0) {
       const day = days.get(String(row.day));
-      if (day?.hourPageviews) day.hourPageviews[n(row.hour)]! += n(row.n);
+      if (day?.hourPageviews) day.hourPageviews[n(row.h)]! += n(row.n);
     } else {
       add("page", String(row.page), n(row.visitors), n(row.n));
     }
@@ -73,8 +73,8 @@ async function visitRows(store: Store, scope: ClickHouseScope, timezone: string,
   const where = visitsWhere(scope, p);
   const sets = ["(day)", ...(hours ? ["(day, hour)"] : []), ...VISIT_DIMENSION_COLUMNS.map((c) => `(${c})`)];
   return store.rows(
-    `SELECT grouping(day) AS g_day, grouping(hour) AS g_hour, ${VISIT_DIMENSION_COLUMNS.map((c, i) => `grouping(${c}) AS g${i}`).join(", ")},
-      day, hour, ${VISIT_DIMENSION_COLUMNS.join(", ")},
+    `SELECT grouping(day) AS g_day, ${hours ? "grouping(hour)" : "1"} AS g_hour, ${VISIT_DIMENSION_COLUMNS.map((c, i) => `grouping(${c}) AS g${i}`).join(", ")},
+      day, ${hours ? "hour" : "0"} AS h, ${VISIT_DIMENSION_COLUMNS.join(", ")},
       uniqExact(${VISITOR}) AS visitors, count() AS n, countIf(pageviews <= 1) AS bounces, sum(duration) AS total_duration
     FROM (SELECT *, ${hours ? hourOf("started_at", timezone, p) : "0"} AS hour FROM visits WHERE ${where})
     GROUP BY GROUPING SETS (${sets.join(", ")})`,
@@ -87,7 +87,7 @@ async function pageviewRows(store: Store, scope: ClickHouseScope, timezone: stri
   const where = pageviewsWhere(scope, p);
   const sets = ["(day)", ...(hours ? ["(day, hour)"] : []), "(page)"];
   return store.rows(
-    `SELECT grouping(day) AS g_day, grouping(hour) AS g_hour, day, hour, page, uniqExact(${VISITOR}) AS visitors, count() AS n
+    `SELECT grouping(day) AS g_day, ${hours ? "grouping(hour)" : "1"} AS g_hour, day, ${hours ? "hour" : "0"} AS h, page, uniqExact(${VISITOR}) AS visitors, count() AS n
     FROM (SELECT day, visitor_id, page, ${hours ? hourOf("ts", timezone, p) : "0"} AS hour FROM visits ARRAY JOIN pages AS page, page_ts AS ts WHERE ${where})
     GROUP BY GROUPING SETS (${sets.join(", ")})`,
     p.values,

@@ -127,8 +127,9 @@ export class Store {
 /** An error the server sent (it is up): it carries ClickHouse's error code. */
 const isServerError = (error: unknown) => typeof error === "object" && error !== null && "type" in error && typeof (error as { code?: unknown }).code === "string";
 
+/** An error in a line of the log: without the query it was about (it holds viewers' filter values). */
 export const describe = (error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = (error instanceof Error ? error.message : String(error)).split(/\.? In query /)[0]!.slice(0, 300);
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && /^E[A-Z]+$/.test(code) ? `${code}: ${message}` : message;
 };
