@@ -1,11 +1,16 @@
 import type { Db } from "../../db/client.js";
 import type { Env } from "../env.js";
+import { type ClickHouseEngine, type ClickHouseHealth, openClickHouseEngine } from "./clickhouse/engine.js";
 import { type ColumnarEngine, openColumnarEngine } from "./columnar/engine.js";
 import type { StatsEngine } from "./engine.js";
 import { keepFinishedDays } from "./kept-engine.js";
 import { sourceEngine } from "./source-engine.js";
 
 const chosen = new WeakMap<Db, StatsEngine>();
+const healths = new WeakMap<Db, () => ClickHouseHealth>();
+
+/** How the database's stats engine is doing, where it can be away (ClickHouse); null otherwise. */
+export const statsHealth = (db: Db): ClickHouseHealth | null => healths.get(db)?.() ?? null;
 
 /**
  * The one place that decides which engine answers a database's views: the columnar copy where the
@@ -26,7 +31,25 @@ export function useEngine(db: Db, engine: StatsEngine): void {
  * The server's engine, as configured. The copy is a cache: if its file cannot be opened (another
  * process holds it, the disk is full), the server says so and answers from the source tables.
  */
-export async function startStatsEngine(db: Db, config: Env, log: (line: string) => void): Promise<ColumnarEngine | null> {
+export async function startStatsEngine(db: Db, config: Env, log: (line: string) => void): Promise<ColumnarEngine | ClickHouseEngine | null> {
+  if (config.stats.engine === "clickhouse" && config.stats.clickhouseUrl) {
+    let engine: ClickHouseEngine;
+    try {
+      engine = await openClickHouseEngine(db, { url: config.stats.clickhouseUrl, log });
+    } catch (error) {
+      // ClickHouse answered but refused (credentials, permissions): the tables answer, and /healthz says why.
+      const reason = error instanceof Error ? error.message.slice(0, 300) : String(error);
+      log(`Stats: ClickHouse refused the shared copy (${reason}); answering from the database tables`);
+      healths.set(db, () => ({ state: "degraded", reason }));
+      return null;
+    }
+    useEngine(db, engine);
+    healths.set(db, engine.health);
+    engine.startSyncing();
+    const url = new URL(config.stats.clickhouseUrl);
+    log(`Stats: shared ClickHouse copy at ${url.host}${url.pathname} (${engine.health().state === "ok" ? "connected" : "not reachable yet; answering from the database tables"})`);
+    return engine;
+  }
   if (config.stats.engine !== "columnar") {
     log("Stats: from the database tables (STATS_ENGINE=source)");
     return null;
