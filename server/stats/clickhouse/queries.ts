@@ -3,7 +3,8 @@ import { eachDay } from "../../dates.js";
 import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Store } from "./store.js";
-import { type ClickHouseScope, conversions, pageviewsWhere, Params, visitsWhere } from "./where.js";
+import { DAY_PAGEVIEWS, DAY_TOTALS, PAGES } from "./sync.js";
+import { type ClickHouseScope, conversions, pageviewsWhere, Params, visitsWhere, within } from "./where.js";
 
 const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
 const VISIT_DIMENSION_COLUMNS = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
@@ -24,7 +25,10 @@ const n = (value: unknown) => Number(value ?? 0);
  * hour: `GROUPING SETS`, so each set is a group of the same read. Goals are one more row.
  */
 export async function rangeFigures(store: Store, scope: ClickHouseScope, timezone: string, hours: boolean): Promise<RangeFigures> {
-  const [visits, pageviews, goals] = await Promise.all([visitRows(store, scope, timezone, hours), pageviewRows(store, scope, timezone, hours), goalFigures(store, scope)]);
+  const [[visits, pageviews], goals] = await Promise.all([
+    scope.filters.length === 0 && !hours ? dayValueRows(store, scope) : Promise.all([visitRows(store, scope, timezone, hours), pageviewRows(store, scope, timezone, hours)]),
+    goalFigures(store, scope),
+  ]);
   const days = new Map<string, DayPoint>(
     eachDay(scope.from, scope.to).map((day) => [day, { day, visitors: 0, pageviews: 0, ...(hours && { hourVisitors: Array(24).fill(0), hourPageviews: Array(24).fill(0) }) }]),
   );
@@ -64,6 +68,30 @@ export async function rangeFigures(store: Store, scope: ClickHouseScope, timezon
   }
   figures.days = [...days.values()];
   return figures;
+}
+
+/**
+ * A view without filters, from each copied day's figures counted when it was copied: rows shaped
+ * as the grouping sets' rows below.
+ */
+async function dayValueRows(store: Store, scope: ClickHouseScope): Promise<[Row[], Row[]]> {
+  const p = new Params();
+  const rows = await store.rows(
+    `SELECT g, if(g < 0, toString(day), '') AS d, value, sum(visitors) AS v, sum(n) AS c, sum(bounces) AS b, sum(duration) AS t
+    FROM day_values WHERE ${within(scope, p)} GROUP BY g, d, value`,
+    p.values,
+  );
+  const visits: Row[] = [];
+  const pageviews: Row[] = [];
+  for (const row of rows) {
+    const g = n(row.g);
+    const sums = { visitors: row.v, n: row.c, bounces: row.b, total_duration: row.t };
+    if (g === DAY_TOTALS) visits.push({ g_day: 0, g_hour: 1, day: row.d, ...sums });
+    else if (g === DAY_PAGEVIEWS) pageviews.push({ g_day: 0, g_hour: 1, day: row.d, ...sums });
+    else if (g === PAGES) pageviews.push({ g_day: 1, g_hour: 1, page: row.value, ...sums });
+    else visits.push({ g_day: 1, g_hour: 1, ...Object.fromEntries(VISIT_DIMENSION_COLUMNS.map((c, i) => [`g${i}`, i === g ? 0 : 1])), [VISIT_DIMENSION_COLUMNS[g]!]: row.value, ...sums });
+  }
+  return [visits, pageviews];
 }
 
 const hourOf = (column: string, timezone: string, p: Params) => `toHour(${column}, ${p.add(timezone, "String")})`;
@@ -112,6 +140,16 @@ async function goalFigures(store: Store, scope: ClickHouseScope): Promise<RangeF
 
 /** A range's totals alone (the previous period of the change badges): one row from the visits, one from their pageviews. */
 export async function rangeTotals(store: Store, scope: ClickHouseScope): Promise<Sums> {
+  if (scope.filters.length === 0) {
+    const p = new Params();
+    const [row] = await store.rows(
+      `SELECT sumIf(visitors, g = ${DAY_TOTALS}) AS total_visitors, sumIf(n, g = ${DAY_TOTALS}) AS total_visits, sumIf(bounces, g = ${DAY_TOTALS}) AS total_bounces,
+        sumIf(duration, g = ${DAY_TOTALS}) AS total_duration, sumIf(n, g = ${DAY_PAGEVIEWS}) AS total_pageviews
+      FROM day_values WHERE ${within(scope, p)} AND g IN (${DAY_TOTALS}, ${DAY_PAGEVIEWS})`,
+      p.values,
+    );
+    return { visitors: n(row?.total_visitors), visits: n(row?.total_visits), bounces: n(row?.total_bounces), duration: n(row?.total_duration), pageviews: n(row?.total_pageviews) };
+  }
   const p = new Params();
   const [row] = await store.rows(
     `SELECT uniqExact(${VISITOR}) AS total_visitors, count() AS total_visits, countIf(pageviews <= 1) AS total_bounces, sum(duration) AS total_duration,

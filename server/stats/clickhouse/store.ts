@@ -25,6 +25,16 @@ const SCHEMA = [
     pages Array(String), page_ts Array(DateTime64(3, 'UTC')), names Array(String)
   ) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (site_id, day, copy, visitor_id)`,
   /**
+   * Each copied day's figures without filters, per breakdown value, counted as the copy is made:
+   * visitors are salted per day, so a range's figures are sums of these rows, and a view without
+   * filters (a site's dashboard, the first view of a new link) adds up a few hundred rows a day
+   * instead of counting distinct visitors over every visit. `g`: a visit dimension's index, PAGES,
+   * or a day's totals (DAY_TOTALS, DAY_PAGEVIEWS, with an empty value).
+   */
+  `CREATE TABLE IF NOT EXISTS day_values (
+    site_id String, day Date, copy String, g Int8, value String, visitors UInt64, n UInt64, bounces UInt64, duration Int64
+  ) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (site_id, day, copy, g, value)`,
+  /**
    * One row per finished copy of a run of days: written last, in one insert, after its rows, so it
    * is what makes them visible. `version` is the site's stats version the rows were read under.
    */
@@ -79,7 +89,7 @@ export class Store {
       const rows = await this.rows(`SELECT max(version) AS v, count() AS n FROM layout`);
       const version = Number(rows[0]?.n) > 0 ? Number(rows[0]?.v) : null;
       if (version !== null && version !== LAYOUT) {
-        for (const table of ["visits", "copies", "layout"]) await this.client.command({ query: `DROP TABLE IF EXISTS ${table}` });
+        for (const table of ["visits", "day_values", "copies", "layout"]) await this.client.command({ query: `DROP TABLE IF EXISTS ${table}` });
         await this.client.command({ query: SCHEMA[0]! });
       }
       for (const statement of SCHEMA.slice(1)) await this.client.command({ query: statement });

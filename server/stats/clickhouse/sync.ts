@@ -23,6 +23,23 @@ const SESSION_IDS = 2 ** 53;
 
 const DIMENSIONS = Object.values(VISIT_COLUMNS);
 
+/** Codes of `day_values.g` besides a visit dimension's index in DIMENSIONS. */
+export const DAY_TOTALS = -1;
+export const DAY_PAGEVIEWS = -2;
+export const PAGES = 100;
+
+/** A copy's unfiltered figures per day and value, from its rows (`{site}`, `{copy}`): each visitor once per day and value. */
+const DAY_VALUES = (() => {
+  const rows = `FROM visits WHERE site_id = {site:String} AND copy = {copy:String}`;
+  const pageviews = `FROM visits ARRAY JOIN pages AS page WHERE site_id = {site:String} AND copy = {copy:String}`;
+  const keys = `site_id, day, copy`;
+  return `INSERT INTO day_values (site_id, day, copy, g, value, visitors, n, bounces, duration)
+    SELECT ${keys}, ${DAY_TOTALS}, '', uniqExact(visitor_id), count(), countIf(pageviews <= 1), sum(duration) ${rows} GROUP BY ${keys}
+    ${DIMENSIONS.map((d, i) => `UNION ALL SELECT ${keys}, ${i}, ${d}, uniqExact(visitor_id), count(), 0, 0 ${rows} GROUP BY ${keys}, ${d}`).join("\n    ")}
+    UNION ALL SELECT ${keys}, ${DAY_PAGEVIEWS}, '', 0, count(), 0, 0 ${pageviews} GROUP BY ${keys}
+    UNION ALL SELECT ${keys}, ${PAGES}, page, uniqExact(visitor_id), count(), 0, 0 ${pageviews} GROUP BY ${keys}, page`;
+})();
+
 export interface SyncSite {
   id: string;
   timezone: string;
@@ -92,20 +109,22 @@ export async function syncSite(ctx: CopyContext, site: SyncSite, now: Date, stop
  */
 async function tidy(store: Store, siteId: string, copies: Copy[], version: number, now: Date) {
   const listed = copies.map((c) => c.copy);
-  const [orphans] = await store.rows(`SELECT count() AS n FROM visits WHERE site_id = {site:String} AND NOT has({listed:Array(String)}, copy)`, { site: siteId, listed });
-  if (Number(orphans?.n) > 0) await store.command(`DELETE FROM visits WHERE site_id = {site:String} AND NOT has({listed:Array(String)}, copy)`, { site: siteId, listed });
+  for (const table of ["visits", "day_values"]) {
+    const [orphans] = await store.rows(`SELECT count() AS n FROM ${table} WHERE site_id = {site:String} AND NOT has({listed:Array(String)}, copy)`, { site: siteId, listed });
+    if (Number(orphans?.n) > 0) await store.command(`DELETE FROM ${table} WHERE site_id = {site:String} AND NOT has({listed:Array(String)}, copy)`, { site: siteId, listed });
+  }
   const { superseded } = coverage(copies, version);
   const newest = copies.reduce((max, c) => (c.copiedAt > max ? c.copiedAt : max), "");
   if (!superseded.length || Date.parse(`${newest.replace(" ", "T")}Z`) > now.getTime() - SUPERSEDED_GRACE_MS) return;
   const gone = superseded.map((c) => c.copy);
   await store.command(`DELETE FROM copies WHERE site_id = {site:String} AND has({gone:Array(String)}, copy)`, { site: siteId, gone });
-  await store.command(`DELETE FROM visits WHERE site_id = {site:String} AND has({gone:Array(String)}, copy)`, { site: siteId, gone });
+  for (const table of ["visits", "day_values"]) await store.command(`DELETE FROM ${table} WHERE site_id = {site:String} AND has({gone:Array(String)}, copy)`, { site: siteId, gone });
 }
 
 /** Drops a deleted site's rows (its copies first, so nothing half-dropped is ever read). */
 export async function forgetSite(store: Store, siteId: string): Promise<void> {
   await store.command(`DELETE FROM copies WHERE site_id = {site:String}`, { site: siteId });
-  await store.command(`DELETE FROM visits WHERE site_id = {site:String}`, { site: siteId });
+  for (const table of ["visits", "day_values"]) await store.command(`DELETE FROM ${table} WHERE site_id = {site:String}`, { site: siteId });
 }
 
 /** Events per day from the visits (one small row per visit), to size the copies and the reads. */
@@ -174,6 +193,10 @@ async function copyDays(ctx: CopyContext, siteId: string, days: { from: string; 
   }
   const [held] = await ctx.store.rows(`SELECT count() AS visits, sum(length(pages) + length(names)) AS events FROM visits WHERE site_id = {site:String} AND copy = {copy:String}`, { site: siteId, copy });
   if (Number(held?.visits) !== visits || Number(held?.events) !== events) throw new Error(`the copy of ${days.from}..${days.to} holds ${held?.visits} visits and ${held?.events} events, not ${visits} and ${events}`);
+  await ctx.store.command(DAY_VALUES, { site: siteId, copy });
+  const [summed] = await ctx.store.rows(`SELECT sumIf(n, g = ${DAY_TOTALS}) AS visits, sumIf(n, g = ${DAY_PAGEVIEWS}) AS pageviews FROM day_values WHERE site_id = {site:String} AND copy = {copy:String}`, { site: siteId, copy });
+  const [pageviews] = await ctx.store.rows(`SELECT sum(length(pages)) AS n FROM visits WHERE site_id = {site:String} AND copy = {copy:String}`, { site: siteId, copy });
+  if (Number(summed?.visits) !== visits || Number(summed?.pageviews) !== Number(pageviews?.n)) throw new Error(`the daily figures of ${days.from}..${days.to} do not add up to the copy's rows`);
   await beforeRegister?.(copy);
   if (!(await takeLease(ctx.db, siteId, ctx.holder, ctx.leaseMs))) throw new Error("lost the site's copy lease before listing a copy");
   await ctx.store.insert("copies", [{ site_id: siteId, version, from_day: days.from, to_day: days.to, copy, visits, events, copied_at: new Date().toISOString().replace("T", " ").replace("Z", "") }]);

@@ -46,7 +46,7 @@ function condition(target: string, filter: Filter, p: Params): string {
 }
 
 /** The site's rows of the range, each day from the copy that holds it. */
-function within(scope: ClickHouseScope, p: Params): string {
+export function within(scope: ClickHouseScope, p: Params): string {
   const parts = scope.segments
     .filter((s) => s.to >= scope.from && s.from <= scope.to)
     .map((s) => `(copy = ${p.add(s.copy, "String")} AND day BETWEEN ${p.add(s.from > scope.from ? s.from : scope.from, "Date")} AND ${p.add(s.to < scope.to ? s.to : scope.to, "Date")})`);
