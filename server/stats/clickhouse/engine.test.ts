@@ -15,6 +15,9 @@ import type { StatsEngine } from "../engine.js";
 import { sourceEngine } from "../source-engine.js";
 import { type ClickHouseEngine, openClickHouseEngine } from "./engine.js";
 import { Store } from "./store.js";
+import { ConfigError, parseEnv } from "../../env.js";
+import { checkHealth } from "../../system/health.js";
+import { startStatsEngine } from "../engines.js";
 import { unsettledFrom } from "./sync.js";
 
 /**
@@ -194,5 +197,33 @@ describe.skipIf(!available)("the ClickHouse engine", () => {
     await engine.sync(site, tomorrow);
     expect(await engine.copiedThrough(site.id)).toBe(unsettledFrom(site, tomorrow));
     await expectSourceFigures(engine, site, tomorrow);
+  }, 120_000);
+
+  it("is chosen by STATS_ENGINE=clickhouse, and /healthz says when ClickHouse is away", async () => {
+    expect(() => parseEnv({ STATS_ENGINE: "clickhouse" })).toThrow(ConfigError);
+    expect(() => parseEnv({ STATS_ENGINE: "clickhouse" })).toThrow(/CLICKHOUSE_URL: is required with STATS_ENGINE=clickhouse/);
+    // Its own database, so the background copy of every site (on today's date) counts apart.
+    const config = parseEnv({ STATS_ENGINE: "clickhouse", CLICKHOUSE_URL: available!.url.replace(/\/[^/]*$/, "/glimpse_health_test") });
+    const said: string[] = [];
+    const engine = (await startStatsEngine(db, config, (line) => said.push(line))) as ClickHouseEngine;
+    try {
+      expect(said.some((line) => line.startsWith("Stats: shared ClickHouse copy at 127.0.0.1:"))).toBe(true);
+      expect(said.join("\n")).not.toContain("secret");
+      expect(await checkHealth(db)).toEqual({ db: "ok", stats: "ok" });
+      await available!.stop();
+      try {
+        const site = await seededSite("health.test", "UTC");
+        await expectSourceFigures(engine, site);
+        const health = await checkHealth(db);
+        expect(health).toMatchObject({ db: "ok", stats: "degraded" });
+        expect(health.statsReason).toMatch(/ECONN|connect|socket/i);
+      } finally {
+        await available!.start();
+      }
+      for (let i = 0; i < 60 && (await checkHealth(db)).stats !== "ok"; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await checkHealth(db)).toEqual({ db: "ok", stats: "ok" });
+    } finally {
+      await engine.close();
+    }
   }, 120_000);
 });

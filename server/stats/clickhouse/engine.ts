@@ -11,6 +11,8 @@ import { type BeforeRegister, forgetSite, type SyncSite, syncSite, unsettledFrom
 const SYNC_EVERY_MS = 60_000;
 /** While the server is away, how often it is asked whether it is back. */
 const PROBE_EVERY_MS = 5_000;
+/** After another instance was found copying a site, views leave the site to it this long. */
+const BUSY_BACKOFF_MS = 10_000;
 
 export interface ClickHouseOptions {
   url: string;
@@ -63,6 +65,8 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
   const log = options.log ?? (() => {});
   const ctx = { store, db, holder: options.holder ?? randomUUID(), leaseMs: options.leaseMs ?? 60_000 };
   const pending = new Map<string, Promise<void>>();
+  /** Per site, when a view may next ask for a sync (views do not take the lease on every request). */
+  const nextTry = new Map<string, number>();
   let prepared = false;
   let closed = false;
   /** The server's engine copies every site in the background; tests and scripts copy what they ask for. */
@@ -104,7 +108,7 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
     if (running) return running;
     const done = (async () => {
       if (!prepared) await prepare();
-      await syncSite(ctx, site, now, () => closed, beforeRegister);
+      if ((await syncSite(ctx, site, now, () => closed, beforeRegister)) === "busy") nextTry.set(site.id, Date.now() + BUSY_BACKOFF_MS);
     })()
       .catch((error) => {
         noteFailure(error);
@@ -122,7 +126,7 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
       const copies = await listCopies(store, query.site.id);
       const covered = coverage(copies, query.version);
       const through = covered.through ?? NOTHING_COPIED;
-      if (through < unsettledFrom(query.site, query.now) && !closed) {
+      if (through < unsettledFrom(query.site, query.now) && !closed && (nextTry.get(query.site.id) ?? 0) <= Date.now()) {
         sync(query.site, query.now).catch((error) => log(`Stats: copying site ${query.site.id} to ClickHouse failed: ${describe(error)}`));
       }
       return { through, segments: covered.segments };
