@@ -272,6 +272,13 @@ export interface StatsDayCacheTable {
   used_at: Timestamp;
 }
 
+/** Who copies a site's finished days into the shared ClickHouse copy, until when. */
+export interface ClickhouseCopyLeasesTable {
+  site_id: string;
+  holder: string;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -294,6 +301,7 @@ export interface Database {
   events: EventsTable;
   visits: VisitsTable;
   stats_day_cache: StatsDayCacheTable;
+  clickhouse_copy_leases: ClickhouseCopyLeasesTable;
   goals: GoalsTable;
 }
 

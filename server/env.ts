@@ -38,7 +38,10 @@ const schema = z
     INGEST_BUFFER_EVENTS: z.coerce.number().int().min(100, "must be at least 100").max(1_000_000).default(20_000),
     INGEST_BUFFER_MB: z.coerce.number().int().min(1, "must be at least 1").max(100_000).default(24),
     STATEMENT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-    STATS_ENGINE: z.enum(["columnar", "source"], { error: "must be columnar or source" }).default("columnar"),
+    STATS_ENGINE: z.enum(["columnar", "source", "clickhouse"], { error: "must be columnar, source or clickhouse" }).default("columnar"),
+    CLICKHOUSE_URL: z
+      .url({ protocol: /^https?$/, error: "must be a ClickHouse HTTP URL such as http://user:password@clickhouse:8123/glimpse" })
+      .optional(),
     STATS_FILE: z.string().min(1).optional(),
     STATS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64").max(1_000_000).default(96),
     STATS_THREADS: z.coerce.number().int().min(1).max(256).default(1),
@@ -74,6 +77,9 @@ const schema = z
           message: `${secrets.length > 1 ? "every secret in the list must be" : "must be"} at least 32 characters (openssl rand -hex 32 makes one)`,
         });
       }
+    }
+    if (env.STATS_ENGINE === "clickhouse" && !env.CLICKHOUSE_URL) {
+      ctx.addIssue({ code: "custom", path: ["CLICKHOUSE_URL"], message: "is required with STATS_ENGINE=clickhouse (http://user:password@host:8123/database)" });
     }
     const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, "");
     return {
@@ -116,6 +122,8 @@ const schema = z
         path: env.STATS_FILE ?? `${env.DATA_DIR.replace(/\/+$/, "")}/stats/columnar-${env.PORT}.duckdb`,
         memoryMb: env.STATS_MEMORY_MB,
         threads: env.STATS_THREADS,
+        /** The shared ClickHouse copy every instance reads with STATS_ENGINE=clickhouse. */
+        clickhouseUrl: env.CLICKHOUSE_URL,
       },
       /** Digest emails; null: digests are off (the settings say so, and nothing is sent). */
       mail: env.SMTP_URL

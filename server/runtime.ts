@@ -39,7 +39,7 @@ function database(): Db {
 
 /** The server process's services, on its database with the engine it started (the tables until then). */
 function services(): Services {
-  processServices ??= createServices(database(), { engine: statsEngine?.engine });
+  processServices ??= createServices(database(), { engine: statsEngine?.engine, statsHealth: statsEngine?.health });
   return processServices;
 }
 
@@ -68,7 +68,7 @@ export async function startDatabase(log: (line: string) => void): Promise<void> 
     await seedIfEmpty(db, log);
   }
   statsEngine = await startStatsEngine(db, config, log);
-  if (processServices) processServices.engine = statsEngine.engine;
+  if (processServices) Object.assign(processServices, { engine: statsEngine.engine, statsHealth: statsEngine.health });
   // Read now, so a wrong GEOIP_DATABASE stops the start with its reason instead of failing events.
   openCountries(config.geoipDatabase);
   digests = startDigestScheduler(services(), config, log);

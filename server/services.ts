@@ -10,7 +10,7 @@ import { growingPauses, type RefusalPauses } from "./refusals.js";
 import { viewLimits, type ViewLimits } from "./share/view-limits.js";
 import { ViewCounter } from "./share/views.js";
 import type { StatsEngine } from "./stats/engine.js";
-import { sourceStats } from "./stats/engines.js";
+import { type EngineHealth, sourceStats } from "./stats/engines.js";
 import { RecentViews } from "./stats/recent.js";
 import { createTokenBuckets, type TokenBuckets } from "./token-buckets.js";
 
@@ -23,6 +23,8 @@ export interface Services {
   clock: Clock;
   /** Answers views (stats/engines.ts chose it), keeping finished days' figures. */
   engine: StatsEngine;
+  /** How the engine is doing where it can be away (ClickHouse), for /healthz; null otherwise. */
+  statsHealth(): EngineHealth | null;
   /** Views computed in the last few seconds (stats/recent.ts). */
   recent: RecentViews;
   /** Accepted events on their way to the tables. */
@@ -50,6 +52,7 @@ export interface Limits {
 export interface ServiceOptions {
   clock?: Clock;
   engine?: StatsEngine;
+  statsHealth?: () => EngineHealth | null;
   refusals?: RefusalPauses;
 }
 
@@ -59,6 +62,7 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
     db,
     clock: options.clock ?? wallClock,
     engine: options.engine ?? sourceStats(db),
+    statsHealth: options.statsHealth ?? (() => null),
     recent: new RecentViews(),
     events: new EventBuffer(db, config.ingestBuffer),
     views: new ViewCounter(db),

@@ -12,9 +12,11 @@ import { DIMENSIONS, type Filter, FILTER_DIMENSIONS } from "../schemas/filters.j
 import type { Period } from "../schemas/stats.js";
 import { createSite } from "../sites/sites.js";
 import { freshDb } from "../../test/support/db.js";
+import { startLocalClickHouse } from "../../test/support/clickhouse.js";
 import { invalidateStats, statsVersion } from "./cache.js";
 import { type ColumnarEngine, openColumnarEngine } from "./columnar/engine.js";
 import { unsettledFrom } from "./columnar/sync.js";
+import { type ClickHouseEngine, openClickHouseEngine } from "./clickhouse/engine.js";
 import { type StatsSite } from "./dashboard.js";
 import type { RangeFigures, RangeQuery, StatsEngine } from "./engine.js";
 import { keepFinishedDays } from "./kept-engine.js";
@@ -23,9 +25,10 @@ import { sourceEngine } from "./source-engine.js";
 import { breakdownAt, dashboardAt } from "../../test/support/services.js";
 
 /**
- * The columnar engine must give the figures the source tables give, for every view: generated
- * traffic on sites in several timezones, random periods, filters and segments, compared figure by
- * figure (totals, series, every breakdown row, previous period, goals, current visitors).
+ * The columnar engine, and the ClickHouse engine where chdb can run, must give the figures the
+ * source tables give, for every view: generated traffic on sites in several timezones, random
+ * periods, filters and segments, compared figure by figure (totals, series, every breakdown row,
+ * previous period, goals, current visitors).
  */
 
 const NOW = new Date("2026-03-15T12:00:00Z");
@@ -39,6 +42,10 @@ const TIMEZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"
 
 let db: Db;
 let columnar: ColumnarEngine;
+let clickhouse: ClickHouseEngine | undefined;
+/** The shared ClickHouse copy through `npm run clickhouse:local` (chdb), when it can start here. */
+const local = await startLocalClickHouse("glimpse_engines_test");
+if (!("url" in local)) console.warn(`The ClickHouse engine is not compared: clickhouse:local could not start (${local.unavailable})`);
 const sites: StatsSite[] = [];
 /** Every value each dimension took, so filters hit real values as well as missing ones. */
 const seen = new Map<string, Set<string>>();
@@ -98,11 +105,19 @@ beforeAll(async () => {
   for (const goal of ["Signup", "Visit /docs*", "Visit /*o*", "Visit /a_*", "nope"]) note("goal", goal);
   columnar = await openColumnarEngine(db, { path: "memory", memoryMb: 256, threads: 2, log: (line) => complaints.push(line) });
   for (const site of sites) await columnar.sync(site, NOW);
+  if ("url" in local) {
+    clickhouse = await openClickHouseEngine(db, { url: local.url, log: (line) => complaints.push(line) });
+    for (const site of sites) await clickhouse.sync(site, NOW);
+  }
 }, 300_000);
 
 afterAll(async () => {
   await columnar?.close();
+  await clickhouse?.close();
 });
+
+/** The engines held to the source's figures. */
+const compared = () => [columnar, ...(clickhouse ? [clickhouse] : [])];
 
 /** What the engine said went wrong: every figure must come from the copy, not a silent fallback. */
 const complaints: string[] = [];
@@ -124,15 +139,22 @@ const periodArb: fc.Arbitrary<Period> = fc.oneof(
   }),
 );
 
-const view = (engine: "source" | "columnar", site: StatsSite, input: { period: Period; filters: Filter[]; segmentFilters: Filter[] }) =>
-  dashboardAt(db, site, { ...input, now: NOW, cache: false, limit: 100 }, engine === "source" ? sourceEngine(db) : columnar);
+const view = (engine: "source" | "columnar" | StatsEngine, site: StatsSite, input: { period: Period; filters: Filter[]; segmentFilters: Filter[] }) =>
+  dashboardAt(db, site, { ...input, now: NOW, cache: false, limit: 100 }, engine === "source" ? sourceEngine(db) : engine === "columnar" ? columnar : engine);
+
+/** Every compared engine's view equals the source's. */
+async function expectSourceView(site: StatsSite, input: { period: Period; filters: Filter[]; segmentFilters: Filter[] }) {
+  const expected = await view("source", site, input);
+  for (const engine of compared()) expect(await view(engine, site, input)).toEqual(expected);
+}
 
 describe("the columnar engine", () => {
   it("holds every finished day and leaves today to the tables", async () => {
-    for (const site of sites) expect(await columnar.copiedThrough(site.id)).toBe(unsettledFrom(site, NOW));
+    for (const site of sites) for (const engine of compared()) expect(await engine.copiedThrough(site.id)).toBe(unsettledFrom(site, NOW));
     const [a, b] = await Promise.all([view("source", sites[0]!, { period: { key: "30d" }, filters: [], segmentFilters: [] }), view("columnar", sites[0]!, { period: { key: "30d" }, filters: [], segmentFilters: [] })]);
     expect(a.totals.visitors).toBeGreaterThan(50);
     expect(b).toEqual(a);
+    if (clickhouse) expect(await view(clickhouse, sites[0]!, { period: { key: "30d" }, filters: [], segmentFilters: [] })).toEqual(a);
   });
 
   it("gives the source tables' figures for every view, filter set and segment", async () => {
@@ -143,9 +165,7 @@ describe("the columnar engine", () => {
         fc.array(filterArb(), { maxLength: 3 }),
         fc.array(filterArb(), { maxLength: 2 }),
         async (site, period, filters, segmentFilters) => {
-          const input = { period, filters, segmentFilters };
-          const [expected, actual] = await Promise.all([view("source", site, input), view("columnar", site, input)]);
-          expect(actual).toEqual(expected);
+          await expectSourceView(site, { period, filters, segmentFilters });
         },
       ),
       { numRuns: 120, seed: 13 },
@@ -162,9 +182,7 @@ describe("the columnar engine", () => {
         fc.array(filterArb(), { maxLength: 1 }),
         fc.array(fc.oneof(pageOrGoal, filterArb()), { maxLength: 2 }),
         async (site, period, pageAndGoal, others, segmentFilters) => {
-          const input = { period, filters: [...pageAndGoal, ...others], segmentFilters };
-          const [expected, actual] = await Promise.all([view("source", site, input), view("columnar", site, input)]);
-          expect(actual).toEqual(expected);
+          await expectSourceView(site, { period, filters: [...pageAndGoal, ...others], segmentFilters });
         },
       ),
       { numRuns: 120, seed: 29 },
@@ -174,9 +192,7 @@ describe("the columnar engine", () => {
   it("gives the source tables' figures without any filter, where it counts flagged rows", async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...sites), periodArb, async (site, period) => {
-        const input = { period, filters: [], segmentFilters: [] };
-        const [expected, actual] = await Promise.all([view("source", site, input), view("columnar", site, input)]);
-        expect(actual).toEqual(expected);
+        await expectSourceView(site, { period, filters: [], segmentFilters: [] });
       }),
       { numRuns: 40, seed: 11 },
     );
@@ -187,12 +203,15 @@ describe("the columnar engine", () => {
       fc.asyncProperty(fc.constantFrom(...sites), periodArb, fc.array(filterArb(), { maxLength: 3 }), async (site, period, filters) => {
         const range = resolvePeriod(period, site.timezone, NOW);
         const query: RangeQuery = { site, from: range.from, to: range.to, filters, goals: await goalDefinitions(db, site.id), now: NOW, keep: "none", version: await statsVersion(db, site.id), hours: false };
-        const [expected, actual] = await Promise.all([sourceEngine(db).range(query), columnar.range(query)]);
+        const expected = await sourceEngine(db).range(query);
         // The source's days carry hourly arrays even when no hours were asked for: the rest is compared.
         const raw = (f: RangeFigures) => ({ ...f, days: f.days.map(({ day, visitors, pageviews }) => ({ day, visitors, pageviews })) });
-        expect(Number.isInteger(actual.duration)).toBe(true);
-        expect(raw(actual)).toEqual(raw(expected));
-        expect(await columnar.totals(query)).toEqual(await sourceEngine(db).totals(query));
+        for (const engine of compared()) {
+          const actual = await engine.range(query);
+          expect(Number.isInteger(actual.duration)).toBe(true);
+          expect(raw(actual)).toEqual(raw(expected));
+          expect(await engine.totals(query)).toEqual(await sourceEngine(db).totals(query));
+        }
       }),
       { numRuns: 60, seed: 17 },
     );
@@ -202,8 +221,8 @@ describe("the columnar engine", () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...sites), periodArb, fc.constantFrom(...DIMENSIONS), fc.array(filterArb(), { maxLength: 2 }), async (site, period, dimension, filters) => {
         const input = { period, filters, dimension, limit: 100, now: NOW, cache: false };
-        const [expected, actual] = await Promise.all([breakdownAt(db, site, input, sourceEngine(db)), breakdownAt(db, site, input, columnar)]);
-        expect(actual).toEqual(expected);
+        const expected = await breakdownAt(db, site, input, sourceEngine(db));
+        for (const engine of compared()) expect(await breakdownAt(db, site, input, engine)).toEqual(expected);
       }),
       { numRuns: 40, seed: 7 },
     );
@@ -215,7 +234,7 @@ describe("figures of finished days, kept", () => {
     dashboardAt(db, site, { ...input, now: NOW, limit: 100 }, engine);
 
   it("are the same figures, with or without filters of the viewer's own, on either engine", async () => {
-    const engines = [keepFinishedDays(columnar), keepFinishedDays(sourceEngine(db))];
+    const engines = [...compared().map((engine) => keepFinishedDays(engine)), keepFinishedDays(sourceEngine(db))];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...sites), periodArb, fc.array(filterArb(), { maxLength: 3 }), async (site, period, filters) => {
         const input = { period, filters, segmentFilters: [] };
@@ -242,6 +261,7 @@ describe("figures of finished days, kept", () => {
       await ingestEvent(db, { name: "pageview", url: `https://${site.domain}${path}`, domain: site.domain, referrer: "" }, { ...who, now: at });
     }
     await columnar.sync(site, NOW);
+    await clickhouse?.sync(site, NOW);
     for (const filters of [
       [{ dimension: "goal", operator: "is", values: ["Visit /docs/*"] }],
       [{ dimension: "page", operator: "contains", values: ["/docs/"] }],
@@ -251,7 +271,7 @@ describe("figures of finished days, kept", () => {
       const input = { period: { key: "30d" } as Period, filters, segmentFilters: [] };
       const expected = await view("source", site, input);
       expect(expected.totals.visitors).toBeGreaterThan(0);
-      expect(await view("columnar", site, input)).toEqual(expected);
+      for (const engine of compared()) expect(await view(engine, site, input)).toEqual(expected);
     }
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 import type { Db } from "../../db/client.js";
 import type { Env } from "../env.js";
+import { type ClickHouseHealth, openClickHouseEngine } from "./clickhouse/engine.js";
 import { openColumnarEngine } from "./columnar/engine.js";
 import type { StatsEngine } from "./engine.js";
 import { keepFinishedDays } from "./kept-engine.js";
@@ -10,19 +11,39 @@ export function sourceStats(db: Db): StatsEngine {
   return keepFinishedDays(sourceEngine(db));
 }
 
+/** How an engine that can be away (ClickHouse) is doing; engines that cannot be away say nothing. */
+export type EngineHealth = ClickHouseHealth;
+
 export interface StartedEngine {
   /** What answers views, with its finished days kept (see kept-engine.ts). */
   engine: StatsEngine;
+  /** For /healthz: null where the engine cannot be away. */
+  health(): EngineHealth | null;
   close(): Promise<void>;
 }
 
 /**
- * The one place that decides which engine answers the server's views, as configured: the
- * columnar copy, or the source tables. The copy is a cache: if its file cannot be opened (another
- * process holds it, the disk is full), the server says so and answers from the source tables.
+ * The one place that decides which engine answers the server's views, as configured: the shared
+ * ClickHouse copy, the columnar copy, or the source tables. A copy is a cache: if it cannot be
+ * opened (ClickHouse refuses the credentials, another process holds the file, the disk is full),
+ * the server says so and answers from the source tables.
  */
 export async function startStatsEngine(db: Db, config: Env, log: (line: string) => void): Promise<StartedEngine> {
-  const tables = { engine: sourceStats(db), close: async () => {} };
+  const tables: StartedEngine = { engine: sourceStats(db), health: () => null, close: async () => {} };
+  if (config.stats.engine === "clickhouse" && config.stats.clickhouseUrl) {
+    try {
+      const engine = await openClickHouseEngine(db, { url: config.stats.clickhouseUrl, log });
+      engine.startSyncing();
+      const url = new URL(config.stats.clickhouseUrl);
+      log(`Stats: shared ClickHouse copy at ${url.host}${url.pathname} (${engine.health().state === "ok" ? "connected" : "not reachable yet; answering from the database tables"})`);
+      return { engine: keepFinishedDays(engine), health: () => engine.health(), close: () => engine.close() };
+    } catch (error) {
+      // ClickHouse answered but refused (credentials, permissions): the tables answer, and /healthz says why.
+      const reason = error instanceof Error ? error.message.slice(0, 300) : String(error);
+      log(`Stats: ClickHouse refused the shared copy (${reason}); answering from the database tables`);
+      return { ...tables, health: () => ({ state: "degraded", reason }) };
+    }
+  }
   if (config.stats.engine !== "columnar") {
     log("Stats: from the database tables (STATS_ENGINE=source)");
     return tables;
@@ -31,7 +52,7 @@ export async function startStatsEngine(db: Db, config: Env, log: (line: string) 
     const engine = await openColumnarEngine(db, { ...config.stats, log });
     engine.startSyncing();
     log(`Stats: columnar copy in ${config.stats.path === "memory" ? "memory" : config.stats.path} (memory limit ${config.stats.memoryMb} MB)`);
-    return { engine: keepFinishedDays(engine), close: () => engine.close() };
+    return { engine: keepFinishedDays(engine), health: () => null, close: () => engine.close() };
   } catch (error) {
     log(`Stats: could not open the columnar copy (${error instanceof Error ? error.message : error}); answering from the database tables`);
     return tables;

@@ -1,9 +1,16 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
+import type { EngineHealth } from "../stats/engines.js";
 
-export async function checkHealth(db: Db): Promise<{ db: "ok" }> {
+/**
+ * `stats` appears with STATS_ENGINE=clickhouse: "degraded" while ClickHouse cannot be reached
+ * (views are answered from the tables meanwhile, so the instance still serves).
+ */
+export async function checkHealth({ db, statsHealth }: { db: Db; statsHealth(): EngineHealth | null }): Promise<{ db: "ok"; stats?: "ok" | "degraded"; statsReason?: string }> {
   await sql`select 1`.execute(db);
-  return { db: "ok" };
+  const stats = statsHealth();
+  if (!stats) return { db: "ok" };
+  return stats.state === "ok" ? { db: "ok", stats: "ok" } : { db: "ok", stats: "degraded", statsReason: stats.reason };
 }
 
 /** Touches the tables every page reads, so their first real use is not a cold one. */

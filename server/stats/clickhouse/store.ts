@@ -1,0 +1,147 @@
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
+
+/**
+ * The shared copy's tables. Version of the layout: tables of another version are dropped and the
+ * copy is made again from the tables (it is a cache, never migrated), by whichever instance first
+ * sees the difference.
+ */
+export const LAYOUT = 1;
+
+/**
+ * `visits`: one row per visit of a copied day, with its pageviews' paths and times and its other
+ * events' names, so page and goal filters are tests on the row and pageviews are its arrays
+ * unrolled. Every row carries the `copy` that wrote it; only copies listed in `copies` are read,
+ * so rows written by a copy that never finished (its instance died) are never seen, and a day
+ * copied again is read from its newest copy alone. Ordered by site and day, the ranges every view
+ * reads; partitioned by month so old months can be dropped whole.
+ */
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS layout (version UInt32) ENGINE = MergeTree ORDER BY tuple()`,
+  `CREATE TABLE IF NOT EXISTS visits (
+    site_id String, day Date, copy String, session_id Int64, visitor_id Int64, started_at DateTime64(3, 'UTC'),
+    duration Int64, pageviews UInt32, entry_page String, referrer_source LowCardinality(String), referrer String,
+    utm_source String, utm_medium String, utm_campaign String, country LowCardinality(String), device LowCardinality(String),
+    browser LowCardinality(String), os LowCardinality(String),
+    pages Array(String), page_ts Array(DateTime64(3, 'UTC')), names Array(String)
+  ) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (site_id, day, copy, visitor_id)`,
+  /**
+   * Each copied day's figures without filters, per breakdown value, counted as the copy is made:
+   * visitors are salted per day, so a range's figures are sums of these rows, and a view without
+   * filters (a site's dashboard, the first view of a new link) adds up a few hundred rows a day
+   * instead of counting distinct visitors over every visit. `g`: a visit dimension's index, PAGES,
+   * or a day's totals (DAY_TOTALS, DAY_PAGEVIEWS, with an empty value).
+   */
+  `CREATE TABLE IF NOT EXISTS day_values (
+    site_id String, day Date, copy String, g Int8, value String, visitors UInt64, n UInt64, bounces UInt64, duration Int64
+  ) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (site_id, day, copy, g, value)`,
+  /**
+   * One row per finished copy of a run of days: written last, in one insert, after its rows, so it
+   * is what makes them visible. `version` is the site's stats version the rows were read under.
+   */
+  `CREATE TABLE IF NOT EXISTS copies (
+    site_id String, version Int64, from_day Date, to_day Date, copy String, visits UInt64, events UInt64, copied_at DateTime64(3, 'UTC')
+  ) ENGINE = MergeTree ORDER BY (site_id, from_day)`,
+];
+
+export type Row = Record<string, unknown>;
+export type Params = Record<string, unknown>;
+
+export interface StoreOptions {
+  /** http(s)://user:password@host:8123/database */
+  url: string;
+  /** Per request; a view waits at most this long before the tables answer it. */
+  timeoutMs?: number;
+}
+
+/**
+ * The ClickHouse server, through the official client: credentials and database from the URL.
+ * Knows whether the server last answered, and why not.
+ */
+export class Store {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  private readonly server: ClickHouseClient;
+  /** Null while the server answers; what went wrong otherwise. */
+  failure: string | null = null;
+
+  constructor(options: StoreOptions) {
+    const url = new URL(options.url);
+    this.database = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, "")) || "default";
+    const config = {
+      username: decodeURIComponent(url.username) || "default",
+      password: decodeURIComponent(url.password),
+      request_timeout: options.timeoutMs ?? 30_000,
+      compression: { request: false, response: false },
+      log: { level: ClickHouseLogLevel.OFF },
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 as const },
+    };
+    const base = `${url.protocol}//${url.host}`;
+    this.client = createClient({ ...config, url: base, database: this.database });
+    // The database may not exist yet: it is created through a client that names none.
+    this.server = createClient({ ...config, url: base });
+  }
+
+  /** Creates the database and tables (dropping tables of another layout). */
+  async prepare(): Promise<void> {
+    await this.tracked(async () => {
+      if (this.database !== "default") await this.server.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(this.database)}` });
+      await this.client.command({ query: SCHEMA[0]! });
+      const rows = await this.rows(`SELECT max(version) AS v, count() AS n FROM layout`);
+      const version = Number(rows[0]?.n) > 0 ? Number(rows[0]?.v) : null;
+      if (version !== null && version !== LAYOUT) {
+        for (const table of ["visits", "day_values", "copies", "layout"]) await this.client.command({ query: `DROP TABLE IF EXISTS ${table}` });
+        await this.client.command({ query: SCHEMA[0]! });
+      }
+      for (const statement of SCHEMA.slice(1)) await this.client.command({ query: statement });
+      if (version !== LAYOUT) await this.client.insert({ table: "layout", values: [{ version: LAYOUT }], format: "JSONEachRow" });
+    });
+  }
+
+  rows(query: string, params: Params = {}): Promise<Row[]> {
+    return this.tracked(async () => (await this.client.query({ query, query_params: params, format: "JSONEachRow" })).json<Row>());
+  }
+
+  command(query: string, params: Params = {}): Promise<void> {
+    return this.tracked(async () => void (await this.client.command({ query, query_params: params })));
+  }
+
+  insert(table: string, values: Row[]): Promise<void> {
+    if (!values.length) return Promise.resolve();
+    return this.tracked(async () => void (await this.client.insert({ table, values, format: "JSONEachRow" })));
+  }
+
+  async ping(): Promise<boolean> {
+    const result = await this.client.ping();
+    if (result.success) this.failure = null;
+    else this.failure = describe(result.error);
+    return result.success;
+  }
+
+  private async tracked<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      const result = await work();
+      this.failure = null;
+      return result;
+    } catch (error) {
+      // A query the server rejected says nothing about whether it is there.
+      if (!isServerError(error)) this.failure = describe(error);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.client.close(), this.server.close()]);
+  }
+}
+
+/** An error the server sent (it is up): it carries ClickHouse's error code. */
+const isServerError = (error: unknown) => typeof error === "object" && error !== null && "type" in error && typeof (error as { code?: unknown }).code === "string";
+
+/** An error in a line of the log: without the query it was about (it holds viewers' filter values). */
+export const describe = (error: unknown) => {
+  const message = (error instanceof Error ? error.message : String(error)).split(/\.? In query /)[0]!.slice(0, 300);
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code) ? `${code}: ${message}` : message;
+};
+
+const quoteIdentifier = (name: string) => `\`${name.replace(/[`\\]/g, (c) => `\\${c}`)}\``;
