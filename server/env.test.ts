@@ -38,7 +38,7 @@ describe("configuration", () => {
       memoryMb: 512,
       threads: 2,
     });
-    expect(() => parseEnv({ STATS_ENGINE: "duckdb" })).toThrow(/STATS_ENGINE: must be columnar or source/);
+    expect(() => parseEnv({ STATS_ENGINE: "duckdb" })).toThrow(/STATS_ENGINE: must be columnar, source or clickhouse/);
     expect(() => parseEnv({ STATS_MEMORY_MB: "16" })).toThrow(/STATS_MEMORY_MB: must be at least 64/);
   });
 
