@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../../db/client.js";
-import { anotherInstance, freshDb } from "../../../test/support/db.js";
+import { anotherInstance, databaseUrl, freshDb } from "../../../test/support/db.js";
 import { type LocalClickHouse, startLocalClickHouse } from "../../../test/support/clickhouse.js";
 import { UA } from "../../../test/support/ingest.js";
 import { ingestEvent } from "../../../test/support/reference-ingest.js";
@@ -157,6 +159,31 @@ describe.skipIf(!available)("the ClickHouse engine", () => {
     await death.catch(() => {});
     expect(await held(site.id)).toEqual(await expected(site));
   });
+
+  // PGlite lives in this process: another process cannot open it, so this needs PostgreSQL.
+  it.skipIf(!process.env.DATABASE_URL)("leaves nothing visible when an instance's process is killed mid-copy (SIGKILL), and another finishes", async () => {
+    const site = await seededSite("sigkill.test", "Asia/Kolkata");
+    const dbUrl = databaseUrl(db)!;
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../../../test/support/clickhouse-copier.ts"), dbUrl, available!.url, site.id, site.timezone, NOW.toISOString()], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("written") && resolve());
+      child.once("exit", (code) => reject(new Error(`the copier ended (${code}) before writing`)));
+    });
+    child.kill("SIGKILL");
+    await exited;
+    const other = await open({ leaseMs: 1_500 });
+    expect((await held(site.id)).visits).toBeGreaterThan(0);
+    expect(await other.copiedThrough(site.id)).toBeNull();
+    await expectSourceFigures(other, site);
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    await other.sync(site, NOW);
+    expect(await other.copiedThrough(site.id)).toBe(unsettledFrom(site, NOW));
+    expect(await held(site.id)).toEqual(await expected(site));
+    await expectSourceFigures(other, site);
+  }, 120_000);
 
   it("follows a rewrite of finished days once the site's stats version moves", async () => {
     const site = await seededSite("rewritten.test", "Pacific/Auckland");
