@@ -44,7 +44,7 @@ export interface RunResult {
   dirty: boolean;
   date: string;
   machine: { os: string; cpus: number; cpuModel: string; memoryGb: number; node: string; db: DbKind; dbVersion: string };
-  options: { events: number[]; duration: number; connections: number; serverNodeOptions: string; only?: string };
+  options: { events: number[]; duration: number; connections: number; serverNodeOptions: string; only?: string; engine?: string };
   /** The page ceiling; absent in `--only ingest` runs. */
   bare?: LoadFigures;
   /** The ingestion ceiling: node:http answering the same POSTs with 202 (absent in runs before it existed). */
@@ -153,8 +153,8 @@ const viewLabel = (v: ViewTiming) => {
 function viewsTable(engine: EngineFigures): string {
   const rows = engine.views.map((v) => [viewLabel(v), (v.on ?? []).join(", ") || "–", n(v.events), n(v.ms), n(v.floorMs), ratio(v.ms, v.floorMs), `${viewLimit(v)}×`, String(v.reps)]);
   return (
-    `Columnar copy built from the tables in ${n(engine.syncSeconds)} s (${n(engine.syncRowsPerSecond)} rows/s), ${n(engine.fileMb)} MB on disk.\n\n` +
-    table(["Dashboard view, columnar engine (in process)", "on", "events", "median ms", "count(*) ms", "ratio", "target", "reps"], rows)
+    `${engine.kind === "clickhouse" ? "ClickHouse" : "Columnar"} copy built from the tables in ${n(engine.syncSeconds)} s (${n(engine.syncRowsPerSecond)} rows/s), ${n(engine.fileMb)} MB on disk.\n\n` +
+    table([engine.kind === "clickhouse" ? "Dashboard view, ClickHouse engine (clickhouse:local)" : "Dashboard view, columnar engine (in process)", "on", "events", "median ms", "count(*) ms", "ratio", "target", "reps"], rows)
   );
 }
 

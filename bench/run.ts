@@ -7,9 +7,12 @@
 //                          npm run bench -- --events 10000 --only ingest --duration 8 --no-save
 //   --only abuse           only the scenarios where one client attacks and others are measured
 //   --only views           only the dashboard views of the columnar engine, each beside count(*)
+//   --engine clickhouse    with --only views: the ClickHouse engine's views instead, on CLICKHOUSE_URL
+//                          or, without it, on `npm run clickhouse:local` started for the run
 // For each size: scratch database, fixtures and bulk traffic, query timings, then the production
 // server under autocannon, ingestion last. Ceilings (bare node:http for pages and for POSTs,
 // count(*)) and the peer run in the same run.
+import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
@@ -45,6 +48,7 @@ const { values } = parseArgs({
     // "ingest": the ingestion scenario alone, quickly (no query timings, views or page scenarios);
     // "abuse": the attacks alone, the same way; "views": the columnar engine's views alone.
     only: { type: "string", default: "all" },
+    engine: { type: "string", default: "columnar" },
   },
 });
 const sizes = values.events.split(",").map((s) => Number(s.trim().replace(/_/g, "")));
@@ -53,6 +57,11 @@ const everything = values.only === "all";
 const attacks = everything || values.only === "abuse";
 const ingestion = everything || values.only === "ingest";
 const viewsOnly = values.only === "views";
+const clickhouse = values.engine === "clickhouse";
+if (!["columnar", "clickhouse"].includes(values.engine) || (clickhouse && !viewsOnly)) {
+  process.stderr.write("--engine is columnar or clickhouse; clickhouse is measured with --only views\n");
+  process.exit(2);
+}
 if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 100) || !(duration >= 1) || !["all", "ingest", "abuse", "views"].includes(values.only)) {
   process.stderr.write("Usage: npm run bench -- --events 10000,100000,1000000 --duration 10 [--only ingest|abuse|views] [--keep] [--no-save]\n");
   process.exit(2);
@@ -101,8 +110,16 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
     let sql: SizeResult["sql"];
     let engine: SizeResult["engine"];
     if (viewsOnly) {
-      log("  dashboard views, columnar engine");
-      engine = await measureViews(scratch.db, fx, statsFile, memoryMb, threads);
+      log(`  dashboard views, ${clickhouse ? "ClickHouse" : "columnar"} engine`);
+      const server = clickhouse ? await clickhouseServer(events) : null;
+      try {
+        engine = await measureViews(scratch.db, fx, statsFile, memoryMb, threads, server?.url);
+      } finally {
+        if (server) {
+          cleanups.delete(server.stop);
+          await server.stop();
+        }
+      }
       await scratch.close();
       const loadAverage: [number, number] = [round(loadBefore), round(loadavg()[0]!)];
       return { scratch, size: { requestedEvents: events, load, engine, views: engine.views, seconds: (performance.now() - began) / 1000, loadAverage } };
@@ -174,6 +191,29 @@ async function benchSize(events: number): Promise<{ size: SizeResult; scratch: S
   }
 }
 
+/** CLICKHOUSE_URL, or a `clickhouse:local` of the run's own (a fresh folder and database per size). */
+async function clickhouseServer(events: number): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (process.env.CLICKHOUSE_URL) return { url: process.env.CLICKHOUSE_URL.replace(/\/[^/]*$/, `/glimpse_bench_${process.pid}_${events}`), stop: async () => {} };
+  const folder = resolve(`bench/.scratch/${process.pid}-${events}-clickhouse`);
+  const child = spawn(process.execPath, ["scripts/clickhouse-local.mjs", "--port", "0", "--path", folder], { stdio: ["ignore", "pipe", "inherit"] });
+  const stop = async () => {
+    const exited = new Promise((done) => child.once("exit", done));
+    child.kill("SIGTERM");
+    await exited;
+    rmSync(folder, { recursive: true, force: true });
+  };
+  cleanups.add(stop);
+  const port = await new Promise<number>((resolvePort, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(chunk.toString());
+      if (match) resolvePort(Number(match[1]));
+    });
+    child.once("exit", (code) => reject(new Error(`clickhouse:local ended (${code})`)));
+  });
+  log(`  clickhouse:local on port ${port}`);
+  return { url: `http://default@127.0.0.1:${port}/glimpse_bench`, stop };
+}
+
 async function main() {
   const began = performance.now();
   if (!viewsOnly && ensureBuild()) log("Built.");
@@ -205,7 +245,7 @@ async function main() {
     ...revision(),
     date: new Date().toISOString(),
     machine: machine(kind, version),
-    options: { events: sizes, duration, connections: CONNECTIONS, serverNodeOptions: values["server-node-options"], only: values.only },
+    options: { events: sizes, duration, connections: CONNECTIONS, serverNodeOptions: values["server-node-options"], only: values.only, ...(clickhouse && { engine: "clickhouse" }) },
     bare,
     barePost,
     sizes: results,

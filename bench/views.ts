@@ -6,6 +6,8 @@ import { sql } from "kysely";
 import type { Db } from "../db/client.js";
 import type { Filter } from "../server/schemas/filters.js";
 import type { Period } from "../server/schemas/stats.js";
+import { openClickHouseEngine } from "../server/stats/clickhouse/engine.js";
+import { Store } from "../server/stats/clickhouse/store.js";
 import { openColumnarEngine } from "../server/stats/columnar/engine.js";
 import { getDashboardStats, type StatsInput } from "../server/stats/dashboard.js";
 import { keepFinishedDays } from "../server/stats/kept-engine.js";
@@ -39,6 +41,8 @@ export interface ViewTiming {
 }
 
 export interface EngineFigures {
+  /** Which engine (absent: columnar, in runs before there was a choice). */
+  kind?: "columnar" | "clickhouse";
   /** Building the copy of every finished day from the tables. */
   syncSeconds: number;
   syncRowsPerSecond: number;
@@ -96,16 +100,28 @@ const median = (values: number[]) => {
   return Math.round(sorted[Math.floor((sorted.length - 1) / 2)]! * 10) / 10;
 };
 
-export async function measureViews(db: Db, fx: Fixtures, file: string, memoryMb: number, threads: number): Promise<EngineFigures> {
-  const engine = await openColumnarEngine(db, { path: file, memoryMb, threads, log });
+/** What ClickHouse holds on disk in the database of `url` (its active parts). */
+async function clickhouseMb(url: string): Promise<number> {
+  const store = new Store({ url });
+  try {
+    const [row] = await store.rows(`SELECT sum(bytes_on_disk) AS bytes FROM system.parts WHERE active AND database = {db:String}`, { db: store.database });
+    return Math.round(Number(row?.bytes ?? 0) / 2 ** 20);
+  } finally {
+    await store.close();
+  }
+}
+
+/** With `clickhouseUrl`, the ClickHouse engine on that server instead of the columnar copy in `file`. */
+export async function measureViews(db: Db, fx: Fixtures, file: string, memoryMb: number, threads: number, clickhouseUrl?: string): Promise<EngineFigures> {
+  const engine = clickhouseUrl ? await openClickHouseEngine(db, { url: clickhouseUrl, log }) : await openColumnarEngine(db, { path: file, memoryMb, threads, log });
   try {
     const started = performance.now();
     await engine.sync(fx.site);
     const syncSeconds = (performance.now() - started) / 1000;
     const { rows } = await sql<{ n: number }>`select (select count(*) from events where site_id = ${fx.site.id}) + (select count(*) from visits where site_id = ${fx.site.id}) as n`.execute(db);
     const copied = Number(rows[0]?.n ?? 0);
-    const fileMb = Math.round(statSync(file).size / 2 ** 20);
-    log(`  columnar copy: ${syncSeconds.toFixed(1)} s for ${copied.toLocaleString("en")} rows, ${fileMb} MB`);
+    const fileMb = clickhouseUrl ? await clickhouseMb(clickhouseUrl) : Math.round(statSync(file).size / 2 ** 20);
+    log(`  ${clickhouseUrl ? "ClickHouse" : "columnar"} copy: ${syncSeconds.toFixed(1)} s for ${copied.toLocaleString("en")} rows, ${fileMb} MB`);
     const views: ViewTiming[] = [];
     // As the server wraps it: the figures of finished days kept.
     const kept = keepFinishedDays(engine);
@@ -140,7 +156,7 @@ export async function measureViews(db: Db, fx: Fixtures, file: string, memoryMb:
         views.push(timing);
       }
     }
-    return { syncSeconds: Math.round(syncSeconds * 10) / 10, syncRowsPerSecond: Math.round(copied / syncSeconds), fileMb, views };
+    return { kind: clickhouseUrl ? "clickhouse" : "columnar", syncSeconds: Math.round(syncSeconds * 10) / 10, syncRowsPerSecond: Math.round(copied / syncSeconds), fileMb, views };
   } finally {
     await engine.close();
   }

@@ -31,6 +31,7 @@ const SPECS = [
   { name: "countries", file: "e2e/specs/countries.spec.mjs", modes: ["http"] },
   { name: "ingest", file: "e2e/specs/ingest.spec.mjs", modes: ["http"] },
   { name: "flood", file: "e2e/specs/flood.spec.mjs", modes: ["http"] },
+  { name: "clickhouse", file: "e2e/specs/clickhouse.spec.mjs", modes: ["http"] },
   { name: "admin", file: "e2e/specs/admin.spec.mjs", modes: ["off", "on"] },
   { name: "share", file: "e2e/specs/share.spec.mjs", modes: ["off", "on"] },
   { name: "goals", file: "e2e/specs/goals.spec.mjs", modes: ["off", "on"] },

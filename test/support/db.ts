@@ -43,6 +43,9 @@ async function freshPglite(): Promise<Db> {
 
 const urls = new WeakMap<Db, string>();
 
+/** The URL of a fresh PostgreSQL test database (for a process of its own); null on PGlite. */
+export const databaseUrl = (db: Db): string | null => urls.get(db) ?? null;
+
 /**
  * Another connection pool on the same Postgres database, as a second app instance would have
  * (closed when the file is done). Null on PGlite, which only one process can open.

@@ -77,6 +77,8 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
   let said: string | null = null;
 
   function noteFailure(error?: unknown) {
+    // The server answers but lost the tables (started again on empty storage): they are created again, and copied again.
+    if (["60", "81"].includes(String((error as { code?: unknown } | null)?.code))) prepared = false;
     const reason = store.failure ?? (error === undefined ? null : describe(error));
     if (!reason || store.failure === null) return;
     if (said !== reason) log(`Stats: ClickHouse cannot be reached (${reason}); answering from the database tables`);
@@ -121,7 +123,11 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
 
   /** Which days the copy answers: none while the server is away or the site's copy is of an older stats version. */
   async function split(query: Pick<RangeQuery, "site" | "now" | "version">): Promise<Split> {
-    if (store.failure !== null || !prepared) return { through: NOTHING_COPIED, segments: [] };
+    if (store.failure !== null) return { through: NOTHING_COPIED, segments: [] };
+    if (!prepared) {
+      if (!closed) sync(query.site, query.now).catch((error) => log(`Stats: copying site ${query.site.id} to ClickHouse failed: ${describe(error)}`));
+      return { through: NOTHING_COPIED, segments: [] };
+    }
     try {
       const copies = await listCopies(store, query.site.id);
       const covered = coverage(copies, query.version);
@@ -236,7 +242,8 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
       closed = true;
       if (timer) clearTimeout(timer);
       if (probe) clearInterval(probe);
-      await Promise.allSettled(pending.values());
+      // A copy on its way stops after its current day; one stuck on the server is not waited for long.
+      await Promise.race([Promise.allSettled(pending.values()), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       await store.close();
     },
   };

@@ -181,16 +181,30 @@ async function copyDays(ctx: CopyContext, siteId: string, days: { from: string; 
   const copy = randomUUID();
   let visits = 0;
   let events = 0;
-  for (let day = days.from; day <= days.to; day = addDays(day, 1)) {
-    const parts = Math.max(1, Math.ceil((sizes.get(day) ?? 0) / EVENTS_PER_READ));
-    for (let i = 0; i < parts; i++) {
-      const rows = (await visitRows(ctx.db, siteId, day, Math.floor((SESSION_IDS * i) / parts), i + 1 === parts ? SESSION_IDS : Math.floor((SESSION_IDS * (i + 1)) / parts))).map((r) => ({ ...r, copy }));
-      visits += rows.length;
-      events += rows.reduce((sum, r) => sum + r.pages.length + r.names.length, 0);
-      await ctx.store.insert("visits", rows);
-    }
+  // Rows go to ClickHouse in inserts of about EVENTS_PER_READ events (each insert is a part to merge), however the days fall.
+  let batch: Row[] = [];
+  let batchEvents = 0;
+  const flush = async () => {
+    await ctx.store.insert("visits", batch);
+    batch = [];
+    batchEvents = 0;
     if (!(await takeLease(ctx.db, siteId, ctx.holder, ctx.leaseMs))) throw new Error("lost the site's copy lease while copying");
+  };
+  for (let day = days.from; day <= days.to; day = addDays(day, 1)) {
+    if (!sizes.get(day)) continue;
+    const parts = Math.max(1, Math.ceil(sizes.get(day)! / EVENTS_PER_READ));
+    for (let i = 0; i < parts; i++) {
+      const rows = await visitRows(ctx.db, siteId, day, Math.floor((SESSION_IDS * i) / parts), i + 1 === parts ? SESSION_IDS : Math.floor((SESSION_IDS * (i + 1)) / parts));
+      for (const row of rows) {
+        batch.push({ ...row, copy });
+        visits += 1;
+        events += row.pages.length + row.names.length;
+        batchEvents += row.pages.length + row.names.length;
+      }
+      if (batchEvents >= EVENTS_PER_READ) await flush();
+    }
   }
+  await flush();
   const [held] = await ctx.store.rows(`SELECT count() AS visits, sum(length(pages) + length(names)) AS events FROM visits WHERE site_id = {site:String} AND copy = {copy:String}`, { site: siteId, copy });
   if (Number(held?.visits) !== visits || Number(held?.events) !== events) throw new Error(`the copy of ${days.from}..${days.to} holds ${held?.visits} visits and ${held?.events} events, not ${visits} and ${events}`);
   await ctx.store.command(DAY_VALUES, { site: siteId, copy });
