@@ -8,6 +8,7 @@ import * as m0006 from "./migrations/0006_link_usage.js";
 import * as m0007 from "./migrations/0007_digests.js";
 import * as m0008 from "./migrations/0008_digest_confirmation.js";
 import * as m0009 from "./migrations/0009_events_props_index.js";
+import * as m0011 from "./migrations/0011_imports.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 export const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   "0007_digests": m0007,
   "0008_digest_confirmation": m0008,
   "0009_events_props_index": m0009,
+  "0011_imports": m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
