@@ -8,6 +8,7 @@ import { engineFor } from "./engines.js";
 import { focusedGoal, goalStats } from "./goals.js";
 import { type ResolvedPeriod, bucketsOf } from "./period.js";
 import { statsVersion } from "./cache.js";
+import { importedRanges } from "./imported-engine.js";
 import { queryKey, rangeOf, type SiteFacts, shows, type StatsQuery, statsQuery } from "./query.js";
 import { localDay } from "../dates.js";
 import { LIVE_TTL_MS, recent, TTL_MS } from "./recent.js";
@@ -66,8 +67,8 @@ export function dashboardOf(db: Db, query: StatsQuery, engine = engineFor(db)): 
  * another request started outside it.
  */
 const siteFacts = async (db: Db, siteId: string): Promise<SiteFacts> => {
-  const [goals, version] = await Promise.all([goalDefinitions(db, siteId), statsVersion(db, siteId)]);
-  return { goals, version };
+  const [goals, version, imported] = await Promise.all([goalDefinitions(db, siteId), statsVersion(db, siteId), importedRanges(db, siteId)]);
+  return { goals, version, imported };
 };
 
 /** A view with filters of the viewer's own runs as its engine bounds such views (see `StatsEngine.madeUp`). */
@@ -113,6 +114,7 @@ async function planView(engine: StatsEngine, query: StatsQuery, facts: SiteFacts
     // A page goal's pattern is a path: with the pages hidden, recipients get its figures, not the path.
     goals: goalStats(goals, figures).map((g) => (g.kind === "page" && !shows(query, "page") ? { ...g, match: "" } : g)),
     goalProperties: properties,
+    imported: figures.imported ?? null,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Db } from "../../db/client.js";
 import type { Env } from "../env.js";
 import { type ColumnarEngine, openColumnarEngine } from "./columnar/engine.js";
 import type { StatsEngine } from "./engine.js";
+import { withImported } from "./imported-engine.js";
 import { keepFinishedDays } from "./kept-engine.js";
 import { sourceEngine } from "./source-engine.js";
 
@@ -10,16 +11,17 @@ const chosen = new WeakMap<Db, StatsEngine>();
 /**
  * The one place that decides which engine answers a database's views: the columnar copy where the
  * server started one, the source tables otherwise (tests, scripts, and any process that did not).
- * Either keeps its figures of finished days (see kept-engine.ts).
+ * Either keeps its figures of finished days (see kept-engine.ts) and adds the days of the site's
+ * imports (imported-engine.ts).
  */
 export function engineFor(db: Db): StatsEngine {
   let engine = chosen.get(db);
-  if (!engine) chosen.set(db, (engine = keepFinishedDays(sourceEngine(db))));
+  if (!engine) chosen.set(db, (engine = withImported(db, keepFinishedDays(sourceEngine(db)))));
   return engine;
 }
 
 export function useEngine(db: Db, engine: StatsEngine): void {
-  chosen.set(db, keepFinishedDays(engine));
+  chosen.set(db, withImported(db, keepFinishedDays(engine)));
 }
 
 /**
