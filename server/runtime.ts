@@ -10,6 +10,8 @@ import { closeEventBuffer } from "./ingest/buffer.js";
 import { ingestContext } from "./ingest/ingest-context.js";
 import { openCountries } from "./ingest/countries.js";
 import { startStatsEngine } from "./stats/engines.js";
+import { receiveUpload, sendExport, type StreamReply, type StreamRequest } from "./http/imports.js";
+import { type ImportScheduler, startImportScheduler } from "./imports/scheduler.js";
 import { warmUp as warmDatabase } from "./system/health.js";
 
 /** Postgres when DATABASE_URL is set, otherwise the embedded PGlite under DATA_DIR/pglite. */
@@ -32,6 +34,7 @@ export async function migrate(db: Db): Promise<number> {
 let processDb: Db | undefined;
 let statsEngine: ColumnarEngine | null = null;
 let digests: DigestScheduler | null = null;
+let imports: ImportScheduler | null = null;
 
 /** The server process's one database, opened on first use. */
 function database(): Db {
@@ -47,6 +50,16 @@ export function requestContext(input: Omit<ContextInput, "db">) {
 /** POST /api/event on the process database: the ingestion pipeline, no tRPC caller on the way. */
 export function receiveEvent(request: EventRequest): Promise<EventReply> {
   return answerEvent(ingestContext(database()), request);
+}
+
+/** POST /api/sites/:domain/imports: an upload streamed into the database, then the import job. */
+export function receiveImportUpload(request: StreamRequest): Promise<StreamReply> {
+  return receiveUpload(database(), request, () => imports?.wake());
+}
+
+/** GET /api/sites/:domain/export.zip: the site's own days in Plausible's CSV format. */
+export function sendSiteExport(request: StreamRequest): Promise<StreamReply> {
+  return sendExport(database(), request);
 }
 
 /**
@@ -67,6 +80,7 @@ export async function startDatabase(log: (line: string) => void): Promise<void> 
   // Read now, so a wrong GEOIP_DATABASE stops the start with its reason instead of failing events.
   openCountries(config.geoipDatabase);
   digests = startDigestScheduler(db, config, log);
+  imports = startImportScheduler(db, log);
   log(`Countries: ${config.countryHeader ? `from the ${config.countryHeader} header, else ` : ""}from ${config.geoipDatabase ?? "the shipped open country database"}`);
 }
 
@@ -88,6 +102,8 @@ export async function stopDatabase(): Promise<void> {
   // restart loses none of them. A digest being sent is marked first.
   await digests?.stop();
   digests = null;
+  await imports?.stop();
+  imports = null;
   if (processDb) await closeEventBuffer(processDb);
   await flushAllViews();
   await statsEngine?.close();
