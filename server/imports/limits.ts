@@ -1,3 +1,5 @@
+import { IMPORT_UPLOAD_BYTES } from "../net/body-limits.js";
+
 /**
  * What one import may be. Uploads stream to the database in chunks and rows stream from there
  * into the tables, so none of these is about memory: they bound the disk, the database and the
@@ -5,7 +7,7 @@
  */
 export const IMPORT_LIMITS = {
   /** The largest upload, all files together: the zip Plausible makes of years of a busy site is far smaller. */
-  uploadBytes: 200 * 1024 * 1024,
+  uploadBytes: IMPORT_UPLOAD_BYTES,
   /** What a zip may unpack to, all entries together. */
   uncompressedBytes: 1024 * 1024 * 1024,
   /** Unpacked / packed size of an entry past 1 MB: CSV of counts packs 5–20×, a zip bomb thousands×. */
