@@ -1,30 +1,13 @@
 import { type Selectable, sql } from "kysely";
 import type { Db } from "../../db/client.js";
-import type { ImportStatus, ImportsTable } from "../../db/schema.js";
+import type { ImportsTable } from "../../db/schema.js";
+import type { ImportSummary } from "../schemas/imports.js";
 import { Conflict, NotFound, TooManyRequests } from "../errors.js";
 import { IMPORT_LIMITS } from "./limits.js";
 import type { Batch } from "./parse-csv.js";
 import { SHAPES, TABLES } from "./tables.js";
 
-/** An import as lists and the CLI show it. */
-export interface ImportSummary {
-  id: string;
-  source: string;
-  files: string;
-  status: ImportStatus;
-  /** 0–100 while it runs. */
-  progress: number;
-  /** The days it added, once completed. */
-  from: string | null;
-  to: string | null;
-  pageviews: number;
-  rows: number;
-  /** Which days were left out and why ("" when none). */
-  skipped: string;
-  error: string | null;
-  createdAt: string;
-  completedAt: string | null;
-}
+export type { ImportSummary };
 
 export const SOURCE_PLAUSIBLE = "Plausible CSV";
 
