@@ -31,6 +31,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const include = form.get("include") === "on";
   try {
     await caller.imports.setIncludeImported({ site: params.domain ?? "", include });
+    // Dashboards keep a view's figures a few seconds (stats/recent.ts): the switch shows within 10 s.
     const message = include ? "Dashboards include imported data" : "Dashboards leave imported data out";
     return redirect(`/sites/${params.domain}/settings/imports`, { headers: { "Set-Cookie": await setFlash(message) } });
   } catch (error) {
