@@ -3,7 +3,9 @@
 // sees the imported days on the dashboard, gets a bad file's error with its line, deletes the
 // import, and downloads the export. The upload limit is checked over raw HTTP.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,6 +158,32 @@ describe(`imports and exports, JavaScript ${config.js}`, () => {
     const names = Object.keys(unzipSync(new Uint8Array(await res.arrayBuffer()))).map((n) => n.replace(/_\d{8}_\d{8}\.csv$/, "")).sort();
     assert.equal(names.length, 10);
     assert.ok(names.includes("imported_visitors") && names.includes("imported_custom_events"));
+  });
+
+  it("imports and exports from the command line, exiting non-zero with the reason on failure", { skip: config.js !== "on" && "HTTP only: run once" }, async () => {
+    const run = promisify(execFile);
+    const created = await admin.post("/account/api-keys", { intent: "create", name: "imports cli" });
+    assert.equal(created.status, 302);
+    const key = /glk_[A-Za-z0-9_-]+/.exec((await admin.get("/account/api-keys")).body)?.[0];
+    assert.ok(key);
+    const env = { ...process.env, GLIMPSE_URL: config.baseUrl, GLIMPSE_API_KEY: key };
+    const other = `cli-${DOMAIN}`;
+    await addSite(admin, other);
+    const files = readdirSync(FIXTURES).filter((f) => f.endsWith(".csv")).map((f) => join(FIXTURES, f));
+    const imported = await run("npx", ["tsx", "scripts/imports.ts", "import", "--site", other, ...files], { cwd: config.root, env });
+    assert.match(imported.stdout, /Imported 2011-12-25 to 2022-01-06: 99 pageviews/);
+    const bad = join(scratch, "imported_visitors_20000101_20000101.csv");
+    writeFileSync(bad, "date,visits\n2000-01-01,x\n");
+    const failed = await run("npx", ["tsx", "scripts/imports.ts", "import", "--site", other, bad], { cwd: config.root, env }).catch((e) => e);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /Import failed: imported_visitors_20000101_20000101\.csv, line 2: "x" in column visits/);
+    const refused = await run("npx", ["tsx", "scripts/imports.ts", "import", "--site", "nobody.example", bad], { cwd: config.root, env }).catch((e) => e);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /404: Site not found/);
+    const out = join(scratch, "export.zip");
+    const exported = await run("npx", ["tsx", "scripts/imports.ts", "export", "--site", DOMAIN, "--out", out], { cwd: config.root, env });
+    assert.match(exported.stdout, /Wrote/);
+    assert.equal(Object.keys(unzipSync(new Uint8Array(readFileSync(out)))).length, 10);
   });
 
   it("refuses a 2 GB upload before reading it", async () => {

@@ -42,7 +42,15 @@ export function ImportList({ domain, imports }: { domain: string; imports: Impor
             {item.source}
             {item.files ? <span className="muted import-files">{item.files}</span> : null}
           </td>
-          <td data-label="Date range">{item.from && item.to ? `${item.from} to ${item.to}` : <span className="muted">—</span>}</td>
+          <td data-label="Date range">
+            {item.from && item.to ? (
+              <>
+                <span className="nowrap">{item.from}</span> to <span className="nowrap">{item.to}</span>
+              </>
+            ) : (
+              <span className="muted">—</span>
+            )}
+          </td>
           <td data-label="Pageviews">{item.status === "completed" ? formatNumber(item.pageviews) : <span className="muted">—</span>}</td>
           <td data-label="Status">
             <Status item={item} />
