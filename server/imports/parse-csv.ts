@@ -57,6 +57,10 @@ export async function readTable(input: Readable, file: string, table: TableName,
   const result: TableResult = { rows: 0, skippedRows: 0, pageviews: 0, from: null, to: null };
   let batch = newBatch(table);
   const pageviewsAt = shape.metrics.indexOf("pageviews");
+  const countryAt = shape.texts.indexOf("country");
+  const textCount = shape.texts.length;
+  const metricCount = shape.metrics.length;
+  let lastDay = "";
   const fail = (line: number, reason: string): never => {
     throw new ImportInputError(`${file}, line ${line}: ${reason}`);
   };
@@ -68,19 +72,27 @@ export async function readTable(input: Readable, file: string, table: TableName,
         continue;
       }
       const date = record[header.dateAt]!;
-      if (!isDay(date)) fail(line, `"${clip(date)}" in column date is not a day (YYYY-MM-DD)`);
-      const texts = header.textAt.map((at, i) => {
+      // Rows come day by day: a day already checked is not parsed again.
+      if (date !== lastDay) {
+        if (!isDay(date)) fail(line, `"${clip(date)}" in column date is not a day (YYYY-MM-DD)`);
+        lastDay = date;
+      }
+      const texts: string[] = new Array(textCount);
+      for (let i = 0; i < textCount; i++) {
+        const at = header.textAt[i]!;
         const value = at < 0 ? "" : record[at]!;
         if (value.length > MAX_TEXT) fail(line, `the value in column ${shape.texts[i]} is longer than ${MAX_TEXT} characters`);
-        if (shape.texts[i] === "country" && value !== "" && !COUNTRY.test(value)) fail(line, `"${clip(value)}" in column country is not a two-letter country code (ISO 3166-1, like DE)`);
-        return value;
-      });
-      const metrics = header.metricAt.map((at, i) => {
+        if (i === countryAt && value !== "" && !COUNTRY.test(value)) fail(line, `"${clip(value)}" in column country is not a two-letter country code (ISO 3166-1, like DE)`);
+        texts[i] = value;
+      }
+      const metrics: number[] = new Array(metricCount);
+      for (let i = 0; i < metricCount; i++) {
+        const at = header.metricAt[i]!;
         const value = at < 0 ? "" : record[at]!;
-        if (value === "") return 0;
-        if (!COUNT.test(value) || Number(value) > MAX_COUNT) fail(line, `"${clip(value)}" in column ${shape.metrics[i]} is not a whole number of 0 or more`);
-        return Number(value);
-      });
+        if (value === "") metrics[i] = 0;
+        else if (COUNT.test(value) && Number(value) <= MAX_COUNT) metrics[i] = Number(value);
+        else fail(line, `"${clip(value)}" in column ${shape.metrics[i]} is not a whole number of 0 or more`);
+      }
       if (!options.keep(date)) {
         result.skippedRows += 1;
         continue;
@@ -90,8 +102,8 @@ export async function readTable(input: Readable, file: string, table: TableName,
       if (!result.from || date < result.from) result.from = date;
       if (!result.to || date > result.to) result.to = date;
       batch.dates.push(date);
-      texts.forEach((value, i) => batch.texts[i]!.push(value));
-      metrics.forEach((value, i) => batch.metrics[i]!.push(value));
+      for (let i = 0; i < textCount; i++) batch.texts[i]!.push(texts[i]!);
+      for (let i = 0; i < metricCount; i++) batch.metrics[i]!.push(metrics[i]!);
       if (batch.dates.length >= batchRows) {
         await sink(batch);
         batch = newBatch(table);

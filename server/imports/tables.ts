@@ -68,11 +68,15 @@ export function compactDay(digits: string): string | null {
   return isDay(day) ? day : null;
 }
 
-/** A real calendar day written YYYY-MM-DD, between 1970 and 2999. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A real calendar day written YYYY-MM-DD, between 1970 and 2999 (checked without a Date: it runs per row). */
 export function isDay(text: string): boolean {
-  if (!/^(19[7-9]\d|2\d{3})-\d{2}-\d{2}$/.test(text)) return false;
-  const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+  if (text.length !== 10 || !/^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/.test(text)) return false;
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return Number(text.slice(8, 10)) <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 }
 
 /** The table a file holds, from its name; the reason when the name is not one of the ten. */
