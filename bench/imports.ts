@@ -4,6 +4,7 @@
 // from the upload's first byte to the import's completion and the server's RSS above its level
 // before the upload. Target (SPEC §9): within 60 s, RSS +≤ 100 MB. Writes bench/import-results.json.
 import { createWriteStream, openAsBlob, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -121,6 +122,8 @@ try {
     at: new Date().toISOString(),
     revision: revision(),
     machine: machine(scratch.kind, scratch.version),
+    // The machine is shared: the run's figures depend on what else ran.
+    loadAverage: Math.round(loadavg()[0]! * 10) / 10,
     database: scratch.version,
     csvRows: rows,
     importedRows: item.rows,

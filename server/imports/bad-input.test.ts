@@ -142,3 +142,7 @@ describe("which days are imported", () => {
     expect(second).toMatchObject({ status: "completed", from: "2024-01-03", to: "2024-01-03", pageviews: 30, skipped: "1 day (2024-01-02) left out: an earlier import covers them" });
   });
 });
+
+describe("found by the fuzz", () => {
+  it("an empty date on the first row", () => refused([{ name: VISITORS, data: csv("date,visitors\n,1\n") }], /line 2: "" in column date is not a day/));
+});

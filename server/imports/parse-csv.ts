@@ -60,7 +60,7 @@ export async function readTable(input: Readable, file: string, table: TableName,
   const countryAt = shape.texts.indexOf("country");
   const textCount = shape.texts.length;
   const metricCount = shape.metrics.length;
-  let lastDay = "";
+  let lastDay: string | null = null;
   const fail = (line: number, reason: string): never => {
     throw new ImportInputError(`${file}, line ${line}: ${reason}`);
   };

@@ -19,7 +19,7 @@ export async function importFiles(db: Db, siteId: string, userId: string, files:
   const writer = new UploadWriter(db, id);
   for (const file of files) await writer.addFile(file.name, Readable.from([Buffer.from(file.data)]));
   await writer.finish();
-  await runImports(db, { owner: "test" });
+  await runImports(db, { owner: "test", log: (line) => console.log(line) });
   return getImport(db, siteId, id);
 }
 
