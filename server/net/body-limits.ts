@@ -1,3 +1,9 @@
+/** The largest import upload, all files together (imports/limits.ts says why). */
+export const IMPORT_UPLOAD_BYTES = 200 * 1024 * 1024;
+
+/** Where uploads of imports go (POST /api/sites/{domain}/imports). */
+export const IMPORT_UPLOAD_PATH = /^\/api\/sites\/[^/]+\/imports$/;
+
 /**
  * The largest request body each kind of route accepts, in bytes. Enforced before the body is
  * read (Content-Length) and while it streams in, so no body, alone or many at once, can fill
@@ -10,6 +16,8 @@ export const BODY_LIMITS = {
   api: 256 * 1024,
   /** Every form in the app: the largest is a segment with 20 filter rows. */
   form: 64 * 1024,
+  /** An import's upload: streamed into the database in chunks, never held (see imports/upload.ts). */
+  importUpload: IMPORT_UPLOAD_BYTES + 64 * 1024,
   /** GET, HEAD and OPTIONS carry no body that anyone reads. */
   none: 0,
 } as const;
@@ -21,6 +29,7 @@ export function bodyLimit(method: string, path: string): number {
   if (SAFE_METHODS.has(method.toUpperCase())) return BODY_LIMITS.none;
   if (path === "/api/event") return BODY_LIMITS.event;
   if (path === "/api/trpc" || path.startsWith("/api/trpc/")) return BODY_LIMITS.api;
+  if (IMPORT_UPLOAD_PATH.test(path)) return BODY_LIMITS.importUpload;
   return BODY_LIMITS.form;
 }
 
