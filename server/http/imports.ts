@@ -110,7 +110,12 @@ function readParts(request: StreamRequest, writer: UploadWriter): Promise<void> 
     parser.on("filesLimit", () => fail(new Unreadable(`Upload at most ${IMPORT_LIMITS.files} files at once; Plausible's export has ten.`, 400)));
     parser.on("error", () => fail(new Unreadable("The upload is not readable multipart/form-data.", 400)));
     parser.on("close", () => chain.then(() => !failed && resolve(), fail));
-    request.body.on("error", () => fail(new Unreadable("The upload was cut off before its end.", 400)));
+    const cutOff = () => fail(new Unreadable("The upload was cut off before its end.", 400));
+    request.body.on("error", cutOff);
+    // A client that goes away mid-body: without this the upload would wait for parts that never come.
+    request.body.on("close", () => {
+      if ("complete" in request.body && !request.body.complete) cutOff();
+    });
     request.body.pipe(parser);
   });
 }
