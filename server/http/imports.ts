@@ -71,10 +71,31 @@ export async function receiveUpload(db: Db, request: StreamRequest, wake: () => 
     return { status: 303, headers: { Location: `${importsPath(site.domain)}?started=${writer.importId}` }, body: "" };
   } catch (error) {
     await writer?.abandon().catch(() => {});
+    await drainSmall(request);
     return refusal(request, error);
   } finally {
     running.uploads -= 1;
   }
+}
+
+/** What is read and dropped of a refused upload so its client reads the answer (larger ones are cut off). */
+const DRAIN_BYTES = 1024 * 1024;
+
+/**
+ * A refused upload's client may still be sending; a small body is read to its end first, so the
+ * answer is not lost to a connection closed under the client (the server closes it after any
+ * answer sent before the body ended).
+ */
+async function drainSmall(request: StreamRequest): Promise<void> {
+  const body = request.body;
+  const declared = Number(request.headers["content-length"] ?? NaN);
+  if (!(declared <= DRAIN_BYTES) || body.readableEnded || body.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    setTimeout(done, 2_000).unref();
+    body.once("end", done).once("close", done).once("error", done);
+    body.resume();
+  });
 }
 
 /** Each file part in turn into the writer; the first failure stops reading the body. */
