@@ -65,6 +65,9 @@ async function runImport() {
   if (values.help) return console.log(HELP.import);
   if (!values.site || positionals.length === 0) throw new Failure(HELP.import, 2);
   const { url, apiKey } = connection();
+  const glimpse = createGlimpseClient({ url, apiKey });
+  // Asked first, so a wrong site or role is said before a byte of the upload is sent.
+  await glimpse.imports.list.query({ site: values.site });
   const form = new FormData();
   for (const path of positionals) {
     // A Blob backed by the file: fetch streams it, nothing is read into memory first.
@@ -76,7 +79,6 @@ async function runImport() {
   const res = await fetch(`${url}/api/sites/${encodeURIComponent(values.site)}/imports`, { method: "POST", body: form, headers: { Authorization: `Bearer ${apiKey}`, Accept: "application/json" } });
   if (res.status !== 202) throw await refusal(res);
   const { id } = (await res.json()) as { id: string };
-  const glimpse = createGlimpseClient({ url, apiKey });
   let shown = -1;
   for (;;) {
     const item = await glimpse.imports.get.query({ site: values.site, id });
@@ -114,6 +116,11 @@ async function runExport() {
     console.error(error.message);
     process.exit(error.code);
   }
-  console.error(error instanceof TRPCClientError ? error.message : error instanceof Error ? `Could not reach Glimpse: ${error.message}` : String(error));
+  if (error instanceof TRPCClientError) {
+    const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
+    console.error(status ? `${status}: ${error.message}` : error.message);
+  } else {
+    console.error(error instanceof Error ? `Could not reach Glimpse: ${error.message}` : String(error));
+  }
   process.exit(1);
 });

@@ -29,15 +29,20 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 export default function DeleteImport() {
   const { domain, item } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
-  const range = item.from && item.to ? `${item.from} to ${item.to}` : "no days yet";
+  const range = item.from && item.to ? `${item.from} to ${item.to}` : null;
   return (
     <section className="card" aria-labelledby="delete-import">
       <h2 id="delete-import">Delete this import?</h2>
-      <p className="muted">
-        {item.source} ({range}
-        {item.status === "completed" ? `, ${item.pageviews.toLocaleString("en-US")} pageviews` : ""}). Everything it added leaves every dashboard of {domain} at
-        once; the site&rsquo;s own data stays. {item.status === "running" || item.status === "pending" ? "The import stops." : ""}
-      </p>
+      {item.status === "completed" ? (
+        <p className="muted">
+          {item.source}, {range}, {item.pageviews.toLocaleString("en-US")} pageviews. Everything it added leaves every dashboard of {domain} at once,
+          shared ones included; the site&rsquo;s own data stays.
+        </p>
+      ) : item.status === "failed" ? (
+        <p className="muted">This import failed and added nothing; deleting it removes it from the list.</p>
+      ) : (
+        <p className="muted">This import has not finished: deleting it stops it, and nothing of it reaches the dashboards.</p>
+      )}
       <FormError message={result?.message} />
       <Form method="post" className="form-actions">
         <button type="submit" className="button button-danger">

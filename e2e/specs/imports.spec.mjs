@@ -186,6 +186,16 @@ describe(`imports and exports, JavaScript ${config.js}`, () => {
     assert.equal(Object.keys(unzipSync(new Uint8Array(readFileSync(out)))).length, 10);
   });
 
+  it("answers a refused upload with its reason, the body read to its end", async () => {
+    for (let i = 0; i < 5; i++) {
+      const form = new FormData();
+      form.append("files", new Blob(["date,visitors\n".padEnd(200_000, "x")]), "imported_visitors_20000101_20000101.csv");
+      const res = await fetch(`${config.baseUrl}/api/sites/nobody.example/imports`, { method: "POST", body: form, headers: { Cookie: admin.cookieHeader(), Accept: "application/json", "X-Forwarded-For": "10.71.9.3" } });
+      assert.equal(res.status, 404);
+      assert.match((await res.json()).error, /Site not found/);
+    }
+  });
+
   it("refuses a 2 GB upload before reading it", async () => {
     const status = await new Promise((resolve, reject) => {
       const url = new URL(`/api/sites/${DOMAIN}/imports`, config.baseUrl);

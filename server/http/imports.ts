@@ -73,10 +73,31 @@ export async function receiveUpload(services: Services, request: StreamRequest, 
     return { status: 303, headers: { Location: `${importsPath(site.domain)}?started=${writer.importId}` }, body: "" };
   } catch (error) {
     await writer?.abandon().catch(() => {});
+    await drainSmall(request);
     return refusal(request, error);
   } finally {
     running.uploads -= 1;
   }
+}
+
+/** What is read and dropped of a refused upload so its client reads the answer (larger ones are cut off). */
+const DRAIN_BYTES = 1024 * 1024;
+
+/**
+ * A refused upload's client may still be sending; a small body is read to its end first, so the
+ * answer is not lost to a connection closed under the client (the server closes it after any
+ * answer sent before the body ended).
+ */
+async function drainSmall(request: StreamRequest): Promise<void> {
+  const body = request.body;
+  const declared = Number(request.headers["content-length"] ?? NaN);
+  if (!(declared <= DRAIN_BYTES) || body.readableEnded || body.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    setTimeout(done, 2_000).unref();
+    body.once("end", done).once("close", done).once("error", done);
+    body.resume();
+  });
 }
 
 /** Each file part in turn into the writer; the first failure stops reading the body. */
@@ -112,7 +133,12 @@ function readParts(request: StreamRequest, writer: UploadWriter): Promise<void> 
     parser.on("filesLimit", () => fail(new Unreadable(`Upload at most ${IMPORT_LIMITS.files} files at once; Plausible's export has ten.`, 400)));
     parser.on("error", () => fail(new Unreadable("The upload is not readable multipart/form-data.", 400)));
     parser.on("close", () => chain.then(() => !failed && resolve(), fail));
-    request.body.on("error", () => fail(new Unreadable("The upload was cut off before its end.", 400)));
+    const cutOff = () => fail(new Unreadable("The upload was cut off before its end.", 400));
+    request.body.on("error", cutOff);
+    // A client that goes away mid-body: without this the upload would wait for parts that never come.
+    request.body.on("close", () => {
+      if ("complete" in request.body && !request.body.complete) cutOff();
+    });
     request.body.pipe(parser);
   });
 }

@@ -36,7 +36,9 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant("rename" as const), name: fc.constantFrom("imported_goals_20240101_20240101.csv", "../imported_visitors_20240101_20240101.csv", "imported_visitors_2024_2024.csv", "a.txt", "") }),
 );
 
-function mutate(file: { name: string; data: Buffer }, m: fc.Infer<typeof mutation>) {
+type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
+
+function mutate(file: { name: string; data: Buffer }, m: Mutation): { name: string; data: Buffer } {
   const data = Buffer.from(file.data);
   switch (m.kind) {
     case "flip":
@@ -54,6 +56,7 @@ function mutate(file: { name: string; data: Buffer }, m: fc.Infer<typeof mutatio
     case "rename":
       return { name: m.name || file.name, data };
   }
+  return file;
 }
 
 describe("fuzzed uploads", () => {
@@ -61,7 +64,7 @@ describe("fuzzed uploads", () => {
     const files = fixtureFiles();
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.nat({ max: files.length - 1 }), mutation), { minLength: 1, maxLength: 3 }), fc.boolean(), async (mutations, zipped) => {
-        const changed = [...files];
+        const changed: { name: string; data: Buffer }[] = [...files];
         for (const [i, m] of mutations) changed[i] = mutate(changed[i]!, m);
         const upload = zipped ? [{ name: "export.zip", data: Buffer.from(zipSync(Object.fromEntries(changed.map((f) => [f.name, strToU8(f.data.toString("latin1"))])))) }] : changed;
         // A site per upload: a site may start only so many imports a day.

@@ -6,7 +6,7 @@ import { freshDb } from "../../test/support/db.js";
 import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { fixtureFiles, importFiles } from "../../test/support/imports.js";
 import { LEASE_MS, runImports } from "./job.js";
-import { createImport, deleteImport } from "./store.js";
+import { createImport, deleteImport, insertBatch } from "./store.js";
 import { TABLES } from "./tables.js";
 import { UploadWriter } from "./upload.js";
 
@@ -57,6 +57,27 @@ describe("the import job", () => {
     expect(row).toMatchObject({ status: "completed", pageviews: 99, attempts: 2, lease_owner: "alive" });
     const { rows } = await sql<{ pageviews: number }>`select sum(pageviews)::int8 as pageviews from imported_visitors where import_id = ${id}`.execute(db);
     expect(rows[0]!.pageviews).toBe(99);
+    expect(await db.selectFrom("import_uploads").select("chunk_no").where("import_id", "=", id).execute()).toEqual([]);
+  });
+
+  it("an instance whose lease ran out writes no more rows", async () => {
+    const site = await siteOwnedBy(db, userId);
+    const id = await createImport(db, site.id, userId);
+    await db.updateTable("imports").set({ status: "running", lease_owner: "b", lease_until: new Date(Date.now() + LEASE_MS) }).where("id", "=", id).execute();
+    const batch = { table: "imported_visitors" as const, dates: ["2011-01-01"], texts: [], metrics: [[1], [2], [0], [1], [0]] };
+    await insertBatch(db, id, "a", batch);
+    expect((await rowsOf(id)).imported_visitors).toBe(0);
+    await insertBatch(db, id, "b", batch);
+    expect((await rowsOf(id)).imported_visitors).toBe(1);
+  });
+
+  it("an upload cut off when its instance stopped is failed after an hour, its bytes removed", async () => {
+    const site = await siteOwnedBy(db, userId);
+    const id = await createImport(db, site.id, userId);
+    const writer = new UploadWriter(db, id);
+    await writer.addFile("export.zip", Readable.from([Buffer.from("PK")]));
+    await runImports(db, { owner: "alive", clock: () => new Date(Date.now() + 61 * 60_000) });
+    expect(await db.selectFrom("imports").select(["status", "error"]).where("id", "=", id).executeTakeFirstOrThrow()).toEqual({ status: "failed", error: "The upload did not finish." });
     expect(await db.selectFrom("import_uploads").select("chunk_no").where("import_id", "=", id).execute()).toEqual([]);
   });
 

@@ -39,12 +39,14 @@ interface Claimed {
 /** Runs every import that is waiting (or whose instance died); returns how many it finished. */
 export async function runImports(db: Db, options: JobOptions): Promise<number> {
   const now = (options.clock ?? (() => new Date()))();
-  await db
+  const stale = await db
     .updateTable("imports")
     .set({ status: "failed", error: "The upload did not finish.", updated_at: now })
     .where("status", "=", "uploading")
     .where("updated_at", "<", new Date(now.getTime() - UPLOAD_STALE_MS))
+    .returning("id")
     .execute();
+  if (stale.length > 0) await db.deleteFrom("import_uploads").where("import_id", "in", stale.map((s) => s.id)).execute();
   let done = 0;
   for (let job = await claim(db, options); job; job = await claim(db, options)) {
     await runOne(db, job, options);
@@ -102,7 +104,7 @@ async function runOne(db: Db, job: Claimed, options: JobOptions): Promise<void> 
           source.name,
           source.table,
           async (batch) => {
-            await insertBatch(db, job.id, batch);
+            await insertBatch(db, job.id, options.owner, batch);
             rows += batch.dates.length;
             await progress(db, job, options.owner, clock(), Math.min(99, Math.floor((read / total) * 100)), rows);
           },

@@ -79,6 +79,18 @@ describe("imports over the router and the upload endpoint", () => {
     await runImports(db, { owner: "test" });
   });
 
+  it("an upload cut off by its client is answered and leaves no import", async () => {
+    const before = (await owner.caller.imports.list({ site: site.domain })).imports.length;
+    const { body, headers } = multipart(fixtureFiles());
+    const stream = Object.assign(new Readable({ read() {} }), { complete: false });
+    stream.push(body.subarray(0, 700));
+    setTimeout(() => stream.destroy(), 50);
+    const reply = await receiveUpload(servicesFor(db), { domain: site.domain, headers: { ...headers, accept: "application/json" }, query: new URLSearchParams(), body: stream, ip: "10.0.0.1", sessionToken: owner.token, apiKey: null }, () => {});
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body as string).error).toMatch(/cut off/);
+    expect((await owner.caller.imports.list({ site: site.domain })).imports.length).toBe(before);
+  });
+
   it("an upload without files is refused and leaves no import", async () => {
     const before = (await owner.caller.imports.list({ site: site.domain })).imports.length;
     const reply = await upload(owner.token, []);

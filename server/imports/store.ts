@@ -85,8 +85,12 @@ export async function deleteImport(db: Db, siteId: string, id: string): Promise<
   if (Number(deleted.numDeletedRows) === 0) throw new NotFound("Import not found for this site");
 }
 
-/** Rows of one table into the import's rows: one statement per batch, each column an array. */
-export async function insertBatch(db: Db, importId: string, batch: Batch): Promise<void> {
+/**
+ * Rows of one table into the import's rows: one statement per batch, each column an array. Only
+ * while `owner` holds the import's lease: an instance whose lease ran out (another took the import
+ * over and cleared its rows) or whose import was deleted writes nothing more.
+ */
+export async function insertBatch(db: Db, importId: string, owner: string, batch: Batch): Promise<void> {
   const shape = SHAPES[batch.table];
   const columns = ["date", ...shape.texts, ...shape.metrics];
   const arrays = [
@@ -95,7 +99,8 @@ export async function insertBatch(db: Db, importId: string, batch: Batch): Promi
     ...batch.metrics.map((values) => sql`${values.map(String)}::int8[]`),
   ];
   await sql`insert into ${sql.table(batch.table)} (import_id, ${sql.join(columns.map((c) => sql.ref(c)))})
-    select ${importId}::uuid, * from unnest(${sql.join(arrays)})`.execute(db);
+    select ${importId}::uuid, * from unnest(${sql.join(arrays)})
+    where exists (select 1 from imports where id = ${importId} and lease_owner = ${owner} and status = 'running')`.execute(db);
 }
 
 /** Rows a failed or restarted attempt left behind. */
