@@ -45,6 +45,8 @@ export interface SitesTable {
   created_at: CreatedAt;
   /** Bumped whenever finished days are rewritten: columnar copies of the site then rebuild. */
   stats_version: Generated<number>;
+  /** Dashboards add the days of completed imports (admins can switch it off). */
+  include_imported: Generated<boolean>;
 }
 
 export interface SiteMembershipsTable {
@@ -279,6 +281,43 @@ export interface ClickhouseCopyLeasesTable {
   expires_at: Timestamp;
 }
 
+export type ImportStatus = "uploading" | "pending" | "running" | "completed" | "failed";
+
+/** An import of Plausible's CSV export: its upload, its job's state, and what it added. */
+export interface ImportsTable {
+  id: Generated<string>;
+  site_id: string;
+  source: string;
+  file_names: Generated<string>;
+  status: Generated<ImportStatus>;
+  upload_bytes: Generated<number>;
+  /** The days it added (site-local), once known. */
+  date_from: string | null;
+  date_to: string | null;
+  progress: Generated<number>;
+  rows_read: Generated<number>;
+  pageviews: Generated<number>;
+  /** Which days were left out and why, as a sentence ("" when none). */
+  skipped: Generated<string>;
+  error: string | null;
+  attempts: Generated<number>;
+  lease_until: Timestamp | null;
+  lease_owner: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  completed_at: Timestamp | null;
+}
+
+/** Uploaded files in chunks, kept until the import's job has read them. */
+export interface ImportUploadsTable {
+  import_id: string;
+  file_no: number;
+  chunk_no: number;
+  name: string;
+  data: Uint8Array;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -303,6 +342,8 @@ export interface Database {
   stats_day_cache: StatsDayCacheTable;
   clickhouse_copy_leases: ClickhouseCopyLeasesTable;
   goals: GoalsTable;
+  imports: ImportsTable;
+  import_uploads: ImportUploadsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -37,6 +37,7 @@ const SPECS = [
   { name: "goals", file: "e2e/specs/goals.spec.mjs", modes: ["off", "on"] },
   { name: "link-scope", file: "e2e/specs/link-scope.spec.mjs", modes: ["off", "on"] },
   { name: "embed", file: "e2e/specs/embed.spec.mjs", modes: ["off", "on"] },
+  { name: "imports", file: "e2e/specs/imports.spec.mjs", modes: ["off", "on"] },
   // `smtp`: the server sends mail to a port the spec listens on with a real SMTP server. `env`: the unit's server gets it too.
   { name: "digest", file: "e2e/specs/digest.spec.mjs", modes: ["off", "on"], smtp: true, env: { MAX_SITES_PER_ACCOUNT: "2" } },
 ];

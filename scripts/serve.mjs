@@ -131,6 +131,42 @@ app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y"
 app.use("/js", express.static("public/js", { maxAge: "1h" }));
 app.get("/favicon.svg", (req, res) => res.sendFile("favicon.svg", { root: "public", maxAge: "1d" }));
 
+// An import's upload streams into the database and an export streams out as it is made: neither
+// is read here whole nor goes through Remix (server/http/imports.ts). A declared length over the
+// upload limit is refused unread, like every other body.
+const IMPORTS_PATH = /^\/api\/sites\/([^/]+)\/(imports|export\.zip)$/;
+app.use((req, res, next) => {
+  const match = http.isPlainPath(req.path) ? IMPORTS_PATH.exec(req.path) : null;
+  if (!match) return next();
+  const handler = match[2] === "imports" ? (req.method === "POST" ? http.importUpload : null) : req.method === "GET" ? http.siteExport : null;
+  if (!handler) return res.set("Allow", match[2] === "imports" ? "POST" : "GET").status(405).type("text/plain").send("Method not allowed");
+  const refused = http.bodyRefusal(req.method, res.locals.path, req);
+  if (refused) return plain(res, refused.status, refused.text);
+  let domain;
+  try {
+    domain = decodeURIComponent(match[1]);
+  } catch {
+    return plain(res, 400, http.NOT_UNDERSTOOD);
+  }
+  handler(req, domain, res.locals.ip).then((reply) => sendStream(res, reply), next);
+});
+
+/** A reply whose body may be a stream: written with backpressure, cut off if it fails midway. */
+async function sendStream(res, reply) {
+  res.status(reply.status).set(reply.headers);
+  if (typeof reply.body === "string") return res.end(reply.body);
+  try {
+    for await (const chunk of reply.body) {
+      if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+      if (res.destroyed) return;
+    }
+    res.end();
+  } catch (error) {
+    process.stderr.write(`${http.errorLogLine(500, error)}\n`);
+    res.destroy();
+  }
+}
+
 // Bodies are read here, up to the route's limit, before any route sees them.
 app.use(readBodies(http));
 

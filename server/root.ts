@@ -2,6 +2,7 @@ import { authRouter } from "./routers/auth.js";
 import { digestsRouter } from "./routers/digests.js";
 import { eventsRouter } from "./routers/events.js";
 import { goalsRouter } from "./routers/goals.js";
+import { importsRouter } from "./routers/imports.js";
 import { segmentsRouter } from "./routers/segments.js";
 import { shareRouter } from "./routers/share.js";
 import { sharedLinksRouter } from "./routers/shared-links.js";
@@ -15,6 +16,7 @@ export const appRouter = router({
   sites: sitesRouter,
   segments: segmentsRouter,
   goals: goalsRouter,
+  imports: importsRouter,
   sharedLinks: sharedLinksRouter,
   events: eventsRouter,
   stats: statsRouter,

@@ -7,6 +7,8 @@ import { type EventReply, type EventRequest, receiveEvent as answerEvent } from 
 import { openCountries } from "./ingest/countries.js";
 import { closeServices, createServices, type Services } from "./services.js";
 import { type StartedEngine, startStatsEngine } from "./stats/engines.js";
+import { receiveUpload, sendExport, type StreamReply, type StreamRequest } from "./http/imports.js";
+import { type ImportScheduler, startImportScheduler } from "./imports/scheduler.js";
 import { warmUp as warmDatabase } from "./system/health.js";
 
 /** Postgres when DATABASE_URL is set, otherwise the embedded PGlite under DATA_DIR/pglite. */
@@ -30,6 +32,7 @@ let processDb: Db | undefined;
 let processServices: Services | undefined;
 let statsEngine: StartedEngine | null = null;
 let digests: DigestScheduler | null = null;
+let imports: ImportScheduler | null = null;
 
 /** The server process's one database, opened on first use. */
 function database(): Db {
@@ -53,6 +56,16 @@ export function receiveEvent(request: EventRequest): Promise<EventReply> {
   return answerEvent(services(), request);
 }
 
+/** POST /api/sites/:domain/imports: an upload streamed into the database, then the import job. */
+export function receiveImportUpload(request: StreamRequest): Promise<StreamReply> {
+  return receiveUpload(services(), request, () => imports?.wake());
+}
+
+/** GET /api/sites/:domain/export.zip: the site's own days in Plausible's CSV format. */
+export function sendSiteExport(request: StreamRequest): Promise<StreamReply> {
+  return sendExport(services(), request);
+}
+
 /**
  * Migrates, and seeds an empty embedded database unless SEED=false. Never in production: the demo
  * account's password is published, and a deployment must not have one.
@@ -72,6 +85,7 @@ export async function startDatabase(log: (line: string) => void): Promise<void> 
   // Read now, so a wrong GEOIP_DATABASE stops the start with its reason instead of failing events.
   openCountries(config.geoipDatabase);
   digests = startDigestScheduler(services(), config, log);
+  imports = startImportScheduler(db, log);
   log(`Countries: ${config.countryHeader ? `from the ${config.countryHeader} header, else ` : ""}from ${config.geoipDatabase ?? "the shipped open country database"}`);
 }
 
@@ -93,6 +107,8 @@ export async function stopDatabase(): Promise<void> {
   // restart loses none of them. A digest being sent is marked first.
   await digests?.stop();
   digests = null;
+  await imports?.stop();
+  imports = null;
   if (processServices) await closeServices(processServices);
   processServices = undefined;
   await statsEngine?.close();

@@ -4,3 +4,4 @@ export { validClientAddress } from "../../server/net/client-address.js";
 export * from "../../server/http/guards.js";
 export { isPlainPath, isSecretPath, isSharePath, loggablePath, routePath } from "../../server/http/paths.js";
 export { receiveEvent } from "../../server/runtime.js";
+export { importUpload, siteExport } from "./imports-http.server";

@@ -16,6 +16,7 @@ const SECTIONS = [
   { to: "visibility", label: "Visibility" },
   { to: "segments", label: "Segments" },
   { to: "goals", label: "Goals" },
+  { to: "imports", label: "Imports & exports" },
 ];
 
 export default function SiteSettings() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bodyLimit, BODY_LIMITS } from "../net/body-limits.js";
+import { bodyLimit, BODY_LIMITS, IMPORT_UPLOAD_BYTES } from "../net/body-limits.js";
 import { clientNetwork, limitKey, validClientAddress } from "../net/client-address.js";
 import { batchRefusal, callsIn, MAX_BATCH_CALLS } from "./trpc-batch.js";
 import { isPlainPath, isSecretPath, isSharePath, loggablePath, routePath } from "./paths.js";
@@ -58,6 +58,12 @@ describe("body limits", () => {
     expect(bodyLimit("PUT", "/anything")).toBe(BODY_LIMITS.form);
     expect(bodyLimit("GET", "/api/event")).toBe(0);
     expect(Math.max(...Object.values(BODY_LIMITS))).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it("let an import's upload stream up to its own limit, and nothing else", () => {
+    expect(bodyLimit("POST", "/api/sites/example.com/imports")).toBe(IMPORT_UPLOAD_BYTES + 64 * 1024);
+    expect(bodyLimit("POST", "/api/sites/example.com/imports/x")).toBe(BODY_LIMITS.form);
+    expect(bodyLimit("POST", "/sites/example.com/settings/imports")).toBe(BODY_LIMITS.form);
   });
 });
 

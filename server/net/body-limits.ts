@@ -1,3 +1,9 @@
+/** The largest import upload, all files together (imports/limits.ts says why). */
+export const IMPORT_UPLOAD_BYTES = 200 * 1024 * 1024;
+
+/** Where uploads of imports go (POST /api/sites/{domain}/imports). */
+export const IMPORT_UPLOAD_PATH = /^\/api\/sites\/[^/]+\/imports$/;
+
 /**
  * The largest request body each kind of route accepts, in bytes. Enforced before the body is
  * read (Content-Length) and while it streams in, so no body, alone or many at once, can fill
@@ -21,6 +27,8 @@ export function bodyLimit(method: string, path: string): number {
   if (SAFE_METHODS.has(method.toUpperCase())) return BODY_LIMITS.none;
   if (path === "/api/event") return BODY_LIMITS.event;
   if (path === "/api/trpc" || path.startsWith("/api/trpc/")) return BODY_LIMITS.api;
+  // Not read into memory like the bodies above: streamed into the database in chunks (imports/upload.ts).
+  if (IMPORT_UPLOAD_PATH.test(path)) return IMPORT_UPLOAD_BYTES + 64 * 1024;
   return BODY_LIMITS.form;
 }
 

@@ -8,6 +8,7 @@ import { emptyFigures, type RangeFigures, type StatsEngine, type StatsSite, type
 import { focusedGoal, goalStats } from "./goals.js";
 import { type ResolvedPeriod, bucketsOf } from "./period.js";
 import { statsVersion } from "./cache.js";
+import { importedRanges } from "./imported-engine.js";
 import { queryKey, rangeOf, type SiteFacts, shows, type StatsQuery, statsQuery } from "./query.js";
 import { localDay } from "../dates.js";
 import { LIVE_TTL_MS, type RecentViews, TTL_MS } from "./recent.js";
@@ -76,8 +77,8 @@ export function dashboardOf(stats: StatsServices, query: StatsQuery): Promise<Da
  * another request started outside it.
  */
 const siteFacts = async (db: Db, siteId: string): Promise<SiteFacts> => {
-  const [goals, version] = await Promise.all([goalDefinitions(db, siteId), statsVersion(db, siteId)]);
-  return { goals, version };
+  const [goals, version, imported] = await Promise.all([goalDefinitions(db, siteId), statsVersion(db, siteId), importedRanges(db, siteId)]);
+  return { goals, version, imported };
 };
 
 /** A view with filters of the viewer's own runs as its engine bounds such views (see `StatsEngine.madeUp`). */
@@ -112,6 +113,7 @@ async function planView(engine: StatsEngine, query: StatsQuery, facts: SiteFacts
     // A page goal's pattern is a path: with the pages hidden, recipients get its figures, not the path.
     goals: goalStats(goals, figures).map((g) => (g.kind === "page" && !shows(query, "page") ? { ...g, match: "" } : g)),
     goalProperties: properties,
+    imported: figures.imported ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { GoalDefinition } from "../goals/goals.js";
 import type { Dimension, Filter } from "../schemas/filters.js";
+import type { ImportedRange } from "./imported-engine.js";
 import type { GoalProperties } from "./types.js";
 
 export interface StatsSite {
@@ -33,6 +34,8 @@ export interface RangeQuery {
   version: number;
   /** Hourly figures are wanted (single-day views). */
   hours: boolean;
+  /** The site's completed imports that views include (see imported-engine.ts). */
+  imported?: ImportedRange[];
 }
 
 export interface Sums {
@@ -58,6 +61,8 @@ export interface RangeFigures extends Sums {
   goals: Map<string, { visitors: number; count: number }>;
   /** Each day of the range, in order. */
   days: DayPoint[];
+  /** Imported days: how many were added, or that the view's filters left them out. */
+  imported?: { days: number; leftOut: boolean };
 }
 
 export interface DayPoint {

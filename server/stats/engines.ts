@@ -3,19 +3,28 @@ import type { Env } from "../env.js";
 import { type ClickHouseHealth, openClickHouseEngine } from "./clickhouse/engine.js";
 import { openColumnarEngine } from "./columnar/engine.js";
 import type { StatsEngine } from "./engine.js";
+import { withImported } from "./imported-engine.js";
 import { keepFinishedDays } from "./kept-engine.js";
 import { sourceEngine } from "./source-engine.js";
 
+/**
+ * An engine as views use it: its figures of finished days kept (kept-engine.ts), and the days of
+ * the site's imports added (imported-engine.ts).
+ */
+export function served(db: Db, engine: StatsEngine): StatsEngine {
+  return withImported(db, keepFinishedDays(engine));
+}
+
 /** The source tables as an engine: tests, scripts, and any process that started no copy. */
 export function sourceStats(db: Db): StatsEngine {
-  return keepFinishedDays(sourceEngine(db));
+  return served(db, sourceEngine(db));
 }
 
 /** How an engine that can be away (ClickHouse) is doing; engines that cannot be away say nothing. */
 export type EngineHealth = ClickHouseHealth;
 
 export interface StartedEngine {
-  /** What answers views, with its finished days kept (see kept-engine.ts). */
+  /** What answers views (see `served`). */
   engine: StatsEngine;
   /** For /healthz: null where the engine cannot be away. */
   health(): EngineHealth | null;
@@ -36,7 +45,7 @@ export async function startStatsEngine(db: Db, config: Env, log: (line: string) 
       engine.startSyncing();
       const url = new URL(config.stats.clickhouseUrl);
       log(`Stats: shared ClickHouse copy at ${url.host}${url.pathname} (${engine.health().state === "ok" ? "connected" : "not reachable yet; answering from the database tables"})`);
-      return { engine: keepFinishedDays(engine), health: () => engine.health(), close: () => engine.close() };
+      return { engine: served(db, engine), health: () => engine.health(), close: () => engine.close() };
     } catch (error) {
       // ClickHouse answered but refused (credentials, permissions): the tables answer, and /healthz says why.
       const reason = error instanceof Error ? error.message.slice(0, 300) : String(error);
@@ -52,7 +61,7 @@ export async function startStatsEngine(db: Db, config: Env, log: (line: string) 
     const engine = await openColumnarEngine(db, { ...config.stats, log });
     engine.startSyncing();
     log(`Stats: columnar copy in ${config.stats.path === "memory" ? "memory" : config.stats.path} (memory limit ${config.stats.memoryMb} MB)`);
-    return { engine: keepFinishedDays(engine), health: () => null, close: () => engine.close() };
+    return { engine: served(db, engine), health: () => null, close: () => engine.close() };
   } catch (error) {
     log(`Stats: could not open the columnar copy (${error instanceof Error ? error.message : error}); answering from the database tables`);
     return tables;

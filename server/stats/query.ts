@@ -4,6 +4,7 @@ import type { Filter } from "../schemas/filters.js";
 import { type Section, SECTIONS } from "../schemas/link-scope.js";
 import type { Period } from "../schemas/stats.js";
 import type { RangeQuery, StatsSite } from "./engine.js";
+import type { ImportedRange } from "./imported-engine.js";
 import { type DayRange, type ResolvedPeriod, resolvePeriod } from "./period.js";
 
 export const DEFAULT_LIMIT = 9;
@@ -86,6 +87,8 @@ export function statsQuery(site: StatsSite, parts: QueryParts): StatsQuery {
 export interface SiteFacts {
   goals: GoalDefinition[];
   version: number;
+  /** The site's completed imports that its views include. */
+  imported?: ImportedRange[];
 }
 
 /** What an engine is asked for one range of the view. */
@@ -99,6 +102,7 @@ export const rangeOf = (query: StatsQuery, range: DayRange, facts: SiteFacts, ho
   keep: query.keep,
   version: facts.version,
   hours,
+  imported: facts.imported,
 });
 
 /** Whether a part of the view is shown (and so computed). */

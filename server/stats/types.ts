@@ -24,6 +24,11 @@ export interface DashboardStats {
   goals: GoalStat[];
   /** When the view is narrowed to one goal: its conversions by custom property. */
   goalProperties: GoalProperties | null;
+  /**
+   * Imported history in the period: how many imported days the figures include, or that the
+   * view's filters left them out (imported tables answer no filter). Null: none in the period.
+   */
+  imported?: { days: number; leftOut: boolean } | null;
 }
 
 export interface GoalStat {

@@ -83,6 +83,8 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
 
         <FilterBar query={query} segment={segment} basePath={basePath} />
 
+        <ImportedNote imported={stats.imported ?? null} />
+
         {empty ? (
           <section className="dash-card dash-empty" aria-labelledby="dash-empty-heading">
             <h2 id="dash-empty-heading">No visitors in this period yet</h2>
@@ -152,5 +154,17 @@ function ScopeNote({ scope, basePath, query, embed }: { scope: ScopeSummary; bas
         </p>
       ) : null}
     </div>
+  );
+}
+
+/** Imported history says where it is in the figures, and where a filter leaves it out. */
+function ImportedNote({ imported }: { imported: DashboardStats["imported"] }) {
+  if (!imported) return null;
+  return (
+    <p className="dash-imported muted" role="status">
+      {imported.leftOut
+        ? "Imported data is left out: imported history holds daily totals per table and cannot be filtered, so these figures are this site's own data only."
+        : `Includes ${imported.days === 1 ? "1 day" : `${imported.days} days`} of imported history (daily figures: no hours, no goal properties; page goals count own data only).`}
+    </p>
   );
 }

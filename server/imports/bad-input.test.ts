@@ -1,0 +1,148 @@
+import { Readable } from "node:stream";
+import { strToU8, zipSync } from "fflate";
+import { sql } from "kysely";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../db/client.js";
+import { freshDb } from "../../test/support/db.js";
+import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { fixtureFiles, importFiles } from "../../test/support/imports.js";
+import { createImport } from "./store.js";
+import { TABLES } from "./tables.js";
+import { UploadTooLarge, UploadWriter } from "./upload.js";
+
+let db: Db;
+let userId: string;
+
+beforeAll(async () => {
+  db = await freshDb();
+  userId = (await signedIn(db, "bad-input")).user.id;
+});
+
+const VISITORS = "imported_visitors_20240101_20240103.csv";
+const csv = (text: string) => strToU8(text);
+
+async function importedRows(): Promise<number> {
+  let total = 0;
+  for (const table of TABLES) total += (await sql<{ n: number }>`select count(*)::int8 as n from ${sql.table(table)}`.execute(db)).rows[0]!.n;
+  return total;
+}
+
+/** Imports the files into a new site: the import fails with the message, and no row of it stays. */
+async function refused(files: { name: string; data: Uint8Array }[], message: RegExp) {
+  const site = await siteOwnedBy(db, userId);
+  const before = await importedRows();
+  const result = await importFiles(db, site.id, userId, files);
+  expect(result.status).toBe("failed");
+  expect(result.error).toMatch(message);
+  expect(await importedRows()).toBe(before);
+  const left = await db.selectFrom("import_uploads").select("import_id").where("import_id", "=", result.id).execute();
+  expect(left).toEqual([]);
+  return result;
+}
+
+describe("bad input is refused with the file and line, and nothing of it stays", () => {
+  it("a wrong header", () => refused([{ name: VISITORS, data: csv("date,visitors,pagevues\n2024-01-01,1,2\n") }], /imported_visitors_20240101_20240103\.csv, line 1: unknown column "pagevues"/));
+
+  it("a header without a date", () => refused([{ name: VISITORS, data: csv("visitors,pageviews\n1,2\n") }], /line 1: the header has no date column/));
+
+  it("a column twice", () => refused([{ name: VISITORS, data: csv("date,visitors,visitors\n2024-01-01,1,2\n") }], /line 1: column visitors appears twice/));
+
+  it("a non-number", () => refused([{ name: VISITORS, data: csv("date,visitors\n2024-01-01,1\n2024-01-02,ehhhh\n") }], /line 3: "ehhhh" in column visitors is not a whole number/));
+
+  it("a negative or fractional count", async () => {
+    await refused([{ name: VISITORS, data: csv("date,visitors\n2024-01-01,-1\n") }], /line 2: "-1" in column visitors/);
+    await refused([{ name: VISITORS, data: csv("date,visitors\n2024-01-01,1.5\n") }], /line 2: "1.5" in column visitors/);
+  });
+
+  it("a bad date", async () => {
+    await refused([{ name: VISITORS, data: csv("date,visitors\n2024-02-30,1\n") }], /line 2: "2024-02-30" in column date is not a day/);
+    await refused([{ name: VISITORS, data: csv("date,visitors\n01/02/2024,1\n") }], /line 2: "01\/02\/2024" in column date/);
+  });
+
+  it("a line with too few fields (Plausible's own invalid-CSV test)", () =>
+    refused(
+      [
+        ...fixtureFiles((name) => name.startsWith("imported_browsers")),
+        { name: "imported_devices_20211230_20211231.csv", data: csv('"date","device","visitors","visit_duration","bounces"\n"2021-12-30","Desktop",28,ehhhh....\n') },
+      ],
+      /imported_devices_20211230_20211231\.csv, line 2: the line has a different number of fields/,
+    ));
+
+  it("a country that is no ISO code", () => refused([{ name: "imported_locations_20240101_20240101.csv", data: csv("date,country,visitors\n2024-01-01,Germany,1\n") }], /line 2: "Germany" in column country is not a two-letter country code/));
+
+  it("an unclosed quote", () => refused([{ name: VISITORS, data: csv('date,visitors\n"2024-01-01,1\n') }], /imported_visitors_20240101_20240103\.csv, line \d+: a quoted field is not closed/));
+
+  it("a file name that is not one of the ten tables", async () => {
+    await refused([{ name: "imported_goals_20240101_20240103.csv", data: csv("date\n") }], /imported_goals_20240101_20240103\.csv: imported_goals is not one of the ten tables/);
+    await refused([{ name: "visitors.csv", data: csv("date\n") }], /visitors\.csv: not a file of Plausible's CSV export/);
+    await refused([{ name: "imported_visitors_20240231_20240301.csv", data: csv("date\n") }], /the dates in the name are not real days/);
+  });
+
+  it("two files for one table", () =>
+    refused(
+      [
+        { name: VISITORS, data: csv("date,visitors\n2024-01-01,1\n") },
+        { name: "imported_visitors_20240104_20240105.csv", data: csv("date,visitors\n2024-01-04,1\n") },
+      ],
+      /imported_visitors_20240104_20240105\.csv: imported_visitors_20240101_20240103\.csv already holds imported_visitors/,
+    ));
+
+  it("an empty file and an empty zip", async () => {
+    await refused([{ name: VISITORS, data: new Uint8Array() }], /imported_visitors_20240101_20240103\.csv: the file is empty/);
+    await refused([{ name: "export.zip", data: zipSync({}) }], /export\.zip: the zip holds no CSV files/);
+  });
+
+  it("a zip with names leaving the archive", () =>
+    refused([{ name: "export.zip", data: zipSync({ [`../${VISITORS}`]: csv("date,visitors\n2024-01-01,1\n") }) }], /export\.zip: an entry's name points outside the archive/));
+
+  it("a zip bomb", () => refused([{ name: "export.zip", data: zipSync({ [VISITORS]: new Uint8Array(30 * 1024 * 1024) }, { level: 9 }) }], /export\.zip: .* unpacks to \d+× its packed size/));
+
+  it("a file that is no zip", () => refused([{ name: "export.zip", data: csv("date,visitors\n") }], /export\.zip: not a readable zip/));
+
+  it("a bad row after good batches leaves none of the good ones", async () => {
+    const lines = Array.from({ length: 12_000 }, (_, i) => `${new Date(Date.UTC(2000, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)},1,2`);
+    await refused([{ name: "imported_visitors_20000101_20321231.csv", data: csv(`date,visitors,pageviews\n${lines.join("\n")}\nnot-a-day,1,2\n`) }], /line 12002: "not-a-day"/);
+  });
+
+  it("an upload past the limit stops reading at the limit and leaves nothing", async () => {
+    const site = await siteOwnedBy(db, userId);
+    const id = await createImport(db, site.id, userId);
+    const writer = new UploadWriter(db, id, 1024 * 1024);
+    let sent = 0;
+    const endless = new Readable({
+      read() {
+        sent += 64 * 1024;
+        this.push(sent > 2 * 1024 * 1024 * 1024 ? null : Buffer.alloc(64 * 1024, 0x41));
+      },
+    });
+    await expect(writer.addFile("export.zip", endless)).rejects.toBeInstanceOf(UploadTooLarge);
+    expect(sent).toBeLessThan(4 * 1024 * 1024);
+    await writer.abandon();
+    expect(await db.selectFrom("imports").select("id").where("id", "=", id).execute()).toEqual([]);
+    expect(await db.selectFrom("import_uploads").select("import_id").where("import_id", "=", id).execute()).toEqual([]);
+  });
+});
+
+describe("which days are imported", () => {
+  it("only days before the site's first own event, saying which were left out and why", async () => {
+    const site = await siteOwnedBy(db, userId);
+    await db
+      .insertInto("events")
+      .values({ site_id: site.id, ts: "2024-01-02T10:00:00Z", day: "2024-01-02", name: "pageview", pathname: "/", referrer_source: "", referrer: "", utm_source: "", utm_medium: "", utm_campaign: "", country: "", device: "", browser: "", os: "", visitor_id: 1, session_id: 1, entry_page: "/" })
+      .execute();
+    const result = await importFiles(db, site.id, userId, [{ name: VISITORS, data: csv("date,visitors,pageviews\n2024-01-01,1,10\n2024-01-02,2,20\n2024-01-03,3,30\n") }]);
+    expect(result).toMatchObject({ status: "completed", from: "2024-01-01", to: "2024-01-01", pageviews: 10 });
+    expect(result.skipped).toBe("2 days (2024-01-02 to 2024-01-03) left out: the site has its own data from 2024-01-02");
+  });
+
+  it("not the days an earlier import of the site added", async () => {
+    const site = await siteOwnedBy(db, userId);
+    await importFiles(db, site.id, userId, [{ name: VISITORS, data: csv("date,visitors,pageviews\n2024-01-01,1,10\n2024-01-02,2,20\n") }]);
+    const second = await importFiles(db, site.id, userId, [{ name: "imported_visitors_20240102_20240103.csv", data: csv("date,visitors,pageviews\n2024-01-02,2,20\n2024-01-03,3,30\n") }]);
+    expect(second).toMatchObject({ status: "completed", from: "2024-01-03", to: "2024-01-03", pageviews: 30, skipped: "1 day (2024-01-02) left out: an earlier import covers them" });
+  });
+});
+
+describe("found by the fuzz", () => {
+  it("an empty date on the first row", () => refused([{ name: VISITORS, data: csv("date,visitors\n,1\n") }], /line 2: "" in column date is not a day/));
+});

@@ -1,0 +1,77 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../db/client.js";
+import { freshDb } from "../../test/support/db.js";
+import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { fixtureFiles, importFiles } from "../../test/support/imports.js";
+import { createGoal } from "../goals/goals.js";
+import type { StatsSite } from "../stats/dashboard.js";
+import { dashboardAt } from "../../test/support/services.js";
+import type { Period } from "../schemas/stats.js";
+
+let db: Db;
+let site: StatsSite;
+const NOW = new Date("2026-03-15T12:00:00Z");
+
+beforeAll(async () => {
+  db = await freshDb();
+  const { user } = await signedIn(db, "dashboards");
+  const row = await siteOwnedBy(db, user.id);
+  site = { id: row.id, domain: row.domain, timezone: row.timezone };
+  await createGoal(db, site.id, { kind: "event", eventName: "Signup" });
+  await importFiles(db, site.id, user.id, fixtureFiles());
+});
+
+const view = (period: Period, filters: Parameters<typeof dashboardAt>[2]["filters"] = []) =>
+  dashboardAt(db, site, { period, filters, now: NOW, cache: false, limit: 100 });
+const rows = (stats: Awaited<ReturnType<typeof view>>, dimension: string) =>
+  Object.fromEntries(stats.breakdowns.find((b) => b.dimension === dimension)!.rows.map((r) => [r.value, [r.visitors, r.count]]));
+
+describe("imported days on the dashboard", () => {
+  it("totals and the series come from imported_visitors: 99 pageviews over 2011-12-25…30", async () => {
+    const stats = await view({ key: "custom", from: "2011-12-25", to: "2011-12-30" });
+    expect(stats.totals).toMatchObject({ visitors: 22, visits: 29, pageviews: 99 });
+    // 16 bounces of 29 visits; 13,396 s over 29 visits.
+    expect(stats.totals.bounceRate).toBe(Math.round((16 / 29) * 100));
+    expect(stats.totals.visitDuration).toBe(Math.round(13396 / 29));
+    expect(stats.series!.map((p) => p.pageviews)).toEqual([50, 4, 6, 30, 8, 1]);
+    expect(stats.imported).toEqual({ days: 6, leftOut: false });
+  });
+
+  it("each breakdown comes from its table: countries by ISO code, devices, sources, pages", async () => {
+    const stats = await view({ key: "custom", from: "2021-12-30", to: "2022-01-06" });
+    expect(rows(stats, "device")).toEqual({ Desktop: [45, 54], Mobile: [99, 105], Tablet: [11, 11] });
+    expect(rows(stats, "country")).toEqual({ AU: [4, 5], BE: [1, 1], US: [1, 3] });
+    expect(rows(stats, "source")).toMatchObject({ "": [25, 26], Google: [20, 22], Bing: [4, 4] });
+    expect(rows(stats, "utm_medium")).toMatchObject({ organic: [24, 26] });
+    expect(rows(stats, "page")["/14776416252794997127"]).toEqual([7, 7]);
+    expect(rows(stats, "entry_page")["/9874837495456455794"]).toEqual([31, 31]);
+    expect(rows(stats, "os")).toMatchObject({ Android: [25, 26], "Chrome OS": [1, 1] });
+  });
+
+  it("custom events count toward the goal of the same name", async () => {
+    const stats = await view({ key: "custom", from: "2021-12-30", to: "2021-12-31" });
+    expect(stats.goals.find((g) => g.name === "Signup")).toMatchObject({ visitors: 3, conversions: 4 });
+  });
+
+  it("a filter leaves imported days out, and the view says so", async () => {
+    const stats = await view({ key: "custom", from: "2011-12-25", to: "2011-12-30" }, [{ dimension: "country", operator: "is", values: ["AU"] }]);
+    expect(stats.totals.pageviews).toBe(0);
+    expect(stats.imported).toEqual({ days: 0, leftOut: true });
+  });
+
+  it("periods without imported days say nothing", async () => {
+    const stats = await view({ key: "30d" });
+    expect(stats.imported).toBeNull();
+  });
+
+  it("admins can switch imported data off", async () => {
+    await db.updateTable("sites").set({ include_imported: false }).where("id", "=", site.id).execute();
+    try {
+      const stats = await view({ key: "custom", from: "2011-12-25", to: "2011-12-30" });
+      expect(stats.totals.pageviews).toBe(0);
+      expect(stats.imported).toBeNull();
+    } finally {
+      await db.updateTable("sites").set({ include_imported: true }).where("id", "=", site.id).execute();
+    }
+  });
+});

@@ -1,0 +1,21 @@
+import type { Db } from "../../db/client.js";
+import { IMPORT_LIMITS } from "./limits.js";
+import { type ImportSummary, listImports } from "./store.js";
+
+export interface ImportsPage {
+  imports: ImportSummary[];
+  /** Dashboards add the days of completed imports. */
+  includeImported: boolean;
+  /** The largest upload, in bytes. */
+  uploadLimitBytes: number;
+}
+
+export async function importsPage(db: Db, siteId: string): Promise<ImportsPage> {
+  const [imports, site] = await Promise.all([listImports(db, siteId), db.selectFrom("sites").select("include_imported").where("id", "=", siteId).executeTakeFirstOrThrow()]);
+  return { imports, includeImported: site.include_imported, uploadLimitBytes: IMPORT_LIMITS.uploadBytes };
+}
+
+export async function setIncludeImported(db: Db, siteId: string, include: boolean): Promise<{ includeImported: boolean }> {
+  await db.updateTable("sites").set({ include_imported: include }).where("id", "=", siteId).execute();
+  return { includeImported: include };
+}
