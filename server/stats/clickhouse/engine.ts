@@ -3,7 +3,7 @@ import type { Db } from "../../../db/client.js";
 import { addDays } from "../../dates.js";
 import { addSums, mergeFigures, type RangeFigures, type RangeQuery, type StatsEngine, type Sums } from "../engine.js";
 import { sourceEngine } from "../source-engine.js";
-import { coverage, listCopies, type Segment } from "./copies.js";
+import { type Copy, coverage, listCopies, type Segment } from "./copies.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
 import { describe, Store } from "./store.js";
 import { type BeforeRegister, forgetSite, type SyncSite, syncSite, unsettledFrom } from "./sync.js";
@@ -13,6 +13,12 @@ const SYNC_EVERY_MS = 60_000;
 const PROBE_EVERY_MS = 5_000;
 /** After another instance was found copying a site, views leave the site to it this long. */
 const BUSY_BACKOFF_MS = 10_000;
+/**
+ * How long a site's list of copies answers views: a list this old lacks at most copies listed
+ * since (those days come from the tables meanwhile, with the same figures), and copies it names
+ * are deleted only minutes after they stop being read (sync.ts).
+ */
+const LISTED_MS = 3_000;
 
 export interface ClickHouseOptions {
   url: string;
@@ -67,6 +73,15 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
   const pending = new Map<string, Promise<void>>();
   /** Per site, when a view may next ask for a sync (views do not take the lease on every request). */
   const nextTry = new Map<string, number>();
+  const listed = new Map<string, { at: number; copies: Promise<Copy[]> }>();
+  function copiesOf(siteId: string): Promise<Copy[]> {
+    const known = listed.get(siteId);
+    if (known && Date.now() - known.at < LISTED_MS) return known.copies;
+    const copies = listCopies(store, siteId);
+    listed.set(siteId, { at: Date.now(), copies });
+    copies.catch(() => listed.get(siteId)?.copies === copies && listed.delete(siteId));
+    return copies;
+  }
   let prepared = false;
   let closed = false;
   /** The server's engine copies every site in the background; tests and scripts copy what they ask for. */
@@ -78,7 +93,10 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
 
   function noteFailure(error?: unknown) {
     // The server answers but lost the tables (started again on empty storage): they are created again, and copied again.
-    if (["60", "81"].includes(String((error as { code?: unknown } | null)?.code))) prepared = false;
+    if (["60", "81"].includes(String((error as { code?: unknown } | null)?.code))) {
+      prepared = false;
+      listed.clear();
+    }
     const reason = store.failure ?? (error === undefined ? null : describe(error));
     if (!reason || store.failure === null) return;
     if (said !== reason) log(`Stats: ClickHouse cannot be reached (${reason}); answering from the database tables`);
@@ -116,7 +134,10 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
         noteFailure(error);
         throw error;
       })
-      .finally(() => pending.delete(site.id));
+      .finally(() => {
+        pending.delete(site.id);
+        listed.delete(site.id);
+      });
     pending.set(site.id, done);
     return done;
   }
@@ -129,7 +150,7 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
       return { through: NOTHING_COPIED, segments: [] };
     }
     try {
-      const copies = await listCopies(store, query.site.id);
+      const copies = await copiesOf(query.site.id);
       const covered = coverage(copies, query.version);
       const through = covered.through ?? NOTHING_COPIED;
       if (through < unsettledFrom(query.site, query.now) && !closed && (nextTry.get(query.site.id) ?? 0) <= Date.now()) {
