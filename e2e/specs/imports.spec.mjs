@@ -196,6 +196,19 @@ describe(`imports and exports, JavaScript ${config.js}`, () => {
     }
   });
 
+  it("refuses an upload from another site's page (CSRF)", async () => {
+    // One small string body, sent with its headers: the refusal comes before the body is read.
+    const body = '--x\r\nContent-Disposition: form-data; name="files"; filename="imported_visitors_20000101_20000101.csv"\r\n\r\ndate,visitors\n2000-01-01,1\n\r\n--x--\r\n';
+    const res = await fetch(`${config.baseUrl}/api/sites/${DOMAIN}/imports`, {
+      method: "POST",
+      body,
+      headers: { Cookie: admin.cookieHeader(), "Content-Type": "multipart/form-data; boundary=x", Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site", "X-Forwarded-For": "10.71.9.4" },
+    });
+    assert.equal(res.status, 403);
+    const { imports } = JSON.parse((await admin.get(`/api/trpc/imports.list?input=${encodeURIComponent(JSON.stringify({ site: DOMAIN }))}`)).body).result.data;
+    assert.ok(!imports.some((i) => i.files.includes("imported_visitors_20000101_20000101.csv")), "nothing was imported");
+  });
+
   it("refuses a 2 GB upload before reading it", async () => {
     const status = await new Promise((resolve, reject) => {
       const url = new URL(`/api/sites/${DOMAIN}/imports`, config.baseUrl);
