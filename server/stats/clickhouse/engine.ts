@@ -9,7 +9,7 @@ import { describe, Store } from "./store.js";
 import { type BeforeRegister, forgetSite, type SyncSite, syncSite, unsettledFrom } from "./sync.js";
 
 const SYNC_EVERY_MS = 60_000;
-/** While the server is away, how often it is asked whether it is back. */
+/** How often the server is asked whether it answers (and, while it is away, whether it is back). */
 const PROBE_EVERY_MS = 5_000;
 /** After another instance was found copying a site, views leave the site to it this long. */
 const BUSY_BACKOFF_MS = 10_000;
@@ -101,16 +101,18 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
     if (!reason || store.failure === null) return;
     if (said !== reason) log(`Stats: ClickHouse cannot be reached (${reason}); answering from the database tables`);
     said = reason;
-    probe ??= setInterval(() => void check(), PROBE_EVERY_MS).unref();
   }
 
+  /**
+   * Asked every few seconds whether the server answers, so /healthz says so even while every view
+   * is answered from memory, and copying resumes as soon as it is back.
+   */
   async function check() {
     try {
-      if (!(await store.ping())) return;
+      if (!(await store.ping())) return noteFailure();
       if (!prepared) await prepare();
-      if (probe) clearInterval(probe);
-      probe = undefined;
-      if (said !== null) log("Stats: ClickHouse answers again; reading the shared copy and copying where it stopped");
+      if (said === null) return;
+      log("Stats: ClickHouse answers again; reading the shared copy and copying where it stopped");
       said = null;
       if (syncing && !closed) void loop(false);
     } catch (error) {
@@ -206,6 +208,13 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
     noteFailure(error);
     if (store.failure === null) throw error;
   }
+
+  let checking = false;
+  probe = setInterval(() => {
+    if (checking || closed) return;
+    checking = true;
+    void check().finally(() => (checking = false));
+  }, PROBE_EVERY_MS).unref();
 
   const engine: ClickHouseEngine = {
     sync,
