@@ -1,8 +1,17 @@
 import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys.js";
+import { requestPasswordReset, resetPassword, resetTarget } from "../auth/password-reset.js";
 import { deleteSession } from "../auth/sessions.js";
 import { login, signup } from "../auth/users.js";
 import { pauseBeforeRefusing } from "../refusals.js";
-import { createApiKeyInput, loginInput, revokeApiKeyInput, signupInput } from "../schemas/auth.js";
+import {
+  createApiKeyInput,
+  loginInput,
+  requestPasswordResetInput,
+  resetPasswordInput,
+  resetTokenInput,
+  revokeApiKeyInput,
+  signupInput,
+} from "../schemas/auth.js";
 import { publicProcedure, router, sessionProcedure } from "../trpc.js";
 
 export const authRouter = router({
@@ -24,6 +33,20 @@ export const authRouter = router({
   me: publicProcedure.query(async ({ ctx }) => {
     const auth = await ctx.auth();
     return auth ? { id: auth.user.id, email: auth.user.email } : null;
+  }),
+
+  /** Mails a reset link if the address has an account; the answer is the same either way. */
+  requestPasswordReset: publicProcedure
+    .input(requestPasswordResetInput)
+    .mutation(({ ctx, input }) => pauseBeforeRefusing(ctx, () => requestPasswordReset(ctx.db, input, ctx.client, ctx.clock.now()))),
+
+  /** Whom a reset link is for, or null once it is dead (expired, used, password changed). */
+  resetTarget: publicProcedure.input(resetTokenInput).query(({ ctx, input }) => resetTarget(ctx.db, input.token, ctx.clock.now())),
+
+  /** Sets the new password from a live link and ends every session of the account. */
+  resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {
+    const { email } = await pauseBeforeRefusing(ctx, () => resetPassword(ctx.db, input, ctx.client, ctx.clock.now()));
+    return { email };
   }),
 
   apiKeys: router({

@@ -27,3 +27,12 @@ export const createApiKeyInput = z.strictObject({
 });
 
 export const revokeApiKeyInput = z.strictObject({ id: z.uuid({ error: "API key not found" }) });
+
+/** A random token from a link (reset, invitation): anything else is simply not one. */
+export const linkToken = z.string({ error: "This link is not valid" }).regex(/^[A-Za-z0-9_-]{20,100}$/, "This link is not valid");
+
+export const requestPasswordResetInput = z.strictObject({ email });
+
+export const resetTokenInput = z.strictObject({ token: linkToken });
+
+export const resetPasswordInput = z.strictObject({ token: linkToken, password });
