@@ -1,9 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { redirect } from "@remix-run/node";
-import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
-import { Field, FormError } from "~/components/form";
+import { data, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { Field, Flash, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
-import { sessionCookie } from "~/lib/cookies.server";
+import { sessionCookie, takeFlash } from "~/lib/cookies.server";
 import { safeRedirect } from "~/lib/errors.server";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
 
@@ -12,7 +12,8 @@ export const meta: MetaFunction = () => [{ title: "Log in · Glimpse" }];
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
   if (await caller.auth.me()) throw redirect(safeRedirect(new URL(request.url).searchParams.get("redirectTo")));
-  return null;
+  const { flash, headers } = await takeFlash(request);
+  return data({ flash }, { headers });
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -28,6 +29,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Login() {
+  const { flash } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   const busy = useNavigation().state === "submitting";
@@ -37,11 +39,15 @@ export default function Login() {
     <div className="app-main narrow">
       <div className="auth-card">
         <h1>Log in to Glimpse</h1>
+        <Flash message={flash} />
         <FormError message={message} />
         <Form method="post" className="form" noValidate>
           <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? "/"} />
           <Field label="Email" name="email" type="email" autoComplete="email" required defaultValue={result?.values.email} errors={errors} />
           <Field label="Password" name="password" type="password" autoComplete="current-password" required errors={errors} />
+          <p className="small">
+            <Link to="/forgot-password">Forgot your password?</Link>
+          </p>
           <div className="form-actions">
             <button type="submit" className="button" disabled={busy}>
               {busy ? "Logging in…" : "Log in"}

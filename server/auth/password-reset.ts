@@ -118,3 +118,13 @@ export async function setPassword(trx: Db, userId: string, passwordHash: string,
   await sessions.execute();
   return user;
 }
+
+/** For the operator's command line: a one-hour reset link for the account, or null when there is none. */
+export async function operatorResetLink(db: Db, email: string, now: Date): Promise<string | null> {
+  const user = await db
+    .selectFrom("users")
+    .select("id")
+    .where((eb) => eb(eb.fn("lower", ["email"]), "=", email.trim().toLowerCase()))
+    .executeTakeFirst();
+  return user ? resetUrl(await createPasswordReset(db, user.id, now)) : null;
+}

@@ -2,6 +2,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys.js";
 import { requestPasswordReset, resetPassword, resetTarget } from "../auth/password-reset.js";
 import { deleteSession } from "../auth/sessions.js";
 import { login, signup } from "../auth/users.js";
+import { env } from "../env.js";
 import { pauseBeforeRefusing } from "../refusals.js";
 import {
   createApiKeyInput,
@@ -34,6 +35,9 @@ export const authRouter = router({
     const auth = await ctx.auth();
     return auth ? { id: auth.user.id, email: auth.user.email } : null;
   }),
+
+  /** Whether this server can mail reset links (SMTP_URL), for the page to say what to do otherwise. */
+  resetByMail: publicProcedure.query(() => env().mail !== null),
 
   /** Mails a reset link if the address has an account; the answer is the same either way. */
   requestPasswordReset: publicProcedure
