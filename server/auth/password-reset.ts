@@ -102,10 +102,11 @@ export async function resetPassword(db: Db, input: { token: string; password: st
 }
 
 /**
- * Stores a new password hash and kills what the old password opened: reset links, and sessions
- * (all of them, or all but `keepSession`, the SHA-256 of the one asking).
+ * Stores a new password hash and kills what the old password opened: reset links, pending
+ * sign-ins, and sessions (all of them, or all but the asking one's SHA-256 in `keepSession`;
+ * none with `keepOthers`, when the person changing it chose so).
  */
-export async function setPassword(trx: Db, userId: string, passwordHash: string, now: Date, keepSession?: string): Promise<{ email: string }> {
+export async function setPassword(trx: Db, userId: string, passwordHash: string, now: Date, sessions: { keepSession?: string; keepOthers?: boolean } = {}): Promise<{ email: string }> {
   const user = await trx
     .updateTable("users")
     .set({ password_hash: passwordHash, password_changed_at: now })
@@ -113,9 +114,11 @@ export async function setPassword(trx: Db, userId: string, passwordHash: string,
     .returning("email")
     .executeTakeFirstOrThrow();
   await trx.deleteFrom("password_resets").where("user_id", "=", userId).execute();
-  let sessions = trx.deleteFrom("sessions").where("user_id", "=", userId);
-  if (keepSession) sessions = sessions.where("id", "!=", keepSession);
-  await sessions.execute();
+  if (!sessions.keepOthers) {
+    let ending = trx.deleteFrom("sessions").where("user_id", "=", userId);
+    if (sessions.keepSession) ending = ending.where("id", "!=", sessions.keepSession);
+    await ending.execute();
+  }
   return user;
 }
 

@@ -17,7 +17,7 @@ const LOGIN_LIMIT_PER_NETWORK = 50;
 const LOGIN_LIMIT_PER_ACCOUNT = 200;
 const SIGNUP_LIMIT_PER_NETWORK = { max: 20, windowMinutes: 60 };
 
-export async function signup(db: Db, input: { email: string; password: string }, client: string) {
+export async function signup(db: Db, input: { email: string; password: string }, client: string, userAgent = "") {
   // Counted first, whatever the outcome: every sign-up costs a hash or a lookup.
   await takeHit(db, [
     { key: limitKey("signup:client", client), ...SIGNUP_LIMIT_PER_NETWORK, message: "Too many sign-ups from this network. Please try again later." },
@@ -32,7 +32,7 @@ export async function signup(db: Db, input: { email: string; password: string },
       .values({ email: input.email, password_hash: passwordHash })
       .returning(["id", "email"])
       .executeTakeFirstOrThrow();
-    const session = await createSession(db, user.id);
+    const session = await createSession(db, user.id, new Date(), userAgent);
     return { user, ...session };
   } catch (error) {
     if (isUniqueViolation(error, "users_email_key")) throw alreadyExists();
@@ -47,7 +47,7 @@ const alreadyExists = () => new Conflict("An account with this email already exi
  * counted before the password is checked, so concurrent guesses cannot outrun the limits; a
  * correct password, or a server too busy to check one, gives its attempt back.
  */
-export async function login(db: Db, input: { email: string; password: string }, client: string) {
+export async function login(db: Db, input: { email: string; password: string }, client: string, userAgent = "") {
   const email = input.email.toLowerCase();
   const budgets: Budget[] = [
     { key: limitKey("login:account+client", email, client), max: LOGIN_LIMIT_PER_CLIENT, windowMinutes: WINDOW, message: tooMany("for this account from your network") },
@@ -66,7 +66,7 @@ export async function login(db: Db, input: { email: string; password: string }, 
   }
   if (!user || !ok) throw new Unauthorized("Invalid email or password");
   await release();
-  const session = await createSession(db, user.id);
+  const session = await createSession(db, user.id, new Date(), userAgent);
   return { user: { id: user.id, email: user.email } satisfies SessionUser, ...session };
 }
 

@@ -1,10 +1,13 @@
 import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys.js";
 import { requestPasswordReset, resetPassword, resetTarget } from "../auth/password-reset.js";
+import { changePassword } from "../auth/change-password.js";
+import { endOtherSessions, listSessions } from "../auth/session-list.js";
 import { deleteSession } from "../auth/sessions.js";
 import { login, signup } from "../auth/users.js";
 import { env } from "../env.js";
 import { pauseBeforeRefusing } from "../refusals.js";
 import {
+  changePasswordInput,
   createApiKeyInput,
   loginInput,
   requestPasswordResetInput,
@@ -17,12 +20,12 @@ import { publicProcedure, router, sessionProcedure } from "../trpc.js";
 
 export const authRouter = router({
   signup: publicProcedure.input(signupInput).mutation(async ({ ctx, input }) => {
-    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => signup(ctx.db, input, ctx.client));
+    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => signup(ctx.db, input, ctx.client, ctx.userAgent));
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 
   login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
-    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => login(ctx.db, input, ctx.client));
+    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => login(ctx.db, input, ctx.client, ctx.userAgent));
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 
@@ -52,6 +55,17 @@ export const authRouter = router({
     const { email } = await pauseBeforeRefusing(ctx, () => resetPassword(ctx.db, input, ctx.client, ctx.clock.now()));
     return { email };
   }),
+
+  sessions: router({
+    list: sessionProcedure.query(({ ctx }) => listSessions(ctx.db, ctx.user.id, ctx.sessionToken, ctx.clock.now())),
+    /** "Log out everywhere else": every session of the account but this browser's. */
+    endOthers: sessionProcedure.mutation(async ({ ctx }) => ({ ended: await endOtherSessions(ctx.db, ctx.user.id, ctx.sessionToken!) })),
+  }),
+
+  /** Needs the current password; other sessions end unless `endOtherSessions` is false. */
+  changePassword: sessionProcedure
+    .input(changePasswordInput)
+    .mutation(({ ctx, input }) => pauseBeforeRefusing(ctx, () => changePassword(ctx.db, ctx.user.id, input, ctx.sessionToken!, ctx.clock.now()))),
 
   apiKeys: router({
     list: sessionProcedure.query(({ ctx }) => listApiKeys(ctx.db, ctx.user.id)),

@@ -36,3 +36,9 @@ export const requestPasswordResetInput = z.strictObject({ email });
 export const resetTokenInput = z.strictObject({ token: linkToken });
 
 export const resetPasswordInput = z.strictObject({ token: linkToken, password });
+
+export const changePasswordInput = z.strictObject({
+  currentPassword: z.string({ error: "Enter your current password" }).min(1, "Enter your current password").max(1024, "The current password is not right"),
+  password,
+  endOtherSessions: z.boolean().optional().default(true),
+});
