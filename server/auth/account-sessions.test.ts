@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createCaller } from "../root.js";
-import { anonymous, expectCode, signedIn } from "../../test/support/actors.js";
+import { anonymous, expectCode, sessionOf, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { testContext } from "../../test/support/services.js";
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 
 const as = (token: string, userAgent = FIREFOX) => createCaller(testContext({ db, sessionToken: token, ip: "192.0.2.40", userAgent, pauses: false }));
-const logIn = (email: string, userAgent: string, password = PASSWORD) => createCaller(testContext({ db, ip: "192.0.2.41", userAgent })).auth.login({ email, password });
+const logIn = (email: string, userAgent: string, password = PASSWORD) => sessionOf(createCaller(testContext({ db, ip: "192.0.2.41", userAgent })).auth.login({ email, password }));
 
 describe("one's sessions", () => {
   it("lists them with browser and system from the user agent, this browser first", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createCaller } from "../root.js";
-import { anonymous, expectCode, signedIn } from "../../test/support/actors.js";
+import { anonymous, expectCode, sessionOf, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { testContext } from "../../test/support/services.js";
 import { type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js";
@@ -71,7 +71,7 @@ describe("password reset by mail", () => {
 
   it("sets the new password once, ends every session, and the old password stops working", async () => {
     const person = await signedIn(db, "reset");
-    const other = await anonymous(db, "192.0.2.30").auth.login({ email: person.user.email, password: PASSWORD });
+    const other = await sessionOf(anonymous(db, "192.0.2.30").auth.login({ email: person.user.email, password: PASSWORD }));
     const token = await requestLink(person.user.email, "192.0.2.2");
     expect(await visitor("192.0.2.2").auth.resetPassword({ token, password: NEW_PASSWORD })).toEqual({ email: person.user.email });
     expect(await person.caller.auth.me()).toBeNull();
@@ -81,7 +81,7 @@ describe("password reset by mail", () => {
     expect(again.message).toBe(RESET_LINK_DEAD);
     expect(await visitor("192.0.2.2").auth.resetTarget({ token })).toBeNull();
     await expectCode(anonymous(db, "192.0.2.31").auth.login({ email: person.user.email, password: PASSWORD }), "UNAUTHORIZED");
-    const { token: session } = await anonymous(db, "192.0.2.31").auth.login({ email: person.user.email, password: NEW_PASSWORD });
+    const { token: session } = await sessionOf(anonymous(db, "192.0.2.31").auth.login({ email: person.user.email, password: NEW_PASSWORD }));
     expect(await createCaller(testContext({ db, sessionToken: session })).auth.me()).toMatchObject({ email: person.user.email });
   });
 

@@ -3,11 +3,15 @@ import { requestPasswordReset, resetPassword, resetTarget } from "../auth/passwo
 import { changePassword } from "../auth/change-password.js";
 import { endOtherSessions, listSessions } from "../auth/session-list.js";
 import { deleteSession } from "../auth/sessions.js";
-import { login, signup } from "../auth/users.js";
+import { confirmTwoFactor, disableTwoFactor, startTwoFactorSetup, twoFactorStatus } from "../auth/totp.js";
+import { login, loginWithCode, signup } from "../auth/users.js";
 import { env } from "../env.js";
 import { pauseBeforeRefusing } from "../refusals.js";
 import {
   changePasswordInput,
+  confirmTwoFactorInput,
+  disableTwoFactorInput,
+  loginCodeInput,
   createApiKeyInput,
   loginInput,
   requestPasswordResetInput,
@@ -24,8 +28,15 @@ export const authRouter = router({
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 
+  /** A session, or (two-factor sign-in on) only a signed note for `loginCode` and no hint beyond that. */
   login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
-    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => login(ctx.db, input, ctx.client, ctx.userAgent));
+    const result = await pauseBeforeRefusing(ctx, () => login(ctx.db, input, ctx.client, ctx.userAgent, ctx.clock.now()));
+    if (result.twoFactor) return { twoFactor: true as const, pending: result.pending };
+    return { twoFactor: false as const, user: result.user, token: result.token, expiresAt: result.expiresAt.toISOString() };
+  }),
+
+  loginCode: publicProcedure.input(loginCodeInput).mutation(async ({ ctx, input }) => {
+    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => loginWithCode(ctx.db, input, ctx.client, ctx.userAgent, ctx.clock.now()));
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 
@@ -66,6 +77,21 @@ export const authRouter = router({
   changePassword: sessionProcedure
     .input(changePasswordInput)
     .mutation(({ ctx, input }) => pauseBeforeRefusing(ctx, () => changePassword(ctx.db, ctx.user.id, input, ctx.sessionToken!, ctx.clock.now()))),
+
+  twoFactor: router({
+    status: sessionProcedure.query(({ ctx }) => twoFactorStatus(ctx.db, ctx.user.id)),
+    /** A new secret to scan; nothing changes for sign-in until a first code confirms it. */
+    start: sessionProcedure.mutation(async ({ ctx }) => {
+      await startTwoFactorSetup(ctx.db, ctx.user.id);
+      return { ok: true as const };
+    }),
+    /** Turns it on; the ten recovery codes are in this answer and nowhere else. */
+    confirm: sessionProcedure.input(confirmTwoFactorInput).mutation(({ ctx, input }) => confirmTwoFactor(ctx.db, ctx.user.id, input.code, ctx.clock.now())),
+    disable: sessionProcedure.input(disableTwoFactorInput).mutation(async ({ ctx, input }) => {
+      await disableTwoFactor(ctx.db, ctx.user.id, input, ctx.clock.now());
+      return { ok: true as const };
+    }),
+  }),
 
   apiKeys: router({
     list: sessionProcedure.query(({ ctx }) => listApiKeys(ctx.db, ctx.user.id)),

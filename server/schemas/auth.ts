@@ -42,3 +42,15 @@ export const changePasswordInput = z.strictObject({
   password,
   endOtherSessions: z.boolean().optional().default(true),
 });
+
+/** A 6-digit code from an app, or a recovery code (`xxxxx-xxxxx`); spaces are allowed. */
+export const secondFactorCode = z.string({ error: "Enter your code" }).trim().min(1, "Enter your code").max(40, "That code is not right");
+
+export const loginCodeInput = z.strictObject({ pending: z.string().min(1).max(1000), code: secondFactorCode });
+
+export const confirmTwoFactorInput = z.strictObject({ code: secondFactorCode });
+
+export const disableTwoFactorInput = z.strictObject({
+  password: z.string({ error: "Enter your password" }).min(1, "Enter your password").max(1024, "The password is not right"),
+  code: secondFactorCode,
+});
