@@ -13,12 +13,13 @@ export const meta: MetaFunction = () => [{ title: "Account · Glimpse" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
-  const sessions = await caller.auth.sessions.list().catch((error) => httpError(error, request));
+  const [sessions, twoFactor] = await Promise.all([caller.auth.sessions.list(), caller.auth.twoFactor.status()]).catch((error) => httpError(error, request));
   const { flash, headers } = await takeFlash(request);
   const now = new Date();
   return data(
     {
       flash,
+      twoFactor: { enabled: twoFactor.enabled, settingUp: twoFactor.setup !== null, recoveryCodesLeft: twoFactor.recoveryCodesLeft },
       sessions: sessions.map((s) => ({
         client: [s.browser || "Unknown browser", s.os ? `on ${s.os}` : ""].filter(Boolean).join(" "),
         device: s.device,
@@ -51,14 +52,28 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return formFailure(error, { form: "change-password", endOtherSessions });
     }
   }
+  if (intent === "totp-start") {
+    await caller.auth.twoFactor.start().catch((error) => httpError(error, request));
+    return redirect("/account/two-factor");
+  }
+  if (intent === "totp-disable") {
+    const values = textFields(form, ["password", "code"]);
+    try {
+      await caller.auth.twoFactor.disable(values);
+      return redirect("/account", { headers: { "Set-Cookie": await setFlash("Two-factor sign-in is off. Your password alone logs you in.") } });
+    } catch (error) {
+      return formFailure(error, { form: "totp-disable", endOtherSessions: true });
+    }
+  }
   throw new Response("Unknown action", { status: 400 });
 }
 
 export default function Account() {
-  const { flash, sessions } = useLoaderData<typeof loader>();
+  const { flash, sessions, twoFactor } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
   const errors = result?.values.form === "change-password" ? result.fieldErrors : {};
+  const offErrors = result?.values.form === "totp-disable" ? result.fieldErrors : {};
   const others = sessions.filter((s) => !s.current).length;
   return (
     <>
@@ -110,6 +125,39 @@ export default function Account() {
             </button>
           </div>
         </Form>
+      </section>
+      <section className="card" aria-labelledby="two-factor-title">
+        <h2 id="two-factor-title">Two-factor sign-in</h2>
+        {twoFactor.enabled ? (
+          <>
+            <p>
+              On: logging in asks for a code from your authenticator app after the password. {twoFactor.recoveryCodesLeft} of 10 recovery codes left.
+            </p>
+            <h3>Turn off</h3>
+            <FormError message={result && result.values.form === "totp-disable" && Object.keys(offErrors).length === 0 ? result.message : null} />
+            <Form method="post" className="form" noValidate>
+              <input type="hidden" name="intent" value="totp-disable" />
+              <Field label="Password" name="password" type="password" autoComplete="current-password" required errors={offErrors} />
+              <Field label="Code" name="code" autoComplete="one-time-code" required maxLength={40} hint="From your app, or a recovery code." errors={offErrors} />
+              <div className="form-actions">
+                <button type="submit" className="button button-danger" disabled={busy}>
+                  Turn off two-factor sign-in
+                </button>
+              </div>
+            </Form>
+          </>
+        ) : (
+          <>
+            <p>Off. With it on, logging in also asks for a code from an authenticator app on your phone, so a stolen password is not enough.</p>
+            <Form method="post" className="form-actions">
+              <input type="hidden" name="intent" value="totp-start" />
+              <button type="submit" className="button" disabled={busy}>
+                {twoFactor.settingUp ? "Start again with a new code" : "Turn on"}
+              </button>
+              {twoFactor.settingUp ? <Link to="/account/two-factor">Continue setting up</Link> : null}
+            </Form>
+          </>
+        )}
       </section>
     </>
   );
