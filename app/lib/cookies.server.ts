@@ -52,13 +52,14 @@ export const newApiKeyCookie = createCookie("glimpse_new_key", {
 
 /**
  * Between a right password and the code, on an account with two-factor sign-in: the router's
- * signed note (auth.login), which opens nothing by itself. Ten minutes, and only the login page sees it.
+ * signed note (auth.login), which opens nothing by itself. Ten minutes. Path "/": with JavaScript
+ * the login page's data comes from /login.data, which a "/login" cookie path does not cover.
  */
 export const pendingLoginCookie = createCookie("glimpse_pending_login", {
   httpOnly: true,
   sameSite: "lax",
   secure: config.production,
-  path: "/login",
+  path: "/",
   maxAge: 10 * 60,
   secrets: config.sessionSecrets,
 });

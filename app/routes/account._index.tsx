@@ -137,8 +137,8 @@ export default function Account() {
             <FormError message={result && result.values.form === "totp-disable" && Object.keys(offErrors).length === 0 ? result.message : null} />
             <Form method="post" className="form" noValidate>
               <input type="hidden" name="intent" value="totp-disable" />
-              <Field label="Password" name="password" type="password" autoComplete="current-password" required errors={offErrors} />
-              <Field label="Code" name="code" autoComplete="one-time-code" required maxLength={40} hint="From your app, or a recovery code." errors={offErrors} />
+              <Field label="Password" id="totp-off-password" name="password" type="password" autoComplete="current-password" required errors={offErrors} />
+              <Field label="Code" id="totp-off-code" name="code" autoComplete="one-time-code" required maxLength={40} hint="From your app, or a recovery code." errors={offErrors} />
               <div className="form-actions">
                 <button type="submit" className="button button-danger" disabled={busy}>
                   Turn off two-factor sign-in
