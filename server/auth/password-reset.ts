@@ -1,5 +1,5 @@
 import type { Db } from "../../db/client.js";
-import { configuredMailer } from "../digests/mailer.js";
+import { configuredMailer } from "../mail/mailer.js";
 import { env } from "../env.js";
 import { Invalid } from "../errors.js";
 import { limitKey } from "../net/client-address.js";

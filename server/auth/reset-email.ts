@@ -1,4 +1,4 @@
-import type { MailMessage } from "../digests/email.js";
+import type { MailMessage } from "../mail/message.js";
 
 export const RESET_SUBJECT = "Reset your Glimpse password";
 
