@@ -72,6 +72,7 @@ function Header() {
       </Link>
       {user ? (
         <nav className="app-nav" aria-label="Account">
+          <Link to="/account">Account</Link>
           <Link to="/account/api-keys">API keys</Link>
           <span className="app-user" title={user.email}>
             {user.email}

@@ -10,6 +10,7 @@ import * as m0008 from "./migrations/0008_digest_confirmation.js";
 import * as m0009 from "./migrations/0009_events_props_index.js";
 import * as m0010 from "./migrations/0010_clickhouse_copy.js";
 import * as m0011 from "./migrations/0011_imports.js";
+import * as m0012 from "./migrations/0012_accounts.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 export const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   "0009_events_props_index": m0009,
   "0010_clickhouse_copy": m0010,
   "0011_imports": m0011,
+  "0012_accounts": m0012,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -16,6 +16,14 @@ export interface UsersTable {
   email: string;
   password_hash: string;
   created_at: CreatedAt;
+  /** A reset link or a pending sign-in made before this is dead. */
+  password_changed_at: UpdatedAt;
+  /** Base32 TOTP secret once two-factor sign-in is on; null when it is off. */
+  totp_secret: string | null;
+  /** The secret shown while two-factor sign-in is being set up, until a first code confirms it. */
+  totp_pending_secret: string | null;
+  /** The last TOTP time step a code was accepted for: no code is accepted twice. */
+  totp_last_step: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -24,6 +32,23 @@ export interface SessionsTable {
   user_id: string;
   expires_at: Timestamp;
   created_at: CreatedAt;
+  user_agent: Generated<string>;
+  last_seen_at: UpdatedAt;
+}
+
+export interface PasswordResetsTable {
+  /** SHA-256 (hex) of the link's token. */
+  token_hash: string;
+  user_id: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  /** SHA-256 (hex) of the code as shown, without its dash. */
+  code_hash: string;
+  used_at: Timestamp | null;
 }
 
 export interface ApiKeysTable {
@@ -321,6 +346,8 @@ export interface ImportUploadsTable {
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
+  password_resets: PasswordResetsTable;
+  recovery_codes: RecoveryCodesTable;
   api_keys: ApiKeysTable;
   sites: SitesTable;
   site_memberships: SiteMembershipsTable;

@@ -49,3 +49,32 @@ export const newApiKeyCookie = createCookie("glimpse_new_key", {
   maxAge: 60,
   secrets: config.sessionSecrets,
 });
+
+/**
+ * Between a right password and the code, on an account with two-factor sign-in: the router's
+ * signed note (auth.login), which opens nothing by itself. Ten minutes. Path "/": with JavaScript
+ * the login page's data comes from /login.data, which a "/login" cookie path does not cover.
+ */
+export const pendingLoginCookie = createCookie("glimpse_pending_login", {
+  httpOnly: true,
+  sameSite: "lax",
+  secure: config.production,
+  path: "/",
+  maxAge: 10 * 60,
+  secrets: config.sessionSecrets,
+});
+
+export async function readPendingLogin(request: Request): Promise<string | null> {
+  const value = await pendingLoginCookie.parse(request.headers.get("Cookie"));
+  return typeof value === "string" && value.length > 0 && value.length <= 1000 ? value : null;
+}
+
+/** Just-made recovery codes, shown once on the page the confirmation redirects to, then cleared. */
+export const recoveryCodesCookie = createCookie("glimpse_recovery_codes", {
+  httpOnly: true,
+  sameSite: "strict",
+  secure: config.production,
+  path: "/account",
+  maxAge: 60,
+  secrets: config.sessionSecrets,
+});

@@ -107,6 +107,28 @@ export const TARGETS = [
     },
   },
   {
+    name: "forgot-password",
+    route: "routes/forgot-password",
+    runs: 40,
+    actors: { anonymous: 4, owner: 1, garbage: 1 },
+    path: () => ({ path: "/forgot-password" }),
+    body: formBody({
+      email: field(oneof([3, ref("email:any")], [1, ref("email:owner")]), oneof([1, edges("", "a@b", "@", "a".repeat(250) + "@x.io")], [1, poisoned(ref("email:owner"))])),
+    }),
+    // Without SMTP_URL nothing is made; with it, only a reset row for an existing account.
+    success: (e) => e.table === "password_resets" && e.isNew,
+  },
+  {
+    name: "reset-password/:token",
+    route: "routes/reset-password.$token",
+    runs: 60,
+    actors: { anonymous: 4, owner: 1, garbage: 1 },
+    args: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{43}$/), nastyString.map((s) => s.slice(0, 300))),
+    path: (token) => ({ path: `/reset-password/${segment(token)}` }),
+    body: formBody({ password: accountPassword }),
+    success: () => false,
+  },
+  {
     name: "sites/new",
     route: "routes/sites.new",
     runs: 220,

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { limitKey } from "../net/client-address.js";
 import { createCaller } from "../root.js";
-import { anonymous, expectCode, signedIn } from "../../test/support/actors.js";
+import { anonymous, expectCode, sessionOf, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { SESSION_DAYS, validateSession } from "./sessions.js";
 import { sha256Hex } from "./tokens.js";
@@ -44,7 +44,7 @@ describe("sign-up and login", () => {
     const wrong = await expectCode(anonymous(db).auth.login({ email: "ada@example.test", password: "not the password" }), "UNAUTHORIZED");
     expect(unknown.message).toBe("Invalid email or password");
     expect(wrong.message).toBe("Invalid email or password");
-    const { token } = await anonymous(db).auth.login({ email: "ADA@example.test", password: PASSWORD });
+    const { token } = await sessionOf(anonymous(db).auth.login({ email: "ADA@example.test", password: PASSWORD }));
     expect(await withToken(token).auth.me()).toMatchObject({ email: "Ada@Example.test" });
   });
 
@@ -56,7 +56,7 @@ describe("sign-up and login", () => {
     }
     const limited = await expectCode(anonymous(db, attacker).auth.login({ email: "target@example.test", password: PASSWORD }), "TOO_MANY_REQUESTS");
     expect((limited.cause as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0);
-    const { token } = await anonymous(db, "198.51.100.20").auth.login({ email: "target@example.test", password: PASSWORD });
+    const { token } = await sessionOf(anonymous(db, "198.51.100.20").auth.login({ email: "target@example.test", password: PASSWORD }));
     expect(await withToken(token).auth.me()).toMatchObject({ email: "target@example.test" });
   });
 
@@ -74,7 +74,7 @@ describe("sign-up and login", () => {
     // Only checked (wrong) passwords stay counted; refusals and busy answers were given back.
     const hits = await db.selectFrom("rate_limit_hits").select("hits").where("key", "=", limitKey("login:account+client", email, client)).execute();
     expect(hits.reduce((sum, r) => sum + r.hits, 0)).toBe(checked);
-    await anonymous(db, "198.51.100.21").auth.login({ email, password: PASSWORD });
+    await sessionOf(anonymous(db, "198.51.100.21").auth.login({ email, password: PASSWORD }));
   });
 
   it("stores fixed-length limit keys, however long the address or email", async () => {
@@ -97,7 +97,7 @@ describe("sign-up and login", () => {
   });
 
   it("logs out by deleting the session", async () => {
-    const { token } = await anonymous(db).auth.login({ email: "ada@example.test", password: PASSWORD });
+    const { token } = await sessionOf(anonymous(db).auth.login({ email: "ada@example.test", password: PASSWORD }));
     await withToken(token).auth.logout();
     expect(await withToken(token).auth.me()).toBeNull();
     await expectCode(withToken(token).sites.list(), "UNAUTHORIZED");

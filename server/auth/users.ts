@@ -3,7 +3,9 @@ import { limitKey } from "../net/client-address.js";
 import { Conflict, isUniqueViolation, TooManyRequests, Unauthorized } from "../errors.js";
 import { type Budget, takeHit } from "../rate-limit.js";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "./password.js";
+import { PENDING_MINUTES, readPendingLogin, signPendingLogin } from "./pending-login.js";
 import { createSession, type SessionUser } from "./sessions.js";
+import { acceptSecondFactor, WRONG_CODE } from "./totp.js";
 
 const WINDOW = 15;
 /** Wrong passwords for one account from one network: the limit a person at the keyboard meets. */
@@ -17,7 +19,7 @@ const LOGIN_LIMIT_PER_NETWORK = 50;
 const LOGIN_LIMIT_PER_ACCOUNT = 200;
 const SIGNUP_LIMIT_PER_NETWORK = { max: 20, windowMinutes: 60 };
 
-export async function signup(db: Db, input: { email: string; password: string }, client: string) {
+export async function signup(db: Db, input: { email: string; password: string }, client: string, userAgent = "") {
   // Counted first, whatever the outcome: every sign-up costs a hash or a lookup.
   await takeHit(db, [
     { key: limitKey("signup:client", client), ...SIGNUP_LIMIT_PER_NETWORK, message: "Too many sign-ups from this network. Please try again later." },
@@ -32,7 +34,7 @@ export async function signup(db: Db, input: { email: string; password: string },
       .values({ email: input.email, password_hash: passwordHash })
       .returning(["id", "email"])
       .executeTakeFirstOrThrow();
-    const session = await createSession(db, user.id);
+    const session = await createSession(db, user.id, new Date(), userAgent);
     return { user, ...session };
   } catch (error) {
     if (isUniqueViolation(error, "users_email_key")) throw alreadyExists();
@@ -47,7 +49,7 @@ const alreadyExists = () => new Conflict("An account with this email already exi
  * counted before the password is checked, so concurrent guesses cannot outrun the limits; a
  * correct password, or a server too busy to check one, gives its attempt back.
  */
-export async function login(db: Db, input: { email: string; password: string }, client: string) {
+export async function login(db: Db, input: { email: string; password: string }, client: string, userAgent = "", now = new Date()): Promise<LoginResult> {
   const email = input.email.toLowerCase();
   const budgets: Budget[] = [
     { key: limitKey("login:account+client", email, client), max: LOGIN_LIMIT_PER_CLIENT, windowMinutes: WINDOW, message: tooMany("for this account from your network") },
@@ -66,16 +68,52 @@ export async function login(db: Db, input: { email: string; password: string }, 
   }
   if (!user || !ok) throw new Unauthorized("Invalid email or password");
   await release();
-  const session = await createSession(db, user.id);
+  if (user.totp_secret) {
+    // The password alone opens nothing: a signed note that the code step completes, and no hint.
+    const pending = signPendingLogin({ userId: user.id, passwordChangedAt: user.password_changed_at.getTime(), expiresAt: now.getTime() + PENDING_MINUTES * 60_000 });
+    return { twoFactor: true, pending };
+  }
+  const session = await createSession(db, user.id, new Date(), userAgent);
+  return { twoFactor: false, user: { id: user.id, email: user.email } satisfies SessionUser, ...session };
+}
+
+export type LoginResult = { twoFactor: true; pending: string } | { twoFactor: false; user: SessionUser; token: string; expiresAt: Date };
+
+const PENDING_GONE = "Your sign-in took too long or is no longer valid. Log in again.";
+
+/**
+ * The second step of a sign-in with two-factor on: the note from the password step and a code.
+ * Wrong codes are counted like wrong passwords (per account and network, per network, per
+ * account), before the code is checked; a right one gives its attempt back.
+ */
+export async function loginWithCode(db: Db, input: { pending: string; code: string }, client: string, userAgent: string, now: Date) {
+  const pending = readPendingLogin(input.pending, now);
+  if (!pending) throw new Unauthorized(PENDING_GONE);
+  const budgets: Budget[] = [
+    { key: limitKey("code:account+client", pending.userId, client), max: LOGIN_LIMIT_PER_CLIENT, windowMinutes: WINDOW, message: tooManyCodes("for this account from your network") },
+    { key: limitKey("code:client", client), max: LOGIN_LIMIT_PER_NETWORK, windowMinutes: WINDOW, message: tooManyCodes("from your network") },
+    { key: limitKey("code:account", pending.userId), max: LOGIN_LIMIT_PER_ACCOUNT, windowMinutes: WINDOW, message: tooManyCodes("for this account") },
+  ];
+  const release = await takeHit(db, budgets, now);
+  const user = await db.selectFrom("users").select(["id", "email", "totp_secret", "password_changed_at"]).where("id", "=", pending.userId).executeTakeFirst();
+  if (!user || !user.totp_secret || user.password_changed_at.getTime() !== pending.passwordChangedAt) {
+    await release();
+    throw new Unauthorized(PENDING_GONE);
+  }
+  if (!(await acceptSecondFactor(db, user.id, user.totp_secret, input.code, now))) throw new Unauthorized(WRONG_CODE);
+  await release();
+  const session = await createSession(db, user.id, new Date(), userAgent);
   return { user: { id: user.id, email: user.email } satisfies SessionUser, ...session };
 }
+
+const tooManyCodes = (scope: string) => `Too many wrong codes ${scope}.`;
 
 const tooMany = (scope: string) => `Too many failed logins ${scope}.`;
 
 function findUser(db: Db, email: string) {
   return db
     .selectFrom("users")
-    .select(["id", "email", "password_hash"])
+    .select(["id", "email", "password_hash", "totp_secret", "password_changed_at"])
     .where((eb) => eb(eb.fn("lower", ["email"]), "=", email.toLowerCase()))
     .executeTakeFirst();
 }

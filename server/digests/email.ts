@@ -1,18 +1,9 @@
 import { FREQUENCY_LABELS, type DigestFrequency } from "../schemas/digests.js";
 import { BREAKDOWN_TITLES, displayValue, formatCount, formatPercent, formatRange, TOTAL_METRICS, totalChange } from "../schemas/display.js";
+import type { MailMessage } from "../mail/message.js";
 import type { DashboardStats } from "../stats/types.js";
 
-/** What a mail transport sends: nothing more is needed to reproduce a digest exactly. */
-export interface MailMessage {
-  /** Given to the mail library as parts, so nothing in a name is ever read as an address. */
-  to: { name: string; address: string };
-  subject: string;
-  text: string;
-  html: string;
-  headers: Record<string, string>;
-  /** Stable per recipient and period, so a mail system can tell a repeat from a new digest. */
-  messageId: string;
-}
+export type { MailMessage };
 
 export interface DigestContent {
   frequency: DigestFrequency;

@@ -44,9 +44,14 @@ export function isSubscribePath(path: string): boolean {
   return path.startsWith("/subscribe/");
 }
 
+/** Password reset links: whoever holds the token may set the account's password. */
+export function isResetPath(path: string): boolean {
+  return path.startsWith("/reset-password/");
+}
+
 /** Paths that carry a bearer secret: no Referer leaves them and no search engine indexes them. */
 export function isSecretPath(path: string): boolean {
-  return isSharePath(path) || isEmbedPath(path) || isUnsubscribePath(path) || isSubscribePath(path);
+  return isSharePath(path) || isEmbedPath(path) || isUnsubscribePath(path) || isSubscribePath(path) || isResetPath(path);
 }
 
 /**
@@ -60,6 +65,7 @@ export function loggablePath(rawPath: string): string {
   if (isEmbedPath(path)) return "/embed/:token";
   if (isUnsubscribePath(path)) return "/unsubscribe/:token";
   if (isSubscribePath(path)) return "/subscribe/:token";
+  if (isResetPath(path)) return "/reset-password/:token";
   return path.slice(0, 200);
 }
 

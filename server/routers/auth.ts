@@ -1,18 +1,42 @@
 import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys.js";
+import { requestPasswordReset, resetPassword, resetTarget } from "../auth/password-reset.js";
+import { changePassword } from "../auth/change-password.js";
+import { endOtherSessions, listSessions } from "../auth/session-list.js";
 import { deleteSession } from "../auth/sessions.js";
-import { login, signup } from "../auth/users.js";
+import { confirmTwoFactor, disableTwoFactor, startTwoFactorSetup, twoFactorStatus } from "../auth/totp.js";
+import { login, loginWithCode, signup } from "../auth/users.js";
+import { env } from "../env.js";
 import { pauseBeforeRefusing } from "../refusals.js";
-import { createApiKeyInput, loginInput, revokeApiKeyInput, signupInput } from "../schemas/auth.js";
+import {
+  changePasswordInput,
+  confirmTwoFactorInput,
+  disableTwoFactorInput,
+  loginCodeInput,
+  createApiKeyInput,
+  loginInput,
+  requestPasswordResetInput,
+  resetPasswordInput,
+  resetTokenInput,
+  revokeApiKeyInput,
+  signupInput,
+} from "../schemas/auth.js";
 import { publicProcedure, router, sessionProcedure } from "../trpc.js";
 
 export const authRouter = router({
   signup: publicProcedure.input(signupInput).mutation(async ({ ctx, input }) => {
-    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => signup(ctx.db, input, ctx.client));
+    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => signup(ctx.db, input, ctx.client, ctx.userAgent));
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 
+  /** A session, or (two-factor sign-in on) only a signed note for `loginCode` and no hint beyond that. */
   login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
-    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => login(ctx.db, input, ctx.client));
+    const result = await pauseBeforeRefusing(ctx, () => login(ctx.db, input, ctx.client, ctx.userAgent, ctx.clock.now()));
+    if (result.twoFactor) return { twoFactor: true as const, pending: result.pending };
+    return { twoFactor: false as const, user: result.user, token: result.token, expiresAt: result.expiresAt.toISOString() };
+  }),
+
+  loginCode: publicProcedure.input(loginCodeInput).mutation(async ({ ctx, input }) => {
+    const { user, token, expiresAt } = await pauseBeforeRefusing(ctx, () => loginWithCode(ctx.db, input, ctx.client, ctx.userAgent, ctx.clock.now()));
     return { user, token, expiresAt: expiresAt.toISOString() };
   }),
 
@@ -24,6 +48,49 @@ export const authRouter = router({
   me: publicProcedure.query(async ({ ctx }) => {
     const auth = await ctx.auth();
     return auth ? { id: auth.user.id, email: auth.user.email } : null;
+  }),
+
+  /** Whether this server can mail reset links (SMTP_URL), for the page to say what to do otherwise. */
+  resetByMail: publicProcedure.query(() => env().mail !== null),
+
+  /** Mails a reset link if the address has an account; the answer is the same either way. */
+  requestPasswordReset: publicProcedure
+    .input(requestPasswordResetInput)
+    .mutation(({ ctx, input }) => pauseBeforeRefusing(ctx, () => requestPasswordReset(ctx.db, input, ctx.client, ctx.clock.now()))),
+
+  /** Whom a reset link is for, or null once it is dead (expired, used, password changed). */
+  resetTarget: publicProcedure.input(resetTokenInput).query(({ ctx, input }) => resetTarget(ctx.db, input.token, ctx.clock.now())),
+
+  /** Sets the new password from a live link and ends every session of the account. */
+  resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {
+    const { email } = await pauseBeforeRefusing(ctx, () => resetPassword(ctx.db, input, ctx.client, ctx.clock.now()));
+    return { email };
+  }),
+
+  sessions: router({
+    list: sessionProcedure.query(({ ctx }) => listSessions(ctx.db, ctx.user.id, ctx.sessionToken, ctx.clock.now())),
+    /** "Log out everywhere else": every session of the account but this browser's. */
+    endOthers: sessionProcedure.mutation(async ({ ctx }) => ({ ended: await endOtherSessions(ctx.db, ctx.user.id, ctx.sessionToken!) })),
+  }),
+
+  /** Needs the current password; other sessions end unless `endOtherSessions` is false. */
+  changePassword: sessionProcedure
+    .input(changePasswordInput)
+    .mutation(({ ctx, input }) => pauseBeforeRefusing(ctx, () => changePassword(ctx.db, ctx.user.id, input, ctx.sessionToken!, ctx.clock.now()))),
+
+  twoFactor: router({
+    status: sessionProcedure.query(({ ctx }) => twoFactorStatus(ctx.db, ctx.user.id)),
+    /** A new secret to scan; nothing changes for sign-in until a first code confirms it. */
+    start: sessionProcedure.mutation(async ({ ctx }) => {
+      await startTwoFactorSetup(ctx.db, ctx.user.id);
+      return { ok: true as const };
+    }),
+    /** Turns it on; the ten recovery codes are in this answer and nowhere else. */
+    confirm: sessionProcedure.input(confirmTwoFactorInput).mutation(({ ctx, input }) => confirmTwoFactor(ctx.db, ctx.user.id, input.code, ctx.clock.now())),
+    disable: sessionProcedure.input(disableTwoFactorInput).mutation(async ({ ctx, input }) => {
+      await disableTwoFactor(ctx.db, ctx.user.id, input, ctx.clock.now());
+      return { ok: true as const };
+    }),
   }),
 
   apiKeys: router({

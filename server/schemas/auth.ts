@@ -27,3 +27,30 @@ export const createApiKeyInput = z.strictObject({
 });
 
 export const revokeApiKeyInput = z.strictObject({ id: z.uuid({ error: "API key not found" }) });
+
+/** A random token from a link (reset, invitation): anything else is simply not one. */
+export const linkToken = z.string({ error: "This link is not valid" }).regex(/^[A-Za-z0-9_-]{20,100}$/, "This link is not valid");
+
+export const requestPasswordResetInput = z.strictObject({ email });
+
+export const resetTokenInput = z.strictObject({ token: linkToken });
+
+export const resetPasswordInput = z.strictObject({ token: linkToken, password });
+
+export const changePasswordInput = z.strictObject({
+  currentPassword: z.string({ error: "Enter your current password" }).min(1, "Enter your current password").max(1024, "The current password is not right"),
+  password,
+  endOtherSessions: z.boolean().optional().default(true),
+});
+
+/** A 6-digit code from an app, or a recovery code (`xxxxx-xxxxx`); spaces are allowed. */
+export const secondFactorCode = z.string({ error: "Enter your code" }).trim().min(1, "Enter your code").max(40, "That code is not right");
+
+export const loginCodeInput = z.strictObject({ pending: z.string().min(1).max(1000), code: secondFactorCode });
+
+export const confirmTwoFactorInput = z.strictObject({ code: secondFactorCode });
+
+export const disableTwoFactorInput = z.strictObject({
+  password: z.string({ error: "Enter your password" }).min(1, "Enter your password").max(1024, "The password is not right"),
+  code: secondFactorCode,
+});

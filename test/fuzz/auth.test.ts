@@ -82,7 +82,68 @@ describe("auth and system procedures answer any input with data or a 4xx, and ne
       input: inputs(fc.record({ id: fc.oneof(fc.constantFrom(...w.keys.spare, w.keys.foreign), uuid) }), { id: idEdge }),
     }));
 
+  it("auth.resetByMail", () => run({ path: "auth.resetByMail", mutation: false, runs: 100, input: wild }));
+
+  it("auth.requestPasswordReset", () =>
+    run({
+      path: "auth.requestPasswordReset",
+      mutation: true,
+      // Ten requests an hour per network: past them every answer is a paused refusal (seconds each).
+      runs: 14,
+      input: inputs(fc.record({ email: email() }), { email: emailEdge }),
+    }));
+
+  const linkToken = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{43}$/), fc.constantFrom("x".repeat(20), "x".repeat(101), "../../etc/passwd", "a b"));
+
+  it("auth.resetTarget", () => run({ path: "auth.resetTarget", mutation: false, runs: 300, input: inputs(fc.record({ token: linkToken }), { token: nastyString }) }));
+
+  it("auth.resetPassword", () =>
+    run({
+      path: "auth.resetPassword",
+      mutation: true,
+      runs: 200,
+      input: inputs(fc.record({ token: linkToken, password }), { token: nastyString, password: passwordEdge }),
+    }));
+
+  const code = fc.oneof(fc.stringMatching(/^\d{6}$/), fc.stringMatching(/^[a-z2-9]{5}-[a-z2-9]{5}$/), fc.constantFrom("", " ", "1234567", "x".repeat(41)));
+  const pending = fc.oneof(fc.string({ maxLength: 60 }), fc.stringMatching(/^[A-Za-z0-9_-]{10,80}\.[A-Za-z0-9_-]{43}$/), fc.constant("x".repeat(1001)));
+
+  it("auth.loginCode", () =>
+    run({ path: "auth.loginCode", mutation: true, runs: 300, input: inputs(fc.record({ pending, code }), { pending: nastyString, code: nastyString }) }));
+
+  it("auth.sessions.list", () => run({ path: "auth.sessions.list", mutation: false, runs: 200, input: wild }));
+
+  // Never the accounts' real password: a change would end the sessions the other targets use.
+  it("auth.changePassword", () =>
+    run({
+      path: "auth.changePassword",
+      mutation: true,
+      // Ten wrong current passwords per account, then paused refusals.
+      runs: 24,
+      input: inputs(fc.record({ currentPassword: password, password, endOtherSessions: fc.boolean() }, { requiredKeys: ["currentPassword", "password"] }), {
+        currentPassword: passwordEdge,
+        password: passwordEdge,
+        endOtherSessions: wild,
+      }),
+    }));
+
+  it("auth.twoFactor.status", () => run({ path: "auth.twoFactor.status", mutation: false, runs: 200, input: wild }));
+  it("auth.twoFactor.start", () => run({ path: "auth.twoFactor.start", mutation: true, runs: 100, input: wild }));
+  it("auth.twoFactor.confirm", () => run({ path: "auth.twoFactor.confirm", mutation: true, runs: 300, input: inputs(fc.record({ code }), { code: nastyString }) }));
+  it("auth.twoFactor.disable", () =>
+    run({
+      path: "auth.twoFactor.disable",
+      mutation: true,
+      runs: 100,
+      input: inputs(fc.record({ password, code }), { password: passwordEdge, code: nastyString }),
+    }));
+
   it("system.health", () => run({ path: "system.health", mutation: false, runs: 300, input: wild }));
+
+  it("auth.sessions.endOthers", async () => {
+    const throwaway = await signedIn(db, "ending-others");
+    await run({ path: "auth.sessions.endOthers", mutation: true, runs: 100, actors: [{ name: "signed in", caller: throwaway.caller }, w.actors.anonymous, w.actors.apiKey], input: wild });
+  });
 
   // Last: logging out ends the sessions of the callers that make it.
   it("auth.logout", async () => {

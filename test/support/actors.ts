@@ -52,3 +52,10 @@ export async function expectCode(promise: Promise<unknown>, code: string) {
   }
   throw new Error(`expected ${code}, but the call succeeded`);
 }
+
+/** A login's session, for accounts without two-factor sign-in (fails the test otherwise). */
+export async function sessionOf<T extends { twoFactor: boolean }>(login: Promise<T>): Promise<Extract<T, { twoFactor: false }>> {
+  const result = await login;
+  if (result.twoFactor) throw new Error("expected a session, got a request for a code");
+  return result as Extract<T, { twoFactor: false }>;
+}

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Db } from "../../db/client.js";
+import { createCaller } from "../root.js";
+import { anonymous, expectCode, sessionOf, signedIn } from "../../test/support/actors.js";
+import { freshDb } from "../../test/support/db.js";
+import { testContext } from "../../test/support/services.js";
+import { type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js";
+import { RESET_LINK_DEAD } from "./password-reset.js";
+import { RESET_SUBJECT } from "./reset-email.js";
+import { sha256Hex } from "./tokens.js";
+
+const PASSWORD = "correct horse battery staple";
+const NEW_PASSWORD = "a brand new long password";
+
+let db: Db;
+let smtp: Inbox;
+
+beforeAll(async () => {
+  smtp = await startSmtp();
+  process.env.SMTP_URL = smtp.url;
+  db = await freshDb();
+});
+
+afterAll(async () => {
+  delete process.env.SMTP_URL;
+  await smtp.close();
+});
+
+beforeEach(() => {
+  smtp.received.length = 0;
+});
+
+/** Someone without a session, from `ip`, at `now`. */
+const visitor = (ip: string, now = new Date()) => createCaller(testContext({ db, ip, now, pauses: false }));
+
+/** The mails received within a second (the reset mail leaves after the answer). */
+async function mailsAfterAMoment(expected: number) {
+  for (let i = 0; i < 50 && smtp.received.length < expected; i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 50));
+  return smtp.take();
+}
+
+function tokenOf(text: string | undefined): string {
+  const match = /\/reset-password\/([A-Za-z0-9_-]{43})\b/.exec(text ?? "");
+  if (!match) throw new Error("no reset link in the mail");
+  return match[1]!;
+}
+
+async function requestLink(email: string, ip: string, now = new Date()) {
+  await visitor(ip, now).auth.requestPasswordReset({ email });
+  const [mail] = await mailsAfterAMoment(1);
+  return tokenOf(mail?.text);
+}
+
+describe("password reset by mail", () => {
+  it("answers the same for an address with and without an account, and mails only the account, a link stored as a hash", async () => {
+    const { user } = await signedIn(db, "forgetful");
+    const known = await visitor("192.0.2.1").auth.requestPasswordReset({ email: ` ${user.email.toUpperCase()} ` });
+    const unknown = await visitor("192.0.2.1").auth.requestPasswordReset({ email: "nobody@example.test" });
+    expect(known).toEqual({ mailEnabled: true });
+    expect(unknown).toEqual(known);
+    const mails = await mailsAfterAMoment(2);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.subject).toBe(RESET_SUBJECT);
+    expect(recipientsOf(mails[0]!)).toEqual([user.email]);
+    const token = tokenOf(mails[0]!.text);
+    const stored = await db.selectFrom("password_resets").select(["token_hash", "expires_at"]).where("user_id", "=", user.id).execute();
+    expect(stored.map((r) => r.token_hash)).toEqual([sha256Hex(token)]);
+    expect(await visitor("192.0.2.1").auth.resetTarget({ token })).toEqual({ email: user.email });
+  });
+
+  it("sets the new password once, ends every session, and the old password stops working", async () => {
+    const person = await signedIn(db, "reset");
+    const other = await sessionOf(anonymous(db, "192.0.2.30").auth.login({ email: person.user.email, password: PASSWORD }));
+    const token = await requestLink(person.user.email, "192.0.2.2");
+    expect(await visitor("192.0.2.2").auth.resetPassword({ token, password: NEW_PASSWORD })).toEqual({ email: person.user.email });
+    expect(await person.caller.auth.me()).toBeNull();
+    expect(await createCaller(testContext({ db, sessionToken: other.token })).auth.me()).toBeNull();
+    expect(await db.selectFrom("sessions").select("id").where("user_id", "=", person.user.id).execute()).toEqual([]);
+    const again = await expectCode(visitor("192.0.2.2").auth.resetPassword({ token, password: "yet another long password" }), "BAD_REQUEST");
+    expect(again.message).toBe(RESET_LINK_DEAD);
+    expect(await visitor("192.0.2.2").auth.resetTarget({ token })).toBeNull();
+    await expectCode(anonymous(db, "192.0.2.31").auth.login({ email: person.user.email, password: PASSWORD }), "UNAUTHORIZED");
+    const { token: session } = await sessionOf(anonymous(db, "192.0.2.31").auth.login({ email: person.user.email, password: NEW_PASSWORD }));
+    expect(await createCaller(testContext({ db, sessionToken: session })).auth.me()).toMatchObject({ email: person.user.email });
+  });
+
+  it("lets two submissions of one link change the password only once", async () => {
+    const person = await signedIn(db, "raced-reset");
+    const token = await requestLink(person.user.email, "192.0.2.3");
+    const results = await Promise.allSettled([
+      visitor("192.0.2.3").auth.resetPassword({ token, password: "first long new password" }),
+      visitor("192.0.2.4").auth.resetPassword({ token, password: "second long new password" }),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+  });
+
+  it("is dead after one hour, and once the password changes by another link", async () => {
+    const person = await signedIn(db, "late");
+    const at = new Date("2026-03-01T10:00:00Z");
+    const first = await requestLink(person.user.email, "192.0.2.5", at);
+    const later = new Date(at.getTime() + 60 * 60_000);
+    expect(await visitor("192.0.2.5", later).auth.resetTarget({ token: first })).toBeNull();
+    expect((await expectCode(visitor("192.0.2.5", later).auth.resetPassword({ token: first, password: NEW_PASSWORD }), "BAD_REQUEST")).message).toBe(RESET_LINK_DEAD);
+    const almost = new Date(later.getTime() - 1000);
+    expect(await visitor("192.0.2.5", almost).auth.resetTarget({ token: first })).toEqual({ email: person.user.email });
+    const second = await requestLink(person.user.email, "192.0.2.5", at);
+    await visitor("192.0.2.5", at).auth.resetPassword({ token: second, password: NEW_PASSWORD });
+    expect(await visitor("192.0.2.5", at).auth.resetTarget({ token: first })).toBeNull();
+  });
+
+  it("applies the sign-up password policy and refuses tokens of any other shape", async () => {
+    const person = await signedIn(db, "policy");
+    const token = await requestLink(person.user.email, "192.0.2.6");
+    const short = await expectCode(visitor("192.0.2.6").auth.resetPassword({ token, password: "too short" }), "BAD_REQUEST");
+    expect(short.message).toBe("Password must be at least 12 characters");
+    expect(await visitor("192.0.2.6").auth.resetTarget({ token })).toEqual({ email: person.user.email });
+    await expectCode(visitor("192.0.2.6").auth.resetTarget({ token: "../../etc" }), "BAD_REQUEST");
+    const unknown = await expectCode(visitor("192.0.2.6").auth.resetPassword({ token: "x".repeat(43), password: NEW_PASSWORD }), "BAD_REQUEST");
+    expect(unknown.message).toBe(RESET_LINK_DEAD);
+  });
+
+  it("limits requests per address wherever they come from, and per network", async () => {
+    const person = await signedIn(db, "popular");
+    for (let i = 0; i < 3; i++) await visitor(`198.51.100.${i + 1}`).auth.requestPasswordReset({ email: person.user.email });
+    const perAddress = await expectCode(visitor("198.51.100.9").auth.requestPasswordReset({ email: person.user.email }), "TOO_MANY_REQUESTS");
+    expect(perAddress.message).toMatch(/for this address/);
+    expect(await mailsAfterAMoment(3)).toHaveLength(3);
+    for (let i = 0; i < 10; i++) await visitor("198.51.100.50").auth.requestPasswordReset({ email: `stranger-${i}@example.test` });
+    const perNetwork = await expectCode(visitor("198.51.100.50").auth.requestPasswordReset({ email: "one-more@example.test" }), "TOO_MANY_REQUESTS");
+    expect(perNetwork.message).toMatch(/from your network/);
+  });
+
+});
