@@ -7,6 +7,7 @@ import { VISIT_COLUMNS } from "../filters.js";
 import { type Copy, coverage, listCopies } from "./copies.js";
 import { releaseLease, takeLease } from "./lease.js";
 import type { Row, Store } from "./store.js";
+import { daySizes } from "../day-sizes.js";
 
 /** Events read from the tables per round trip, about: a big day never sits in the heap at once. */
 const EVENTS_PER_READ = 20_000;
@@ -125,19 +126,6 @@ async function tidy(store: Store, siteId: string, copies: Copy[], version: numbe
 export async function forgetSite(store: Store, siteId: string): Promise<void> {
   await store.command(`DELETE FROM copies WHERE site_id = {site:String}`, { site: siteId });
   for (const table of ["visits", "day_values"]) await store.command(`DELETE FROM ${table} WHERE site_id = {site:String}`, { site: siteId });
-}
-
-/** Events per day from the visits (one small row per visit), to size the copies and the reads. */
-async function daySizes(db: Db, siteId: string, from: string, to: string): Promise<Map<string, number>> {
-  const rows = await db
-    .selectFrom("visits")
-    .select((eb) => ["day", eb.fn.sum<number>("events").as("events")])
-    .where("site_id", "=", siteId)
-    .where("day", ">=", from)
-    .where("day", "<=", to)
-    .groupBy("day")
-    .execute();
-  return new Map(rows.map((r) => [r.day, Number(r.events)]));
 }
 
 const STAMP = (column: string) => sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`;

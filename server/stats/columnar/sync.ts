@@ -4,6 +4,7 @@ import type { Db } from "../../../db/client.js";
 import { addDays, daysBetween, settledDay } from "../../dates.js";
 import type { Columnar } from "./duckdb.js";
 import { addPaths, between, createStage, DIMENSIONS, dropStage, EVENT_TYPES, eventRows, LISTS, listsOf, type SyncSite, VISIT_TYPES, visitRows, windows } from "./rows.js";
+import { daySizes } from "../day-sizes.js";
 
 export { DIMENSIONS, type SyncSite };
 
@@ -97,19 +98,6 @@ export async function syncSite(columnar: Columnar, db: Db, site: SyncSite, now: 
 
 async function saveState(target: { run(sql: string, values: (string | number)[]): Promise<unknown> }, siteId: string, state: { through: string; version: number }) {
   await target.run(`insert or replace into synced values ($1, $2::date, $3)`, [siteId, state.through, state.version]);
-}
-
-/** Events per day from the visits (one small row per visit), to size the chunks. */
-async function daySizes(db: Db, siteId: string, from: string, to: string): Promise<Map<string, number>> {
-  const rows = await db
-    .selectFrom("visits")
-    .select((eb) => ["day", eb.fn.sum<number>("events").as("events")])
-    .where("site_id", "=", siteId)
-    .where("day", ">=", from)
-    .where("day", "<=", to)
-    .groupBy("day")
-    .execute();
-  return new Map(rows.map((r) => [r.day, Number(r.events)]));
 }
 
 /**
