@@ -5,7 +5,7 @@ import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";
 import { DAY_PAGEVIEWS, DAY_TOTALS, DIMENSIONS as FLAGGED_COLUMNS, PAGES } from "./sync.js";
-import { type ColumnarScope, conversions, pageviewsWhere, Params, type PathSets, pathSets, visitsWhere } from "./where.js";
+import { type ColumnarScope, conversions, onlyPageFilters, pageviewsWhere, Params, type PathSets, pathSets, pathSumsWhere, visitsWhere } from "./where.js";
 
 const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
 
@@ -80,11 +80,14 @@ const hourOf = (column: string, p: Params, timezone: string) => `${DAY} || ' ' |
 
 /** Which grouping set a row of `group by grouping sets` belongs to: TOTALS, HOURS or a column's index. */
 function groupOf(columns: string[], hours: boolean): string {
-  const cases = [`when grouping(day_key) = 0 then ${TOTALS}`, ...(hours ? [`when grouping(hour_key) = 0 then ${HOURS}`] : []), ...columns.map((c, i) => `when grouping(${c}) = 0 then ${i}`)];
+  const cases = [`when grouping(day) = 0 then ${TOTALS}`, ...(hours ? [`when grouping(hour_key) = 0 then ${HOURS}`] : []), ...columns.map((c, i) => `when grouping(${c}) = 0 then ${i}`)];
   return `case ${cases.join(" ")} end`;
 }
 
-const groupingSets = (columns: string[], hours: boolean) => ["(day_key)", ...(hours ? ["(hour_key)"] : []), ...columns.map((c) => `(${c})`)].join(", ");
+/** A grouping-sets row's value: the day is grouped as a date and written out per group, not per row. */
+const valueOf = (columns: string[], hours: boolean) => `coalesce(${DAY}, ${hours ? "hour_key, " : ""}${columns.join(", ")})`;
+
+const groupingSets = (columns: string[], hours: boolean) => ["(day)", ...(hours ? ["(hour_key)"] : []), ...columns.map((c) => `(${c})`)].join(", ");
 
 /** Where a visit dimension's rows go: its index among the visit dimensions, by its column's bit in the copy. */
 const GROUP_OF_FLAGGED = FLAGGED_COLUMNS.map((column) => VISIT_DIMENSIONS.findIndex((d) => VISIT_COLUMNS[d] === column));
@@ -114,33 +117,32 @@ async function dayValueRows(columnar: Columnar, scope: ColumnarScope): Promise<[
 /**
  * Visits of single-visit visitors are one visitor each: plain counts, for every breakdown in one
  * pass. The multi-visit minority (about a fifth) needs a distinct count of (day, visitor) per
- * value: unpivoted into (breakdown, value, visitor) rows and counted once. (Counted in the same
- * grouping sets instead, 30 days of most visits at 1M events took 70 ms instead of 93, but today's
- * rows 30 instead of 15 and a country's 34 instead of 26: eleven distinct-count tables cost more
- * than they save on the few rows most views have.)
+ * value: its kept rows are read once into a CTE and each breakdown counts them in a branch of its
+ * own. (Unpivoted into (breakdown, value, visitor) rows and counted in one group by, the same
+ * rows took 78 ms of CPU instead of 49 for 30 days at 1M events, and ran out of a 20 MB memory
+ * limit that the branches kept within; in the same grouping sets as the single visits, 30 days of
+ * most visits took 70 ms instead of 93, but today's rows 30 instead of 15.)
  */
 async function visitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
   const columns = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
   if (scope.filters.length === 0 && !exact) return unfilteredVisitRows(columnar, scope, sets, timezone, hours, columns);
   const plain = new Params();
   const single = columnar.query(
-    `select ${groupOf(columns, hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}${columns.join(", ")}) as value,
+    `select ${groupOf(columns, hours)} as g, ${valueOf(columns, hours)} as value,
       count(*)::double as visitors, count(*)::double as n, count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration
-    from (select *, ${DAY} as day_key${hours ? `, ${hourOf("started_at", plain, timezone)} as hour_key` : ""} from visits v where ${visitsWhere(scope, sets, plain)} and not v.multi) v
+    from (select *${hours ? `, ${hourOf("started_at", plain, timezone)} as hour_key` : ""} from visits v where ${visitsWhere(scope, sets, plain)} and not v.multi) v
     group by grouping sets (${groupingSets(columns, hours)})`,
     plain.values,
   );
   const multi = new Params();
-  const names = ["day_key", ...(hours ? ["hour_key"] : []), ...columns];
-  const codes = [TOTALS, ...(hours ? [HOURS] : []), ...columns.map((_, i) => i)];
+  const counted = (code: number, group: string, value = group) =>
+    `select ${code} as g, ${value} as value, count(distinct k)::double as visitors, count(*)::double as n,
+      count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration from m group by ${group}`;
   const repeated = columnar.query(
-    `select case d ${names.map((name, i) => `when '${name}' then ${codes[i]}`).join(" ")} end as g, val as value,
-      count(distinct k)::double as visitors, count(*)::double as n, count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration
-    from (unpivot (
-      select ${VISITOR_KEY} as k, pageviews, duration, ${DAY} as day_key${hours ? `, ${hourOf("started_at", multi, timezone)} as hour_key` : ""}, ${columns.join(", ")}
-      from visits v where ${visitsWhere(scope, sets, multi)} and v.multi
-    ) on ${names.join(", ")} into name d value val)
-    group by d, val`,
+    `with m as materialized (
+      select ${VISITOR_KEY} as k, pageviews, duration, day${hours ? `, ${hourOf("started_at", multi, timezone)} as hour_key` : ""}, ${columns.join(", ")}
+      from visits v where ${visitsWhere(scope, sets, multi)} and v.multi)
+    ${[counted(TOTALS, "day", DAY), ...(hours ? [counted(HOURS, "hour_key")] : []), ...columns.map((c, i) => counted(i, c))].join(" union all ")}`,
     multi.values,
   );
   const [first, second] = await Promise.all([single, repeated]);
@@ -167,13 +169,14 @@ async function unfilteredVisitRows(columnar: Columnar, scope: ColumnarScope, set
 
 /** A page's visitors: its first view in each visit, counted plainly for single-visit visitors. */
 async function pageviewRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
+  if (onlyPageFilters(scope) && !hours && !exact) return pathSumRows(columnar, scope);
   if (scope.filters.length === 0 && !exact) {
     const p = new Params();
     const where = pageviewsWhere(scope, sets, p);
     return (await columnar.query(
-      `select ${groupOf(["pathname"], hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}pathname) as value,
+      `select ${groupOf(["pathname"], hours)} as g, ${valueOf(["pathname"], hours)} as value,
         count(*) filter (where first_of_day)::double as visitors, count(*)::double as n, 0::double as bounces, 0::double as duration
-      from (select *, ${DAY} as day_key${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${where}) e
+      from (select *${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${where}) e
       group by grouping sets (${groupingSets(["pathname"], hours)})`,
       p.values,
     )) as Row[];
@@ -181,11 +184,25 @@ async function pageviewRows(columnar: Columnar, scope: ColumnarScope, sets: Path
   // Single-visit visitors' first views are plain counts; the multi-visit minority is counted distinct.
   const p = new Params();
   return (await columnar.query(
-    `select ${groupOf(["pathname"], hours)} as g, coalesce(day_key, ${hours ? "hour_key, " : ""}pathname) as value,
+    `select ${groupOf(["pathname"], hours)} as g, ${valueOf(["pathname"], hours)} as value,
       (count(*) filter (where first_view and not multi) + count(distinct case when first_view and multi then ${VISITOR_KEY} end))::double as visitors,
       count(*)::double as n, 0::double as bounces, 0::double as duration
-    from (select *, ${DAY} as day_key${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${pageviewsWhere(scope, sets, p)}) e
+    from (select *${hours ? `, ${hourOf("ts", p, timezone)} as hour_key` : ""} from events e where ${pageviewsWhere(scope, sets, p)}) e
     group by grouping sets (${groupingSets(["pathname"], hours)})`,
+    p.values,
+  )) as Row[];
+}
+
+/**
+ * Pageviews under page filters alone, from the days' sums of the paths that pass them: a path's
+ * visitors and views are its unfiltered ones, and the day's pageviews their sum.
+ */
+async function pathSumRows(columnar: Columnar, scope: ColumnarScope): Promise<Row[]> {
+  const p = new Params();
+  return (await columnar.query(
+    `select case when grouping(day) = 0 then ${TOTALS} else 0 end as g, coalesce(${DAY}, value) as value,
+      sum(visitors)::double as visitors, sum(n)::double as n, 0::double as bounces, 0::double as duration
+    from day_values d where ${pathSumsWhere(scope, PAGES, p)} group by grouping sets ((day), (value))`,
     p.values,
   )) as Row[];
 }
@@ -232,7 +249,7 @@ export async function rangeTotals(columnar: Columnar, scope: ColumnarScope, exac
   const [row] = await columnar.query(
     `select (count(*) filter (where not multi) + count(distinct case when multi then ${VISITOR_KEY} end))::double as visitors, count(*)::double as visits,
       count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration,
-      (select count(*) from events e where ${pageviewsWhere(scope, sets, p)})::double as pageviews
+      (${onlyPageFilters(scope) && !exact ? `select coalesce(sum(n), 0) from day_values d where ${pathSumsWhere(scope, PAGES, p)}` : `select count(*) from events e where ${pageviewsWhere(scope, sets, p)}`})::double as pageviews
     from visits v where ${visitsWhere(scope, sets, p)}`,
     p.values,
   );

@@ -132,6 +132,16 @@ export const visitsWhere = (scope: ColumnarScope, sets: PathSets, p: Params, ali
   and([within(alias, scope, p), ...visitLevel(alias, scope.filters, p), ...listLevel(alias, scope, sets, p, true)]);
 
 /**
+ * A view whose filters are all page filters: they keep pageviews by their own path, so each
+ * path's figures are its unfiltered ones, and pageviews come from the days' sums per path.
+ */
+export const onlyPageFilters = (scope: ColumnarScope) => scope.filters.length > 0 && scope.filters.every(isPage);
+
+/** The day sums of the paths that pass the page filters (`day_values` rows of group `pages`). */
+export const pathSumsWhere = (scope: ColumnarScope, pages: number, p: Params) =>
+  and([within("d", scope, p), `d.g = ${pages}`, ...scope.filters.filter(isPage).map((f) => condition("d.value", f, p))]);
+
+/**
  * Pageviews in range under the filters: page filters apply to the pageview itself, goal filters to
  * its visit, found by session among the visit rows that pass them (far fewer rows than events).
  */
