@@ -374,7 +374,8 @@ describe("the copy is a cache", () => {
     const expected = await view("source", sites[0]!, input);
     const pid = columnar.processId()!;
     process.kill(pid, "SIGKILL");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Until the engine has seen its process end (a fixed pause was too short on a busy machine).
+    for (let waited = 0; columnar.processId() === pid && waited < 10_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(await view("columnar", sites[0]!, { ...input, segmentFilters: [{ dimension: "device", operator: "is_not", values: ["Tablet"] }] })).toEqual(
       await view("source", sites[0]!, { ...input, segmentFilters: [{ dimension: "device", operator: "is_not", values: ["Tablet"] }] }),
     );
