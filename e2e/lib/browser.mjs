@@ -120,5 +120,7 @@ export async function axeCheck(page, name, prepare) {
 /** Text of the element right after a field's input: the inline error the form shows for it. */
 export async function fieldError(page, inputId) {
   const error = page.locator(`#${inputId}-error`);
-  return (await error.count()) > 0 ? (await error.innerText()).trim() : null;
+  // With JavaScript the answer to the POST arrives before React renders it: wait for the message.
+  const shown = await error.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+  return shown ? (await error.innerText()).trim() : null;
 }
