@@ -92,9 +92,10 @@ export const newInvitationCookie = createCookie("glimpse_new_invitation", {
   secrets: config.sessionSecrets,
 });
 
-export async function takeNewInvitation(request: Request): Promise<{ invitation: { email: string; link: string } | null; setCookie: string | null }> {
+/** The link made for `site`, if any, and the Set-Cookie that clears the cookie (whichever site it was for). */
+export async function takeNewInvitation(request: Request, site: string): Promise<{ invitation: { email: string; link: string } | null; setCookie: string | null }> {
   const value = await newInvitationCookie.parse(request.headers.get("Cookie"));
-  const ok = value && typeof value === "object" && typeof value.email === "string" && typeof value.link === "string";
   if (!value) return { invitation: null, setCookie: null };
+  const ok = typeof value === "object" && value.site === site && typeof value.email === "string" && typeof value.link === "string";
   return { invitation: ok ? { email: value.email, link: value.link } : null, setCookie: await newInvitationCookie.serialize("", { maxAge: 0 }) };
 }

@@ -22,7 +22,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const snippet = `<script defer data-domain="${site.domain}" src="${config.publicUrl}/js/script.js"></script>`;
   const { flash, headers } = await takeFlash(request);
   const out = new Headers(headers);
-  const { invitation: newInvitation, setCookie } = await takeNewInvitation(request);
+  const { invitation: newInvitation, setCookie } = await takeNewInvitation(request, site.domain);
   if (setCookie) out.append("Set-Cookie", setCookie);
   return data(
     {
@@ -54,10 +54,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const caller = await getCaller(request, context);
   const site = params.domain ?? "";
   const back = `/sites/${site}/settings/general`;
-  const done = async (message: string, invitation?: { email: string; link: string | null }) => {
+  const done = async (message: string, invitation?: { site: string; email: string; link: string | null }) => {
     const headers = new Headers();
     headers.append("Set-Cookie", await setFlash(message));
-    if (invitation?.link) headers.append("Set-Cookie", await newInvitationCookie.serialize({ email: invitation.email, link: invitation.link }));
+    if (invitation?.link) headers.append("Set-Cookie", await newInvitationCookie.serialize({ site: invitation.site, email: invitation.email, link: invitation.link }));
     return redirect(back, { headers });
   };
   const failed = (error: unknown, section: Section, values: { email?: string; role?: string } = {}) => formFailure(error, { section, ...values });
@@ -74,7 +74,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     }
     if (intent === "resend-invitation") {
       const sent = await caller.invitations.resend({ site, id: fields.id });
-      return done(sent.mailed ? `Invitation sent to ${sent.email} again` : `New invitation link for ${sent.email} (the earlier one no longer works)`, sent);
+      return done(sent.mailed ? `Invitation sent to ${sent.email} again` : `New invitation link for ${sent.email} (the earlier one no longer works)`, { site: sent.site, email: sent.email, link: sent.link });
     }
     if (intent === "revoke-invitation") {
       const revoked = await caller.invitations.revoke({ site, id: fields.id });
@@ -87,7 +87,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const values = { email: fields.email, role: fields.role };
   try {
     const invited = await caller.invitations.create({ site, email: values.email, role: values.role as "viewer" });
-    return done(invited.mailed ? `Invitation sent to ${invited.email}` : `Invitation link for ${invited.email} created`, invited);
+    return done(invited.mailed ? `Invitation sent to ${invited.email}` : `Invitation link for ${invited.email} created`, { site: invited.site, email: invited.email, link: invited.link });
   } catch (error) {
     return failed(error, "invite", values);
   }

@@ -155,7 +155,7 @@ export async function inviteToSite(db: Db, site: Site, input: { email: string; r
     if (isUniqueViolation(error)) throw new Conflict(`${email} is already invited; send the invitation again from the list of pending invitations`, "email");
     throw error;
   }
-  const result = { id: row.id, email: row.email, role: row.role, expiresAt: expiresAt.toISOString() };
+  const result = { id: row.id, site: site.domain, email: row.email, role: row.role, expiresAt: expiresAt.toISOString() };
   if (!mail) return { ...result, mailed: false, link: invitationUrl(token) };
   try {
     await mail.send(invitationMessage(row, token, inviter.email, site.domain, now));
@@ -197,7 +197,7 @@ export async function resendInvitation(db: Db, site: Site, id: string, inviter: 
     await release();
     throw new Conflict(`The invitation to ${row.email} changed meanwhile; reload the page and try again`);
   }
-  const result = { id: row.id, email: row.email, role: row.role, expiresAt: expiresAt.toISOString() };
+  const result = { id: row.id, site: site.domain, email: row.email, role: row.role, expiresAt: expiresAt.toISOString() };
   if (!mail) return { ...result, mailed: false, link: invitationUrl(token) };
   try {
     await mail.send(invitationMessage(row, token, inviter.email, site.domain, now));
