@@ -14,7 +14,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   // A token of the wrong shape is a dead link like any other.
   const invitation = await caller.invitations.get({ token: params.token ?? "" }).catch(() => null);
   const here = new URL(request.url).pathname;
-  return { invitation: invitation && { ...invitation, expires: formatDate(invitation.expiresAt) }, loginUrl: `/login?redirectTo=${encodeURIComponent(here)}` };
+  return { invitation: invitation && { ...invitation, expires: formatDate(invitation.expiresAt) }, here, loginUrl: `/login?redirectTo=${encodeURIComponent(here)}` };
 }
 
 const roleText = (role: string) => (role === "admin" ? "an admin: you will see its dashboard and manage its shared links, segments and people" : "a viewer: you will see its dashboard");
@@ -45,7 +45,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 export default function Invitation() {
-  const { invitation, loginUrl } = useLoaderData<typeof loader>();
+  const { invitation, here, loginUrl } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
   const errors = result?.fieldErrors ?? {};
@@ -90,10 +90,11 @@ export default function Invitation() {
         ) : next === "wrong-account" ? (
           <>
             <p>
-              You are logged in as <strong>{signedInAs}</strong>. This invitation is only for {email}: log out, then open this link again and log in as {email} (or
-              create that account).
+              You are logged in as <strong>{signedInAs}</strong>. This invitation is only for {email}: log out, then log in as {email} (or create that account)
+              here.
             </p>
             <Form method="post" action="/logout" className="form-actions">
+              <input type="hidden" name="redirectTo" value={here} />
               <button type="submit" className="button button-secondary">
                 Log out
               </button>

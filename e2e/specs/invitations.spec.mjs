@@ -142,6 +142,11 @@ describe(`invitations (JavaScript ${config.js})`, () => {
     assert.equal(await newcomer.getByRole("button", { name: "Accept invitation" }).count(), 0);
     await screenshot(newcomer, "invitation-wrong-account");
     assert.deepEqual(await axeCheck(newcomer, "invitation-wrong-account"), []);
+    // Logging out there comes back to the invitation, which now offers to log in.
+    await submit(newcomer, newcomer.locator(".auth-card").getByRole("button", { name: "Log out" }));
+    await newcomer.waitForURL(`**${path}`);
+    await newcomer.getByText(`An account for ${EXISTING} exists: log in to accept.`).waitFor();
+    await logIn(newcomer, NEWCOMER, "newcomer password 2468");
 
     const invitee = await (await newContext(browser)).newPage();
     await visit(invitee, path);
