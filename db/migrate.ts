@@ -11,6 +11,7 @@ import * as m0009 from "./migrations/0009_events_props_index.js";
 import * as m0010 from "./migrations/0010_clickhouse_copy.js";
 import * as m0011 from "./migrations/0011_imports.js";
 import * as m0012 from "./migrations/0012_accounts.js";
+import * as m0013 from "./migrations/0013_invitations.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 export const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   "0010_clickhouse_copy": m0010,
   "0011_imports": m0011,
   "0012_accounts": m0012,
+  "0013_invitations": m0013,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -18,9 +18,9 @@ export interface UsersTable {
   created_at: CreatedAt;
   /** A reset link or a pending sign-in made before this is dead. */
   password_changed_at: UpdatedAt;
-  /** Base32 TOTP secret once two-factor sign-in is on; null when it is off. */
+  /** The TOTP secret once two-factor sign-in is on, sealed (server/auth/secret-box.ts); null when it is off. */
   totp_secret: string | null;
-  /** The secret shown while two-factor sign-in is being set up, until a first code confirms it. */
+  /** The secret shown while two-factor sign-in is being set up, until a first code confirms it (sealed too). */
   totp_pending_secret: string | null;
   /** The last TOTP time step a code was accepted for: no code is accepted twice. */
   totp_last_step: Generated<number>;
@@ -79,6 +79,21 @@ export interface SiteMembershipsTable {
   user_id: string;
   role: Role;
   created_at: CreatedAt;
+}
+
+/** A pending invitation to a site; deleted once accepted or revoked. */
+export interface SiteInvitationsTable {
+  id: Generated<string>;
+  site_id: string;
+  email: string;
+  role: Exclude<Role, "owner">;
+  /** SHA-256 of the link's token; the token is only in the mail (or shown once to the admin). */
+  token_hash: string;
+  invited_by: string;
+  created_at: CreatedAt;
+  /** When the last mail went out; null while mail is off. */
+  sent_at: Date | null;
+  expires_at: Date;
 }
 
 export interface SegmentsTable {
@@ -351,6 +366,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   sites: SitesTable;
   site_memberships: SiteMembershipsTable;
+  site_invitations: SiteInvitationsTable;
   segments: SegmentsTable;
   shared_links: SharedLinksTable;
   link_audit: LinkAuditTable;

@@ -41,6 +41,7 @@ const SPECS = [
   // `smtp`: the server sends mail to a port the spec listens on with a real SMTP server. `env`: the unit's server gets it too.
   { name: "digest", file: "e2e/specs/digest.spec.mjs", modes: ["off", "on"], smtp: true, env: { MAX_SITES_PER_ACCOUNT: "2" } },
   { name: "accounts", file: "e2e/specs/accounts.spec.mjs", modes: ["off", "on"], smtp: true },
+  { name: "invitations", file: "e2e/specs/invitations.spec.mjs", modes: ["off", "on"], smtp: true },
 ];
 
 const only = process.argv.slice(2);

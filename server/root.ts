@@ -3,6 +3,7 @@ import { digestsRouter } from "./routers/digests.js";
 import { eventsRouter } from "./routers/events.js";
 import { goalsRouter } from "./routers/goals.js";
 import { importsRouter } from "./routers/imports.js";
+import { invitationsRouter } from "./routers/invitations.js";
 import { segmentsRouter } from "./routers/segments.js";
 import { shareRouter } from "./routers/share.js";
 import { sharedLinksRouter } from "./routers/shared-links.js";
@@ -14,6 +15,7 @@ import { createCallerFactory, router } from "./trpc.js";
 export const appRouter = router({
   auth: authRouter,
   sites: sitesRouter,
+  invitations: invitationsRouter,
   segments: segmentsRouter,
   goals: goalsRouter,
   imports: importsRouter,

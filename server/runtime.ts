@@ -1,6 +1,7 @@
 import { createDb, type Db } from "../db/client.js";
 import { migrateToLatest } from "../db/migrate.js";
 import { type ContextInput, createContext } from "./context.js";
+import { sealStoredSecrets } from "./auth/secret-box.js";
 import { type Env, env } from "./env.js";
 import { type DigestScheduler, startDigestScheduler } from "./digests/scheduler.js";
 import { type EventReply, type EventRequest, receiveEvent as answerEvent } from "./http/event-endpoint.js";
@@ -76,6 +77,8 @@ export async function startDatabase(log: (line: string) => void): Promise<void> 
   log(`Database: ${describeDatabase(config)}`);
   const applied = await migrate(db);
   if (applied > 0) log(`Applied ${applied} migration(s)`);
+  const sealed = await sealStoredSecrets(db);
+  if (sealed > 0) log(`Sealed the two-factor secrets of ${sealed} account(s) with the current SESSION_SECRET`);
   if (config.seed && !config.databaseUrl && !config.production) {
     const { seedIfEmpty } = await import("./seed/demo.js");
     await seedIfEmpty(db, log);

@@ -78,3 +78,24 @@ export const recoveryCodesCookie = createCookie("glimpse_recovery_codes", {
   maxAge: 60,
   secrets: config.sessionSecrets,
 });
+
+/**
+ * An invitation link made while mail is off (or made anew with Resend), shown once to the admin on
+ * the page the form redirects to, then cleared: the database keeps only its hash.
+ */
+export const newInvitationCookie = createCookie("glimpse_new_invitation", {
+  httpOnly: true,
+  sameSite: "strict",
+  secure: config.production,
+  path: "/sites",
+  maxAge: 60,
+  secrets: config.sessionSecrets,
+});
+
+/** The link made for `site`, if any, and the Set-Cookie that clears the cookie (whichever site it was for). */
+export async function takeNewInvitation(request: Request, site: string): Promise<{ invitation: { email: string; link: string } | null; setCookie: string | null }> {
+  const value = await newInvitationCookie.parse(request.headers.get("Cookie"));
+  if (!value) return { invitation: null, setCookie: null };
+  const ok = typeof value === "object" && value.site === site && typeof value.email === "string" && typeof value.link === "string";
+  return { invitation: ok ? { email: value.email, link: value.link } : null, setCookie: await newInvitationCookie.serialize("", { maxAge: 0 }) };
+}

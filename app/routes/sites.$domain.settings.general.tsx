@@ -4,7 +4,8 @@ import { useActionData, useLoaderData } from "@remix-run/react";
 import { CopyButton } from "~/components/copy-button";
 import { Flash } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
-import { setFlash, takeFlash } from "~/lib/cookies.server";
+import { newInvitationCookie, setFlash, takeFlash, takeNewInvitation } from "~/lib/cookies.server";
+import { InvitationsSection, NewInvitationLink } from "~/components/sites/invitations-card";
 import { MembersCard } from "~/components/sites/members-card";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
 import { publicConfig } from "~/lib/config.server";
@@ -15,42 +16,91 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
   const ref = { site: params.domain ?? "" };
   const [site, members] = await Promise.all([caller.sites.get(ref), caller.sites.members.list(ref)]).catch((error) => httpError(error, request));
-  const snippet = `<script defer data-domain="${site.domain}" src="${publicConfig().publicUrl}/js/script.js"></script>`;
+  // Only admins see who is invited (and the links made while mail is off).
+  const invitations = site.role === "viewer" ? [] : await caller.invitations.list(ref).catch((error) => httpError(error, request));
+  const config = publicConfig();
+  const snippet = `<script defer data-domain="${site.domain}" src="${config.publicUrl}/js/script.js"></script>`;
   const { flash, headers } = await takeFlash(request);
+  const out = new Headers(headers);
+  const { invitation: newInvitation, setCookie } = await takeNewInvitation(request, site.domain);
+  if (setCookie) out.append("Set-Cookie", setCookie);
   return data(
     {
       site,
       snippet,
       flash,
+      mailEnabled: config.mailEnabled,
+      newInvitation: site.role === "viewer" ? null : newInvitation,
       created: formatDate(site.createdAt, site.timezone),
       members: members.map((m) => ({ userId: m.userId, email: m.email, role: m.role, added: formatDate(m.addedAt, site.timezone) })),
+      invitations: invitations.map((i) => ({
+        id: i.id,
+        email: i.email,
+        role: i.role,
+        invitedBy: i.invitedBy,
+        expired: i.expired,
+        expires: `${formatDate(i.expiresAt, site.timezone)}${i.sentAt ? "" : " (not mailed)"}`,
+      })),
     },
-    { headers },
+    { headers: out },
   );
 }
+
+/** Where a failed action's message goes: next to the people list, the invite form, or the pending invitations. */
+type Section = "members" | "invite" | "invitations";
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const form = await readForm(request);
   const caller = await getCaller(request, context);
   const site = params.domain ?? "";
   const back = `/sites/${site}/settings/general`;
-  if (form.get("intent") === "remove-member") {
-    const removed = await caller.sites.members.remove({ site, userId: String(form.get("userId") ?? "") }).catch((error) => httpError(error, request));
-    return redirect(back, { headers: { "Set-Cookie": await setFlash(`${removed.email} no longer has access`) } });
-  }
-  const values = textFields(form, ["email", "role"]);
+  const done = async (message: string, invitation?: { site: string; email: string; link: string | null }) => {
+    const headers = new Headers();
+    headers.append("Set-Cookie", await setFlash(message));
+    if (invitation?.link) headers.append("Set-Cookie", await newInvitationCookie.serialize({ site: invitation.site, email: invitation.email, link: invitation.link }));
+    return redirect(back, { headers });
+  };
+  const failed = (error: unknown, section: Section, values: { email?: string; role?: string } = {}) => formFailure(error, { section, ...values });
+  const intent = form.get("intent");
+  const fields = textFields(form, ["userId", "role", "id", "email"]);
   try {
-    const added = await caller.sites.members.add({ site, email: values.email, role: values.role as "viewer" });
-    return redirect(back, { headers: { "Set-Cookie": await setFlash(`${added.email} added as ${added.role}`) } });
+    if (intent === "remove-member") {
+      const removed = await caller.sites.members.remove({ site, userId: fields.userId });
+      return done(`${removed.email} no longer has access`);
+    }
+    if (intent === "set-role") {
+      const changed = await caller.sites.members.setRole({ site, userId: fields.userId, role: fields.role as "viewer" });
+      return done(`${changed.email} is now ${changed.role === "admin" ? "an admin" : "a viewer"}`);
+    }
+    if (intent === "resend-invitation") {
+      const sent = await caller.invitations.resend({ site, id: fields.id });
+      return done(sent.mailed ? `Invitation sent to ${sent.email} again` : `New invitation link for ${sent.email} (the earlier one no longer works)`, { site: sent.site, email: sent.email, link: sent.link });
+    }
+    if (intent === "revoke-invitation") {
+      const revoked = await caller.invitations.revoke({ site, id: fields.id });
+      return done(`Invitation to ${revoked.email} revoked`);
+    }
   } catch (error) {
-    return formFailure(error, values);
+    return failed(error, intent === "remove-member" || intent === "set-role" ? "members" : "invitations");
+  }
+  if (intent !== "invite") throw new Response("This form could not be read. Submit it from the page.", { status: 400 });
+  const values = { email: fields.email, role: fields.role };
+  try {
+    const invited = await caller.invitations.create({ site, email: values.email, role: values.role as "viewer" });
+    return done(invited.mailed ? `Invitation sent to ${invited.email}` : `Invitation link for ${invited.email} created`, { site: invited.site, email: invited.email, link: invited.link });
+  } catch (error) {
+    return failed(error, "invite", values);
   }
 }
 
 export default function General() {
-  const { site, snippet, created, flash, members } = useLoaderData<typeof loader>();
+  const { site, snippet, created, flash, members, invitations, mailEnabled, newInvitation } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const errors = result?.fieldErrors ?? {};
+  const section = result?.values.section;
+  const canManage = site.role !== "viewer";
+  // A message that belongs to no field shown on the page goes above the part it is about.
+  const messageFor = (which: Section) => (result && section === which && !(which === "invite" && (errors.email || errors.role)) ? result.message : null);
   return (
     <>
       <Flash message={flash} />
@@ -91,13 +141,19 @@ export default function General() {
           <code>{snippet}</code>
         </pre>
       </section>
-      <MembersCard
-        members={members}
-        canManage={site.role !== "viewer"}
-        errors={errors}
-        message={result && !errors.email && !errors.role ? result.message : null}
-        email={result?.values.email}
-      />
+      <MembersCard members={members} canManage={canManage} message={messageFor("members")}>
+        {canManage ? (
+          <InvitationsSection
+            invitations={invitations}
+            newLink={newInvitation ? <NewInvitationLink email={newInvitation.email} link={newInvitation.link} /> : null}
+            mailEnabled={mailEnabled}
+            errors={section === "invite" ? errors : {}}
+            message={messageFor("invite")}
+            listMessage={messageFor("invitations")}
+            values={section === "invite" ? result?.values : undefined}
+          />
+        ) : null}
+      </MembersCard>
     </>
   );
 }

@@ -33,6 +33,7 @@ const SCOPE = {
   api_keys: "user_id",
   sites: "id",
   site_memberships: "site_id",
+  site_invitations: "site_id",
   segments: "site_id",
   shared_links: "site_id",
   link_audit: "site_id",
@@ -117,7 +118,7 @@ export class World {
   }
 
   async refresh() {
-    const [sites, memberships, users, links, segments, keys, recipients] = await Promise.all([
+    const [sites, memberships, users, links, segments, keys, recipients, invitations] = await Promise.all([
       this.sql`select id::text, domain from sites`,
       this.sql`select site_id::text, user_id::text, role from site_memberships`,
       this.sql`select id::text, email from users`,
@@ -125,8 +126,9 @@ export class World {
       this.sql`select id::text, site_id::text from segments order by created_at, id`,
       this.sql`select id::text, user_id::text from api_keys where revoked_at is null order by created_at, id`,
       this.sql`select r.id::text, r.unsubscribe_token as token, l.site_id::text from digest_recipients r join shared_links l on l.id = r.link_id order by r.created_at, r.id`,
+      this.sql`select id::text, site_id::text from site_invitations order by created_at, id`,
     ]);
-    Object.assign(this, { sites, memberships, users, links, segments, keys, recipients });
+    Object.assign(this, { sites, memberships, users, links, segments, keys, recipients, invitations });
     this.ownSiteId = sites.find((s) => s.domain === this.ownDomain)?.id;
     this.otherSiteId = sites.find((s) => s.domain === this.otherDomain)?.id;
   }
@@ -169,6 +171,10 @@ export class World {
         return pick(others(this.segments), i)?.id ?? uuid();
       case "member:own":
         return pick(this.memberships.filter((m) => m.site_id === this.ownSiteId), i)?.user_id ?? uuid();
+      case "invitation:own":
+        return pick(own(this.invitations), i)?.id ?? uuid();
+      case "invitation:other":
+        return pick(others(this.invitations), i)?.id ?? uuid();
       case "user:any":
         return pick(this.users, i)?.id ?? uuid();
       case "apikey:self":

@@ -150,16 +150,56 @@ export const TARGETS = [
     path: (domain) => ({ path: `/sites/${segment(domain)}/settings/general`, domain }),
     body: fc.oneof(
       formBody({
-        intent: field(fc.constant("add-member"), edges("ADD-MEMBER", "remove-member ", "")),
-        email: field(ref("email:pool"), oneof([1, ref("email:self")], [1, ref("email:owner")], [1, ref("email:any")], [1, ref("email:fresh")], [1, poisoned(ref("email:pool"))])),
+        intent: field(fc.constant("set-role"), edges("SET-ROLE", "set-role ", "add-member", "")),
+        userId: field(ref("member:own"), oneof([2, ref("user:any")], [1, ref("uuid:random")], [1, edges("", "null", "00000000-0000-0000-0000-000000000000")])),
         role: field(fc.constantFrom("viewer", "admin"), edges("owner", "Owner", "ADMIN", "viewer ", "", "superuser")),
       }),
       formBody({
         intent: field(fc.constant("remove-member"), edges("Remove-member", "remove-member\u0000", "")),
         userId: field(ref("member:own"), oneof([2, ref("user:any")], [1, ref("uuid:random")], [1, edges("", "null", "00000000-0000-0000-0000-000000000000")])),
       }),
+      formBody({
+        intent: field(fc.constant("revoke-invitation"), edges("REVOKE-INVITATION", "revoke-invitation ", "")),
+        id: field(ref("invitation:own"), oneof([2, ref("invitation:other")], [1, ref("uuid:random")], [1, edges("", "null", "00000000-0000-0000-0000-000000000000")])),
+      }),
     ),
     success: siteSuccess,
+  },
+  {
+    // Few runs: twenty invitations an hour per account, and every refusal after them is paused.
+    name: "settings/general (invitations)",
+    route: "routes/sites.$domain.settings.general",
+    runs: 40,
+    admin: true,
+    actors: ADMIN_ACTORS,
+    args: pathDomain,
+    path: (domain) => ({ path: `/sites/${segment(domain)}/settings/general`, domain }),
+    body: fc.oneof(
+      formBody({
+        intent: field(fc.constant("invite"), edges("INVITE", "invite ", "")),
+        email: field(ref("email:fresh"), oneof([1, ref("email:self")], [1, ref("email:owner")], [1, ref("email:any")], [1, ref("email:pool")], [1, poisoned(ref("email:fresh"))])),
+        role: field(fc.constantFrom("viewer", "admin"), edges("owner", "Owner", "ADMIN", "viewer ", "", "superuser")),
+      }),
+      formBody({
+        intent: field(fc.constant("resend-invitation"), edges("Resend-invitation", "")),
+        id: field(ref("invitation:own"), oneof([2, ref("invitation:other")], [1, ref("uuid:random")], [1, edges("", "null")])),
+      }),
+    ),
+    success: siteSuccess,
+  },
+  {
+    // The link in an invitation mail: random tokens are dead links, which must change nothing.
+    name: "invitations/:token",
+    route: "routes/invitations.$token",
+    runs: 60,
+    actors: { anonymous: 3, owner: 1, viewer: 1, garbage: 1 },
+    args: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{43}$/), nastyString.map((s) => s.slice(0, 300))),
+    path: (token) => ({ path: `/invitations/${segment(token)}` }),
+    body: fc.oneof(
+      formBody({ intent: field(fc.constant("accept"), edges("ACCEPT", "")) }),
+      formBody({ intent: field(fc.constant("create-account"), edges("accept ", "")), password: accountPassword }),
+    ),
+    success: () => false,
   },
   {
     name: "segments (create)",

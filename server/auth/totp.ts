@@ -6,6 +6,7 @@ import type { Db } from "../../db/client.js";
 import { Conflict, Invalid, NotFound } from "../errors.js";
 import { forUser, verifyPassword } from "./password.js";
 import { newRecoveryCodes, useRecoveryCode } from "./recovery-codes.js";
+import { openSecret, sealSecret } from "./secret-box.js";
 
 /** RFC 6238 as authenticator apps expect it: 30-second steps, 6 digits, HMAC-SHA1. */
 const PERIOD_SECONDS = 30;
@@ -38,10 +39,10 @@ async function stepOf(secret: string, code: string, now: Date): Promise<number |
  * recorded in the same statement, so a code seen over a shoulder, or sent twice at once, is taken
  * once. A recovery code (`xxxxx-xxxxx`) is used up instead.
  */
-export async function acceptSecondFactor(db: Db, userId: string, secret: string, code: string, now: Date): Promise<boolean> {
+export async function acceptSecondFactor(db: Db, userId: string, storedSecret: string, code: string, now: Date): Promise<boolean> {
   const typed = code.replace(/\s+/g, "");
   if (!/^\d{6}$/.test(typed)) return useRecoveryCode(db, userId, typed, now);
-  const step = await stepOf(secret, typed, now);
+  const step = await stepOf(openSecret(storedSecret, userId).plain, typed, now);
   if (step === null) return false;
   const taken = await db.updateTable("users").set({ totp_last_step: step }).where("id", "=", userId).where("totp_last_step", "<", step).executeTakeFirst();
   return Number(taken.numUpdatedRows) === 1;
@@ -59,15 +60,16 @@ export async function twoFactorStatus(db: Db, userId: string): Promise<TwoFactor
   const left = await db.selectFrom("recovery_codes").select((eb) => eb.fn.countAll<string>().as("n")).where("user_id", "=", userId).where("used_at", "is", null).executeTakeFirstOrThrow();
   let setup: TwoFactorStatus["setup"] = null;
   if (!user.totp_secret && user.totp_pending_secret) {
-    const uri = createTOTPKeyURI(ISSUER, user.email, keyOf(user.totp_pending_secret));
-    setup = { secret: user.totp_pending_secret, uri, qrSvg: await qrSvg(uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 }) };
+    const secret = openSecret(user.totp_pending_secret, userId).plain;
+    const uri = createTOTPKeyURI(ISSUER, user.email, keyOf(secret));
+    setup = { secret, uri, qrSvg: await qrSvg(uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 }) };
   }
   return { enabled: user.totp_secret !== null, setup, recoveryCodesLeft: Number(left.n) };
 }
 
 /** A new secret to set up (replacing one not confirmed yet); refused while two-factor sign-in is on. */
 export async function startTwoFactorSetup(db: Db, userId: string): Promise<void> {
-  const secret = base32.encode(randomBytes(20), { includePadding: false });
+  const secret = sealSecret(base32.encode(randomBytes(20), { includePadding: false }), userId);
   const updated = await db.updateTable("users").set({ totp_pending_secret: secret }).where("id", "=", userId).where("totp_secret", "is", null).executeTakeFirst();
   if (Number(updated.numUpdatedRows) === 0) throw new Conflict("Two-factor sign-in is already on.");
 }
@@ -80,7 +82,7 @@ export async function confirmTwoFactor(db: Db, userId: string, code: string, now
   const user = await db.selectFrom("users").select(["totp_secret", "totp_pending_secret"]).where("id", "=", userId).executeTakeFirstOrThrow();
   if (user.totp_secret) throw new Conflict("Two-factor sign-in is already on.");
   if (!user.totp_pending_secret) throw new NotFound("Start setting up two-factor sign-in first.");
-  const step = await stepOf(user.totp_pending_secret, code.replace(/\s+/g, ""), now);
+  const step = await stepOf(openSecret(user.totp_pending_secret, userId).plain, code.replace(/\s+/g, ""), now);
   if (step === null) throw new Invalid("That code is not right. Enter the 6-digit code your app shows now.", "code");
   return db.transaction().execute(async (trx) => {
     const on = await trx

@@ -15,12 +15,13 @@ describe("the path as the router matches it", () => {
     }
   });
 
-  it("keeps the token of a digest confirmation, unsubscribe or password reset link out of logs and Referer, however it is spelled", () => {
+  it("keeps the token of a digest confirmation, unsubscribe, password reset or invitation link out of logs and Referer, however it is spelled", () => {
     const token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
     for (const [kind, spellings] of [
       ["subscribe", [`/subscribe/${token}`, `/SUBSCRIBE/${token}`, `/%73ubscribe/${token}`, `/x/../subscribe/${token}`]],
       ["unsubscribe", [`/unsubscribe/${token}`, `/Unsubscribe/${token}`]],
       ["reset-password", [`/reset-password/${token}`, `/Reset-Password/${token}`, `/%72eset-password/${token}`]],
+      ["invitations", [`/invitations/${token}`, `/Invitations/${token}`, `/%69nvitations/${token}`, `/x/../invitations/${token}`]],
     ] as const) {
       for (const spelling of spellings) {
         expect(isSecretPath(routePath(spelling)!), spelling).toBe(true);

@@ -49,9 +49,14 @@ export function isResetPath(path: string): boolean {
   return path.startsWith("/reset-password/");
 }
 
+/** Invitation links: whoever holds the token may join the site (as the invited address). */
+export function isInvitationPath(path: string): boolean {
+  return path.startsWith("/invitations/");
+}
+
 /** Paths that carry a bearer secret: no Referer leaves them and no search engine indexes them. */
 export function isSecretPath(path: string): boolean {
-  return isSharePath(path) || isEmbedPath(path) || isUnsubscribePath(path) || isSubscribePath(path) || isResetPath(path);
+  return isSharePath(path) || isEmbedPath(path) || isUnsubscribePath(path) || isSubscribePath(path) || isResetPath(path) || isInvitationPath(path);
 }
 
 /**
@@ -66,6 +71,7 @@ export function loggablePath(rawPath: string): string {
   if (isUnsubscribePath(path)) return "/unsubscribe/:token";
   if (isSubscribePath(path)) return "/subscribe/:token";
   if (isResetPath(path)) return "/reset-password/:token";
+  if (isInvitationPath(path)) return "/invitations/:token";
   return path.slice(0, 200);
 }
 

@@ -1,6 +1,6 @@
-import { addMemberInput, removeMemberInput } from "../schemas/members.js";
+import { addMemberInput, removeMemberInput, setMemberRoleInput } from "../schemas/members.js";
 import { createSiteInput, siteInput } from "../schemas/sites.js";
-import { addMemberByEmail, listMembers, removeMember } from "../sites/members.js";
+import { addMemberByEmail, listMembers, removeMember, setMemberRole } from "../sites/members.js";
 import { createSite, listSites } from "../sites/sites.js";
 import { authedProcedure, router, siteProcedure } from "../trpc.js";
 
@@ -19,6 +19,10 @@ export const sitesRouter = router({
     remove: siteProcedure("admin")
       .input(removeMemberInput)
       .mutation(({ ctx, input }) => removeMember(ctx.db, ctx.site.id, input.userId)),
+    /** Viewer or admin; an owner's role stays, and so does the last admin's. */
+    setRole: siteProcedure("admin")
+      .input(setMemberRoleInput)
+      .mutation(({ ctx, input }) => setMemberRole(ctx.db, ctx.site.id, input)),
   }),
   create: authedProcedure.input(createSiteInput).mutation(async ({ ctx, input }) => {
     const { site, role } = await createSite(ctx.db, ctx.user.id, input);

@@ -9,3 +9,9 @@ export const addMemberInput = z.strictObject({
 });
 
 export const removeMemberInput = z.strictObject({ site: siteRef, userId: z.uuid({ error: "This person has no access to the site" }) });
+
+export const setMemberRoleInput = z.strictObject({
+  site: siteRef,
+  userId: z.uuid({ error: "This person has no access to the site" }),
+  role: z.enum(["viewer", "admin"], { error: "Choose Viewer or Admin" }),
+});

@@ -14,8 +14,8 @@ export async function listMembers(db: Db, siteId: string) {
 }
 
 /**
- * People are added by the email of an existing account; nobody gets an invitation email from
- * Glimpse, so nothing here can be used to send mail on someone's behalf.
+ * Adds an existing account at once, for internal tools over the API. The settings page invites
+ * instead (invitations.ts): the person then accepts, and may not have an account yet.
  */
 export async function addMemberByEmail(db: Db, siteId: string, input: { email: string; role: Exclude<Role, "owner"> }) {
   const user = await db
@@ -33,9 +33,15 @@ export async function addMemberByEmail(db: Db, siteId: string, input: { email: s
   return { userId: user.id, email: user.email, role: input.role };
 }
 
-/** Owners stay: a site must never be left without one, and admins may not remove them. */
-export async function removeMember(db: Db, siteId: string, userId: string) {
-  const row = await db
+export const LAST_ADMIN = "A site needs at least one admin: make someone else an admin first.";
+
+/**
+ * Membership changes on one site wait for each other (the site's row is locked), so two admins
+ * demoting each other at once cannot leave the site without one. Owners and admins both manage.
+ */
+async function lockedMember(trx: Db, siteId: string, userId: string) {
+  await trx.selectFrom("sites").select("id").where("id", "=", siteId).forUpdate().execute();
+  const row = await trx
     .selectFrom("site_memberships as m")
     .innerJoin("users as u", "u.id", "m.user_id")
     .select(["m.role", "u.email"])
@@ -43,7 +49,39 @@ export async function removeMember(db: Db, siteId: string, userId: string) {
     .where("m.user_id", "=", userId)
     .executeTakeFirst();
   if (!row) throw new NotFound("This person has no access to the site");
-  if (row.role === "owner") throw new Forbidden("Owners cannot be removed");
-  await db.deleteFrom("site_memberships").where("site_id", "=", siteId).where("user_id", "=", userId).execute();
-  return { email: row.email };
+  return row;
+}
+
+async function refuseLastAdmin(trx: Db, siteId: string, userId: string) {
+  const { others } = await trx
+    .selectFrom("site_memberships")
+    .select((eb) => eb.fn.countAll<string>().as("others"))
+    .where("site_id", "=", siteId)
+    .where("user_id", "!=", userId)
+    .where("role", "in", ["owner", "admin"])
+    .executeTakeFirstOrThrow();
+  if (Number(others) === 0) throw new Forbidden(LAST_ADMIN);
+}
+
+/** Owners stay: a site must never be left without one, and admins may not remove them. Nor the last admin. */
+export async function removeMember(db: Db, siteId: string, userId: string) {
+  return db.transaction().execute(async (trx) => {
+    const row = await lockedMember(trx, siteId, userId);
+    if (row.role === "owner") throw new Forbidden("Owners cannot be removed");
+    if (row.role === "admin") await refuseLastAdmin(trx, siteId, userId);
+    await trx.deleteFrom("site_memberships").where("site_id", "=", siteId).where("user_id", "=", userId).execute();
+    return { email: row.email };
+  });
+}
+
+/** Makes a member a viewer or an admin; an owner stays an owner, and the last admin stays one. */
+export async function setMemberRole(db: Db, siteId: string, input: { userId: string; role: Exclude<Role, "owner"> }) {
+  return db.transaction().execute(async (trx) => {
+    const row = await lockedMember(trx, siteId, input.userId);
+    if (row.role === "owner") throw new Forbidden("An owner's role cannot be changed");
+    if (row.role === input.role) return { email: row.email, role: input.role, changed: false };
+    if (row.role === "admin") await refuseLastAdmin(trx, siteId, input.userId);
+    await trx.updateTable("site_memberships").set({ role: input.role }).where("site_id", "=", siteId).where("user_id", "=", input.userId).execute();
+    return { email: row.email, role: input.role, changed: true };
+  });
 }

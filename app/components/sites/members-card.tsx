@@ -1,6 +1,7 @@
-import { Form, useNavigation } from "@remix-run/react";
+import { Form } from "@remix-run/react";
+import type { ReactNode } from "react";
 import { DataTable } from "~/components/data-table";
-import { Field, FieldError, type FieldErrors, FormError, RowActionForm } from "~/components/form";
+import { FormError, RowActionForm } from "~/components/form";
 
 export interface MemberRow {
   userId: string;
@@ -10,13 +11,13 @@ export interface MemberRow {
 }
 
 /** Who can see this site's dashboard (viewers) and manage its links and segments (admins, owners). */
-export function MembersCard({ members, canManage, errors, message, email }: { members: MemberRow[]; canManage: boolean; errors: FieldErrors; message?: string | null; email?: string }) {
-  const busy = useNavigation().formData?.get("intent") === "add-member";
+export function MembersCard({ members, canManage, message, children }: { members: MemberRow[]; canManage: boolean; message?: string | null; children?: ReactNode }) {
   return (
     <section className="card" aria-labelledby="people">
       <h2 id="people">People</h2>
-      <p className="muted">Viewers see this site's dashboard and its list of shared links. Admins also manage shared links and segments.</p>
-      <DataTable label="People with access" columns={["Email", "Role", "Added"]} actions={canManage}>
+      <p className="muted">Viewers see this site's dashboard and its list of shared links. Admins also manage shared links, segments and who has access.</p>
+      <FormError message={message} />
+      <DataTable label="People with access" columns={["Email", "Role", "Added"]} actions={canManage} className="members-table">
         {members.map((m) => (
           <tr key={m.userId}>
             <td data-label="Email" className="link-name">
@@ -29,38 +30,34 @@ export function MembersCard({ members, canManage, errors, message, email }: { me
             {canManage ? (
               <td>
                 {m.role === "owner" ? null : (
-                  <RowActionForm intent="remove-member" field="userId" value={m.userId} label={`Remove ${m.email}`}>
-                    Remove
-                  </RowActionForm>
+                  <div className="row-actions">
+                    <RoleForm userId={m.userId} email={m.email} role={m.role === "admin" ? "viewer" : "admin"} />
+                    <RowActionForm intent="remove-member" field="userId" value={m.userId} label={`Remove ${m.email}`}>
+                      Remove
+                    </RowActionForm>
+                  </div>
                 )}
               </td>
             ) : null}
           </tr>
         ))}
       </DataTable>
-      {canManage ? (
-        <>
-          <h3 className="subheading">Add someone</h3>
-          <FormError message={message} />
-          <Form method="post" className="form" noValidate>
-            <input type="hidden" name="intent" value="add-member" />
-            <Field label="Email of their Glimpse account" name="email" type="email" autoComplete="off" required defaultValue={email} errors={errors} />
-            <div className="field">
-              <label htmlFor="field-role">Role</label>
-              <select id="field-role" name="role" defaultValue="viewer">
-                <option value="viewer">Viewer – sees the dashboard</option>
-                <option value="admin">Admin – also manages shared links and segments</option>
-              </select>
-              <FieldError message={errors.role?.[0]} />
-            </div>
-            <div className="form-actions">
-              <button type="submit" className="button" disabled={busy}>
-                {busy ? "Adding…" : "Add person"}
-              </button>
-            </div>
-          </Form>
-        </>
-      ) : null}
+      {children}
     </section>
+  );
+}
+
+function RoleForm({ userId, email, role }: { userId: string; email: string; role: "viewer" | "admin" }) {
+  const label = role === "admin" ? "Make admin" : "Make viewer";
+  return (
+    <Form method="post" className="inline-form">
+      <input type="hidden" name="intent" value="set-role" />
+      <input type="hidden" name="userId" value={userId} />
+      <input type="hidden" name="role" value={role} />
+      {/* The visible words start the accessible name, so voice control finds the button by them. */}
+      <button type="submit" className="button-link" aria-label={`${label} (${email})`}>
+        {label}
+      </button>
+    </Form>
   );
 }
