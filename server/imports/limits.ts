@@ -14,8 +14,11 @@ export const IMPORT_LIMITS = {
   ratio: 100,
   /** Files in one upload or one zip (the export has ten). */
   files: 20,
-  /** Chunks the upload is stored in. */
-  chunkBytes: 1024 * 1024,
+  /**
+   * Chunks the upload is stored in. Each is one statement's parameter, sent as hex text of twice
+   * its size: small ones keep that (and PGlite's copy of it) small.
+   */
+  chunkBytes: 256 * 1024,
   /** Imports of one site started in a day, and imports waiting or running per site at once. */
   perSiteDay: 20,
   perSiteActive: 1,
