@@ -1,0 +1,80 @@
+import { strToU8, zipSync } from "fflate";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../db/client.js";
+import { freshDb } from "../../test/support/db.js";
+import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { importFiles } from "../../test/support/imports.js";
+
+/*
+ * An attacker's review of the import and export surface (issue 28): each case here failed before
+ * its fix. Access control, CSRF and the plain bad-input list are in router.test.ts,
+ * bad-input.test.ts and the e2e csrf spec.
+ */
+
+let db: Db;
+let owner: Awaited<ReturnType<typeof signedIn>>;
+
+beforeAll(async () => {
+  db = await freshDb();
+  owner = await signedIn(db, "attacks");
+});
+
+const VISITORS = "imported_visitors_20240101_20240103.csv";
+const rows = (n: number) => strToU8(`date,visitors,pageviews\n${Array.from({ length: n }, (_, i) => `2024-01-0${1 + (i % 3)},${i},${i * 2}`).join("\n")}\n`);
+
+/**
+ * A zip whose central directory declares other sizes than its data has (what a crafted or broken
+ * archive holds): every entry's compressed and uncompressed sizes are set to the given ones.
+ */
+function declaring(zip: Uint8Array, sizes: { compressed?: number; uncompressed?: number }): Uint8Array {
+  const out = new Uint8Array(zip);
+  const view = new DataView(out.buffer);
+  for (let at = 0; at + 46 <= out.length; at++) {
+    if (view.getUint32(at, true) !== 0x02014b50) continue;
+    if (sizes.compressed !== undefined) view.setUint32(at + 20, sizes.compressed, true);
+    if (sizes.uncompressed !== undefined) view.setUint32(at + 24, sizes.uncompressed, true);
+  }
+  return out;
+}
+
+describe("the import and export surface under attack", () => {
+  it("a zip entry with more data than it declares fails at once, naming the file, instead of being retried as our failure", async () => {
+    const site = await siteOwnedBy(db, owner.user.id);
+    const zip = zipSync({ [VISITORS]: rows(2000) }, { level: 6 });
+    const result = await importFiles(db, site.id, owner.user.id, [{ name: "export.zip", data: declaring(zip, { uncompressed: 100 }) }]);
+    expect(result.status).toBe("failed");
+    expect(result.error).toMatch(/^export\.zip: imported_visitors_20240101_20240103\.csv cannot be read/);
+  });
+
+  it("a zip entry whose data is not deflate fails at once, naming the file", async () => {
+    const site = await siteOwnedBy(db, owner.user.id);
+    const zip = zipSync({ [VISITORS]: rows(2000) }, { level: 6 });
+    // The compressed bytes after the entry's local header (30 bytes and the name) made garbage.
+    const broken = new Uint8Array(zip);
+    for (let i = 30 + VISITORS.length + 8; i < 30 + VISITORS.length + 200; i++) broken[i] = 0xff;
+    const result = await importFiles(db, site.id, owner.user.id, [{ name: "export.zip", data: broken }]);
+    expect(result.status).toBe("failed");
+    expect(result.error).toMatch(/^export\.zip: imported_visitors_20240101_20240103\.csv cannot be read/);
+  });
+
+  it("an entry declared past the end of its zip fails at once, naming the file", async () => {
+    const site = await siteOwnedBy(db, owner.user.id);
+    const zip = zipSync({ [VISITORS]: rows(50) }, { level: 6 });
+    const result = await importFiles(db, site.id, owner.user.id, [{ name: "export.zip", data: declaring(zip, { compressed: 50_000, uncompressed: 60_000 }) }]);
+    expect(result.status).toBe("failed");
+    expect(result.error).toMatch(/^export\.zip: imported_visitors_20240101_20240103\.csv cannot be read/);
+  });
+
+  it("what an upload may unpack to is counted over all its zips, not per zip", async () => {
+    const site = await siteOwnedBy(db, owner.user.id);
+    // Two zips, each declaring 600 MB at a ratio under the bomb check: 1.2 GB together.
+    const big = (name: string) => declaring(zipSync({ [name]: rows(10) }), { compressed: 7_000_000, uncompressed: 600_000_000 });
+    const result = await importFiles(db, site.id, owner.user.id, [
+      { name: "a.zip", data: big(VISITORS) },
+      { name: "b.zip", data: big("imported_pages_20240101_20240103.csv") },
+    ]);
+    expect(result.status).toBe("failed");
+    expect(result.error).toMatch(/b\.zip: the upload unpacks to more than 1024 MB/);
+  });
+
+});
