@@ -1,9 +1,12 @@
+import { Readable } from "node:stream";
 import { strToU8, zipSync } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { freshDb } from "../../test/support/db.js";
 import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { importFiles } from "../../test/support/imports.js";
+import { servicesFor } from "../../test/support/services.js";
+import { receiveUpload, type StreamRequest } from "../http/imports.js";
 
 /*
  * An attacker's review of the import and export surface (issue 28): each case here failed before
@@ -36,6 +39,29 @@ function declaring(zip: Uint8Array, sizes: { compressed?: number; uncompressed?:
   }
   return out;
 }
+
+/** A multipart body with one file part, its name given as an RFC 5987 `filename*` (percent-encoded, so any character). */
+function multipart(filename: string, data: Buffer) {
+  const boundary = "----glimpse-attack";
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename*=UTF-8''${encodeURIComponent(filename)}`),
+    Buffer.from(`\r\nContent-Type: text/csv\r\n\r\n`),
+    data,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { body, headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": String(body.length), accept: "application/json" } };
+}
+
+const request = (domain: string, extra: Partial<StreamRequest>): StreamRequest => ({
+  domain,
+  headers: { accept: "application/json" },
+  query: new URLSearchParams(),
+  body: Readable.from([]),
+  ip: "10.9.0.1",
+  sessionToken: owner.token,
+  apiKey: null,
+  ...extra,
+});
 
 describe("the import and export surface under attack", () => {
   it("a zip entry with more data than it declares fails at once, naming the file, instead of being retried as our failure", async () => {
@@ -77,4 +103,12 @@ describe("the import and export surface under attack", () => {
     expect(result.error).toMatch(/b\.zip: the upload unpacks to more than 1024 MB/);
   });
 
+  it("a file name with control characters is refused with a 400, not a 500, and leaves no import", async () => {
+    const site = await siteOwnedBy(db, owner.user.id);
+    const { body, headers } = multipart("imported_visitors\u0000_20240101_20240103.csv", Buffer.from("date,visitors\n2024-01-01,1\n"));
+    const reply = await receiveUpload(servicesFor(db), request(site.domain, { headers, body: Readable.from([body]) }), () => {});
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body as string).error).toMatch(/file name/);
+    expect(await db.selectFrom("imports").select("id").where("site_id", "=", site.id).execute()).toEqual([]);
+  });
 });
