@@ -149,10 +149,11 @@ export async function sendExport(services: Services, request: StreamRequest): Pr
   try {
     const { site } = await admin(services, request);
     const whole = await exportRange(db, site);
-    const from = request.query.get("from") ?? whole.from;
-    const to = request.query.get("to") ?? whole.to;
-    if (!isDay(from) || !isDay(to) || from > to) throw new Unreadable("from and to are days (YYYY-MM-DD), from no later than to.", 400);
-    const range = { from, to };
+    const asked = { from: request.query.get("from") ?? whole.from, to: request.query.get("to") ?? whole.to };
+    if (!isDay(asked.from) || !isDay(asked.to) || asked.from > asked.to) throw new Unreadable("from and to are days (YYYY-MM-DD), from no later than to.", 400);
+    // Only the site's own days: a range of centuries would be a month's queries per table for each of them.
+    const range = { from: asked.from > whole.from ? asked.from : whole.from, to: asked.to < whole.to ? asked.to : whole.to };
+    if (range.from > range.to) throw new Unreadable(`The site has no own data from ${asked.from} to ${asked.to}: it has from ${whole.from} to ${whole.to}.`, 400);
     running.exports += 1;
     return {
       status: 200,

@@ -6,7 +6,7 @@ import { freshDb } from "../../test/support/db.js";
 import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { importFiles } from "../../test/support/imports.js";
 import { servicesFor } from "../../test/support/services.js";
-import { receiveUpload, type StreamRequest } from "../http/imports.js";
+import { receiveUpload, sendExport, type StreamRequest } from "../http/imports.js";
 
 /*
  * An attacker's review of the import and export surface (issue 28): each case here failed before
@@ -110,5 +110,14 @@ describe("the import and export surface under attack", () => {
     expect(reply.status).toBe(400);
     expect(JSON.parse(reply.body as string).error).toMatch(/file name/);
     expect(await db.selectFrom("imports").select("id").where("site_id", "=", site.id).execute()).toEqual([]);
+  });
+
+  it("an export asked for 1970 to 2999 covers the site's own days only (not 12,000 months of queries)", async () => {
+    const site = await siteOwnedBy(db, owner.user.id);
+    const reply = await sendExport(servicesFor(db), request(site.domain, { query: new URLSearchParams({ from: "1970-01-01", to: "2999-12-31" }) }));
+    expect(reply.status).toBe(200);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10).replaceAll("-", "");
+    expect(reply.headers["Content-Disposition"]).toBe(`attachment; filename="${site.domain}_${yesterday}_${yesterday}.zip"`);
+    for await (const chunk of reply.body as AsyncIterable<Uint8Array>) expect(chunk).toBeInstanceOf(Uint8Array);
   });
 });
