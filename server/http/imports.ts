@@ -6,9 +6,10 @@ import type { Services } from "../services.js";
 import { DomainError, NotFound, TooManyRequests, Unauthorized, Unreadable } from "../errors.js";
 import { exportFileName, exportRange, exportZip } from "../imports/export.js";
 import { describeBytes, IMPORT_LIMITS } from "../imports/limits.js";
-import { createImport } from "../imports/store.js";
+import { createImport, takeUploadHit } from "../imports/store.js";
 import { isDay } from "../imports/tables.js";
 import { UploadTooLarge, UploadWriter } from "../imports/upload.js";
+import { pauseBeforeRefusing } from "../refusals.js";
 import { assertRole, requireSite } from "../sites/sites.js";
 
 /**
@@ -46,7 +47,7 @@ async function admin(services: Services, request: StreamRequest) {
   if (!auth) throw new Unauthorized("Log in or use a valid API key");
   const access = await requireSite(db, auth.user.id, request.domain, "viewer");
   assertRole(access, "admin");
-  return { site: access.site, userId: auth.user.id };
+  return { site: access.site, userId: auth.user.id, context };
 }
 
 /** A browser's form post (answered with pages) or a tool (answered with JSON). */
@@ -61,11 +62,16 @@ export async function receiveUpload(services: Services, request: StreamRequest, 
   running.uploads += 1;
   let writer: UploadWriter | null = null;
   try {
-    const { site, userId } = await admin(services, request);
+    const { site, userId, context } = await admin(services, request);
     if (!(request.headers["content-type"] ?? "").toLowerCase().startsWith("multipart/form-data")) {
       throw new Unreadable("Send the files as multipart/form-data (a form with a file field).", 400);
     }
-    writer = new UploadWriter(db, await createImport(db, site.id, userId));
+    // Counted before a byte is read, and refusals paused like every limit's (refusals.ts).
+    const importId = await pauseBeforeRefusing(context, async () => {
+      await takeUploadHit(db, userId, context.client);
+      return createImport(db, site.id, userId);
+    });
+    writer = new UploadWriter(db, importId);
     await readParts(request, writer);
     await writer.finish();
     wake();

@@ -7,6 +7,7 @@ import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { importFiles } from "../../test/support/imports.js";
 import { servicesFor } from "../../test/support/services.js";
 import { receiveUpload, sendExport, type StreamRequest } from "../http/imports.js";
+import { runImports } from "./job.js";
 
 /*
  * An attacker's review of the import and export surface (issue 28): each case here failed before
@@ -120,4 +121,22 @@ describe("the import and export surface under attack", () => {
     expect(reply.headers["Content-Disposition"]).toBe(`attachment; filename="${site.domain}_${yesterday}_${yesterday}.zip"`);
     for await (const chunk of reply.body as AsyncIterable<Uint8Array>) expect(chunk).toBeInstanceOf(Uint8Array);
   });
+
+  it("one network starts a bounded number of uploads, whatever sites and accounts it spreads them over", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) {
+      const someone = await signedIn(db, `uploader-${i}`);
+      const site = await siteOwnedBy(db, someone.user.id);
+      const { body, headers } = multipart(VISITORS, Buffer.from("date,visitors\n2024-01-01,1\n"));
+      const reply = await receiveUpload(servicesFor(db), request(site.domain, { headers, body: Readable.from([body]), ip: "10.9.9.9", sessionToken: someone.token }), () => {});
+      statuses.push(reply.status);
+      if (reply.status === 429) {
+        expect(JSON.parse(reply.body as string).error).toMatch(/from one network/);
+        expect(Number(reply.headers["Retry-After"])).toBeGreaterThan(0);
+      }
+    }
+    expect(statuses.filter((s) => s === 202).length).toBe(30);
+    expect(statuses.slice(30)).toEqual([429, 429]);
+    await runImports(db, { owner: "test" });
+  }, 60_000);
 });
