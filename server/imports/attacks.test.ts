@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { strToU8, zipSync } from "fflate";
+import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { freshDb } from "../../test/support/db.js";
@@ -7,7 +8,13 @@ import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { importFiles } from "../../test/support/imports.js";
 import { servicesFor } from "../../test/support/services.js";
 import { receiveUpload, sendExport, type StreamRequest } from "../http/imports.js";
+import { createApiKey, revokeApiKey } from "../auth/api-keys.js";
+import { createCaller } from "../root.js";
+import { testContext } from "../../test/support/services.js";
 import { runImports } from "./job.js";
+import { createImport } from "./store.js";
+import { TABLES } from "./tables.js";
+import { UploadWriter } from "./upload.js";
 
 /*
  * An attacker's review of the import and export surface (issue 28): each case here failed before
@@ -120,6 +127,43 @@ describe("the import and export surface under attack", () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10).replaceAll("-", "");
     expect(reply.headers["Content-Disposition"]).toBe(`attachment; filename="${site.domain}_${yesterday}_${yesterday}.zip"`);
     for await (const chunk of reply.body as AsyncIterable<Uint8Array>) expect(chunk).toBeInstanceOf(Uint8Array);
+  });
+
+  it("an API key of another account, or a revoked one of the owner, reaches neither uploads, exports nor imports.*", async () => {
+    const site = await siteOwnedBy(db, owner.user.id);
+    const other = await signedIn(db, "other-key-holder");
+    const theirs = await createApiKey(db, other.user.id, { name: "theirs" });
+    const revoked = await createApiKey(db, owner.user.id, { name: "revoked" });
+    await revokeApiKey(db, owner.user.id, revoked.apiKey.id);
+    for (const [key, status] of [[theirs.key, 404], [revoked.key, 401]] as const) {
+      const { body, headers } = multipart(VISITORS, Buffer.from("date,visitors\n2024-01-01,1\n"));
+      const as = { sessionToken: null, apiKey: key };
+      expect((await receiveUpload(servicesFor(db), request(site.domain, { headers, body: Readable.from([body]), ...as }), () => {})).status).toBe(status);
+      expect((await sendExport(servicesFor(db), request(site.domain, as))).status).toBe(status);
+      const caller = createCaller(testContext({ db, apiKey: key, ip: "10.9.0.2" }));
+      await expect(caller.imports.list({ site: site.domain })).rejects.toMatchObject({ code: status === 404 ? "NOT_FOUND" : "UNAUTHORIZED" });
+    }
+    expect(await db.selectFrom("imports").select("id").where("site_id", "=", site.id).execute()).toEqual([]);
+  });
+
+  it("an import whose site is deleted while it runs stops and leaves no row", async () => {
+    const site = await siteOwnedBy(db, owner.user.id);
+    const id = await createImport(db, site.id, owner.user.id);
+    const writer = new UploadWriter(db, id);
+    await writer.addFile(VISITORS, Readable.from([Buffer.from(rows(3000))]));
+    await writer.finish();
+    const logged: string[] = [];
+    let batches = 0;
+    // The site goes between two batches: the job's next write finds its import gone.
+    const job = runImports(db, { owner: "test", batchRows: 100, log: (line) => logged.push(line), clock: () => {
+      if (++batches === 5) void db.deleteFrom("sites").where("id", "=", site.id).execute();
+      return new Date();
+    } });
+    await job;
+    expect(await db.selectFrom("imports").select("id").where("id", "=", id).execute()).toEqual([]);
+    for (const table of TABLES) expect((await sql`select count(*)::int8 as n from ${sql.table(table)} where import_id = ${id}`.execute(db)).rows).toEqual([{ n: 0 }]);
+    expect(await db.selectFrom("import_uploads").select("import_id").where("import_id", "=", id).execute()).toEqual([]);
+    expect(logged.filter((line) => /failed|stopped/.test(line))).toEqual([]);
   });
 
   it("one network starts a bounded number of uploads, whatever sites and accounts it spreads them over", async () => {
