@@ -111,6 +111,20 @@ describe("the import and export surface under attack", () => {
     expect(result.error).toMatch(/b\.zip: the upload unpacks to more than 1024 MB/);
   });
 
+  it("a NUL in a cell, a header or a zip entry's name fails the import naming the file, instead of failing the job", async () => {
+    const cases: [{ name: string; data: Uint8Array }, RegExp][] = [
+      [{ name: VISITORS, data: strToU8("date,visitors\n2024-01-01,1\u00002\n") }, /^imported_visitors_20240101_20240103\.csv, line 2: "1\uFFFD2" in column visitors/],
+      [{ name: VISITORS, data: strToU8("date,visi\u0000tors\n2024-01-01,12\n") }, /^imported_visitors_20240101_20240103\.csv, line 1: unknown column "visi\uFFFDtors"/],
+      [{ name: "export.zip", data: zipSync({ "imported_visitors\u0000_20240101_20240101.csv": rows(1) }) }, /^export\.zip: .*imported_visitors\uFFFD_20240101_20240101\.csv/],
+    ];
+    for (const [file, message] of cases) {
+      const site = await siteOwnedBy(db, owner.user.id);
+      const result = await importFiles(db, site.id, owner.user.id, [file]);
+      expect(result.status).toBe("failed");
+      expect(result.error).toMatch(message);
+    }
+  });
+
   it("a file name with control characters is refused with a 400, not a 500, and leaves no import", async () => {
     const site = await siteOwnedBy(db, owner.user.id);
     const { body, headers } = multipart("imported_visitors\u0000_20240101_20240103.csv", Buffer.from("date,visitors\n2024-01-01,1\n"));
