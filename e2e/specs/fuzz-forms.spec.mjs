@@ -230,7 +230,7 @@ if (skip) {
 
     if (res.status >= 500) {
       totals.serverErrors += 1;
-      const how = t.event && !c.random ? `${request.type ?? "no"} content type` : `${c.encoding} body`;
+      const how = t.event && !c.random ? `${request.type ?? "no"} content type` : t.upload && !c.random ? `multipart upload as ${request.type ?? "no type"}` : `${c.encoding} body`;
       failures.push({ kind: `${res.status} answer (${how})`, detail: snippet(res.body) });
     }
     const toLogin = /^\/login(\?|$)/.test(res.location ?? "") && t.name !== "logout";
