@@ -16,7 +16,7 @@ waits for the import to finish. Exits 0 when it completed, 1 with the reason whe
   export: `Usage: npm run export -- --site DOMAIN --out FILE.zip [--from YYYY-MM-DD] [--to YYYY-MM-DD]
 
 Downloads the site's own data as Plausible's ten CSV tables of daily figures, in one zip
-(every day of data up to yesterday unless --from / --to say otherwise).`,
+(every day of the site's own data up to yesterday; --from / --to narrow it).`,
 };
 
 class Failure extends Error {

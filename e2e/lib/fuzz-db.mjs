@@ -42,7 +42,23 @@ const SCOPE = {
   digest_recipients: "link_id",
   events: "site_id",
   visits: "site_id",
+  imports: "site_id",
 };
+
+/** Rows of an import (its upload, its imported days) are summed per site through their import. */
+const IMPORT_SCOPED = new Set([
+  "import_uploads",
+  "imported_visitors",
+  "imported_sources",
+  "imported_pages",
+  "imported_entry_pages",
+  "imported_exit_pages",
+  "imported_custom_events",
+  "imported_locations",
+  "imported_devices",
+  "imported_browsers",
+  "imported_operating_systems",
+]);
 
 /** Row count and md5 of the sorted rows per (table or column group, scope): "table|scope" → "n:md5". */
 export class Snapshotter {
@@ -64,6 +80,12 @@ export class Snapshotter {
     const part = (name, table, columns) => {
       const row = `row(${columns.map((c) => `"${c}"`).join(", ")})::text`;
       const scope = SCOPE[table];
+      if (IMPORT_SCOPED.has(table)) {
+        const own = `row(${columns.map((c) => `t."${c}"`).join(", ")})::text`;
+        const sum = `count(*)::int8 || ':' || coalesce(md5(string_agg(${own}, E'\\n' order by ${own})), '')`;
+        parts.push(`select '${name}|' || i.site_id::text as name, ${sum} as sum from "${table}" t join imports i on i.id = t.import_id group by i.site_id`);
+        return;
+      }
       const sum = `count(*)::int8 || ':' || coalesce(md5(string_agg(${row}, E'\\n' order by ${row})), '')`;
       parts.push(
         scope
@@ -118,7 +140,7 @@ export class World {
   }
 
   async refresh() {
-    const [sites, memberships, users, links, segments, keys, recipients, invitations] = await Promise.all([
+    const [sites, memberships, users, links, segments, keys, recipients, invitations, imports] = await Promise.all([
       this.sql`select id::text, domain from sites`,
       this.sql`select site_id::text, user_id::text, role from site_memberships`,
       this.sql`select id::text, email from users`,
@@ -127,8 +149,9 @@ export class World {
       this.sql`select id::text, user_id::text from api_keys where revoked_at is null order by created_at, id`,
       this.sql`select r.id::text, r.unsubscribe_token as token, l.site_id::text from digest_recipients r join shared_links l on l.id = r.link_id order by r.created_at, r.id`,
       this.sql`select id::text, site_id::text from site_invitations order by created_at, id`,
+      this.sql`select id::text, site_id::text from imports order by created_at, id`,
     ]);
-    Object.assign(this, { sites, memberships, users, links, segments, keys, recipients, invitations });
+    Object.assign(this, { sites, memberships, users, links, segments, keys, recipients, invitations, imports });
     this.ownSiteId = sites.find((s) => s.domain === this.ownDomain)?.id;
     this.otherSiteId = sites.find((s) => s.domain === this.otherDomain)?.id;
   }
@@ -181,6 +204,10 @@ export class World {
         return pick(this.keys.filter((k) => k.user_id === actor?.userId), i)?.id ?? uuid();
       case "apikey:other":
         return pick(this.keys.filter((k) => k.user_id !== actor?.userId), i)?.id ?? uuid();
+      case "import:own":
+        return pick(own(this.imports), i)?.id ?? uuid();
+      case "import:other":
+        return pick(others(this.imports), i)?.id ?? uuid();
       case "recipient:own":
         return pick(own(this.recipients), i)?.id ?? uuid();
       case "recipient:other":

@@ -1,6 +1,7 @@
 // The form actions the form fuzz targets, and the generated values for their real fields
 // (see e2e/specs/fuzz-forms.spec.mjs for how they are run and checked).
 import fc from "fast-check";
+import { gzipSync, strToU8, zipSync } from "fflate";
 import { encoding, field, formBody, garbage, nastyString, pathDomain, pathId, poisoned, ref } from "./fuzz-values.mjs";
 import { segment } from "./fuzz-http.mjs";
 
@@ -64,6 +65,126 @@ export const GARBAGE_COOKIES = [
   "glimpse_session=\"quoted\"; glimpse_unlock=%7B%7D",
   "=; ;;; glimpse_session",
 ];
+
+// ─── Uploads: multipart bodies as a browser builds them, then broken every way ─────────────────────
+
+const TABLE_HEADERS = { imported_visitors: "date,visitors,pageviews", imported_pages: "date,page,visitors,pageviews", imported_locations: "date,country,visitors" };
+const csvOf = (table, day) => {
+  const row = { imported_visitors: `2020-01-${day},3,7`, imported_pages: `2020-01-${day},/fuzz,2,5`, imported_locations: `2020-01-${day},FR,2` }[table];
+  return strToU8(`${TABLE_HEADERS[table]}\n${row}\n`);
+};
+const GOOD_NAMES = ["imported_visitors_20200101_20200131.csv", "imported_pages_20200101_20200131.csv", "imported_locations_20200101_20200131.csv", "export.zip"];
+const BAD_NAMES = [
+  "x.txt",
+  "../../etc/passwd",
+  "..\\..\\imported_visitors_20200101_20200131.csv",
+  "imported_visitors.csv",
+  "imported_visitors_20200101_20200131.csv\u0000.zip",
+  `${"a".repeat(300)}.csv`,
+  "imported_visitors_20200231_20200101.csv",
+  "IMPORTED_VISITORS_20200101_20200131.CSV",
+  "\u202eimported_visitors_20200101_20200131.csv",
+  "export.ZIP",
+  "export.zip.csv",
+];
+/** A zip bomb: 2 MB of zeros packs to a few kB. */
+const BOMB = zipSync({ "imported_visitors_20200101_20200131.csv": new Uint8Array(2 * 1024 * 1024) }, { level: 9 });
+const GOOD_ZIP = zipSync({ "export/imported_visitors_20200101_20200131.csv": csvOf("imported_visitors", "05"), "export/imported_pages_20200101_20200131.csv": csvOf("imported_pages", "05") });
+const contentFor = (name, kind, bytes, day) => {
+  const table = /^(imported_(?:visitors|pages|locations))_/.exec(name)?.[1];
+  switch (kind) {
+    case "matching":
+      return name.endsWith(".zip") ? GOOD_ZIP : csvOf(table ?? "imported_visitors", day);
+    case "bad line":
+      return strToU8(`${TABLE_HEADERS[table ?? "imported_visitors"]}\n2020-01-${day},x,1\n`);
+    case "random":
+      return bytes;
+    case "empty":
+      return new Uint8Array(0);
+    case "zip with ../":
+      return zipSync({ "../imported_visitors_20200101_20200131.csv": csvOf("imported_visitors", day) });
+    case "bomb":
+      return BOMB;
+    case "cut zip":
+      return GOOD_ZIP.subarray(0, Math.max(1, bytes.length % GOOD_ZIP.length));
+    case "zip in a zip":
+      return zipSync({ "inner.zip": GOOD_ZIP, "imported_visitors_20200101_20200131.csv": csvOf("imported_visitors", day) });
+    case "gzip":
+      return gzipSync(csvOf("imported_visitors", day));
+    case "long line":
+      return strToU8(`date,visitors\n2020-01-01,${"9".repeat(70_000)}\n`);
+    default:
+      throw new Error(`unknown content ${kind}`);
+  }
+};
+const filePart = fc.record({
+  field: fc.constantFrom("files", "files", "files", "file", ""),
+  name: oneof(
+    [4, fc.constantFrom(...GOOD_NAMES)],
+    [2, fc.constantFrom(...BAD_NAMES)],
+    [1, fc.constantFrom("\u0000", "\u0001", "\n", "\u007f", "\u0000\u0000").map((c) => `imported_visitors_20200101_20200131${c}.csv`)],
+    [1, nastyString.map((x) => x.slice(0, 300))],
+  ),
+  // RFC 5987 `filename*`: any character, NUL and lone surrogates included, percent-encoded (a raw
+  // control character in a header is refused by the multipart parser before it gets this far).
+  star: oneof([1, fc.constant(false)], [2, fc.constant(true)]),
+  kind: oneof([5, fc.constant("matching")], [1, fc.constantFrom("bad line", "random", "empty", "zip with ../", "bomb", "cut zip", "zip in a zip", "gzip", "long line")]),
+  bytes: fc.uint8Array({ maxLength: 2000 }),
+  day: fc.integer({ min: 1, max: 28 }).map((d) => String(d).padStart(2, "0")),
+  type: fc.constantFrom("text/csv", "application/zip", "application/octet-stream", null),
+});
+const fieldPart = fc.record({ field: nastyString.map((x) => x.slice(0, 100)), value: nastyString.map((x) => x.slice(0, 2000)) });
+const quoteName = (text) => text.replace(/["\\\r\n]/g, (c) => encodeURIComponent(c));
+
+export const uploadBody = fc
+  .record({
+    parts: oneof(
+      [8, fc.array(oneof([5, filePart.map((f) => ({ file: f }))], [1, fieldPart.map((f) => ({ field: f }))]), { maxLength: 4 })],
+      [1, fc.constant(Array.from({ length: 25 }, (_, i) => ({ file: { field: "files", name: GOOD_NAMES[i % 3], star: false, kind: "matching", bytes: new Uint8Array(0), day: "02", type: "text/csv" } })))],
+    ),
+    boundary: fc.constantFrom("----fuzzB0undary7MA4YWxk", "----fuzzB0undary7MA4YWxk", "x", "a".repeat(70)),
+    header: oneof([8, fc.constant("ok")], [1, fc.constantFrom("no boundary", "other boundary", "mixed", "none", "urlencoded", "quoted boundary")]),
+    end: oneof([8, fc.constant("ok")], [1, fc.constantFrom("missing", "cut", "no CRLF", "garbage after")]),
+    cutAt: fc.nat(),
+  })
+  .map(({ parts, boundary, header, end, cutAt }) => {
+    const chunks = [];
+    for (const part of parts) {
+      chunks.push(strToU8(`--${boundary}\r\n`));
+      if (part.file) {
+        const f = part.file;
+        const filename = f.star ? `filename*=UTF-8''${encodeURIComponent(f.name.replace(/[\ud800-\udfff]/g, "\ufffd"))}` : `filename="${quoteName(f.name)}"`;
+        chunks.push(strToU8(`Content-Disposition: form-data; name="${quoteName(f.field)}"; ${filename}\r\n${f.type ? `Content-Type: ${f.type}\r\n` : ""}\r\n`));
+        chunks.push(contentFor(f.name, f.kind, f.bytes, f.day));
+      } else {
+        chunks.push(strToU8(`Content-Disposition: form-data; name="${quoteName(part.field.field)}"\r\n\r\n${part.field.value}`));
+      }
+      chunks.push(strToU8("\r\n"));
+    }
+    if (end !== "missing") chunks.push(strToU8(`--${boundary}--${end === "no CRLF" ? "" : "\r\n"}${end === "garbage after" ? "trailing garbage" : ""}`));
+    let body = Buffer.concat(chunks.map((c) => Buffer.from(c)));
+    if (end === "cut") body = body.subarray(0, cutAt % (body.length + 1));
+    const type = {
+      ok: `multipart/form-data; boundary=${boundary}`,
+      "no boundary": "multipart/form-data",
+      "other boundary": "multipart/form-data; boundary=not-the-one",
+      mixed: `multipart/mixed; boundary=${boundary}`,
+      none: null,
+      urlencoded: "application/x-www-form-urlencoded",
+      "quoted boundary": `multipart/form-data; boundary="${boundary}"`,
+    }[header];
+    return { body, type };
+  });
+
+/** An accepted upload is imported by the server's job right after: wait for it, so its writes are checked with this request. */
+export async function importsSettled(sql) {
+  for (let i = 0; i < 200; i++) {
+    const [{ n }] = await sql`select count(*)::int as n from imports where status in ('uploading', 'pending', 'running')`;
+    if (n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("an import did not finish within 10 s");
+}
 
 // ─── The actions ─────────────────────────────────────────────────────────────────────────────────
 //
@@ -396,6 +517,41 @@ export const TARGETS = [
     success: (e) => e.table === "digest_recipients" && !e.isNew && !e.gone,
   },
   {
+    // The upload endpoint answers in front of Remix (server/http/imports.ts): raw multipart bodies.
+    name: "imports (upload)",
+    route: null,
+    runs: 160,
+    admin: true,
+    actors: ADMIN_ACTORS,
+    args: pathDomain,
+    path: (domain) => ({ path: `/api/sites/${segment(domain)}/imports`, domain }),
+    upload: uploadBody,
+    success: siteSuccess,
+    settle: importsSettled,
+  },
+  {
+    name: "settings/imports (include imported)",
+    route: "routes/sites.$domain.settings.imports",
+    runs: 120,
+    admin: true,
+    actors: ADMIN_ACTORS,
+    args: pathDomain,
+    path: (domain) => ({ path: `/sites/${segment(domain)}/settings/imports`, domain }),
+    body: formBody({ include: field(fc.constantFrom("on", "on", ""), edges("off", "true", "ON", "on\u0000", "1")) }),
+    success: siteSuccess,
+  },
+  {
+    name: "imports/:id/delete",
+    route: "routes/sites.$domain.settings.imports_.$id.delete",
+    runs: 100,
+    admin: true,
+    actors: ADMIN_ACTORS,
+    args: fc.tuple(pathDomain, pathId("import:own", "import:other")),
+    path: ([domain, id]) => ({ path: `/sites/${segment(domain)}/settings/imports/${segment(id)}/delete`, domain }),
+    body: formBody({ intent: field(fc.constant("delete")) }),
+    success: siteSuccess,
+  },
+  {
     name: "logout",
     route: "routes/logout",
     runs: 100,
@@ -412,7 +568,7 @@ TARGETS.push({
   runs: 300,
   random: true,
   actors: { owner: 3, viewer: 1, stranger: 1, anonymous: 1, garbage: 1 },
-  args: fc.constantFrom(...TARGETS.filter((t) => !t.event).map((t) => t.name)).chain((target) => {
+  args: fc.constantFrom(...TARGETS.filter((t) => !t.event && !t.upload).map((t) => t.name)).chain((target) => {
     const t = TARGETS.find((x) => x.name === target);
     return fc.tuple(fc.constant(target), t.args ?? fc.constant(null));
   }),

@@ -71,6 +71,30 @@ describe("CSRF: cross-site form posts are refused", () => {
     assert.notEqual(res.status, 403);
   });
 
+  it("refuses a cross-site import upload before reading it, and starts no import", async () => {
+    const upload = (headers) => {
+      const form = new FormData();
+      form.append("files", new Blob(["date,visitors,pageviews\n2020-01-01,5,9\n"], { type: "text/csv" }), "imported_visitors_20200101_20200101.csv");
+      return fetch(new URL("/api/sites/first.example/imports", baseUrl), { method: "POST", redirect: "manual", body: form, headers: { ...admin.headers, Cookie: admin.cookieHeader(), ...headers } });
+    };
+    for (const headers of [{ Origin: "https://evil.example" }, { "Sec-Fetch-Site": "cross-site" }, { Origin: "null" }]) {
+      const res = await upload(headers);
+      assert.equal(res.status, 403, JSON.stringify(headers));
+    }
+    const page = await admin.get("/sites/first.example/settings/imports");
+    assert.match(page.body, /No imports yet/);
+    // The same upload from our own origin is taken (the control for the refusals above).
+    const own = await upload({ Origin: baseUrl, "Sec-Fetch-Site": "same-origin" });
+    assert.equal(own.status, 303);
+  });
+
+  it("refuses cross-site posts to the imports page and the delete-import confirmation", async () => {
+    const include = await admin.post("/sites/first.example/settings/imports", { include: "" }, { headers: { Origin: "https://evil.example" } });
+    assert.equal(include.status, 403);
+    const remove = await admin.post("/sites/first.example/settings/imports/00000000-0000-0000-0000-000000000000/delete", {}, { headers: { "Sec-Fetch-Site": "cross-site" } });
+    assert.equal(remove.status, 403);
+  });
+
   it("refuses a cookie-authenticated tRPC mutation from a foreign Origin", async () => {
     const res = await admin.request("/api/trpc/sites.create", {
       json: { domain: "evil-trpc.example", timezone: "UTC" },

@@ -16,7 +16,7 @@ import postgres from "postgres";
 import { addLink, addSegment, addSite, signUp } from "../lib/admin-http.mjs";
 import { changes, Snapshotter, World } from "../lib/fuzz-db.mjs";
 import { encodeBody, segment, send } from "../lib/fuzz-http.mjs";
-import { GARBAGE_COOKIES, LINK_PASSWORD, OTHER, OWN, PASSWORD, TARGETS } from "../lib/fuzz-targets.mjs";
+import { GARBAGE_COOKIES, importsSettled, LINK_PASSWORD, OTHER, OWN, PASSWORD, TARGETS } from "../lib/fuzz-targets.mjs";
 import { actorOf, encoding, garbage, ref } from "../lib/fuzz-values.mjs";
 import { Client } from "../lib/http.mjs";
 import { FLUSH_MS } from "../lib/ingest.mjs";
@@ -129,6 +129,14 @@ if (skip) {
         assert.equal(res.status, 302, "digest recipient added");
       }
     }
+    // Imports on each site (one at a time: a site runs one import at once), so deleting has targets.
+    for (const [who, domain, count] of [[owner, OWN, 4], [stranger, OTHER, 2]]) {
+      for (let n = 1; n <= count; n++) {
+        const res = await uploadCsv(who, domain, `imported_visitors_2019${String(n).padStart(2, "0")}01_2019${String(n).padStart(2, "0")}28.csv`, `date,visitors,pageviews\n2019-${String(n).padStart(2, "0")}-02,3,9\n`);
+        assert.equal(res.status, 303, `import ${n} of ${domain} uploaded`);
+        await importsSettled(sql);
+      }
+    }
     // Spares, so the delete actions cannot run out of valid targets.
     for (let i = 0; i < 12; i++) {
       await addLink(owner, OWN, { name: `Spare ${i}`, password: i % 3 ? "" : LINK_PASSWORD });
@@ -197,9 +205,9 @@ if (skip) {
     const q = rawPath.indexOf("?");
     const [pathname, query] = q < 0 ? [rawPath, ""] : [rawPath.slice(0, q), rawPath.slice(q)];
     const path =
-      c.data === ".data" && !t.event
+      c.data === ".data" && !t.event && !t.upload
         ? `${pathname}.data${query}`
-        : c.data === "_data" && !t.event
+        : c.data === "_data" && !t.event && !t.upload
           ? `${pathname}${query || "?"}${query ? "&" : ""}_data=${encodeURIComponent(t.route)}`
           : rawPath;
     const role = actor.userId && rawDomain !== undefined ? world.roleOf(actor.userId, rawDomain) : null;
@@ -209,6 +217,8 @@ if (skip) {
     let pairs = [];
     if (t.event && !c.random) {
       request = { body: c.event.payload, type: c.event.type, userAgent: c.event.userAgent };
+    } else if (t.upload && !c.random) {
+      request = { body: c.upload.body, type: c.upload.type };
     } else {
       pairs = c.body.map(([k, v]) => [String(resolve(k)), String(resolve(v))]);
       const { body, type } = encodeBody(pairs, c.encoding, c.garbage);
@@ -239,7 +249,7 @@ if (skip) {
 
     if (res.status >= 500) {
       totals.serverErrors += 1;
-      const how = t.event && !c.random ? `${request.type ?? "no"} content type` : `${c.encoding} body`;
+      const how = t.event && !c.random ? `${request.type ?? "no"} content type` : t.upload && !c.random ? `multipart upload as ${request.type ?? "no type"}` : `${c.encoding} body`;
       failures.push({ kind: `${res.status} answer (${how})`, detail: snippet(res.body) });
     }
     const toLogin = /^\/login(\?|$)/.test(res.location ?? "") && t.name !== "logout";
@@ -266,6 +276,8 @@ if (skip) {
     if (isEvent && res.status === 202 && /"accepted":true/.test(res.body)) {
       for (let i = 0; i < 400 && (await eventCount()) <= eventsBefore; i++) await new Promise((resolve) => setTimeout(resolve, 25));
     }
+    // An accepted upload is imported right after the answer: its job's writes belong to this request.
+    if (t.settle) await t.settle(sql);
     const now = await writeMark();
     if (now !== mark) {
       totals.snapshots += 1;
@@ -303,6 +315,7 @@ if (skip) {
         args: target.args ?? fc.constant(null),
         body: target.body ?? fc.constant([]),
         event: target.event ?? fc.constant(null),
+        upload: target.upload ?? fc.constant(null),
         encoding,
         garbage,
         data: fc.constantFrom(null, null, null, null, null, null, ".data", "_data"),
@@ -365,6 +378,20 @@ if (skip) {
   });
 });
 
+/** One CSV file through the upload endpoint, as the settings page's form sends it without JavaScript. */
+async function uploadCsv(client, domain, name, text) {
+  const form = new FormData();
+  form.append("files", new Blob([text], { type: "text/csv" }), name);
+  const res = await fetch(new URL(`/api/sites/${domain}/imports`, client.baseUrl), {
+    method: "POST",
+    redirect: "manual",
+    headers: { ...client.headers, Cookie: client.cookieHeader(), Origin: client.baseUrl, "Sec-Fetch-Site": "same-origin" },
+    body: form,
+  });
+  await res.arrayBuffer();
+  return res;
+}
+
 function resolveDeep(value, resolve) {
   if (Array.isArray(value)) return value.map((v) => resolveDeep(v, resolve));
   return resolve(value);
@@ -385,6 +412,6 @@ function show(value, max = 120) {
 }
 
 function describeCase(t, c, path, pairs, request, res) {
-  const body = t.event && !c.random ? `body ${show(request.body)} as ${request.type}` : `${c.encoding} ${show(pairs.map(([k, v]) => [show(k, 40), show(v, 60)]), 400)}`;
+  const body = t.upload && !c.random ? `multipart ${show(Buffer.from(request.body).toString("latin1"), 300)} as ${request.type}` : t.event && !c.random ? `body ${show(request.body)} as ${request.type}` : `${c.encoding} ${show(pairs.map(([k, v]) => [show(k, 40), show(v, 60)]), 400)}`;
   return `${c.actor} POST ${show(path, 160)} ${body}${res ? ` → ${res.status}${res.location ? ` ${res.location}` : ""}` : ""}`;
 }

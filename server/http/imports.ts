@@ -6,9 +6,10 @@ import type { Services } from "../services.js";
 import { DomainError, NotFound, TooManyRequests, Unauthorized, Unreadable } from "../errors.js";
 import { exportFileName, exportRange, exportZip } from "../imports/export.js";
 import { describeBytes, IMPORT_LIMITS } from "../imports/limits.js";
-import { createImport } from "../imports/store.js";
+import { createImport, takeUploadHit } from "../imports/store.js";
 import { isDay } from "../imports/tables.js";
 import { UploadTooLarge, UploadWriter } from "../imports/upload.js";
+import { pauseBeforeRefusing } from "../refusals.js";
 import { assertRole, requireSite } from "../sites/sites.js";
 
 /**
@@ -46,7 +47,7 @@ async function admin(services: Services, request: StreamRequest) {
   if (!auth) throw new Unauthorized("Log in or use a valid API key");
   const access = await requireSite(db, auth.user.id, request.domain, "viewer");
   assertRole(access, "admin");
-  return { site: access.site, userId: auth.user.id };
+  return { site: access.site, userId: auth.user.id, context };
 }
 
 /** A browser's form post (answered with pages) or a tool (answered with JSON). */
@@ -61,11 +62,16 @@ export async function receiveUpload(services: Services, request: StreamRequest, 
   running.uploads += 1;
   let writer: UploadWriter | null = null;
   try {
-    const { site, userId } = await admin(services, request);
+    const { site, userId, context } = await admin(services, request);
     if (!(request.headers["content-type"] ?? "").toLowerCase().startsWith("multipart/form-data")) {
       throw new Unreadable("Send the files as multipart/form-data (a form with a file field).", 400);
     }
-    writer = new UploadWriter(db, await createImport(db, site.id, userId));
+    // Counted before a byte is read, and refusals paused like every limit's (refusals.ts).
+    const importId = await pauseBeforeRefusing(context, async () => {
+      await takeUploadHit(db, userId, context.client);
+      return createImport(db, site.id, userId);
+    });
+    writer = new UploadWriter(db, importId);
     await readParts(request, writer);
     await writer.finish();
     wake();
@@ -149,10 +155,11 @@ export async function sendExport(services: Services, request: StreamRequest): Pr
   try {
     const { site } = await admin(services, request);
     const whole = await exportRange(db, site);
-    const from = request.query.get("from") ?? whole.from;
-    const to = request.query.get("to") ?? whole.to;
-    if (!isDay(from) || !isDay(to) || from > to) throw new Unreadable("from and to are days (YYYY-MM-DD), from no later than to.", 400);
-    const range = { from, to };
+    const asked = { from: request.query.get("from") ?? whole.from, to: request.query.get("to") ?? whole.to };
+    if (!isDay(asked.from) || !isDay(asked.to) || asked.from > asked.to) throw new Unreadable("from and to are days (YYYY-MM-DD), from no later than to.", 400);
+    // Only the site's own days: a range of centuries would be a month's queries per table for each of them.
+    const range = { from: asked.from > whole.from ? asked.from : whole.from, to: asked.to < whole.to ? asked.to : whole.to };
+    if (range.from > range.to) throw new Unreadable(`The site has no own data from ${asked.from} to ${asked.to}: it has from ${whole.from} to ${whole.to}.`, 400);
     running.exports += 1;
     return {
       status: 200,

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import yauzl from "yauzl";
 import { ImportInputError } from "./parse-csv.js";
 import { describeBytes, IMPORT_LIMITS } from "./limits.js";
@@ -31,15 +31,18 @@ export async function openUpload(files: UploadedFile[], open: (path: string) => 
   const sources: CsvSource[] = [];
   const zips: yauzl.ZipFile[] = [];
   const close = () => zips.forEach((zip) => zip.close());
+  // What the whole upload unpacks to: one limit for all its zips and files together.
+  const unpacked = { bytes: 0 };
   try {
     for (const file of files) {
       if (/\.zip$/i.test(file.name)) {
-        const zip = await openZip(file);
+        const zip = await openZip(file, unpacked);
         zips.push(zip.file);
         sources.push(...zip.sources);
       } else {
         const parsed = parseFileName(file.name);
         if ("error" in parsed) throw new ImportInputError(parsed.error);
+        countUnpacked(unpacked, file.size, file.name);
         sources.push({ name: file.name, table: parsed.table, size: file.size, open: async () => open(file.path) });
       }
     }
@@ -58,7 +61,12 @@ export async function openUpload(files: UploadedFile[], open: (path: string) => 
   }
 }
 
-async function openZip(file: UploadedFile): Promise<{ file: yauzl.ZipFile; sources: CsvSource[] }> {
+function countUnpacked(unpacked: { bytes: number }, size: number, name: string): void {
+  unpacked.bytes += size;
+  if (unpacked.bytes > IMPORT_LIMITS.uncompressedBytes) throw new ImportInputError(`${name}: the upload unpacks to more than ${describeBytes(IMPORT_LIMITS.uncompressedBytes)}, more than an import may be`);
+}
+
+async function openZip(file: UploadedFile, unpacked: { bytes: number }): Promise<{ file: yauzl.ZipFile; sources: CsvSource[] }> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.open(file.path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true }, (error, zipfile) =>
       error ? reject(new ImportInputError(`${file.name}: not a readable zip (${error.message})`)) : resolve(zipfile!),
@@ -66,7 +74,6 @@ async function openZip(file: UploadedFile): Promise<{ file: yauzl.ZipFile; sourc
   );
   try {
     const entries = await listEntries(zip, file.name);
-    let unpacked = 0;
     const sources: CsvSource[] = [];
     for (const entry of entries) {
       const name = entry.fileName;
@@ -74,8 +81,7 @@ async function openZip(file: UploadedFile): Promise<{ file: yauzl.ZipFile; sourc
       if (entry.isEncrypted()) throw new ImportInputError(`${file.name}: ${name} is encrypted`);
       const parsed = parseFileName(name);
       if ("error" in parsed) throw new ImportInputError(`${file.name}: ${parsed.error}`);
-      unpacked += entry.uncompressedSize;
-      if (unpacked > IMPORT_LIMITS.uncompressedBytes) throw new ImportInputError(`${file.name}: unpacks to more than ${describeBytes(IMPORT_LIMITS.uncompressedBytes)}, more than an import may be`);
+      countUnpacked(unpacked, entry.uncompressedSize, file.name);
       if (entry.uncompressedSize > 1024 * 1024 && entry.uncompressedSize > IMPORT_LIMITS.ratio * Math.max(1, entry.compressedSize)) {
         throw new ImportInputError(`${file.name}: ${name} unpacks to ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))}× its packed size; no CSV export packs that tightly (a zip bomb?)`);
       }
@@ -85,7 +91,15 @@ async function openZip(file: UploadedFile): Promise<{ file: yauzl.ZipFile; sourc
         size: entry.uncompressedSize,
         open: () =>
           new Promise<Readable>((resolve, reject) =>
-            zip.openReadStream(entry, (error, stream) => (error ? reject(new ImportInputError(`${file.name}: ${name} cannot be read (${error.message})`)) : resolve(stream!))),
+            zip.openReadStream(entry, (error, stream) => {
+              const unreadable = (e: Error) => new ImportInputError(`${file.name}: ${name} cannot be read (${e.message})`);
+              if (error) return reject(unreadable(error));
+              // Data that is not what the directory declares (more bytes, bad deflate) is bad
+              // input like a bad line, not a failure on our side to be tried again.
+              const checked = new PassThrough();
+              stream!.on("error", (e: Error) => checked.destroy(unreadable(e)));
+              resolve(stream!.pipe(checked));
+            }),
           ),
       });
     }

@@ -168,9 +168,11 @@ async function progress(db: Db, job: Claimed, owner: string, now: Date, percent:
 
 async function fail(db: Db, job: Claimed, owner: string, message: string) {
   await deleteRows(db, job.id);
+  // Messages quote the file (a cell, a column, an entry's name): Postgres text takes no NUL.
+  const error = message.replaceAll("\u0000", "\uFFFD").slice(0, 2000);
   await db
     .updateTable("imports")
-    .set({ status: "failed", error: message.slice(0, 2000), lease_until: null, progress: 0, updated_at: new Date() })
+    .set({ status: "failed", error, lease_until: null, progress: 0, updated_at: new Date() })
     .where("id", "=", job.id)
     .where("lease_owner", "=", owner)
     .execute();

@@ -14,11 +14,20 @@ export const IMPORT_LIMITS = {
   ratio: 100,
   /** Files in one upload or one zip (the export has ten). */
   files: 20,
-  /** Chunks the upload is stored in. */
-  chunkBytes: 1024 * 1024,
+  /**
+   * Chunks the upload is stored in. Each is one statement's parameter, sent as hex text of twice
+   * its size: small ones keep that (and PGlite's copy of it) small.
+   */
+  chunkBytes: 256 * 1024,
   /** Imports of one site started in a day, and imports waiting or running per site at once. */
   perSiteDay: 20,
   perSiteActive: 1,
+  /**
+   * Uploads one account, and one client network, may start in a day, whatever sites they spread
+   * them over: counted before the upload is read, so refused and cut-off uploads count too.
+   */
+  perAccountDay: 30,
+  perNetworkDay: 30,
 } as const;
 
 export const describeBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MB` : `${Math.round(bytes / 1024)} KB`);

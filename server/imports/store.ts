@@ -3,6 +3,8 @@ import type { Db } from "../../db/client.js";
 import type { ImportsTable } from "../../db/schema.js";
 import type { ImportSummary } from "../schemas/imports.js";
 import { Conflict, NotFound, TooManyRequests } from "../errors.js";
+import { limitKey } from "../net/client-address.js";
+import { takeHit } from "../rate-limit.js";
 import { IMPORT_LIMITS } from "./limits.js";
 import type { Batch } from "./parse-csv.js";
 import { SHAPES, TABLES } from "./tables.js";
@@ -58,6 +60,23 @@ export async function createImport(db: Db, siteId: string, userId: string, now =
     const row = await trx.insertInto("imports").values({ site_id: siteId, source: SOURCE_PLAUSIBLE, created_by: userId }).returning("id").executeTakeFirstOrThrow();
     return row.id;
   });
+}
+
+/**
+ * Counts an upload before it is read, for the account and for the client network (an IPv4
+ * address or an IPv6 /64): a site's own daily limit counts only imports that stay listed, so
+ * without these an upload cut off at 199 MB could be sent again and again, from new sites too.
+ */
+export async function takeUploadHit(db: Db, userId: string, client: string, now = new Date()): Promise<void> {
+  const DAY = 24 * 60;
+  await takeHit(
+    db,
+    [
+      { key: limitKey("import-upload-account", userId), max: IMPORT_LIMITS.perAccountDay, windowMinutes: DAY, message: `An account can start ${IMPORT_LIMITS.perAccountDay} imports a day. Try again tomorrow.` },
+      { key: limitKey("import-upload-network", client), max: IMPORT_LIMITS.perNetworkDay, windowMinutes: DAY, message: `${IMPORT_LIMITS.perNetworkDay} imports a day can be started from one network. Try again tomorrow.` },
+    ],
+    now,
+  );
 }
 
 export async function appendChunk(db: Db, importId: string, fileNo: number, chunkNo: number, name: string, data: Uint8Array): Promise<void> {

@@ -11,6 +11,8 @@ export class UploadTooLarge extends Unreadable {
   }
 }
 
+const MAX_NAME = 255;
+
 /**
  * Writes an upload's files into the database in chunks as they stream in, so an upload is never
  * held whole in memory and any instance can run the import. Past the limit it stops reading and
@@ -32,6 +34,11 @@ export class UploadWriter {
     if (fileNo >= IMPORT_LIMITS.files) {
       stream.resume();
       throw new Unreadable(`Upload at most ${IMPORT_LIMITS.files} files at once; Plausible's export has ten.`, 400);
+    }
+    // Names are stored and shown: a control character (NUL above all) is no file of an export.
+    if (name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
+      stream.resume();
+      throw new Unreadable("A file name is longer than 255 characters or holds control characters; Plausible's export names its files like imported_visitors_20240101_20241231.csv.", 400);
     }
     this.names.push(name);
     let chunkNo = 0;
