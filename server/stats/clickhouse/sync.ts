@@ -35,16 +35,28 @@ export const DAY_TOTALS = -1;
 export const DAY_PAGEVIEWS = -2;
 export const PAGES = 100;
 
-/** A copy's unfiltered figures per day and value, from its rows (`{site}`, `{copy}`): each visitor once per day and value. */
+/**
+ * A copy's unfiltered figures per day and value, from its rows (`{site}`, `{copy}`): each visitor
+ * once per day and value. The visits are read once for every breakdown (`GROUPING SETS`;
+ * `grouping(column)` is 0 in the sets grouped by that column, as the SQL standard has it), and
+ * each day's totals row gives its pageviews' row too; pages need the arrays unrolled, once more.
+ */
 const DAY_VALUES = (() => {
-  const rows = `FROM visits WHERE site_id = {site:String} AND copy = {copy:String}`;
-  const pageviews = `FROM visits ARRAY JOIN pages AS page WHERE site_id = {site:String} AND copy = {copy:String}`;
+  const where = `WHERE site_id = {site:String} AND copy = {copy:String}`;
   const keys = `site_id, day, copy`;
+  const set = `multiIf(${DIMENSIONS.map((d, i) => `grouping(${d}) = 0, ${i}`).join(", ")}, ${DAY_TOTALS})`;
+  const value = `multiIf(${DIMENSIONS.map((d, i) => `g = ${i}, toString(${d})`).join(", ")}, '')`;
   return `INSERT INTO day_values (site_id, day, copy, g, value, visitors, n, bounces, duration)
-    SELECT ${keys}, ${DAY_TOTALS}, '', uniqExact(visitor_id), count(), countIf(pageviews <= 1), sum(duration) ${rows} GROUP BY ${keys}
-    ${DIMENSIONS.map((d, i) => `UNION ALL SELECT ${keys}, ${i}, ${d}, uniqExact(visitor_id), count(), 0, 0 ${rows} GROUP BY ${keys}, ${d}`).join("\n    ")}
-    UNION ALL SELECT ${keys}, ${DAY_PAGEVIEWS}, '', 0, count(), 0, 0 ${pageviews} GROUP BY ${keys}
-    UNION ALL SELECT ${keys}, ${PAGES}, page, uniqExact(visitor_id), count(), 0, 0 ${pageviews} GROUP BY ${keys}, page`;
+    SELECT ${keys}, g, ${value}, if(g = ${DAY_PAGEVIEWS}, 0, set_visitors), if(g = ${DAY_PAGEVIEWS}, set_pageviews, set_visits),
+      if(g = ${DAY_TOTALS}, set_bounces, 0), if(g = ${DAY_TOTALS}, set_duration, 0)
+    FROM (
+      SELECT ${keys}, ${DIMENSIONS.join(", ")}, ${set} AS grouped, uniqExact(visitor_id) AS set_visitors, count() AS set_visits,
+        countIf(pageviews <= 1) AS set_bounces, sum(duration) AS set_duration, sum(length(pages)) AS set_pageviews
+      FROM visits ${where}
+      GROUP BY GROUPING SETS ((${keys}), ${DIMENSIONS.map((d) => `(${keys}, ${d})`).join(", ")})
+      SETTINGS force_grouping_standard_compatibility = 1)
+    ARRAY JOIN if(grouped = ${DAY_TOTALS}, [${DAY_TOTALS}, ${DAY_PAGEVIEWS}], [grouped]) AS g
+    UNION ALL SELECT ${keys}, ${PAGES}, page, uniqExact(visitor_id), count(), 0, 0 FROM visits ARRAY JOIN pages AS page ${where} GROUP BY ${keys}, page`;
 })();
 
 export interface SyncSite {
