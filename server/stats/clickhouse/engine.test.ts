@@ -41,7 +41,7 @@ let user: { id: string };
 const engines: ClickHouseEngine[] = [];
 const lines: string[] = [];
 
-async function open(options: { leaseMs?: number; holder?: string; on?: Db } = {}) {
+async function open(options: { leaseMs?: number; holder?: string; on?: Db; copySizes?: { perRead: number; perInsert: number } } = {}) {
   const engine = await openClickHouseEngine(options.on ?? db, { url: available!.url, log: (line) => lines.push(line), timeoutMs: 5_000, ...options });
   engines.push(engine);
   return engine;
@@ -121,6 +121,17 @@ describe.skipIf(!available)("the ClickHouse engine", () => {
     expect(await held(site.id)).toEqual(await expected(site));
     expect(engine.health()).toEqual({ state: "ok" });
     expect(lines.filter((line) => line.includes("could not answer") || line.includes("cannot be reached"))).toEqual([]);
+  });
+
+  it("copies days that take several reads into several inserts, each visit and event once", async () => {
+    const site = await seededSite("split.test", "Europe/Berlin");
+    // About 8 events a day: each day is read in three ranges of session ids, and every few reads
+    // go to ClickHouse in one insert while the next read runs.
+    const engine = await open({ copySizes: { perRead: 3, perInsert: 10 } });
+    await engine.sync(site, NOW);
+    expect(await engine.copiedThrough(site.id)).toBe(unsettledFrom(site, NOW));
+    expect(await held(site.id)).toEqual(await expected(site));
+    await expectSourceFigures(engine, site);
   });
 
   it("copies each event once when two instances race for the same site", async () => {

@@ -6,7 +6,7 @@ import { sourceEngine } from "../source-engine.js";
 import { type Copy, coverage, listCopies, type Segment } from "./copies.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
 import { describe, Store } from "./store.js";
-import { type BeforeRegister, forgetSite, type SyncSite, syncSite, unsettledFrom } from "./sync.js";
+import { type BeforeRegister, type CopySizes, forgetSite, type SyncSite, syncSite, unsettledFrom } from "./sync.js";
 
 const SYNC_EVERY_MS = 60_000;
 /** How often the server is asked whether it answers (and, while it is away, whether it is back). */
@@ -29,6 +29,8 @@ export interface ClickHouseOptions {
   timeoutMs?: number;
   /** This instance's name in the leases (random by default). */
   holder?: string;
+  /** For tests: how copies are cut into reads and inserts. */
+  copySizes?: CopySizes;
 }
 
 export interface ClickHouseHealth {
@@ -69,7 +71,7 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
   const store = new Store({ url: options.url, timeoutMs: options.timeoutMs });
   const source = sourceEngine(db);
   const log = options.log ?? (() => {});
-  const ctx = { store, db, holder: options.holder ?? randomUUID(), leaseMs: options.leaseMs ?? 60_000 };
+  const ctx = { store, db, holder: options.holder ?? randomUUID(), leaseMs: options.leaseMs ?? 60_000, copySizes: options.copySizes };
   const pending = new Map<string, Promise<void>>();
   /** Per site, when a view may next ask for a sync (views do not take the lease on every request). */
   const nextTry = new Map<string, number>();

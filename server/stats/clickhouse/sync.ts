@@ -1,16 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { sql } from "kysely";
 import type { Db } from "../../../db/client.js";
-import { durationMs } from "../aggregate.js";
 import { addDays, daysBetween, settledDay } from "../../dates.js";
 import { VISIT_COLUMNS } from "../filters.js";
+import { readChunk, VISIT_ROW } from "./chunks.js";
 import { type Copy, coverage, listCopies } from "./copies.js";
 import { releaseLease, takeLease } from "./lease.js";
-import type { Row, Store } from "./store.js";
+import type { Store } from "./store.js";
 import { daySizes } from "../day-sizes.js";
 
-/** Events read from the tables per round trip, about: a big day never sits in the heap at once. */
-const EVENTS_PER_READ = 20_000;
+/** How a copy is cut up, in events (about: reads split days by equal ranges of session ids). */
+export interface CopySizes {
+  /** Per read from the tables: a big day never sits in the heap at once. */
+  perRead: number;
+  /** Per insert into ClickHouse: each insert is a part that ClickHouse merges later. */
+  perInsert: number;
+}
+const COPY_SIZES: CopySizes = { perRead: 25_000, perInsert: 75_000 };
 /** Days and events per copy, at most: each copy is made visible by one row once all of it is written. */
 const MAX_DAYS_PER_COPY = 31;
 const MAX_EVENTS_PER_COPY = 500_000;
@@ -29,16 +34,28 @@ export const DAY_TOTALS = -1;
 export const DAY_PAGEVIEWS = -2;
 export const PAGES = 100;
 
-/** A copy's unfiltered figures per day and value, from its rows (`{site}`, `{copy}`): each visitor once per day and value. */
+/**
+ * A copy's unfiltered figures per day and value, from its rows (`{site}`, `{copy}`): each visitor
+ * once per day and value. The visits are read once for every breakdown (`GROUPING SETS`;
+ * `grouping(column)` is 0 in the sets grouped by that column, as the SQL standard has it), and
+ * each day's totals row gives its pageviews' row too; pages need the arrays unrolled, once more.
+ */
 const DAY_VALUES = (() => {
-  const rows = `FROM visits WHERE site_id = {site:String} AND copy = {copy:String}`;
-  const pageviews = `FROM visits ARRAY JOIN pages AS page WHERE site_id = {site:String} AND copy = {copy:String}`;
+  const where = `WHERE site_id = {site:String} AND copy = {copy:String}`;
   const keys = `site_id, day, copy`;
+  const set = `multiIf(${DIMENSIONS.map((d, i) => `grouping(${d}) = 0, ${i}`).join(", ")}, ${DAY_TOTALS})`;
+  const value = `multiIf(${DIMENSIONS.map((d, i) => `g = ${i}, toString(${d})`).join(", ")}, '')`;
   return `INSERT INTO day_values (site_id, day, copy, g, value, visitors, n, bounces, duration)
-    SELECT ${keys}, ${DAY_TOTALS}, '', uniqExact(visitor_id), count(), countIf(pageviews <= 1), sum(duration) ${rows} GROUP BY ${keys}
-    ${DIMENSIONS.map((d, i) => `UNION ALL SELECT ${keys}, ${i}, ${d}, uniqExact(visitor_id), count(), 0, 0 ${rows} GROUP BY ${keys}, ${d}`).join("\n    ")}
-    UNION ALL SELECT ${keys}, ${DAY_PAGEVIEWS}, '', 0, count(), 0, 0 ${pageviews} GROUP BY ${keys}
-    UNION ALL SELECT ${keys}, ${PAGES}, page, uniqExact(visitor_id), count(), 0, 0 ${pageviews} GROUP BY ${keys}, page`;
+    SELECT ${keys}, g, ${value}, if(g = ${DAY_PAGEVIEWS}, 0, set_visitors), if(g = ${DAY_PAGEVIEWS}, set_pageviews, set_visits),
+      if(g = ${DAY_TOTALS}, set_bounces, 0), if(g = ${DAY_TOTALS}, set_duration, 0)
+    FROM (
+      SELECT ${keys}, ${DIMENSIONS.join(", ")}, ${set} AS grouped, uniqExact(visitor_id) AS set_visitors, count() AS set_visits,
+        countIf(pageviews <= 1) AS set_bounces, sum(duration) AS set_duration, sum(length(pages)) AS set_pageviews
+      FROM visits ${where}
+      GROUP BY GROUPING SETS ((${keys}), ${DIMENSIONS.map((d) => `(${keys}, ${d})`).join(", ")})
+      SETTINGS force_grouping_standard_compatibility = 1)
+    ARRAY JOIN if(grouped = ${DAY_TOTALS}, [${DAY_TOTALS}, ${DAY_PAGEVIEWS}], [grouped]) AS g
+    UNION ALL SELECT ${keys}, ${PAGES}, page, uniqExact(visitor_id), count(), 0, 0 FROM visits ARRAY JOIN pages AS page ${where} GROUP BY ${keys}, page`;
 })();
 
 export interface SyncSite {
@@ -52,6 +69,14 @@ export interface CopyContext {
   /** This instance, as named in the leases. */
   holder: string;
   leaseMs: number;
+  /** Tests cut copies smaller, so that days take several reads and copies several inserts. */
+  copySizes?: CopySizes;
+}
+
+/** The promise itself, marked as handled: it is awaited later, and may fail before that. */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
 
 /** For tests: runs between a copy's rows being written and the row that makes them visible. */
@@ -128,37 +153,6 @@ export async function forgetSite(store: Store, siteId: string): Promise<void> {
   for (const table of ["visits", "day_values"]) await store.command(`DELETE FROM ${table} WHERE site_id = {site:String}`, { site: siteId });
 }
 
-const STAMP = (column: string) => sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`;
-
-/** One day's visits whose session ids fall in [low, high), each with its pageviews and other events. */
-async function visitRows(db: Db, siteId: string, day: string, low: number, high: number): Promise<(Row & { pages: string[]; names: string[] })[]> {
-  const { rows } = await sql<Record<string, unknown>>`
-    with e as (
-      select session_id,
-        array_agg(pathname order by ts, id) filter (where name = 'pageview') as pages,
-        array_agg(${STAMP("ts")} order by ts, id) filter (where name = 'pageview') as page_ts,
-        array_agg(name order by ts, id) filter (where name <> 'pageview') as names
-      from events where site_id = ${siteId} and day = ${day} and session_id >= ${low} and session_id < ${high}
-      group by session_id)
-    select v.session_id, v.visitor_id, ${STAMP("v.started_at")} as started_at, ${durationMs("v")} as duration, v.pageviews,
-      ${sql.join(DIMENSIONS.map((d) => sql.ref(`v.${d}`)))}, e.pages, e.page_ts, e.names
-    from visits v left join e using (session_id)
-    where v.site_id = ${siteId} and v.day = ${day} and v.session_id >= ${low} and v.session_id < ${high}`.execute(db);
-  return rows.map((v) => ({
-    site_id: siteId,
-    day,
-    session_id: Number(v.session_id),
-    visitor_id: Number(v.visitor_id),
-    started_at: v.started_at,
-    duration: Number(v.duration),
-    pageviews: Number(v.pageviews),
-    ...Object.fromEntries(DIMENSIONS.map((d) => [d, v[d]])),
-    pages: (v.pages as string[] | null) ?? [],
-    page_ts: v.page_ts ?? [],
-    names: (v.names as string[] | null) ?? [],
-  }));
-}
-
 /**
  * Writes the days' rows under a new copy id, checks that ClickHouse holds all of them, and only
  * then lists the copy, in one row, while the lease is still ours: until that row lands nothing of
@@ -167,32 +161,51 @@ async function visitRows(db: Db, siteId: string, day: string, low: number, high:
  */
 async function copyDays(ctx: CopyContext, siteId: string, days: { from: string; to: string }, sizes: Map<string, number>, version: number, beforeRegister?: BeforeRegister) {
   const copy = randomUUID();
-  let visits = 0;
-  let events = 0;
-  // Rows go to ClickHouse in inserts of about EVENTS_PER_READ events (each insert is a part to merge), however the days fall.
-  let batch: Row[] = [];
-  let batchEvents = 0;
-  const flush = async () => {
-    await ctx.store.insert("visits", batch);
-    batch = [];
-    batchEvents = 0;
-    if (!(await takeLease(ctx.db, siteId, ctx.holder, ctx.leaseMs))) throw new Error("lost the site's copy lease while copying");
-  };
+  const { perRead, perInsert } = ctx.copySizes ?? COPY_SIZES;
+  const reads: { day: string; low: number; high: number }[] = [];
   for (let day = days.from; day <= days.to; day = addDays(day, 1)) {
     if (!sizes.get(day)) continue;
-    const parts = Math.max(1, Math.ceil(sizes.get(day)! / EVENTS_PER_READ));
-    for (let i = 0; i < parts; i++) {
-      const rows = await visitRows(ctx.db, siteId, day, Math.floor((SESSION_IDS * i) / parts), i + 1 === parts ? SESSION_IDS : Math.floor((SESSION_IDS * (i + 1)) / parts));
-      for (const row of rows) {
-        batch.push({ ...row, copy });
-        visits += 1;
-        events += row.pages.length + row.names.length;
-        batchEvents += row.pages.length + row.names.length;
-      }
-      if (batchEvents >= EVENTS_PER_READ) await flush();
-    }
+    const parts = Math.max(1, Math.ceil(sizes.get(day)! / perRead));
+    for (let i = 0; i < parts; i++) reads.push({ day, low: Math.floor((SESSION_IDS * i) / parts), high: i + 1 === parts ? SESSION_IDS : Math.floor((SESSION_IDS * (i + 1)) / parts) });
   }
-  await flush();
+  const read = (i: number) => settledLater(readChunk(ctx.db, siteId, copy, reads[i]!.day, reads[i]!.low, reads[i]!.high));
+  let visits = 0;
+  let events = 0;
+  // Rows go to ClickHouse in inserts of about `perInsert` events (each insert is a part to
+  // merge), however the days fall. One insert runs while PostgreSQL reads on: the next read is
+  // asked for as soon as one arrives, and a batch is sent without waiting for it to land (only the
+  // one before it must have landed). In the heap at once: the batch being sent, the one being
+  // filled and one read.
+  let batch: string[] = [];
+  let batchEvents = 0;
+  let inserting: Promise<void> = Promise.resolve();
+  const send = async (parts: string[]) => {
+    await ctx.store.insertLines("visits", VISIT_ROW, parts);
+    if (!(await takeLease(ctx.db, siteId, ctx.holder, ctx.leaseMs))) throw new Error("lost the site's copy lease while copying");
+  };
+  const flush = async () => {
+    await inserting;
+    inserting = settledLater(send(batch));
+    batch = [];
+    batchEvents = 0;
+  };
+  let next = reads.length ? read(0) : undefined;
+  try {
+    for (let i = 0; i < reads.length; i++) {
+      const chunk = await next!;
+      next = i + 1 < reads.length ? read(i + 1) : undefined;
+      visits += chunk.visits;
+      events += chunk.events;
+      if (chunk.body) batch.push(chunk.body);
+      batchEvents += chunk.events;
+      if (batchEvents >= perInsert) await flush();
+    }
+    await flush();
+    await inserting;
+  } finally {
+    // Whatever failed, nothing of this copy keeps running behind it.
+    await Promise.allSettled([next, inserting]);
+  }
   const [held] = await ctx.store.rows(`SELECT count() AS visits, sum(length(pages) + length(names)) AS events FROM visits WHERE site_id = {site:String} AND copy = {copy:String}`, { site: siteId, copy });
   if (Number(held?.visits) !== visits || Number(held?.events) !== events) throw new Error(`the copy of ${days.from}..${days.to} holds ${held?.visits} visits and ${held?.events} events, not ${visits} and ${events}`);
   await ctx.store.command(DAY_VALUES, { site: siteId, copy });
