@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { broadcastDevReady, createRequestHandler, writeReadableStreamToWritable } from "@remix-run/node";
 import express from "express";
 import { createServer } from "node:http";
-import { continueIfFits, EMPTY, readBodies } from "./http/bodies.mjs";
+import { continueIfFits, EMPTY, readBodies, refuse } from "./http/bodies.mjs";
 import { eventFastPath } from "./http/event-fast-path.mjs";
 
 let build;
@@ -95,7 +95,7 @@ if (config.logRequests) {
 // The guards every request passes (server/http/guards.ts); the event fast path applies the same.
 app.use((req, res, next) => {
   const refused = http.requestRefusal(res.locals.ip, res.locals.path, req, req.protocol);
-  if (refused) return plain(res, refused.status, refused.text);
+  if (refused) return refuse(req, res, refused);
   next();
 });
 
@@ -119,7 +119,8 @@ app.use((req, res, next) => {
   // Browsers that send Sec-Fetch-Site are trusted on it alone: pages sent with
   // Referrer-Policy: no-referrer (share pages) post with "Origin: null" from our own origin.
   const allowed = site ? site === "same-origin" || site === "none" : !origin || origin === config.publicOrigin || origin === requestOrigin(req);
-  if (!allowed) return plain(res, 403, "Cross-site form submissions are not accepted. Go back, reload the page and try again.");
+  // Refused before its body is read (an upload's may still be coming): answered so the client reads it.
+  if (!allowed) return refuse(req, res, { status: 403, text: "Cross-site form submissions are not accepted. Go back, reload the page and try again." });
   // Decided here, with PUBLIC_URL and the trusted proxies in view. Remix would compare Origin
   // with Host again, and behind a proxy that rewrites Host it would refuse every form with a 500.
   res.locals.originChecked = true;

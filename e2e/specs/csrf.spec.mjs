@@ -81,6 +81,14 @@ describe("CSRF: cross-site form posts are refused", () => {
       const res = await upload(headers);
       assert.equal(res.status, 403, JSON.stringify(headers));
     }
+    // A body still on its way when the refusal is sent: the client reads the 403, not a broken pipe.
+    const big = new FormData();
+    big.append("files", new Blob([`date,visitors,pageviews\n${"2020-01-01,5,9\n".repeat(40_000)}`], { type: "text/csv" }), "imported_visitors_20200101_20200101.csv");
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(new URL("/api/sites/first.example/imports", baseUrl), { method: "POST", redirect: "manual", body: big, headers: { ...admin.headers, Cookie: admin.cookieHeader(), Origin: "https://evil.example" } });
+      assert.equal(res.status, 403);
+      assert.match(await res.text(), /Cross-site form submissions are not accepted/);
+    }
     const page = await admin.get("/sites/first.example/settings/imports");
     assert.match(page.body, /No imports yet/);
     // The same upload from our own origin is taken (the control for the refusals above).
