@@ -44,13 +44,13 @@ export function readBodies({ bodyLimit, bodyRefusal, tooLarge, UNREADABLE_BODY }
 }
 
 /**
- * A refusal (413, 403, …) answered so that the client sees it. The client may still be sending. A body declared at
+ * 413, answered so that the client sees it. The client may still be sending. A body declared at
  * most DRAIN_BYTES is read to its end and dropped, so the connection stays usable (keep-alive);
  * of any other, nothing more is read: the client's writes stop once the socket's buffers are
  * full, and it reads the answer meanwhile. That connection is left open a moment (closing it with
  * unread bytes would make the client lose the answer), then cut.
  */
-export function refuse(req, res, { status, text }) {
+function refuse(req, res, { status, text }) {
   // Asked first and refused: the body never comes, and the connection ends with the answer.
   if (req.expectRefused) return plain(res, status, text);
   res.locals.refusedBody = true;
