@@ -142,6 +142,8 @@ async function runOne(db: Db, job: Claimed, options: JobOptions): Promise<void> 
     }
   } catch (error) {
     if (error instanceof LeaseLost) return;
+    // Deleted meanwhile, with its site or alone: a write that failed on the rows it had is the delete's doing, not a failure.
+    if (await deletedMeanwhile(db, job.id)) return;
     if (error instanceof ImportInputError || job.attempts >= MAX_ATTEMPTS) {
       await fail(db, job, options.owner, error instanceof ImportInputError ? error.message : "The import failed on our side. Please try again.");
       if (!(error instanceof ImportInputError)) options.log?.(`Imports: ${job.id} failed (${error instanceof Error ? error.message : String(error)})`);
@@ -151,6 +153,15 @@ async function runOne(db: Db, job: Claimed, options: JobOptions): Promise<void> 
     options.log?.(`Imports: ${job.id} stopped (${error instanceof Error ? error.message : String(error)}); trying again later`);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** True only when the import's row is known to be gone (a database that cannot say is not taken for a delete). */
+async function deletedMeanwhile(db: Db, id: string): Promise<boolean> {
+  try {
+    return (await db.selectFrom("imports").select("id").where("id", "=", id).executeTakeFirst()) === undefined;
+  } catch {
+    return false;
   }
 }
 
