@@ -5,10 +5,9 @@
 // once, and turning it off needs the password and a code. Screenshots and axe on every new page.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { simpleParser } from "mailparser";
 import { base32 } from "oslo/encoding";
 import { generateHOTP } from "oslo/otp";
-import { SMTPServer } from "smtp-server";
+import { startMailCatcher } from "../lib/mail.mjs";
 import { signUp } from "../lib/admin-http.mjs";
 import { axeCheck, config, fieldError, jsOn, launchBrowser, newContext, overflows, ready, screenshot, submit, visit } from "../lib/browser.mjs";
 import { Client } from "../lib/http.mjs";
@@ -16,20 +15,9 @@ import { Client } from "../lib/http.mjs";
 const EMAIL = `accounts-${config.js}@example.com`;
 const FIRST = "first password 13579";
 const SECOND = "second password 24680";
-const inbox = [];
+let inbox;
+let catcher;
 const earlier = new Client(config.baseUrl, { ip: `10.82.${jsOn ? 1 : 2}.1` });
-
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ["STARTTLS", "AUTH"],
-  logger: false,
-  onData(stream, _session, callback) {
-    simpleParser(stream).then((mail) => {
-      inbox.push(mail);
-      callback();
-    }, callback);
-  },
-});
 
 let browser;
 let page;
@@ -37,9 +25,8 @@ let secret;
 let recoveryCodes;
 
 before(async () => {
-  const port = Number(process.env.E2E_SMTP_PORT);
-  assert.ok(port > 0, "the runner gives this spec an SMTP port");
-  await new Promise((resolve) => smtp.listen(port, "127.0.0.1", resolve));
+  catcher = await startMailCatcher();
+  inbox = catcher.inbox;
   browser = await launchBrowser();
   await signUp(earlier, EMAIL, FIRST);
   page = await (await newContext(browser)).newPage();
@@ -47,14 +34,10 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => smtp.close(resolve));
+  await catcher?.close();
 });
 
-async function waitForMail(count) {
-  for (let i = 0; i < 100 && inbox.length < count; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(inbox.length, count, "mails received");
-  return inbox[count - 1];
-}
+const waitForMail = (count) => catcher.waitForMail(count);
 
 /** The code an authenticator app shows `steps` periods from now. */
 async function codeFor(steps = 0) {

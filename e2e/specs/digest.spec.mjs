@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { simpleParser } from "mailparser";
-import { SMTPServer } from "smtp-server";
+import { startMailCatcher } from "../lib/mail.mjs";
 import { addSite, signUp } from "../lib/admin-http.mjs";
 import { axeCheck, config, fieldError, jsOn, launchBrowser, newContext, overflows, ready, screenshot, submit, visit } from "../lib/browser.mjs";
 import { Client } from "../lib/http.mjs";
@@ -23,20 +22,9 @@ const ADMIN = `digest-${config.js}@example.com`;
 const CONFIRM_SUBJECT = "Please confirm: do you want this analytics digest?";
 const PASSWORD = "digest password 24680";
 const admin = new Client(config.baseUrl, { ip: `10.81.${jsOn ? 1 : 2}.1` });
-const inbox = [];
+let inbox;
+let catcher;
 const run = promisify(execFile);
-
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ["STARTTLS", "AUTH"],
-  logger: false,
-  onData(stream, _session, callback) {
-    simpleParser(stream).then((mail) => {
-      inbox.push(mail);
-      callback();
-    }, callback);
-  },
-});
 
 let browser;
 let page;
@@ -44,9 +32,8 @@ let link;
 let digestPath;
 
 before(async () => {
-  const port = Number(process.env.E2E_SMTP_PORT);
-  assert.ok(port > 0, "the runner gives this spec an SMTP port");
-  await new Promise((resolve) => smtp.listen(port, "127.0.0.1", resolve));
+  catcher = await startMailCatcher();
+  inbox = catcher.inbox;
   browser = await launchBrowser();
   await signUp(admin, ADMIN, "correct horse battery staple");
   await addSite(admin, DOMAIN);
@@ -64,14 +51,10 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => smtp.close(resolve));
+  await catcher?.close();
 });
 
-async function waitForMail(count) {
-  for (let i = 0; i < 100 && inbox.length < count; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(inbox.length, count, "mails received");
-  return inbox[count - 1];
-}
+const waitForMail = (count) => catcher.waitForMail(count);
 
 /** The confirmation page's address in a confirmation email. */
 const confirmUrlOf = (mail) => /(http:\/\/\S+\/subscribe\/[A-Za-z0-9_-]{32})\s/.exec(mail.text)[1];

@@ -6,8 +6,7 @@
 // the owner stays. Screenshots and axe on the new pages.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { simpleParser } from "mailparser";
-import { SMTPServer } from "smtp-server";
+import { startMailCatcher } from "../lib/mail.mjs";
 import { addSite, signUp } from "../lib/admin-http.mjs";
 import { axeCheck, config, fieldError, jsOn, launchBrowser, newContext, overflows, ready, screenshot, submit, visit } from "../lib/browser.mjs";
 import { Client } from "../lib/http.mjs";
@@ -18,28 +17,16 @@ const NEWCOMER = `newcomer-${config.js}@example.com`;
 const EXISTING = `existing-${config.js}@example.com`;
 const DOMAIN = `invite-${config.js}.example`;
 const GENERAL = `/sites/${DOMAIN}/settings/general`;
-const inbox = [];
-
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ["STARTTLS", "AUTH"],
-  logger: false,
-  onData(stream, _session, callback) {
-    simpleParser(stream).then((mail) => {
-      inbox.push(mail);
-      callback();
-    }, callback);
-  },
-});
+let inbox;
+let catcher;
 
 let browser;
 let owner;
 let newcomer;
 
 before(async () => {
-  const port = Number(process.env.E2E_SMTP_PORT);
-  assert.ok(port > 0, "the runner gives this spec an SMTP port");
-  await new Promise((resolve) => smtp.listen(port, "127.0.0.1", resolve));
+  catcher = await startMailCatcher();
+  inbox = catcher.inbox;
   browser = await launchBrowser();
   const client = new Client(config.baseUrl, { ip: `10.83.${jsOn ? 1 : 2}.1` });
   await signUp(client, OWNER, PASSWORD);
@@ -51,7 +38,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => smtp.close(resolve));
+  await catcher?.close();
 });
 
 async function logIn(page, email, password) {
