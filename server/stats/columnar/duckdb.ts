@@ -135,6 +135,11 @@ export class Columnar {
   }
 
   /** The child's pid while it runs (the bench samples its memory). */
+  /** DuckDB's memory limit: what a query's rows must fit in to stay off the disk (see ./queries.ts). */
+  get memoryMb(): number {
+    return this.options.memoryMb;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }

@@ -117,11 +117,11 @@ async function dayValueRows(columnar: Columnar, scope: ColumnarScope): Promise<[
 /**
  * Visits of single-visit visitors are one visitor each: plain counts, for every breakdown in one
  * pass. The multi-visit minority (about a fifth) needs a distinct count of (day, visitor) per
- * value: its kept rows are read once into a CTE and each breakdown counts them in a branch of its
- * own. (Unpivoted into (breakdown, value, visitor) rows and counted in one group by, the same
- * rows took 78 ms of CPU instead of 49 for 30 days at 1M events, and ran out of a 20 MB memory
- * limit that the branches kept within; in the same grouping sets as the single visits, 30 days of
- * most visits took 70 ms instead of 93, but today's rows 30 instead of 15.)
+ * value, each breakdown in a branch of its own (see `multiVisitRows`). (Unpivoted into
+ * (breakdown, value, visitor) rows and counted in one group by, the same rows took 78 ms of CPU
+ * instead of 49 for 30 days at 1M events and ran out of a 20 MB memory limit; in the same
+ * grouping sets as the single visits, 30 days of most visits took 70 ms instead of 93, but
+ * today's rows 30 instead of 15.)
  */
 async function visitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
   const columns = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
@@ -134,19 +134,54 @@ async function visitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSet
     group by grouping sets (${groupingSets(columns, hours)})`,
     plain.values,
   );
-  const multi = new Params();
-  const counted = (code: number, group: string, value = group) =>
-    `select ${code} as g, ${value} as value, count(distinct k)::double as visitors, count(*)::double as n,
-      count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration from m group by ${group}`;
-  const repeated = columnar.query(
-    `with m as materialized (
-      select ${VISITOR_KEY} as k, pageviews, duration, day${hours ? `, ${hourOf("started_at", multi, timezone)} as hour_key` : ""}, ${columns.join(", ")}
-      from visits v where ${visitsWhere(scope, sets, multi)} and v.multi)
-    ${[counted(TOTALS, "day", DAY), ...(hours ? [counted(HOURS, "hour_key")] : []), ...columns.map((c, i) => counted(i, c))].join(" union all ")}`,
-    multi.values,
-  );
+  const repeated = multiVisitPlan(columnar, scope).then((plan) => multiVisitRows(columnar, scope, sets, timezone, hours, plan));
   const [first, second] = await Promise.all([single, repeated]);
   return [...first, ...second] as Row[];
+}
+
+/**
+ * How the multi-visit rows are read: once into a CTE that every branch counts ("shared"), or by
+ * each branch for itself ("per-branch"). The CTE spills to disk past the column store's memory:
+ * 12 months at 10M events (788,000 rows) took 3.8 s shared and 2.0 s per branch, while 30 days at
+ * 1M took 330 ms shared and 450 ms per branch (a page filter's test, read again by every branch).
+ */
+export type MultiVisitPlan = "shared" | "per-branch";
+
+/**
+ * "shared" while the range's multi-visit rows fit in the column store's memory, judged by its
+ * visits (each day's count is kept in `day_values`; today's rows have none, and are few): a kept
+ * row takes about 200 bytes and about a fifth of the visits are multi-visit ones (22% in the
+ * bench's data), so about 40 bytes a visit; the counts group by a breakdown's values and need
+ * little beside.
+ */
+async function multiVisitPlan(columnar: Columnar, scope: ColumnarScope): Promise<MultiVisitPlan> {
+  const p = new Params();
+  const [row] = await columnar.query(
+    `select coalesce(sum(n), 0)::double as visits from day_values where site_id = ${p.add(scope.siteId)} and day between ${p.add(scope.from)}::date and ${p.add(scope.to)}::date and g = ${DAY_TOTALS}`,
+    p.values,
+  );
+  return Number(row?.visits ?? 0) * 40 <= columnar.memoryMb * 2 ** 20 ? "shared" : "per-branch";
+}
+
+/** The multi-visit visitors' rows of `visitRows`: each breakdown's values with distinct visitors; both plans give the same rows. */
+export async function multiVisitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, plan: MultiVisitPlan): Promise<Row[]> {
+  const p = new Params();
+  const where = `${visitsWhere(scope, sets, p)} and v.multi`;
+  /** Each breakdown's branch: its code, what it groups by, the value it shows, and the column it reads. */
+  const branches = [
+    { code: TOTALS, group: "day", value: DAY, column: "day" },
+    ...(hours ? [{ code: HOURS, group: "hour_key", value: "hour_key", column: `${hourOf("started_at", p, timezone)} as hour_key` }] : []),
+    ...VISIT_DIMENSIONS.map((d, code) => ({ code, group: VISIT_COLUMNS[d], value: VISIT_COLUMNS[d], column: VISIT_COLUMNS[d] })),
+  ];
+  const counted = ({ code, group, value }: (typeof branches)[number], from: string) =>
+    `select ${code} as g, ${value} as value, count(distinct k)::double as visitors, count(*)::double as n,
+      count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration from ${from} group by ${group}`;
+  const kept = (columns: string[]) => `select ${VISITOR_KEY} as k, pageviews, duration, ${columns.join(", ")} from visits v where ${where}`;
+  const sql =
+    plan === "shared"
+      ? `with m as materialized (${kept(branches.map((b) => b.column))}) ${branches.map((b) => counted(b, "m")).join(" union all ")}`
+      : branches.map((b) => counted(b, `(${kept([b.column])}) m`)).join(" union all ");
+  return (await columnar.query(sql, p.values)) as Row[];
 }
 
 /**
