@@ -134,12 +134,12 @@ export class Columnar {
     return columnar;
   }
 
-  /** The child's pid while it runs (the bench samples its memory). */
   /** DuckDB's memory limit: what a query's rows must fit in to stay off the disk (see ./queries.ts). */
   get memoryMb(): number {
     return this.options.memoryMb;
   }
 
+  /** The child's pid while it runs (the bench samples its memory). */
   get pid(): number | undefined {
     return this.child?.pid;
   }
