@@ -51,8 +51,8 @@ describe("TOTP secrets at rest", () => {
     const sealed = sealSecret("JBSWY3DPEHPK3PXP", "user-a");
     expect(openSecret(sealed, "user-a").plain).toBe("JBSWY3DPEHPK3PXP");
     expect(() => openSecret(sealed, "user-b")).toThrow(/none of the configured SESSION_SECRET/);
-    // One bit changed in the IV, the tag or the ciphertext. (Changing a character of the text
-    // could leave the bytes as they were: the last base64 character carries unused bits.)
+    // One bit changed in the IV, the tag or the ciphertext. (A character changed in the text can
+    // be the one it replaced, or touch only the unused bits of the last one: the same bytes.)
     const raw = Buffer.from(sealed.slice("v1.".length), "base64url");
     for (const at of [0, 12, raw.length - 1]) {
       const changed = Buffer.from(raw);
