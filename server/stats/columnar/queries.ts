@@ -134,7 +134,9 @@ async function visitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSet
     group by grouping sets (${groupingSets(columns, hours)})`,
     plain.values,
   );
-  const repeated = multiVisitPlan(columnar, scope).then((plan) => multiVisitRows(columnar, scope, sets, timezone, hours, plan));
+  // Today's rows (exact) are a day's: they always fit, and `day_values` has no count of them.
+  const plan: Promise<MultiVisitPlan> = exact ? Promise.resolve("shared") : multiVisitPlan(columnar, scope);
+  const repeated = plan.then((chosen) => multiVisitRows(columnar, scope, sets, timezone, hours, chosen));
   const [first, second] = await Promise.all([single, repeated]);
   return [...first, ...second] as Row[];
 }
@@ -149,10 +151,9 @@ export type MultiVisitPlan = "shared" | "per-branch";
 
 /**
  * "shared" while the range's multi-visit rows fit in the column store's memory, judged by its
- * visits (each day's count is kept in `day_values`; today's rows have none, and are few): a kept
- * row takes about 200 bytes and about a fifth of the visits are multi-visit ones (22% in the
- * bench's data), so about 40 bytes a visit; the counts group by a breakdown's values and need
- * little beside.
+ * visits (each day's count is kept in `day_values`): a kept row takes about 200 bytes and about a
+ * fifth of the visits are multi-visit ones (22% in the bench's data), so about 40 bytes a visit;
+ * the counts group by a breakdown's values and need little beside.
  */
 async function multiVisitPlan(columnar: Columnar, scope: ColumnarScope): Promise<MultiVisitPlan> {
   const p = new Params();
