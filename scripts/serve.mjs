@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { broadcastDevReady, createRequestHandler, writeReadableStreamToWritable } from "@remix-run/node";
 import express from "express";
 import { createServer } from "node:http";
-import { continueIfFits, EMPTY, readBodies } from "./http/bodies.mjs";
+import { continueIfFits, EMPTY, readBodies, refuseUnread } from "./http/bodies.mjs";
 import { eventFastPath } from "./http/event-fast-path.mjs";
 
 let build;
@@ -29,24 +29,6 @@ app.set("trust proxy", config.trustProxy);
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 const plain = (res, status, text) => res.status(status).type("text/plain").send(text);
-
-/** What a refusal sent before the body is read reads and drops of it first (a larger body is not read). */
-const DRAIN_BYTES = 1024 * 1024;
-
-/**
- * A refusal decided before the body is read: a small body (an upload's may still be coming) is read
- * to its end first, so the client reads the answer instead of a connection broken under its writes.
- */
-function refuse(req, res, { status, text }) {
-  const declared = Number(req.get("content-length"));
-  if (req.complete || !(declared <= DRAIN_BYTES)) return plain(res, status, text);
-  const send = () => {
-    if (!res.headersSent) plain(res, status, text);
-  };
-  req.once("end", send).once("error", send).once("close", send);
-  setTimeout(send, 2_000).unref();
-  req.resume();
-}
 
 // What later steps decide by: the client's address as the trusted proxies report it, and the
 // path as the router will match it (any spelling of /share is a share path).
@@ -113,7 +95,7 @@ if (config.logRequests) {
 // The guards every request passes (server/http/guards.ts); the event fast path applies the same.
 app.use((req, res, next) => {
   const refused = http.requestRefusal(res.locals.ip, res.locals.path, req, req.protocol);
-  if (refused) return refuse(req, res, refused);
+  if (refused) return refuseUnread(req, res, refused);
   next();
 });
 
@@ -138,7 +120,7 @@ app.use((req, res, next) => {
   // Referrer-Policy: no-referrer (share pages) post with "Origin: null" from our own origin.
   const allowed = site ? site === "same-origin" || site === "none" : !origin || origin === config.publicOrigin || origin === requestOrigin(req);
   // Refused before its body is read (an upload's may still be coming): answered so the client reads it.
-  if (!allowed) return refuse(req, res, { status: 403, text: "Cross-site form submissions are not accepted. Go back, reload the page and try again." });
+  if (!allowed) return refuseUnread(req, res, { status: 403, text: "Cross-site form submissions are not accepted. Go back, reload the page and try again." });
   // Decided here, with PUBLIC_URL and the trusted proxies in view. Remix would compare Origin
   // with Host again, and behind a proxy that rewrites Host it would refuse every form with a 500.
   res.locals.originChecked = true;

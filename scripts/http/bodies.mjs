@@ -72,6 +72,23 @@ function refuse(req, res, { status, text }) {
 }
 
 /**
+ * A refusal decided before the body is read (cross-site, a guard): a body declared at most
+ * DRAIN_BYTES (an upload's may still be coming) is read to its end first, so the client reads the
+ * answer instead of a connection broken under its writes; the connection is left to Node (forcing
+ * keep-alive here, as `refuse` does, broke the next request a proxy sent on it).
+ */
+export function refuseUnread(req, res, { status, text }) {
+  const declared = Number(req.headers["content-length"]);
+  if (req.complete || !(declared <= DRAIN_BYTES)) return plain(res, status, text);
+  const send = () => {
+    if (!res.headersSent) plain(res, status, text);
+  };
+  req.once("end", send).once("error", send).once("close", send);
+  setTimeout(send, LINGER_MS).unref();
+  req.resume();
+}
+
+/**
  * For the server's "checkContinue" event: a client that declares its length first is told to go
  * on only when the length fits the route; otherwise `readBodies` answers it 413 unread.
  */
