@@ -17,10 +17,10 @@ import { syncSite } from "./sync.js";
 import { pathSets } from "./where.js";
 
 /**
- * The two plans for the multi-visit visitors' rows (one CTE for every breakdown, or each
- * breakdown reading its own rows) give the same rows for any filters. The equality property test
- * (../engines.test.ts) holds the engine to the source tables; its sites are small, so they only
- * ever take the CTE.
+ * The three plans for the multi-visit visitors' rows (one CTE for every breakdown, each breakdown
+ * reading its own rows, or every breakdown unpivoted into one group by) give the same rows for
+ * any filters. The equality property test (../engines.test.ts) holds the engine to the source
+ * tables; its sites are small, so they only ever take the unpivot.
  */
 
 const NOW = new Date("2026-03-15T12:00:00Z");
@@ -98,7 +98,7 @@ const filterArb: fc.Arbitrary<Filter> = fc
 const sorted = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).sort();
 
 describe("multi-visit rows", () => {
-  it("are the same whether read once for every breakdown or by each breakdown", async () => {
+  it("are the same whether read once for every breakdown, by each breakdown, or unpivoted", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(filterArb, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.integer({ min: 1, max: 10 }), async (filters, hours, days) => {
         const to = "2026-03-14";
@@ -107,7 +107,9 @@ describe("multi-visit rows", () => {
         const sets = await pathSets(columnar, scope);
         const shared = await multiVisitRows(columnar, scope, sets, "UTC", hours, "shared");
         const perBranch = await multiVisitRows(columnar, scope, sets, "UTC", hours, "per-branch");
+        const unpivoted = await multiVisitRows(columnar, scope, sets, "UTC", hours, "unpivot");
         expect(sorted(perBranch)).toEqual(sorted(shared));
+        expect(sorted(unpivoted)).toEqual(sorted(shared));
       }),
       { numRuns: 40, seed: 11 },
     );

@@ -38,7 +38,7 @@ export const between = (column: string, after: Date | null, before: Date | null)
 
 /** Empty tables, on the transaction's own connection, that a chunk's rows are appended to before their flags are known. */
 export async function createStage(c: ColumnarTransaction) {
-  await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts, pages, names) from visits limit 0`);
+  await c.run(`create or replace temp table stage_visits as select * exclude (multi, firsts, pages, names, page_bits) from visits limit 0`);
   await c.run(`create or replace temp table stage_events as select * exclude (multi, first_view, first_of_day) from events limit 0`);
 }
 
@@ -63,7 +63,17 @@ export const addPaths = (events: string) => `
 export const listsOf = (events: string, where = "true") => `
   select e.session_id, list(p.id) filter (where e.name = 'pageview') as pages, list(e.name) filter (where e.name <> 'pageview') as names
   from ${events} e left join paths p on p.site_id = $1 and p.pathname = e.pathname where ${where} group by e.session_id`;
-export const LISTS = `coalesce(l.pages, []::integer[]) as pages, coalesce(l.names, []::varchar[]) as names`;
+
+/**
+ * Path ids below it have a bit of their own in a visit's `page_bits`; the bit `PAGE_BITS` itself
+ * says the visit viewed a path of a higher id (only its list can say which). A site's first paths
+ * get the low ids, and a test of one `&` took 4 ms where the list took 19 (30 days at 1M events).
+ */
+export const PAGE_BITS = 62;
+const pageBits = (pages: string) =>
+  `coalesce(list_sum(list_distinct(list_transform(${pages}, lambda x: case when x is null then 0 when x < ${PAGE_BITS} then 1::bigint << x else 1::bigint << ${PAGE_BITS} end))), 0)::bigint`;
+
+export const LISTS = `coalesce(l.pages, []::integer[]) as pages, coalesce(l.names, []::varchar[]) as names, ${pageBits("l.pages")} as page_bits`;
 
 /** The source's visits of a site matching `where`, as rows for the stage table. */
 export async function visitRows(db: Db, siteId: string, where: RawBuilder<unknown>): Promise<unknown[][]> {

@@ -1,6 +1,7 @@
 import type { GoalDefinition } from "../../goals/goals.js";
 import type { Dimension, Filter } from "../../schemas/filters.js";
 import { escapeLike, goalLikePattern, namedGoals, VISIT_COLUMNS } from "../filters.js";
+import { PAGE_BITS } from "./rows.js";
 
 /**
  * The columnar copy's twin of ../filters.ts: the same conditions, written for DuckDB. Identifiers
@@ -103,6 +104,19 @@ function countIn(list: string, ids: number[], p: Params): string {
 }
 
 /**
+ * Whether a visit viewed a path among `ids`: one `&` of its `page_bits` for the low ids, its list
+ * only for visits that viewed a path of a higher id when the set holds such ids.
+ */
+function viewedAny(alias: string, ids: number[], p: Params): string {
+  if (!ids.length) return "false";
+  const low = ids.filter((id) => id < PAGE_BITS).reduce((bits, id) => bits | (1n << BigInt(id)), 0n);
+  const lowTest = `(${alias}.page_bits & ${low}::bigint) <> 0`;
+  if (ids.every((id) => id < PAGE_BITS)) return lowTest;
+  const highTest = `((${alias}.page_bits & ${1n << BigInt(PAGE_BITS)}::bigint) <> 0 and ${countIn(`${alias}.pages`, ids, p)} > 0)`;
+  return low ? `(${lowTest} or ${highTest})` : highTest;
+}
+
+/**
  * Page and goal filters keep whole visits, by what happened in them (as in ../filters.ts). Each
  * visit row of the copy carries the ids of its pageviews' paths (`pages`) and the names of its
  * other events (`names`), so these are tests on the visit row itself, not joins over its events.
@@ -111,18 +125,27 @@ function countIn(list: string, ids: number[], p: Params): string {
  */
 function listLevel(alias: string, scope: ColumnarScope, sets: PathSets, p: Params, withPages: boolean): string[] {
   const parts: string[] = [];
-  if (withPages && scope.filters.some(isPage)) parts.push(`${countIn(`${alias}.pages`, sets.pages ?? [], p)} > 0`);
+  if (withPages && scope.filters.some(isPage)) parts.push(viewedAny(alias, sets.pages ?? [], p));
   for (const filter of scope.filters.filter(isGoal)) {
-    const converted = or(namedGoals(scope.goals, filter).map((g) => `${conversions(alias, g, sets, p)} > 0`));
+    const converted = or(namedGoals(scope.goals, filter).map((g) => converts(alias, g, sets, p)));
     parts.push(filter.operator === "is_not" ? `not ${converted}` : converted);
   }
   return parts;
 }
 
-/** How many times a visit row converted a goal: its events of that name, or its pageviews of a matching path. */
+/** Whether a visit row converted a goal: an event of that name, or a pageview of a matching path. */
+function converts(alias: string, goal: GoalDefinition, sets: PathSets, p: Params): string {
+  if (goal.kind === "event") return `list_contains(${alias}.names, ${p.add(goal.match)})`;
+  return viewedAny(alias, sets.goals.get(goal.id) ?? [], p);
+}
+
+/**
+ * How many times a visit row converted a goal: its events of that name, or its pageviews of a
+ * matching path. Counted only in the visits that converted (a few), found by the cheaper test.
+ */
 export function conversions(alias: string, goal: GoalDefinition, sets: PathSets, p: Params): string {
-  if (goal.kind === "event") return `len(list_filter(${alias}.names, lambda x: x = ${p.add(goal.match)}))`;
-  return countIn(`${alias}.pages`, sets.goals.get(goal.id) ?? [], p);
+  const count = goal.kind === "event" ? `len(list_filter(${alias}.names, lambda x: x = ${p.add(goal.match)}))` : countIn(`${alias}.pages`, sets.goals.get(goal.id) ?? [], p);
+  return `case when ${converts(alias, goal, sets, p)} then ${count} else 0 end`;
 }
 
 const hasListTests = (scope: ColumnarScope, withPages: boolean) => scope.filters.some((f) => isGoal(f) || (withPages && isPage(f)));
@@ -130,6 +153,16 @@ const hasListTests = (scope: ColumnarScope, withPages: boolean) => scope.filters
 /** Visits in range under the filters. */
 export const visitsWhere = (scope: ColumnarScope, sets: PathSets, p: Params, alias = "v") =>
   and([within(alias, scope, p), ...visitLevel(alias, scope.filters, p), ...listLevel(alias, scope, sets, p, true)]);
+
+/**
+ * The pageviews of a kept visit row that count under the filters: each entry of its list of
+ * pages is one pageview event, and page filters keep the pageviews of their paths. Summed over
+ * the visits already read, it spares the previous period's totals a pass over the events (11 of
+ * 18 ms for 30 days at 1M events).
+ */
+export function keptPageviews(alias: string, scope: ColumnarScope, sets: PathSets, p: Params): string {
+  return scope.filters.some(isPage) ? countIn(`${alias}.pages`, sets.pages ?? [], p) : `len(${alias}.pages)`;
+}
 
 /**
  * A view whose filters are all page filters: they keep pageviews by their own path, so each
