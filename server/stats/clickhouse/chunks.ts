@@ -9,7 +9,7 @@ const DIMENSIONS = Object.values(VISIT_COLUMNS);
 const STAMP = (column: string) => sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`;
 
 /** The columns of `visits` in the order each line of a chunk gives them. */
-export const VISIT_ROW = ["site_id", "day", "copy", "session_id", "visitor_id", "started_at", "duration", "pageviews", ...DIMENSIONS, "pages", "page_ts", "names"];
+export const VISIT_ROW = ["site_id", "day", "copy", "session_id", "visitor_id", "started_at", "duration", "pageviews", ...DIMENSIONS, "pages", "page_ts", "names", "multi"];
 
 /** Rows of `visits` as ClickHouse reads them (`JSONCompactEachRow`: one JSON array per line), with how many visits and events they hold. */
 export interface Chunk {
@@ -24,7 +24,8 @@ export interface Chunk {
  * object or serialized again here. The events are sorted once by session and time and then
  * gathered (one sort per read instead of one per visit and array); a visit's paths and their
  * times are gathered from the same rows, so they stay paired. The visits and events are counted
- * from the arrays written.
+ * from the arrays written. `multi` marks the visits of visitors with more than one visit that
+ * day, found among all of the day's visits (a read holds only some of them).
  *
  * The read runs with custom plans: as a prepared statement PostgreSQL would soon reuse a generic
  * plan, which walks every visit of the site by session id (the primary key) to keep one day's
@@ -37,7 +38,7 @@ export async function readChunk(db: Db, siteId: string, copy: string, day: strin
       select count(*)::int8 as visits, sum(coalesce(cardinality(e.pages), 0) + coalesce(cardinality(e.names), 0))::int8 as events,
         string_agg(json_build_array(v.site_id, v.day, ${copy}::text, v.session_id, v.visitor_id, ${STAMP("v.started_at")}, ${durationMs("v")}, v.pageviews,
           ${sql.join(DIMENSIONS.map((d) => sql.ref(`v.${d}`)))},
-          coalesce(e.pages, '{}'), coalesce(e.page_ts, '{}'), coalesce(e.names, '{}'))::text, E'\n') as body
+          coalesce(e.pages, '{}'), coalesce(e.page_ts, '{}'), coalesce(e.names, '{}'), (m.visitor_id is not null)::int)::text, E'\n') as body
       from visits v left join (
         select session_id,
           array_agg(pathname) filter (where name = 'pageview') as pages,
@@ -47,6 +48,7 @@ export async function readChunk(db: Db, siteId: string, copy: string, day: strin
           where site_id = ${siteId} and day = ${day} and session_id >= ${low} and session_id < ${high}
           order by session_id, ts, id) as sorted
         group by session_id) as e using (session_id)
+      left join (select visitor_id from visits where site_id = ${siteId} and day = ${day} group by visitor_id having count(*) > 1) as m on m.visitor_id = v.visitor_id
       where v.site_id = ${siteId} and v.day = ${day} and v.session_id >= ${low} and v.session_id < ${high}`.execute(trx);
     const row = rows[0];
     return { visits: Number(row?.visits ?? 0), events: Number(row?.events ?? 0), body: row?.body ?? "" };

@@ -16,6 +16,12 @@ const VISIT_DIMENSION_COLUMNS = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
  */
 const VISITOR = `toUInt128(toUInt16(day)) * 9007199254740992 + toUInt128(visitor_id)`;
 
+/**
+ * Visitors of the rows where `condition` holds: a visit of a visitor with no other visit that day
+ * is one visitor, so only the multi-visit minority's keys go into `uniqExact`.
+ */
+const visitorsIf = (condition = "1") => `(countIf(${condition} AND multi = 0) + uniqExactIf(${VISITOR}, ${condition} AND multi = 1))`;
+
 type Row = Record<string, unknown>;
 const n = (value: unknown) => Number(value ?? 0);
 
@@ -103,7 +109,7 @@ async function visitRows(store: Store, scope: ClickHouseScope, timezone: string,
   return store.rows(
     `SELECT grouping(day) AS g_day, ${hours ? "grouping(hour)" : "1"} AS g_hour, ${VISIT_DIMENSION_COLUMNS.map((c, i) => `grouping(${c}) AS g${i}`).join(", ")},
       day, ${hours ? "hour" : "0"} AS h, ${VISIT_DIMENSION_COLUMNS.join(", ")},
-      uniqExact(${VISITOR}) AS visitors, count() AS n, countIf(pageviews <= 1) AS bounces, sum(duration) AS total_duration
+      ${visitorsIf()} AS visitors, count() AS n, countIf(pageviews <= 1) AS bounces, sum(duration) AS total_duration
     FROM (SELECT *, ${hours ? hourOf("started_at", timezone, p) : "0"} AS hour FROM visits WHERE ${where})
     GROUP BY GROUPING SETS (${sets.join(", ")})`,
     p.values,
@@ -115,8 +121,9 @@ async function pageviewRows(store: Store, scope: ClickHouseScope, timezone: stri
   const where = pageviewsWhere(scope, p);
   const sets = ["(day)", ...(hours ? ["(day, hour)"] : []), "(page)"];
   return store.rows(
-    `SELECT grouping(day) AS g_day, ${hours ? "grouping(hour)" : "1"} AS g_hour, day, ${hours ? "hour" : "0"} AS h, page, uniqExact(${VISITOR}) AS visitors, count() AS n
-    FROM (SELECT day, visitor_id, page, ${hours ? hourOf("ts", timezone, p) : "0"} AS hour FROM visits ARRAY JOIN pages AS page, page_ts AS ts WHERE ${where})
+    `SELECT grouping(day) AS g_day, ${hours ? "grouping(hour)" : "1"} AS g_hour, day, ${hours ? "hour" : "0"} AS h, page, ${visitorsIf("first = 1")} AS visitors, count() AS n
+    FROM (SELECT day, visitor_id, multi, page, first, ${hours ? hourOf("ts", timezone, p) : "0"} AS hour
+      FROM visits ARRAY JOIN pages AS page, page_ts AS ts, arrayEnumerateUniq(pages) AS first WHERE ${where})
     GROUP BY GROUPING SETS (${sets.join(", ")})`,
     p.values,
   );
@@ -129,8 +136,8 @@ async function goalFigures(store: Store, scope: ClickHouseScope): Promise<RangeF
   const p = new Params();
   const counts = scope.goals.map((goal, i) => `${conversions(goal, p)} AS c${i}`);
   const where = visitsWhere(scope, p);
-  const aggregates = scope.goals.map((_, i) => `uniqExactIf(${VISITOR}, c${i} > 0) AS v${i}, sum(c${i}) AS n${i}`);
-  const [row] = await store.rows(`SELECT ${aggregates.join(", ")} FROM (SELECT day, visitor_id, ${counts.join(", ")} FROM visits WHERE ${where})`, p.values);
+  const aggregates = scope.goals.map((_, i) => `${visitorsIf(`c${i} > 0`)} AS v${i}, sum(c${i}) AS n${i}`);
+  const [row] = await store.rows(`SELECT ${aggregates.join(", ")} FROM (SELECT day, visitor_id, multi, ${counts.join(", ")} FROM visits WHERE ${where})`, p.values);
   scope.goals.forEach((goal, i) => {
     const count = n(row?.[`n${i}`]);
     if (count > 0) result.set(goal.id, { visitors: n(row![`v${i}`]), count });
@@ -152,7 +159,7 @@ export async function rangeTotals(store: Store, scope: ClickHouseScope): Promise
   }
   const p = new Params();
   const [row] = await store.rows(
-    `SELECT uniqExact(${VISITOR}) AS total_visitors, count() AS total_visits, countIf(pageviews <= 1) AS total_bounces, sum(duration) AS total_duration,
+    `SELECT ${visitorsIf()} AS total_visitors, count() AS total_visits, countIf(pageviews <= 1) AS total_bounces, sum(duration) AS total_duration,
       (SELECT count() FROM visits ARRAY JOIN pages AS page WHERE ${pageviewsWhere(scope, p)}) AS total_pageviews
     FROM visits WHERE ${visitsWhere(scope, p)}`,
     p.values,

@@ -39,6 +39,7 @@ export const PAGES = 100;
  * once per day and value. The visits are read once for every breakdown (`GROUPING SETS`;
  * `grouping(column)` is 0 in the sets grouped by that column, as the SQL standard has it), and
  * each day's totals row gives its pageviews' row too; pages need the arrays unrolled, once more.
+ * Visitors with one visit that day are one each; only the others' ids are counted distinctly.
  */
 const DAY_VALUES = (() => {
   const where = `WHERE site_id = {site:String} AND copy = {copy:String}`;
@@ -49,13 +50,14 @@ const DAY_VALUES = (() => {
     SELECT ${keys}, g, ${value}, if(g = ${DAY_PAGEVIEWS}, 0, set_visitors), if(g = ${DAY_PAGEVIEWS}, set_pageviews, set_visits),
       if(g = ${DAY_TOTALS}, set_bounces, 0), if(g = ${DAY_TOTALS}, set_duration, 0)
     FROM (
-      SELECT ${keys}, ${DIMENSIONS.join(", ")}, ${set} AS grouped, uniqExact(visitor_id) AS set_visitors, count() AS set_visits,
+      SELECT ${keys}, ${DIMENSIONS.join(", ")}, ${set} AS grouped, countIf(multi = 0) + uniqExactIf(visitor_id, multi = 1) AS set_visitors, count() AS set_visits,
         countIf(pageviews <= 1) AS set_bounces, sum(duration) AS set_duration, sum(length(pages)) AS set_pageviews
       FROM visits ${where}
       GROUP BY GROUPING SETS ((${keys}), ${DIMENSIONS.map((d) => `(${keys}, ${d})`).join(", ")})
       SETTINGS force_grouping_standard_compatibility = 1)
     ARRAY JOIN if(grouped = ${DAY_TOTALS}, [${DAY_TOTALS}, ${DAY_PAGEVIEWS}], [grouped]) AS g
-    UNION ALL SELECT ${keys}, ${PAGES}, page, uniqExact(visitor_id), count(), 0, 0 FROM visits ARRAY JOIN pages AS page ${where} GROUP BY ${keys}, page`;
+    UNION ALL SELECT ${keys}, ${PAGES}, page, countIf(multi = 0 AND first = 1) + uniqExactIf(visitor_id, multi = 1), count(), 0, 0
+    FROM visits ARRAY JOIN pages AS page, arrayEnumerateUniq(pages) AS first ${where} GROUP BY ${keys}, page`;
 })();
 
 export interface SyncSite {
