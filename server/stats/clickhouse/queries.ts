@@ -4,7 +4,7 @@ import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Store } from "./store.js";
 import { DAY_PAGEVIEWS, DAY_TOTALS, PAGES } from "./sync.js";
-import { type ClickHouseScope, conversions, pageviewsWhere, Params, visitsWhere, within } from "./where.js";
+import { type ClickHouseScope, conversions, keptPageviews, pageviewsWhere, Params, visitsWhere, within } from "./where.js";
 
 const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
 const VISIT_DIMENSION_COLUMNS = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
@@ -123,7 +123,7 @@ async function pageviewRows(store: Store, scope: ClickHouseScope, timezone: stri
   return store.rows(
     `SELECT grouping(day) AS g_day, ${hours ? "grouping(hour)" : "1"} AS g_hour, day, ${hours ? "hour" : "0"} AS h, page, ${visitorsIf("first = 1")} AS visitors, count() AS n
     FROM (SELECT day, visitor_id, multi, page, first, ${hours ? hourOf("ts", timezone, p) : "0"} AS hour
-      FROM visits ARRAY JOIN pages AS page, page_ts AS ts, arrayEnumerateUniq(pages) AS first WHERE ${where})
+      FROM visits ARRAY JOIN pages AS page, ${hours ? "page_ts AS ts, " : ""}arrayEnumerateUniq(pages) AS first WHERE ${where})
     GROUP BY GROUPING SETS (${sets.join(", ")})`,
     p.values,
   );
@@ -145,7 +145,7 @@ async function goalFigures(store: Store, scope: ClickHouseScope): Promise<RangeF
   return result;
 }
 
-/** A range's totals alone (the previous period of the change badges): one row from the visits, one from their pageviews. */
+/** A range's totals alone (the previous period of the change badges): one row from the visits, pageviews from their arrays. */
 export async function rangeTotals(store: Store, scope: ClickHouseScope): Promise<Sums> {
   if (scope.filters.length === 0) {
     const p = new Params();
@@ -160,7 +160,7 @@ export async function rangeTotals(store: Store, scope: ClickHouseScope): Promise
   const p = new Params();
   const [row] = await store.rows(
     `SELECT ${visitorsIf()} AS total_visitors, count() AS total_visits, countIf(pageviews <= 1) AS total_bounces, sum(duration) AS total_duration,
-      (SELECT count() FROM visits ARRAY JOIN pages AS page WHERE ${pageviewsWhere(scope, p)}) AS total_pageviews
+      sum(${keptPageviews(scope, p)}) AS total_pageviews
     FROM visits WHERE ${visitsWhere(scope, p)}`,
     p.values,
   );

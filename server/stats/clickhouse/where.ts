@@ -80,6 +80,13 @@ export function visitsWhere(scope: ClickHouseScope, p: Params): string {
 }
 
 /**
+ * The pageviews of a kept visit row that count under the filters: its paths (one per pageview),
+ * those that match the page filters when there are any. Summed over the visits a totals query
+ * reads anyway, it spares it a second pass with the arrays unrolled.
+ */
+export const keptPageviews = (scope: ClickHouseScope, p: Params) => (scope.filters.some(isPage) ? `arrayCount(x -> ${pageMatches("x", scope.filters, p)}, pages)` : "length(pages)");
+
+/**
  * Pageviews in range under the filters, as `page` and `ts` of the visit rows' arrays unrolled
  * (`ARRAY JOIN pages AS page, page_ts AS ts`): page filters apply to the pageview itself, the
  * others to its visit.
