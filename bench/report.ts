@@ -271,12 +271,41 @@ export function appendResults(run: RunResult, path = "bench/results.json"): void
 const START = "<!-- bench:results:start -->";
 const END = "<!-- bench:results:end -->";
 
-/** Replaces what lies between the markers; the hand-written explanation around them stays. */
-export function writeDoc(run: RunResult, path = "docs/performance.md"): void {
-  const block = `${START}\n<!-- Written by \`npm run bench\`; edit outside these markers. -->\n\n${render(run)}\n\n${END}`;
+/**
+ * The newest figures of each kind of run (what it measured, on which engine and database) and
+ * size, newest first: a run of the views alone does not hide the last full run, nor a run on one
+ * engine the other's. Each keeps its own commit and date.
+ */
+export function latestRuns(runs: RunResult[]): RunResult[] {
+  const seen = new Set<string>();
+  const picked: RunResult[] = [];
+  for (const run of [...runs].reverse()) {
+    const kind = `${run.options?.only ?? "all"} ${run.options?.engine ?? "columnar"} ${run.machine?.db}`;
+    const sizes = (run.sizes ?? []).filter((size) => !seen.has(`${kind} ${size.requestedEvents}`));
+    for (const size of sizes) seen.add(`${kind} ${size.requestedEvents}`);
+    if (sizes.length) picked.push({ ...run, sizes });
+  }
+  return picked;
+}
+
+/**
+ * Replaces what lies between the markers with the newest run of each kind in `results` (the
+ * hand-written explanation around them stays). Runs written before the report knew their shape
+ * are left out.
+ */
+export function writeDoc(results = "bench/results.json", path = "docs/performance.md"): void {
+  const runs: RunResult[] = JSON.parse(readFileSync(results, "utf8"));
+  const rendered = latestRuns(runs).flatMap((run) => {
+    try {
+      return [render(run)];
+    } catch {
+      return [];
+    }
+  });
+  const block = `${START}\n<!-- Written by \`npm run bench\` from bench/results.json: the newest run of each kind and size; edit outside these markers. -->\n\n${rendered.join("\n\n---\n\n")}\n\n${END}`;
   const text = existsSync(path) ? readFileSync(path, "utf8") : "# Performance\n\n";
   const at = text.indexOf(START);
   const to = text.indexOf(END);
-  const next = at >= 0 && to > at ? `${text.slice(0, at)}${block}${text.slice(to + END.length)}` : `${text.trimEnd()}\n\n## Latest run\n\n${block}\n`;
+  const next = at >= 0 && to > at ? `${text.slice(0, at)}${block}${text.slice(to + END.length)}` : `${text.trimEnd()}\n\n## Latest runs\n\n${block}\n`;
   writeFileSync(path, next);
 }

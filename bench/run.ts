@@ -253,7 +253,7 @@ async function main() {
   };
   if (!values["no-save"]) {
     appendResults(run);
-    writeDoc(run);
+    writeDoc();
   }
   process.stdout.write(`\n${render(run)}\n`);
   log(`\n${values["no-save"] ? "Not saved (--no-save)" : "Appended to bench/results.json; tables written to docs/performance.md"}. Total ${run.totalSeconds} s.`);

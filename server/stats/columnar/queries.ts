@@ -161,8 +161,8 @@ const UNPIVOT_ROWS = 10_000;
  * memory, "per-branch" past it. Finished days are judged by their visits (each day's count is
  * kept in `day_values`): about a fifth are multi-visit ones (22% in the bench's data), and a kept
  * row takes about 200 bytes, so about 40 bytes a visit; the counts group by a breakdown's values
- * and need little beside. Rows without flags (today's) are all counted distinctly, and counted
- * first: they are a day's at most, and `day_values` has no count of them.
+ * and need little beside. Rows without flags (today's) are all counted distinctly; `day_values`
+ * has no count of them, so they are counted (a day's rows at most: they always fit).
  */
 async function multiVisitPlan(columnar: Columnar, scope: ColumnarScope, exact: boolean): Promise<MultiVisitPlan> {
   const p = new Params();
@@ -176,7 +176,7 @@ async function multiVisitPlan(columnar: Columnar, scope: ColumnarScope, exact: b
   return exact || visits * 40 <= columnar.memoryMb * 2 ** 20 ? "shared" : "per-branch";
 }
 
-/** The multi-visit visitors' rows of `visitRows`: each breakdown's values with distinct visitors; both plans give the same rows. */
+/** The multi-visit visitors' rows of `visitRows`: each breakdown's values with distinct visitors; every plan gives the same rows. */
 export async function multiVisitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, plan: MultiVisitPlan): Promise<Row[]> {
   const p = new Params();
   const where = `${visitsWhere(scope, sets, p)} and v.multi`;
