@@ -141,7 +141,7 @@ function converts(alias: string, goal: GoalDefinition, sets: PathSets, p: Params
 
 /**
  * How many times a visit row converted a goal: its events of that name, or its pageviews of a
- * matching path. Counted only in the visits that converted (a few), found by the cheaper test.
+ * matching path, counted only in the visits that the cheaper test says converted.
  */
 export function conversions(alias: string, goal: GoalDefinition, sets: PathSets, p: Params): string {
   const count = goal.kind === "event" ? `len(list_filter(${alias}.names, lambda x: x = ${p.add(goal.match)}))` : countIn(`${alias}.pages`, sets.goals.get(goal.id) ?? [], p);
