@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../../db/client.js";
 import { anotherInstance, databaseUrl, freshDb } from "../../../test/support/db.js";
@@ -60,6 +61,14 @@ async function seededSite(domain: string, timezone: string): Promise<StatsSite> 
     await ingestEvent(db, { name: "pageview", url: `https://${domain}${page}${i % 5 === 0 ? "?utm_source=news" : ""}`, domain, referrer: i % 3 === 0 ? "https://www.google.com/" : "" }, { ...who, now: at });
     if (i % 4 === 0) await ingestEvent(db, { name: "pageview", url: `https://${domain}/docs`, domain, referrer: "" }, { ...who, now: new Date(at.getTime() + 60_000) });
     if (i % 6 === 0) await ingestEvent(db, { name: "Signup", url: `https://${domain}/signup`, domain, referrer: "" }, { ...who, now: new Date(at.getTime() + 90_000) });
+  }
+  // Visitors back three hours later: two visits of one visitor on one day, six times (a day read
+  // in parts then holds some of them in different reads).
+  for (let visitor = 0; visitor < 6; visitor++) {
+    for (const hours of [0, 3]) {
+      const now = new Date(Date.parse("2026-03-01T09:00:00Z") + (hours * 60 + visitor) * 60_000);
+      await ingestEvent(db, { name: "pageview", url: `https://${domain}/pricing`, domain, referrer: "" }, { ip: `192.0.2.${70 + visitor}`, userAgent: UA.iphoneSafari, country: "FR", now });
+    }
   }
   await ingestEvent(db, { name: "pageview", url: `https://${domain}/`, domain, referrer: "" }, { ip: "203.0.113.9", userAgent: UA.windowsChrome, country: "JP", now: new Date(NOW.getTime() - 60_000) });
   return { id: site.id, domain: site.domain, timezone };
@@ -131,6 +140,18 @@ describe.skipIf(!available)("the ClickHouse engine", () => {
     await engine.sync(site, NOW);
     expect(await engine.copiedThrough(site.id)).toBe(unsettledFrom(site, NOW));
     expect(await held(site.id)).toEqual(await expected(site));
+    // A visit is marked as one of its visitor's several that day whichever read of the day held it.
+    const store = new Store({ url: available!.url });
+    try {
+      const copied = await store.rows(`SELECT session_id, multi FROM visits WHERE site_id = {site:String} ORDER BY session_id`, { site: site.id });
+      const { rows } = await sql<{ session_id: number; multi: number }>`
+        select session_id, (count(*) over (partition by day, visitor_id) > 1)::int as multi from visits
+        where site_id = ${site.id} and day < ${unsettledFrom(site, NOW)} order by session_id`.execute(db);
+      expect(copied.map((row) => [Number(row.session_id), Number(row.multi)])).toEqual(rows.map((row) => [Number(row.session_id), row.multi]));
+      expect(rows.filter((row) => row.multi === 1).length).toBeGreaterThanOrEqual(12);
+    } finally {
+      await store.close();
+    }
     await expectSourceFigures(engine, site);
   });
 

@@ -190,16 +190,15 @@ export async function multiVisitRows(columnar: Columnar, scope: ColumnarScope, s
     `select ${code} as g, ${value} as value, count(distinct k)::double as visitors, count(*)::double as n,
       count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration from ${from} group by ${group}`;
   const kept = (columns: string[]) => `select ${VISITOR_KEY} as k, pageviews, duration, ${columns.join(", ")} from visits v where ${where}`;
-  // Unpivoted, every breakdown's value is a string: the day is written out, as in its branch.
-  const unpivoted = () =>
-    `select g, value, count(distinct k)::double as visitors, count(*)::double as n, count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration
-    from (select k, pageviews, duration, unnest([${branches.map((b) => b.code).join(", ")}]) as g, unnest([${branches.map((b) => (b.code === TOTALS ? DAY : b.value)).join(", ")}]) as value
-      from (${kept(branches.map((b) => b.column))}) m) u group by g, value`;
+  const every = kept(branches.map((b) => b.column));
   const sql =
     plan === "shared"
-      ? `with m as materialized (${kept(branches.map((b) => b.column))}) ${branches.map((b) => counted(b, "m")).join(" union all ")}`
+      ? `with m as materialized (${every}) ${branches.map((b) => counted(b, "m")).join(" union all ")}`
       : plan === "unpivot"
-        ? unpivoted()
+        ? // Every breakdown's value is a string (the day written out), so one column holds them all.
+          `select g, value, count(distinct k)::double as visitors, count(*)::double as n, count(*) filter (where pageviews <= 1)::double as bounces, coalesce(sum(duration), 0)::double as duration
+          from (select k, pageviews, duration, unnest([${branches.map((b) => b.code).join(", ")}]) as g, unnest([${branches.map((b) => b.value).join(", ")}]) as value from (${every}) m) u
+          group by g, value`
         : branches.map((b) => counted(b, `(${kept([b.column])}) m`)).join(" union all ");
   return (await columnar.query(sql, p.values)) as Row[];
 }
