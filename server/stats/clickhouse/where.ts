@@ -36,10 +36,11 @@ const or = (parts: string[]) => (parts.length ? `(${parts.join(" OR ")})` : "0")
 
 function condition(target: string, filter: Filter, p: Params): string {
   switch (filter.operator) {
+    // `IN`, not `has()`: on a LowCardinality column it tests the dictionary's values, not every row's.
     case "is":
-      return `has(${p.add(filter.values, "Array(String)")}, ${target})`;
+      return `${target} IN ${p.add(filter.values, "Array(String)")}`;
     case "is_not":
-      return `NOT has(${p.add(filter.values, "Array(String)")}, ${target})`;
+      return `${target} NOT IN ${p.add(filter.values, "Array(String)")}`;
     case "contains":
       return or(filter.values.map((v) => `${target} ILIKE ${p.add(`%${escapeLike(v)}%`, "String")}`));
   }
