@@ -1,3 +1,4 @@
+import { holdDataDir } from "./embedded-lock.js";
 import { createDb, type Db } from "../db/client.js";
 import { migrateToLatest } from "../db/migrate.js";
 import { type ContextInput, createContext } from "./context.js";
@@ -15,7 +16,9 @@ import { warmUp as warmDatabase } from "./system/health.js";
 /** Postgres when DATABASE_URL is set, otherwise the embedded PGlite under DATA_DIR/pglite. */
 export function openDatabase(config: Env = env()): Db {
   if (config.databaseUrl) return createDb({ url: config.databaseUrl, statementTimeoutMs: config.statementTimeoutMs });
-  return createDb({ dataDir: `${config.dataDir.replace(/\/+$/, "")}/pglite` });
+  const dataDir = config.dataDir.replace(/\/+$/, "");
+  holdDataDir(dataDir);
+  return createDb({ dataDir: `${dataDir}/pglite` });
 }
 
 export function describeDatabase(config: Env = env()): string {

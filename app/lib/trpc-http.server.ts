@@ -1,6 +1,7 @@
 import type { AppLoadContext } from "@remix-run/node";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { env } from "../../server/env.js";
+import { retryAfterOf } from "../../server/errors.js";
 import { batchRefusal, MAX_BATCH_CALLS } from "../../server/http/trpc-batch.js";
 import { appRouter } from "../../server/root.js";
 import { requestContext } from "../../server/runtime.js";
@@ -56,8 +57,12 @@ export async function handleTrpcRequest(request: Request, context: AppLoadContex
       }
     },
     // The HTTP status follows each error's data.httpStatus (410 for a link that is gone: see trpc.ts).
-    responseMeta() {
-      return { headers: new Headers({ "Cache-Control": "no-store" }) };
+    // A refusal says when to come back, in the header every HTTP client knows (the latest of a batch's).
+    responseMeta({ errors }) {
+      const headers = new Headers({ "Cache-Control": "no-store" });
+      const retryAfter = Math.max(0, ...errors.map((error) => retryAfterOf(error.cause) ?? 0));
+      if (retryAfter > 0) headers.set("Retry-After", String(retryAfter));
+      return { headers };
     },
   });
 }

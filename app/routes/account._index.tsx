@@ -8,6 +8,9 @@ import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDateTime, plural, timeAgo } from "~/lib/format";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Account · Glimpse" }];
 

@@ -9,6 +9,9 @@ import { newApiKeyCookie, setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDateTime, timeAgo } from "~/lib/format";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = () => [{ title: "API keys · Glimpse" }];
 

@@ -6,6 +6,9 @@ import { getCaller } from "~/lib/caller.server";
 import { recoveryCodesCookie, setFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Two-factor sign-in · Glimpse" }];
 
@@ -25,7 +28,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readForm(request);
-  const values = textFields(form, ["code"]);
+  const values = textFields(form, ["code", "password"]);
   const caller = await getCaller(request, context);
   try {
     const { recoveryCodes } = await caller.auth.twoFactor.confirm(values);
@@ -34,7 +37,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     headers.append("Set-Cookie", await setFlash("Two-factor sign-in is on."));
     return redirect("/account/two-factor", { headers });
   } catch (error) {
-    return formFailure(error, values);
+    // The code is kept for another try; a password is never sent back.
+    return formFailure(error, { code: values.code });
   }
 }
 
@@ -92,9 +96,10 @@ export default function TwoFactor() {
       </section>
       <section className="card" aria-labelledby="confirm-title">
         <h2 id="confirm-title">2. Confirm</h2>
-        <FormError message={result && !errors.code ? result.message : null} />
+        <FormError message={result && !errors.code && !errors.password ? result.message : null} />
         <Form method="post" className="form" noValidate>
           <Field label="Code from the app" name="code" inputMode="numeric" autoComplete="one-time-code" required maxLength={40} defaultValue={result?.values.code} errors={errors} />
+          <Field label="Your password" name="password" type="password" autoComplete="current-password" required hint="So that only you can turn it on." errors={errors} />
           <div className="form-actions">
             <button type="submit" className="button" disabled={busy}>
               {busy ? "Checking…" : "Turn on"}

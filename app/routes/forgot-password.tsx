@@ -5,6 +5,9 @@ import { Field, Flash, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Forgot your password? · Glimpse" }];
 

@@ -6,6 +6,9 @@ import { getCaller } from "~/lib/caller.server";
 import { sessionCookie, setFlash } from "~/lib/cookies.server";
 import { formatDate } from "~/lib/format";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Invitation · Glimpse" }, { name: "robots", content: "noindex" }];
 

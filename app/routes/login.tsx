@@ -6,6 +6,9 @@ import { getCaller } from "~/lib/caller.server";
 import { pendingLoginCookie, readPendingLogin, sessionCookie, takeFlash } from "~/lib/cookies.server";
 import { safeRedirect } from "~/lib/errors.server";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Log in · Glimpse" }];
 
@@ -24,6 +27,8 @@ async function signedIn(token: string, to: FormDataEntryValue | null) {
   return redirect(safeRedirect(to), { headers });
 }
 
+const PENDING_GONE = "Your sign-in took too long or is no longer valid. Log in again.";
+
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readForm(request);
   const caller = await getCaller(request, context);
@@ -33,9 +38,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   if (intent === "code") {
     const pending = await readPendingLogin(request);
+    // The password step's cookie ran out while the page was open: back to the password, saying why.
+    if (!pending) return data({ ok: false as const, message: PENDING_GONE, fieldErrors: {} as Record<string, string[]>, values: { step: "password", email: "" } }, { status: 401 });
     const values = textFields(form, ["code"]);
     try {
-      const { token } = await caller.auth.loginCode({ pending: pending ?? "", code: values.code });
+      const { token } = await caller.auth.loginCode({ pending, code: values.code });
       return signedIn(token, form.get("redirectTo"));
     } catch (error) {
       return formFailure(error, { step: "code", email: "" });

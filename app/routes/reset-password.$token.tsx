@@ -5,6 +5,9 @@ import { Field, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
 import { setFlash } from "~/lib/cookies.server";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Choose a new password · Glimpse" }, { name: "robots", content: "noindex" }];
 

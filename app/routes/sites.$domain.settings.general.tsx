@@ -11,6 +11,9 @@ import { formFailure, readForm, textFields } from "~/lib/forms.server";
 import { publicConfig } from "~/lib/config.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDate } from "~/lib/format";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);

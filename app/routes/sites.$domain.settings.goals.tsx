@@ -10,6 +10,9 @@ import { httpError } from "~/lib/errors.server";
 import { formFailure, readForm } from "~/lib/forms.server";
 import { readGoalForm } from "~/lib/goal-form.server";
 import { GOAL_KIND_LABELS } from "../../server/schemas/goals";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = ({ params }) => [{ title: `Goals · ${params.domain} · Glimpse` }];
 

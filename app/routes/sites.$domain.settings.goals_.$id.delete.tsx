@@ -7,6 +7,9 @@ import { setFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formFailure } from "~/lib/forms.server";
 import { GOAL_KIND_LABELS } from "../../server/schemas/goals";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Delete ${data?.goal.name ?? "goal"} · Glimpse` }];
 

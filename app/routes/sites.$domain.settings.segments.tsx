@@ -10,6 +10,9 @@ import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formFailure, readForm } from "~/lib/forms.server";
 import { readSegmentForm } from "~/lib/segment-form.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = ({ params }) => [{ title: `Segments · ${params.domain} · Glimpse` }];
 

@@ -7,6 +7,9 @@ import { getCaller } from "~/lib/caller.server";
 import { setFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formFailure } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Delete ${data?.segment.name ?? "segment"} · Glimpse` }];
 

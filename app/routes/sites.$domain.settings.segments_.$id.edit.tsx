@@ -8,6 +8,9 @@ import { setFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formFailure, readForm } from "~/lib/forms.server";
 import { readSegmentForm } from "~/lib/segment-form.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Edit ${data?.segment.name ?? "segment"} · Glimpse` }];
 

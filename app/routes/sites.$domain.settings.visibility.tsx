@@ -15,6 +15,9 @@ import { readScopeForm } from "~/lib/link-scope-form.server";
 import { DEFAULT_SCOPE_VALUES, isScopeField } from "~/lib/link-scope-values";
 import { ScopeFields } from "~/components/shared-links/scope-fields";
 import { linkScopeSummary, linkStateLabel } from "~/lib/link-summary";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = ({ params }) => [{ title: `Visibility · ${params.domain} · Glimpse` }];
 

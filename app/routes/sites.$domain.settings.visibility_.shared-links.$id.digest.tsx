@@ -10,6 +10,9 @@ import { httpError } from "~/lib/errors.server";
 import { formatDate, formatDateTime } from "~/lib/format";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
 import { CONFIRM_DAYS, DIGEST_FREQUENCIES, FREQUENCY_HINTS, FREQUENCY_LABELS, MAX_RECIPIENTS, RECIPIENT_STATE_LABELS } from "../../server/schemas/digests";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Email digest of ${data?.link.name ?? "a shared link"} · Glimpse` }];
 

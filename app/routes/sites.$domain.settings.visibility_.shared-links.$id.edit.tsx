@@ -12,6 +12,9 @@ import { readEditForm } from "~/lib/shared-link-form.server";
 import { readScopeForm } from "~/lib/link-scope-form.server";
 import { isScopeField, scopeValuesOf } from "~/lib/link-scope-values";
 import { ScopeFields } from "~/components/shared-links/scope-fields";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Edit ${data?.link.name ?? "shared link"} · Glimpse` }];
 

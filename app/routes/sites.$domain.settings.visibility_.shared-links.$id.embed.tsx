@@ -9,6 +9,9 @@ import { httpError } from "~/lib/errors.server";
 import { formatDateTime } from "~/lib/format";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
 import { PERIOD_LABELS, PERIODS } from "../../server/schemas/stats";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Embed code for ${data?.link.name ?? "a shared link"} · Glimpse` }];
 

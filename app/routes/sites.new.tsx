@@ -6,6 +6,9 @@ import { getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Add a site · Glimpse" }];
 

@@ -6,6 +6,9 @@ import { getCaller } from "~/lib/caller.server";
 import { httpError } from "~/lib/errors.server";
 import { formatDate } from "~/lib/format";
 import { formFailure, readForm } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Email digest · Glimpse" }, { name: "robots", content: "noindex" }];
 

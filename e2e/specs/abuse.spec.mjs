@@ -178,7 +178,13 @@ describe("brute force", () => {
     assert.equal((await recipient.post(`/share/${locked.slug}`, { password: LINK_PASSWORD })).status, 303);
 
     for (let i = 0; i < 10; i++) assert.equal((await attacker.post("/login", { email: "abuse-admin@example.com", password: `wrong guess ${i}` })).status, 401);
-    assert.equal((await attacker.post("/login", { email: "abuse-admin@example.com", password: PASSWORD })).status, 429);
+    const loginRefused = await attacker.post("/login", { email: "abuse-admin@example.com", password: PASSWORD });
+    assert.equal(loginRefused.status, 429);
+    // The page says how long to wait, and so does the header, for the form and for the API alike.
+    assert.ok(Number(loginRefused.headers.get("retry-after")) > 60, "Retry-After on the login form");
+    const apiRefused = await attacker.request("/api/trpc/auth.login", { json: { email: "abuse-admin@example.com", password: PASSWORD } });
+    assert.equal(apiRefused.status, 429);
+    assert.ok(Number(apiRefused.headers.get("retry-after")) > 60, "Retry-After on the API");
     const owner = new Client(baseUrl, { ip: "198.51.100.51" });
     assert.equal((await owner.post("/login", { email: "abuse-admin@example.com", password: PASSWORD })).status, 302);
   });

@@ -119,10 +119,17 @@ describe(`accounts (JavaScript ${config.js})`, () => {
     assert.match(secret, /^[A-Z2-7]{32}$/);
     await screenshot(page, "two-factor-setup");
     assert.deepEqual(await axeCheck(page, "two-factor-setup"), []);
+    // The first code and the password: a session alone (an unattended browser) cannot turn it on.
+    await page.getByLabel("Code from the app").fill(await codeFor());
+    assert.equal((await submit(page, page.getByRole("button", { name: "Turn on" }))).status(), 400);
+    await page.getByText("Enter your password").first().waitFor();
     await page.getByLabel("Code from the app").fill("000000" === (await codeFor()) ? "111111" : "000000");
+    await page.getByLabel("Your password").fill(SECOND);
     assert.equal((await submit(page, page.getByRole("button", { name: "Turn on" }))).status(), 400);
     await ready(page);
+    assert.equal(await page.getByLabel("Your password").inputValue(), "", "a password is never sent back");
     await page.getByLabel("Code from the app").fill(await codeFor());
+    await page.getByLabel("Your password").fill(SECOND);
     await submit(page, page.getByRole("button", { name: "Turn on" }));
     await page.getByRole("heading", { name: "Your recovery codes" }).waitFor();
     recoveryCodes = await page.locator(".recovery-codes code").allInnerTexts();

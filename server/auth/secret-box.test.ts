@@ -38,7 +38,7 @@ describe("TOTP secrets at rest", () => {
     const pending = await stored(person.user.id);
     expect(pending.totp_pending_secret).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
     expect(pending.totp_pending_secret).not.toContain(setup!.secret);
-    await me.auth.twoFactor.confirm({ code: await totpCodeAt(setup!.secret, T0) });
+    await me.auth.twoFactor.confirm({ code: await totpCodeAt(setup!.secret, T0), password: "correct horse battery staple" });
     const on = await stored(person.user.id);
     expect(on.totp_secret).toMatch(/^v1\./);
     expect(on.totp_secret).not.toContain(setup!.secret);

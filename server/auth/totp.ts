@@ -4,7 +4,7 @@ import { createTOTPKeyURI, generateHOTP } from "oslo/otp";
 import { toString as qrSvg } from "qrcode";
 import type { Db } from "../../db/client.js";
 import { Conflict, Invalid, NotFound } from "../errors.js";
-import { forUser, verifyPassword } from "./password.js";
+import { withCurrentPassword } from "./current-password.js";
 import { newRecoveryCodes, useRecoveryCode } from "./recovery-codes.js";
 import { openSecret, sealSecret } from "./secret-box.js";
 
@@ -75,14 +75,17 @@ export async function startTwoFactorSetup(db: Db, userId: string): Promise<void>
 }
 
 /**
- * A first code from the app proves it holds the secret: then two-factor sign-in is on, and the ten
- * recovery codes are made and returned, the only time they are seen.
+ * A first code from the app proves it holds the secret, and the password proves the person is the
+ * account's owner, not someone at an unattended browser (who could otherwise lock the owner out
+ * with a secret of their own): then two-factor sign-in is on, and the ten recovery codes are made
+ * and returned, the only time they are seen. Wrong passwords count against the account's budget.
  */
-export async function confirmTwoFactor(db: Db, userId: string, code: string, now: Date): Promise<{ recoveryCodes: string[] }> {
+export async function confirmTwoFactor(db: Db, userId: string, input: { password: string; code: string }, now: Date): Promise<{ recoveryCodes: string[] }> {
   const user = await db.selectFrom("users").select(["totp_secret", "totp_pending_secret"]).where("id", "=", userId).executeTakeFirstOrThrow();
   if (user.totp_secret) throw new Conflict("Two-factor sign-in is already on.");
   if (!user.totp_pending_secret) throw new NotFound("Start setting up two-factor sign-in first.");
-  const step = await stepOf(openSecret(user.totp_pending_secret, userId).plain, code.replace(/\s+/g, ""), now);
+  await withCurrentPassword(db, userId, now, (passwordIs) => passwordIs(input.password), new Invalid("The password is not right", "password"));
+  const step = await stepOf(openSecret(user.totp_pending_secret, userId).plain, input.code.replace(/\s+/g, ""), now);
   if (step === null) throw new Invalid("That code is not right. Enter the 6-digit code your app shows now.", "code");
   return db.transaction().execute(async (trx) => {
     const on = await trx
@@ -97,14 +100,42 @@ export async function confirmTwoFactor(db: Db, userId: string, code: string, now
   });
 }
 
-/** Turning it off needs the password and a code (or a recovery code): a session alone is not enough. */
+export const WRONG_PASSWORD_OR_CODE = "The password or the code is not right.";
+
+/**
+ * Turning it off needs the password and a code (or a recovery code): a session alone is not
+ * enough. Each attempt counts against the account's budget, and a wrong one does not say which of
+ * the two was wrong (the code is not even checked, nor used up, when the password is wrong).
+ */
 export async function disableTwoFactor(db: Db, userId: string, input: { password: string; code: string }, now: Date): Promise<void> {
-  const user = await db.selectFrom("users").select(["password_hash", "totp_secret"]).where("id", "=", userId).executeTakeFirstOrThrow();
+  const user = await db.selectFrom("users").select(["totp_secret"]).where("id", "=", userId).executeTakeFirstOrThrow();
   if (!user.totp_secret) throw new Conflict("Two-factor sign-in is already off.");
-  if (!(await verifyPassword(user.password_hash, input.password, forUser(userId)))) throw new Invalid("The password is not right", "password");
-  if (!(await acceptSecondFactor(db, userId, user.totp_secret, input.code, now))) throw new Invalid(WRONG_CODE, "code");
+  const secret = user.totp_secret;
+  await withCurrentPassword(db, userId, now, async (passwordIs) => (await passwordIs(input.password)) && acceptSecondFactor(db, userId, secret, input.code, now), new Invalid(WRONG_PASSWORD_OR_CODE));
   await db.transaction().execute(async (trx) => {
     await trx.updateTable("users").set({ totp_secret: null, totp_pending_secret: null }).where("id", "=", userId).execute();
     await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+  });
+}
+
+/**
+ * The operator's way back in for someone who lost both their phone and their recovery codes (or
+ * whose session was used to turn it on behind their back), after checking who they are by other
+ * means: two-factor sign-in off, recovery codes gone, every session of the account ended.
+ * Null when no account has the address.
+ */
+export async function operatorTurnOffTwoFactor(db: Db, email: string): Promise<{ wasOn: boolean } | null> {
+  return db.transaction().execute(async (trx) => {
+    const user = await trx
+      .selectFrom("users")
+      .select(["id", "totp_secret"])
+      .where((eb) => eb(eb.fn("lower", ["email"]), "=", email.trim().toLowerCase()))
+      .forUpdate()
+      .executeTakeFirst();
+    if (!user) return null;
+    await trx.updateTable("users").set({ totp_secret: null, totp_pending_secret: null }).where("id", "=", user.id).execute();
+    await trx.deleteFrom("recovery_codes").where("user_id", "=", user.id).execute();
+    await trx.deleteFrom("sessions").where("user_id", "=", user.id).execute();
+    return { wasOn: user.totp_secret !== null };
   });
 }

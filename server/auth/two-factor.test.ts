@@ -5,7 +5,7 @@ import { anonymous, expectCode, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { testContext } from "../../test/support/services.js";
 import { PENDING_MINUTES } from "./pending-login.js";
-import { totpCodeAt, WRONG_CODE } from "./totp.js";
+import { operatorTurnOffTwoFactor, totpCodeAt, WRONG_CODE, WRONG_PASSWORD_OR_CODE } from "./totp.js";
 
 const PASSWORD = "correct horse battery staple";
 let db: Db;
@@ -26,7 +26,7 @@ async function withTwoFactor(label: string) {
   await me.auth.twoFactor.start();
   const { setup } = await me.auth.twoFactor.status();
   const secret = setup!.secret;
-  const { recoveryCodes } = await me.auth.twoFactor.confirm({ code: await totpCodeAt(secret, T0) });
+  const { recoveryCodes } = await me.auth.twoFactor.confirm({ code: await totpCodeAt(secret, T0), password: PASSWORD });
   return { ...person, secret, recoveryCodes };
 }
 
@@ -48,11 +48,11 @@ describe("turning two-factor sign-in on", () => {
     expect(setup!.uri).toBe(`otpauth://totp/Glimpse:${encodeURIComponent(person.user.email)}?secret=${setup!.secret}&issuer=Glimpse`);
     expect(setup!.qrSvg).toMatch(/^<svg [^>]*viewBox/);
     expect(setup!.qrSvg).not.toMatch(/<script|on\w+=/i);
-    const wrong = await expectCode(me.auth.twoFactor.confirm({ code: "000000" === (await totpCodeAt(setup!.secret, T0)) ? "111111" : "000000" }), "BAD_REQUEST");
+    const wrong = await expectCode(me.auth.twoFactor.confirm({ code: "000000" === (await totpCodeAt(setup!.secret, T0)) ? "111111" : "000000", password: PASSWORD }), "BAD_REQUEST");
     expect(wrong.message).toMatch(/not right/);
     // Still off: the password alone signs in.
     expect((await visitor(T0).auth.login({ email: person.user.email, password: PASSWORD })).twoFactor).toBe(false);
-    const { recoveryCodes } = await me.auth.twoFactor.confirm({ code: await totpCodeAt(setup!.secret, T0) });
+    const { recoveryCodes } = await me.auth.twoFactor.confirm({ code: await totpCodeAt(setup!.secret, T0), password: PASSWORD });
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
     for (const code of recoveryCodes) expect(code).toMatch(/^[a-z2-9]{5}-[a-z2-9]{5}$/);
@@ -60,6 +60,25 @@ describe("turning two-factor sign-in on", () => {
     expect(stored.map((r) => r.code_hash).some((h) => recoveryCodes.some((c) => h.includes(c.replace("-", ""))))).toBe(false);
     expect(await me.auth.twoFactor.status()).toEqual({ enabled: true, setup: null, recoveryCodesLeft: 10 });
     await expectCode(me.auth.twoFactor.start(), "CONFLICT");
+  });
+});
+
+describe("a session alone cannot turn two-factor sign-in on", () => {
+  it("asks for the password with the first code, counts wrong ones, and stays off without it", async () => {
+    const person = await signedIn(db, "stolen-session");
+    const me = withSession(person.token);
+    await me.auth.twoFactor.start();
+    const { setup } = await me.auth.twoFactor.status();
+    const code = await totpCodeAt(setup!.secret, T0);
+    await expectCode(me.auth.twoFactor.confirm({ code } as never), "BAD_REQUEST");
+    const wrong = await expectCode(me.auth.twoFactor.confirm({ code, password: "not the password" }), "BAD_REQUEST");
+    expect(wrong.message).toBe("The password is not right");
+    expect((await me.auth.twoFactor.status()).enabled).toBe(false);
+    // Ten wrong passwords in all (this form and the others that ask for it), then none is even checked.
+    for (let i = 1; i < 10; i++) await expectCode(me.auth.changePassword({ currentPassword: `guess ${i}`, password: "a new password 2026", endOtherSessions: false }), "BAD_REQUEST");
+    await expectCode(me.auth.twoFactor.confirm({ code, password: PASSWORD }), "TOO_MANY_REQUESTS");
+    expect((await me.auth.twoFactor.status()).enabled).toBe(false);
+    expect((await visitor(T0).auth.login({ email: person.user.email, password: PASSWORD })).twoFactor).toBe(false);
   });
 });
 
@@ -137,10 +156,37 @@ describe("turning two-factor sign-in off", () => {
     const person = await withTwoFactor("off");
     const me = withSession(person.token, at(90_000));
     const code = await totpCodeAt(person.secret, at(90_000));
-    expect((await expectCode(me.auth.twoFactor.disable({ password: "not the password", code }), "BAD_REQUEST")).message).toBe("The password is not right");
-    expect((await expectCode(me.auth.twoFactor.disable({ password: PASSWORD, code: "abcde-fghij" }), "BAD_REQUEST")).message).toBe(WRONG_CODE);
+    // A wrong password and a wrong code are refused alike: the answer does not say which was wrong.
+    expect((await expectCode(me.auth.twoFactor.disable({ password: "not the password", code }), "BAD_REQUEST")).message).toBe(WRONG_PASSWORD_OR_CODE);
+    expect((await expectCode(me.auth.twoFactor.disable({ password: PASSWORD, code: "abcde-fghij" }), "BAD_REQUEST")).message).toBe(WRONG_PASSWORD_OR_CODE);
     await me.auth.twoFactor.disable({ password: PASSWORD, code });
     expect(await me.auth.twoFactor.status()).toEqual({ enabled: false, setup: null, recoveryCodesLeft: 0 });
     expect((await anonymous(db, "192.0.2.62").auth.login({ email: person.user.email, password: PASSWORD })).twoFactor).toBe(false);
+  });
+
+  it("counts wrong attempts: after ten (passwords or codes), even the right pair is refused for a while", async () => {
+    const person = await withTwoFactor("off-guessing");
+    const now = at(120_000);
+    const me = withSession(person.token, now);
+    for (let i = 0; i < 10; i++) {
+      const attempt = i % 2 ? { password: `guess ${i}`, code: "123456" } : { password: PASSWORD, code: String(100000 + i) };
+      await expectCode(me.auth.twoFactor.disable(attempt), "BAD_REQUEST");
+    }
+    const refused = await expectCode(me.auth.twoFactor.disable({ password: PASSWORD, code: await totpCodeAt(person.secret, now) }), "TOO_MANY_REQUESTS");
+    expect((refused.cause as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0);
+    expect((await me.auth.twoFactor.status()).enabled).toBe(true);
+    // Fifteen minutes later the owner can.
+    const later = at(120_000 + 16 * 60_000);
+    await withSession(person.token, later).auth.twoFactor.disable({ password: PASSWORD, code: await totpCodeAt(person.secret, later) });
+  });
+
+  it("is turned off by the operator for someone who lost phone and codes, ending every session", async () => {
+    const person = await withTwoFactor("lost-phone");
+    expect(await operatorTurnOffTwoFactor(db, "nobody@example.test")).toBeNull();
+    expect(await operatorTurnOffTwoFactor(db, ` ${person.user.email.toUpperCase()} `)).toEqual({ wasOn: true });
+    await expectCode(withSession(person.token).auth.twoFactor.status(), "UNAUTHORIZED");
+    expect(await db.selectFrom("recovery_codes").select("code_hash").where("user_id", "=", person.user.id).execute()).toEqual([]);
+    expect((await visitor(at(60_000), "192.0.2.63").auth.login({ email: person.user.email, password: PASSWORD })).twoFactor).toBe(false);
+    expect(await operatorTurnOffTwoFactor(db, person.user.email)).toEqual({ wasOn: false });
   });
 });

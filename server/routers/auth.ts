@@ -85,10 +85,10 @@ export const authRouter = router({
       await startTwoFactorSetup(ctx.db, ctx.user.id);
       return { ok: true as const };
     }),
-    /** Turns it on; the ten recovery codes are in this answer and nowhere else. */
-    confirm: sessionProcedure.input(confirmTwoFactorInput).mutation(({ ctx, input }) => confirmTwoFactor(ctx.db, ctx.user.id, input.code, ctx.clock.now())),
+    /** Turns it on (a code from the app and the password); the ten recovery codes are in this answer and nowhere else. */
+    confirm: sessionProcedure.input(confirmTwoFactorInput).mutation(({ ctx, input }) => pauseBeforeRefusing(ctx, () => confirmTwoFactor(ctx.db, ctx.user.id, input, ctx.clock.now()))),
     disable: sessionProcedure.input(disableTwoFactorInput).mutation(async ({ ctx, input }) => {
-      await disableTwoFactor(ctx.db, ctx.user.id, input, ctx.clock.now());
+      await pauseBeforeRefusing(ctx, () => disableTwoFactor(ctx.db, ctx.user.id, input, ctx.clock.now()));
       return { ok: true as const };
     }),
   }),

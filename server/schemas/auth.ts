@@ -46,11 +46,12 @@ export const changePasswordInput = z.strictObject({
 /** A 6-digit code from an app, or a recovery code (`xxxxx-xxxxx`); spaces are allowed. */
 export const secondFactorCode = z.string({ error: "Enter your code" }).trim().min(1, "Enter your code").max(40, "That code is not right");
 
-export const loginCodeInput = z.strictObject({ pending: z.string().min(1).max(1000), code: secondFactorCode });
+/** The signed note of the password step; without one (its cookie ran out) the sign-in starts again. */
+const PENDING_GONE = "Your sign-in took too long or is no longer valid. Log in again.";
+export const loginCodeInput = z.strictObject({ pending: z.string({ error: PENDING_GONE }).min(1, PENDING_GONE).max(1000, PENDING_GONE), code: secondFactorCode });
 
-export const confirmTwoFactorInput = z.strictObject({ code: secondFactorCode });
+const currentPassword = z.string({ error: "Enter your password" }).min(1, "Enter your password").max(1024, "The password is not right");
 
-export const disableTwoFactorInput = z.strictObject({
-  password: z.string({ error: "Enter your password" }).min(1, "Enter your password").max(1024, "The password is not right"),
-  code: secondFactorCode,
-});
+export const confirmTwoFactorInput = z.strictObject({ code: secondFactorCode, password: currentPassword });
+
+export const disableTwoFactorInput = z.strictObject({ password: currentPassword, code: secondFactorCode });

@@ -129,7 +129,8 @@ describe("auth and system procedures answer any input with data or a 4xx, and ne
 
   it("auth.twoFactor.status", () => run({ path: "auth.twoFactor.status", mutation: false, runs: 200, input: wild }));
   it("auth.twoFactor.start", () => run({ path: "auth.twoFactor.start", mutation: true, runs: 100, input: wild }));
-  it("auth.twoFactor.confirm", () => run({ path: "auth.twoFactor.confirm", mutation: true, runs: 300, input: inputs(fc.record({ code }), { code: nastyString }) }));
+  it("auth.twoFactor.confirm", () =>
+    run({ path: "auth.twoFactor.confirm", mutation: true, runs: 300, input: inputs(fc.record({ code, password }), { code: nastyString, password: passwordEdge }) }));
   it("auth.twoFactor.disable", () =>
     run({
       path: "auth.twoFactor.disable",
