@@ -12,6 +12,7 @@ import * as m0010 from "./migrations/0010_clickhouse_copy.js";
 import * as m0011 from "./migrations/0011_imports.js";
 import * as m0012 from "./migrations/0012_accounts.js";
 import * as m0013 from "./migrations/0013_invitations.js";
+import * as m0014 from "./migrations/0014_email_confirmation.js";
 
 /** Explicit and ordered, so migrations load the same way under vitest, tsx and the server bundle. */
 export const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   "0011_imports": m0011,
   "0012_accounts": m0012,
   "0013_invitations": m0013,
+  "0014_email_confirmation": m0014,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -24,6 +24,8 @@ export interface UsersTable {
   totp_pending_secret: string | null;
   /** The last TOTP time step a code was accepted for: no code is accepted twice. */
   totp_last_step: Generated<number>;
+  /** When the owner proved they read mail at `email` (null: not yet; no mail goes out on the account's behalf). */
+  email_confirmed_at: Date | null;
 }
 
 export interface SessionsTable {

@@ -16,12 +16,15 @@ export const meta: MetaFunction = () => [{ title: "Account · Glimpse" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
-  const [sessions, twoFactor] = await Promise.all([caller.auth.sessions.list(), caller.auth.twoFactor.status()]).catch((error) => httpError(error, request));
+  const [sessions, twoFactor, email] = await Promise.all([caller.auth.sessions.list(), caller.auth.twoFactor.status(), caller.auth.email.status()]).catch((error) =>
+    httpError(error, request),
+  );
   const { flash, headers } = await takeFlash(request);
   const now = new Date();
   return data(
     {
       flash,
+      email,
       twoFactor: { enabled: twoFactor.enabled, settingUp: twoFactor.setup !== null, recoveryCodesLeft: twoFactor.recoveryCodesLeft },
       sessions: sessions.map((s) => ({
         client: [s.browser || "Unknown browser", s.os ? `on ${s.os}` : ""].filter(Boolean).join(" "),
@@ -39,6 +42,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readForm(request);
   const caller = await getCaller(request, context);
   const intent = form.get("intent");
+  if (intent === "confirm-email") {
+    try {
+      const { email } = await caller.auth.email.sendConfirmation();
+      return redirect("/account", { headers: { "Set-Cookie": await setFlash(`We sent a confirmation link to ${email}. It works for 24 hours.`) } });
+    } catch (error) {
+      return formFailure(error, { form: "confirm-email", endOtherSessions: true });
+    }
+  }
   if (intent === "end-others") {
     const { ended } = await caller.auth.sessions.endOthers().catch((error) => httpError(error, request));
     const message = ended === 0 ? "No other sessions were open." : `Logged out ${plural(ended, "other session")}.`;
@@ -72,7 +83,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Account() {
-  const { flash, sessions, twoFactor } = useLoaderData<typeof loader>();
+  const { flash, email, sessions, twoFactor } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
   const errors = result?.values.form === "change-password" ? result.fieldErrors : {};
@@ -89,6 +100,35 @@ export default function Account() {
         </div>
       </div>
       <Flash message={flash} />
+      <section className="card" aria-labelledby="email-title">
+        <h2 id="email-title">Email address</h2>
+        {email.confirmed ? (
+          <p>
+            <strong>{email.email}</strong> <span className="badge badge-active">Confirmed</span>
+          </p>
+        ) : (
+          <>
+            <p>
+              <strong>{email.email}</strong> <span className="badge badge-paused">Not confirmed</span>
+            </p>
+            <p className="muted">
+              Digest mail on your behalf (confirmations to new recipients, previews) goes out only once you have confirmed that this address is
+              yours.
+            </p>
+            <FormError message={result && result.values.form === "confirm-email" ? result.message : null} />
+            {email.mailEnabled ? (
+              <Form method="post" className="form-actions">
+                <input type="hidden" name="intent" value="confirm-email" />
+                <button type="submit" className="button" disabled={busy}>
+                  Send confirmation link
+                </button>
+              </Form>
+            ) : (
+              <p className="muted">This server sends no mail, so there is nothing to confirm yet.</p>
+            )}
+          </>
+        )}
+      </section>
       <section className="card" aria-labelledby="sessions-title">
         <h2 id="sessions-title">Sessions</h2>
         <DataTable label="Sessions" columns={["Browser", "Device", "Logged in", "Last seen"]}>

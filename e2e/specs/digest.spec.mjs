@@ -86,6 +86,33 @@ describe(`email digests (JavaScript ${config.js})`, () => {
     }), []);
   });
 
+  it("sends nothing until the admin confirmed their own address, with a mailed link and a button", async () => {
+    // Sign-up takes any address: until its owner proves it, no mail goes out in the account's name.
+    await page.getByLabel("Email", { exact: true }).fill("ann@client.test");
+    const refused = await submit(page, page.getByRole("button", { name: "Add recipient" }));
+    assert.equal(refused.status(), 409);
+    await ready(page);
+    await page.getByText(/Confirm your own email address first/).first().waitFor();
+    assert.equal(inbox.length, 0);
+    await visit(page, "/account");
+    await page.getByText("Not confirmed").waitFor();
+    await submit(page, page.getByRole("button", { name: "Send confirmation link" }));
+    await page.getByRole("status").getByText(`We sent a confirmation link to ${ADMIN}.`, { exact: false }).waitFor();
+    const mail = await waitForMail(1);
+    assert.equal(mail.to.value[0].address, ADMIN);
+    assert.doesNotMatch(mail.text, /Client digest|digest-js/, "nothing the admin typed is in it");
+    const confirmUrl = new URL(/(http:\/\/\S+\/confirm-email\/\S+)\s/.exec(mail.text)[1]);
+    await visit(page, confirmUrl.pathname);
+    await page.getByRole("heading", { name: "Confirm your email address" }).waitFor();
+    await screenshot(page, "confirm-email");
+    assert.deepEqual(await axeCheck(page, "confirm-email"), []);
+    await submit(page, page.getByRole("button", { name: "Yes, this is my address" }));
+    await page.getByRole("status").getByText(`${ADMIN} is confirmed.`).waitFor();
+    await page.getByText("Confirmed", { exact: true }).waitFor();
+    inbox.splice(0);
+    await visit(page, digestPath);
+  });
+
   it("adds a recipient, who gets only an email asking them to confirm, and a weekly schedule", async () => {
     await page.getByLabel("Email", { exact: true }).fill("ann@client.test");
     const added = await submit(page, page.getByRole("button", { name: "Add recipient" }));

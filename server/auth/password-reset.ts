@@ -95,6 +95,8 @@ export async function resetPassword(db: Db, input: { token: string; password: st
       .returning("user_id")
       .executeTakeFirst();
     if (!claimed) return null;
+    // The link came by mail to the account's address (or from the operator): that address is theirs.
+    await trx.updateTable("users").set({ email_confirmed_at: now }).where("id", "=", claimed.user_id).where("email_confirmed_at", "is", null).execute();
     return setPassword(trx, claimed.user_id, hash, now);
   });
   if (!changed) throw new Invalid(RESET_LINK_DEAD);

@@ -9,6 +9,7 @@ import { linkState } from "../shared-links/link-scope.js";
 import { buildDigest, type DigestFor } from "./message.js";
 import { type MailSender, takePreviewHit } from "./mail-limits.js";
 import { configuredMailer } from "./mailer.js";
+import { requireConfirmedEmail } from "../auth/email-confirmation.js";
 import { lastCompletePeriod } from "./periods.js";
 
 export const DIGESTS_OFF = "Digests are off on this server: it has no mail server to send them through (SMTP_URL).";
@@ -37,9 +38,11 @@ export async function sendPreview(stats: StatsServices, siteId: string, linkId: 
   return preview(stats, siteId, linkId, row, sender);
 }
 
-/** The same preview to the admin's own account address, whoever the recipients are. */
+/** The same preview to the admin's own account address (once it is confirmed), whoever the recipients are. */
 export async function sendPreviewToMe(stats: StatsServices, siteId: string, linkId: string, sender: MailSender) {
   if (!configuredMailer(env().mail)) throw new Invalid(DIGESTS_OFF);
+  // The account's address is whatever was typed at sign-up: a stranger's, until proven.
+  await requireConfirmedEmail(stats.db, sender.userId);
   return preview(stats, siteId, linkId, { id: `me.${sender.userId}`, email: sender.email, name: "", unsubscribe_token: null }, sender);
 }
 

@@ -7,6 +7,7 @@ import { Conflict, Invalid, isUniqueViolation, NotFound, TooManyRequests, Unavai
 import { CONFIRM_DAYS, MAX_RECIPIENTS, MAX_SITE_RECIPIENTS, RESEND_AFTER_MINUTES } from "../schemas/digests.js";
 import { formatDay } from "../schemas/display.js";
 import { composeConfirmation } from "./confirmation-email.js";
+import { requireConfirmedEmail } from "../auth/email-confirmation.js";
 import { type MailSender, takeConfirmationHit } from "./mail-limits.js";
 import { configuredMailer } from "./mailer.js";
 import { emailHash, siteLink } from "./settings.js";
@@ -33,6 +34,8 @@ export async function addRecipient(db: Db, site: Site, linkId: string, input: { 
   const link = await siteLink(db, site.id, linkId);
   const email = input.email.trim();
   const mail = configuredMailer(env().mail);
+  // The confirmation names the account that asks: only an account whose address is proven may.
+  if (mail) await requireConfirmedEmail(db, sender.userId);
   const release = mail ? await takeConfirmationHit(db, sender, email, now) : async () => {};
   const token = newToken();
   let added;
@@ -136,6 +139,7 @@ export async function resendConfirmation(db: Db, site: Site, linkId: string, rec
   if (!mail) throw new Invalid("Digests are off on this server: it has no mail server to send the confirmation through (SMTP_URL).");
   const wait = row.confirm_sent_at ? row.confirm_sent_at.getTime() + RESEND_MS - now.getTime() : 0;
   if (wait > 0) throw new TooManyRequests(`A confirmation email went to ${row.email} less than ${RESEND_AFTER_MINUTES} minutes ago`, Math.ceil(wait / 1000));
+  await requireConfirmedEmail(db, sender.userId);
   const release = await takeConfirmationHit(db, sender, row.email, now);
   const token = newToken();
   // Claimed with the old values as the condition, so two requests at once send one email.

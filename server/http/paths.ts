@@ -54,9 +54,14 @@ export function isInvitationPath(path: string): boolean {
   return path.startsWith("/invitations/");
 }
 
+/** Account address confirmation links: whoever holds the token may confirm the address. */
+export function isEmailConfirmationPath(path: string): boolean {
+  return path.startsWith("/confirm-email/");
+}
+
 /** Paths that carry a bearer secret: no Referer leaves them and no search engine indexes them. */
 export function isSecretPath(path: string): boolean {
-  return isSharePath(path) || isEmbedPath(path) || isUnsubscribePath(path) || isSubscribePath(path) || isResetPath(path) || isInvitationPath(path);
+  return isSharePath(path) || isEmbedPath(path) || isUnsubscribePath(path) || isSubscribePath(path) || isResetPath(path) || isInvitationPath(path) || isEmailConfirmationPath(path);
 }
 
 /**
@@ -72,6 +77,7 @@ export function loggablePath(rawPath: string): string {
   if (isSubscribePath(path)) return "/subscribe/:token";
   if (isResetPath(path)) return "/reset-password/:token";
   if (isInvitationPath(path)) return "/invitations/:token";
+  if (isEmailConfirmationPath(path)) return "/confirm-email/:token";
   return path.slice(0, 200);
 }
 

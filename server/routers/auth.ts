@@ -1,6 +1,7 @@
 import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys.js";
 import { requestPasswordReset, resetPassword, resetTarget } from "../auth/password-reset.js";
 import { changePassword } from "../auth/change-password.js";
+import { confirmationTarget, confirmEmail, emailStatus, sendEmailConfirmation } from "../auth/email-confirmation.js";
 import { endOtherSessions, listSessions } from "../auth/session-list.js";
 import { deleteSession } from "../auth/sessions.js";
 import { confirmTwoFactor, disableTwoFactor, startTwoFactorSetup, twoFactorStatus } from "../auth/totp.js";
@@ -11,6 +12,7 @@ import {
   changePasswordInput,
   confirmTwoFactorInput,
   disableTwoFactorInput,
+  emailConfirmationInput,
   loginCodeInput,
   createApiKeyInput,
   loginInput,
@@ -65,6 +67,15 @@ export const authRouter = router({
   resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {
     const { email } = await pauseBeforeRefusing(ctx, () => resetPassword(ctx.db, input, ctx.client, ctx.clock.now()));
     return { email };
+  }),
+
+  /** The account's own address: whether it is proven, and the mailed link that proves it. */
+  email: router({
+    status: sessionProcedure.query(({ ctx }) => emailStatus(ctx.db, ctx.user.id)),
+    sendConfirmation: sessionProcedure.mutation(({ ctx }) => pauseBeforeRefusing(ctx, () => sendEmailConfirmation(ctx.db, ctx.user.id, ctx.client, ctx.clock.now()))),
+    /** What a link would confirm, or null once it is dead; for the page that asks before confirming. */
+    target: publicProcedure.input(emailConfirmationInput).query(({ ctx, input }) => confirmationTarget(ctx.db, input.token, ctx.clock.now())),
+    confirm: publicProcedure.input(emailConfirmationInput).mutation(({ ctx, input }) => confirmEmail(ctx.db, input.token, ctx.clock.now())),
   }),
 
   sessions: router({

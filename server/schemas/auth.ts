@@ -35,6 +35,11 @@ export const requestPasswordResetInput = z.strictObject({ email });
 
 export const resetTokenInput = z.strictObject({ token: linkToken });
 
+/** A signed confirmation token (server/auth/email-confirmation.ts): longer than a random one. */
+export const emailConfirmationInput = z.strictObject({
+  token: z.string({ error: "This confirmation link is not valid" }).min(1, "This confirmation link is not valid").max(500, "This confirmation link is not valid"),
+});
+
 export const resetPasswordInput = z.strictObject({ token: linkToken, password });
 
 export const changePasswordInput = z.strictObject({

@@ -111,6 +111,13 @@ describe("auth and system procedures answer any input with data or a 4xx, and ne
   it("auth.loginCode", () =>
     run({ path: "auth.loginCode", mutation: true, runs: 300, input: inputs(fc.record({ pending, code }), { pending: nastyString, code: nastyString }) }));
 
+  const confirmationToken = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{20,120}\.[A-Za-z0-9_-]{43}$/), fc.string({ maxLength: 80 }), fc.constant("x".repeat(501)));
+
+  it("auth.email.status", () => run({ path: "auth.email.status", mutation: false, runs: 100, input: wild }));
+  it("auth.email.sendConfirmation", () => run({ path: "auth.email.sendConfirmation", mutation: true, runs: 30, input: wild }));
+  it("auth.email.target", () => run({ path: "auth.email.target", mutation: false, runs: 300, input: inputs(fc.record({ token: confirmationToken }), { token: nastyString }) }));
+  it("auth.email.confirm", () => run({ path: "auth.email.confirm", mutation: true, runs: 300, input: inputs(fc.record({ token: confirmationToken }), { token: nastyString }) }));
+
   it("auth.sessions.list", () => run({ path: "auth.sessions.list", mutation: false, runs: 200, input: wild }));
 
   // Never the accounts' real password: a change would end the sessions the other targets use.

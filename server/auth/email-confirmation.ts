@@ -1,0 +1,117 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Db } from "../../db/client.js";
+import { env } from "../env.js";
+import { Conflict, Invalid, Unavailable } from "../errors.js";
+import { configuredMailer } from "../mail/mailer.js";
+import { limitKey } from "../net/client-address.js";
+import { takeHit } from "../rate-limit.js";
+import { composeEmailConfirmation } from "./confirm-email-message.js";
+
+const HOURS = 24;
+const HOUR_MS = 3_600_000;
+
+/** Confirmation mails per account and per client network: the address may be a stranger's. */
+const PER_ACCOUNT = { max: 3, windowMinutes: 24 * 60 };
+const PER_NETWORK = { max: 20, windowMinutes: 60 };
+
+export const CONFIRM_LINK_DEAD = "This confirmation link has expired or is not for this account's address any more. Ask for a new one on your account page.";
+
+/** Why mail on the account's behalf is refused, and what to do. */
+export const UNCONFIRMED_SENDER =
+  "Confirm your own email address first (Account → Email address → Send confirmation link). Until then no digest mail goes out from your account: sign-up takes any address, and mail must not go to strangers in its name.";
+
+const sign = (body: string, secret: string) => createHmac("sha256", secret).update(`email-confirmation\n${body}`).digest("base64url");
+
+/**
+ * The link's token: who, which address, until when, signed. Nothing is stored: confirming twice
+ * is harmless, and a token for an address the account no longer has confirms nothing.
+ */
+function confirmationToken(userId: string, email: string, expiresAt: number): string {
+  const body = Buffer.from(JSON.stringify([userId, email.toLowerCase(), expiresAt])).toString("base64url");
+  return `${body}.${sign(body, env().sessionSecrets[0]!)}`;
+}
+
+function readToken(token: string, now: Date): { userId: string; email: string } | null {
+  const [body, mac, extra] = token.split(".");
+  if (!body || !mac || extra !== undefined) return null;
+  const given = Buffer.from(mac, "base64url");
+  const ours = env().sessionSecrets.some((secret) => {
+    const expected = Buffer.from(sign(body, secret), "base64url");
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+  if (!ours) return null;
+  try {
+    const [userId, email, expiresAt] = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as [unknown, unknown, unknown];
+    if (typeof userId !== "string" || typeof email !== "string" || typeof expiresAt !== "number" || expiresAt <= now.getTime()) return null;
+    return { userId, email };
+  } catch {
+    return null;
+  }
+}
+
+export interface EmailStatus {
+  email: string;
+  confirmed: boolean;
+  /** Whether this server can mail a confirmation link (SMTP_URL). */
+  mailEnabled: boolean;
+}
+
+export async function emailStatus(db: Db, userId: string): Promise<EmailStatus> {
+  const user = await db.selectFrom("users").select(["email", "email_confirmed_at"]).where("id", "=", userId).executeTakeFirstOrThrow();
+  return { email: user.email, confirmed: user.email_confirmed_at !== null, mailEnabled: configuredMailer(env().mail) !== null };
+}
+
+/** Mails the account's own address a link that confirms it (counted per account and network first). */
+export async function sendEmailConfirmation(db: Db, userId: string, client: string, now: Date): Promise<{ email: string }> {
+  const mailer = configuredMailer(env().mail);
+  if (!mailer) throw new Invalid("This server sends no mail (no SMTP_URL), so there is nothing to confirm.");
+  const user = await db.selectFrom("users").select(["email", "email_confirmed_at"]).where("id", "=", userId).executeTakeFirstOrThrow();
+  if (user.email_confirmed_at) throw new Conflict(`${user.email} is confirmed already.`);
+  await takeHit(
+    db,
+    [
+      { key: limitKey("email-confirm:user", userId), ...PER_ACCOUNT, message: "No more confirmation emails for this account today." },
+      { key: limitKey("email-confirm:client", client), ...PER_NETWORK, message: "Too many confirmation emails from your network." },
+    ],
+    now,
+  );
+  const token = confirmationToken(userId, user.email, now.getTime() + HOURS * HOUR_MS);
+  const host = new URL(env().publicUrl).host;
+  const message = composeEmailConfirmation({ to: user.email, confirmUrl: `${env().publicUrl}/confirm-email/${token}`, hours: HOURS, host, sentAt: now, id: userId.slice(0, 8) });
+  try {
+    await mailer.send(message);
+  } catch {
+    // The mail server's own words name the operator's hosts: not for every account.
+    throw new Unavailable("The mail server did not take the email. Try again later.", 60);
+  }
+  return { email: user.email };
+}
+
+/** The address a live link would confirm, or null (expired, forged, or the account's address changed). */
+export async function confirmationTarget(db: Db, token: string, now: Date): Promise<{ email: string; confirmed: boolean } | null> {
+  const claim = readToken(token, now);
+  if (!claim) return null;
+  const user = await db.selectFrom("users").select(["email", "email_confirmed_at"]).where("id", "=", claim.userId).executeTakeFirst();
+  if (!user || user.email.toLowerCase() !== claim.email) return null;
+  return { email: user.email, confirmed: user.email_confirmed_at !== null };
+}
+
+export async function confirmEmail(db: Db, token: string, now: Date): Promise<{ email: string }> {
+  const claim = readToken(token, now);
+  if (!claim) throw new Invalid(CONFIRM_LINK_DEAD);
+  const user = await db
+    .updateTable("users")
+    .set((eb) => ({ email_confirmed_at: eb.fn.coalesce("email_confirmed_at", eb.val(now)) }))
+    .where("id", "=", claim.userId)
+    .where((eb) => eb(eb.fn("lower", ["email"]), "=", claim.email))
+    .returning("email")
+    .executeTakeFirst();
+  if (!user) throw new Invalid(CONFIRM_LINK_DEAD);
+  return user;
+}
+
+/** Refuses mail on the account's behalf (recipients' confirmations, previews) while its address is unconfirmed. */
+export async function requireConfirmedEmail(db: Db, userId: string): Promise<void> {
+  const user = await db.selectFrom("users").select("email_confirmed_at").where("id", "=", userId).executeTakeFirst();
+  if (!user?.email_confirmed_at) throw new Conflict(UNCONFIRMED_SENDER);
+}
