@@ -74,6 +74,12 @@ export interface DayPoint {
   hourPageviews?: number[];
 }
 
+/** An engine that can be away (a process, a server): what /healthz says of it. */
+export interface EngineHealth {
+  state: "ok" | "degraded";
+  reason?: string;
+}
+
 /** The one interface between planning a view and computing it. */
 export interface StatsEngine {
   range(query: RangeQuery): Promise<RangeFigures>;

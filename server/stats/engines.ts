@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client.js";
 import type { Env } from "../env.js";
-import { type ClickHouseHealth, openClickHouseEngine } from "./clickhouse/engine.js";
+import { openClickHouseEngine } from "./clickhouse/engine.js";
 import { openColumnarEngine } from "./columnar/engine.js";
 import type { StatsEngine } from "./engine.js";
 import { withImported } from "./imported-engine.js";
@@ -21,7 +21,9 @@ export function sourceStats(db: Db): StatsEngine {
 }
 
 /** How an engine that can be away (ClickHouse) is doing; engines that cannot be away say nothing. */
-export type EngineHealth = ClickHouseHealth;
+import type { EngineHealth } from "./engine.js";
+
+export type { EngineHealth };
 
 export interface StartedEngine {
   /** What answers views (see `served`). */
@@ -61,7 +63,7 @@ export async function startStatsEngine(db: Db, config: Env, log: (line: string) 
     const engine = await openColumnarEngine(db, { ...config.stats, log });
     engine.startSyncing();
     log(`Stats: columnar copy in ${config.stats.path === "memory" ? "memory" : config.stats.path} (memory limit ${config.stats.memoryMb} MB)`);
-    return { engine: served(db, engine), health: () => null, close: () => engine.close() };
+    return { engine: served(db, engine), health: () => engine.health(), close: () => engine.close() };
   } catch (error) {
     log(`Stats: could not open the columnar copy (${error instanceof Error ? error.message : error}); answering from the database tables`);
     return tables;

@@ -3,8 +3,8 @@ import type { Db } from "../../db/client.js";
 import type { EngineHealth } from "../stats/engines.js";
 
 /**
- * `stats` appears with STATS_ENGINE=clickhouse: "degraded" while ClickHouse cannot be reached
- * (views are answered from the tables meanwhile, so the instance still serves).
+ * `stats` appears with an engine that can be away (the column store's process, ClickHouse):
+ * "degraded" while it is (views are answered from the tables meanwhile, so the instance still serves).
  */
 export async function checkHealth({ db, statsHealth }: { db: Db; statsHealth(): EngineHealth | null }): Promise<{ db: "ok"; stats?: "ok" | "degraded"; statsReason?: string }> {
   await sql`select 1`.execute(db);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../../../db/client.js";
 import { addDays } from "../../dates.js";
-import { addSums, mergeFigures, type RangeFigures, type RangeQuery, type StatsEngine, type Sums } from "../engine.js";
+import { addSums, mergeFigures, type EngineHealth, type RangeFigures, type RangeQuery, type StatsEngine, type Sums } from "../engine.js";
 import { sourceEngine } from "../source-engine.js";
 import { type Copy, coverage, listCopies, type Segment } from "./copies.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
@@ -33,10 +33,7 @@ export interface ClickHouseOptions {
   copySizes?: CopySizes;
 }
 
-export interface ClickHouseHealth {
-  state: "ok" | "degraded";
-  reason?: string;
-}
+export type ClickHouseHealth = EngineHealth;
 
 export interface ClickHouseEngine extends StatsEngine {
   /** Copies the site's finished days that are not in the shared copy yet, unless another instance holds its lease. */

@@ -108,6 +108,8 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
  * query beyond every limit, a kill), what was in flight fails, and the next request starts it
  * again on the same file.
  */
+const RESTART_AFTER_MS = 1000;
+
 export class Columnar {
   /**
    * DuckDB runs each query on a thread of its own besides its `threads` workers, so concurrent
@@ -122,6 +124,8 @@ export class Columnar {
   private closed = false;
   /** Counts the processes started: what a process held in memory is gone with it. */
   generation = 0;
+  /** Why the process is not running, from when it ended unasked until a new one runs (for /healthz). */
+  failure: string | null = null;
 
   private constructor(
     private readonly options: ColumnarOptions,
@@ -170,7 +174,11 @@ export class Columnar {
       const failure = new Error(`The column store's process ended (${signal ?? `exit ${code}`})`);
       for (const waiting of this.pending.values()) waiting.reject(failure);
       this.pending.clear();
-      if (!this.closed) this.options.log?.(`${failure.message}; it starts again on the next request`);
+      if (this.closed) return;
+      this.failure = failure.message;
+      this.options.log?.(`${failure.message}; the tables answer until it has started again`);
+      // Started again soon whether or not a view asks, so the copy (and /healthz) do not wait for traffic.
+      setTimeout(() => void this.process().catch(() => {}), RESTART_AFTER_MS).unref();
     });
     child.on("error", () => {});
     const settings = { memory_limit: `${this.options.memoryMb}MB`, threads: String(this.options.threads), preserve_insertion_order: "false" };
@@ -183,6 +191,7 @@ export class Columnar {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error("The column store's process ended as it started");
     this.child = child;
     this.generation++;
+    this.failure = null;
     return child;
   }
 

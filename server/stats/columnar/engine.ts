@@ -1,6 +1,6 @@
 import type { Db } from "../../../db/client.js";
 import { addDays } from "../../dates.js";
-import { addSums, mergeFigures, type RangeFigures, type RangeQuery, type StatsEngine, type Sums } from "../engine.js";
+import { addSums, type EngineHealth, mergeFigures, type RangeFigures, type RangeQuery, type StatsEngine, type Sums } from "../engine.js";
 import { sourceEngine } from "../source-engine.js";
 import { Columnar, type ColumnarOptions } from "./duckdb.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
@@ -30,6 +30,8 @@ export interface ColumnarEngine extends StatsEngine {
   startSyncing(): void;
   /** The column store's process, while it runs. */
   processId(): number | undefined;
+  /** Degraded from when the process ends unasked until a new one runs (views come from the tables meanwhile). */
+  health(): EngineHealth;
   close(): Promise<void>;
 }
 
@@ -174,6 +176,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     startSyncing: () => keeper.start(),
 
     processId: () => columnar.pid,
+    health: () => (columnar.failure ? { state: "degraded", reason: `${columnar.failure}; views are answered from the database tables until it is back` } : { state: "ok" }),
 
     // Its threads are bounded by configuration, and it reads only today from the tables.
     madeUp: (work) => work(engine),

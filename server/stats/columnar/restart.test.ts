@@ -207,3 +207,15 @@ describe("a column store process that ends during a sync", () => {
     expect(await view(engine, { key: "30d" })).toEqual(expected);
   });
 });
+
+describe("a column store process that ends unasked", () => {
+  it("is reported degraded (for /healthz) until a new one runs, which starts without waiting for a view", async () => {
+    const engine = await engineWith(new KillPoint(), null);
+    expect(engine.health()).toEqual({ state: "ok" });
+    await kill(engine);
+    expect(engine.health()).toEqual({ state: "degraded", reason: expect.stringMatching(/process ended \(SIGKILL\); views are answered from the database tables/) });
+    for (let i = 0; i < 400 && engine.processId() === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(engine.processId()).toBeDefined();
+    expect(engine.health()).toEqual({ state: "ok" });
+  });
+});
