@@ -82,6 +82,9 @@ export function addDays(day: string, days: number): string {
 }
 
 /** Inclusive count of days from `from` to `to`. */
+/** The longest period anything shows: ten years of months is plenty, and longer is only slow. */
+export const MAX_RANGE_DAYS = 3660;
+
 export function daysBetween(from: string, to: string): number {
   return Math.round((dayMs(to) - dayMs(from)) / 86_400_000) + 1;
 }

@@ -24,6 +24,8 @@ export function readScopeForm(form: FormData, timezone: string) {
   };
   let expiresAt: string | null = null;
   let expiresError: string | null = null;
+  // A value the form never offers is refused, not read as "all dates": it would widen the link.
+  const boundsError = ["", "none", "fixed", "since"].includes(text.bounds) ? null : "Choose all dates, a fixed period or a start date";
   const typed = text.expiresAt.trim();
   if (typed) {
     const match = WALL_CLOCK.exec(typed);
@@ -39,10 +41,11 @@ export function readScopeForm(form: FormData, timezone: string) {
       : values.bounds === "since"
         ? { kind: "since", from: text.sinceFrom.trim() }
         : null;
-  if (form.get("scope") !== "1") return { values: { ...DEFAULT_SCOPE_VALUES, ...text, bounds: values.bounds }, expiresError: null, input: {} };
+  if (form.get("scope") !== "1") return { values: { ...DEFAULT_SCOPE_VALUES, ...text, bounds: values.bounds }, expiresError: null, boundsError: null, input: {} };
   return {
     values,
     expiresError,
+    boundsError,
     input: {
       expiresAt,
       paused: values.paused,

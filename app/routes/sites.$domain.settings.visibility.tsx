@@ -72,6 +72,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     const scope = readScopeForm(form, timezone);
     const all = { ...values, ...scope.values };
     if (scope.expiresError) return invalid(all, "expiresAt", scope.expiresError);
+    if (scope.boundsError) return invalid(all, "bounds", scope.boundsError);
     try {
       const link = await caller.sharedLinks.create({ site, ...input, ...scope.input });
       return redirect(`/sites/${params.domain}/settings/visibility`, { headers: { "Set-Cookie": await setFlash(`Shared link “${link.name}” created`) } });

@@ -43,7 +43,13 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const { values: linkValues, input, passwordError } = readEditForm(form);
   const scope = readScopeForm(form, timezone);
   const values = { ...linkValues, ...scope.values };
-  const early = passwordError ? { password: passwordError } : scope.expiresError ? { expiresAt: scope.expiresError } : null;
+  const early = passwordError
+    ? { password: passwordError }
+    : scope.expiresError
+      ? { expiresAt: scope.expiresError }
+      : scope.boundsError
+        ? { bounds: scope.boundsError }
+        : null;
   if (early) {
     const [field, message] = Object.entries(early)[0]!;
     return data({ ok: false as const, message, fieldErrors: { [field]: [message] } as Record<string, string[]>, values }, { status: 400 });

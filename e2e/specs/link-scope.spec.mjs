@@ -169,6 +169,19 @@ describe(`link scope over HTTP (${config.label})`, () => {
     assert.ok(!linkRows((await admin.get(SETTINGS)).body).some((r) => r.name === "Kept values"), "nothing was created");
   });
 
+  it("the create form refuses a fixed period longer than ten years and a choice of dates it never offers", async () => {
+    const long = await admin.post(SETTINGS, createForm({ name: "Ten years and more", bounds: "fixed", fixedFrom: "2015-01-01", fixedTo: "2026-12-31", sections: ["series"], allow: [] }));
+    assert.equal(long.status, 400);
+    has(long.body, /A fixed period is at most 10 years/);
+    const odd = await admin.post(SETTINGS, createForm({ name: "Odd bounds", bounds: "weird", sinceFrom: "2026-01-01", sections: ["series"], allow: [] }));
+    assert.equal(odd.status, 400);
+    has(odd.body, /Choose all dates, a fixed period or a start date/);
+    const names = linkRows((await admin.get(SETTINGS)).body).map((r) => r.name);
+    assert.ok(!names.includes("Ten years and more") && !names.includes("Odd bounds"), "nothing was created");
+    const api = await trpc(admin, "sharedLinks.create", { site: DOMAIN, name: "Ten years by API", dateBounds: { kind: "fixed", from: "2015-01-01", to: "2026-12-31" } }, { mutation: true });
+    assert.equal(api.status, 400);
+  });
+
   it("the create form answers 400 for a name in use, keeping the earliest date, sections and permissions", async () => {
     const form = createForm({ name: "Plain link", bounds: "since", sinceFrom: "2026-10-01", sections: ["series", "country"], allow: ["allowFilters"] });
     const res = await admin.post(SETTINGS, form);

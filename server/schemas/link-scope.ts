@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isRealDay } from "../dates.js";
+import { daysBetween, isRealDay, MAX_RANGE_DAYS } from "../dates.js";
 import { DIMENSIONS, type Filter } from "./filters.js";
 
 /** The parts of a shared dashboard an owner can show or hide: the time series and each breakdown. */
@@ -37,7 +37,9 @@ export const dateBounds = z.discriminatedUnion(
   [
     z
       .strictObject({ kind: z.literal("fixed"), from: day("Start date"), to: day("End date") })
-      .refine((b) => b.to >= b.from, { path: ["to"], message: "The end date must be on or after the start date" }),
+      .refine((b) => b.to >= b.from, { path: ["to"], message: "The end date must be on or after the start date" })
+      // A longer fixed period could never be shown: the dashboard refuses it.
+      .refine((b) => b.to < b.from || daysBetween(b.from, b.to) <= MAX_RANGE_DAYS, { path: ["to"], message: "A fixed period is at most 10 years" }),
     z.strictObject({ kind: z.literal("since"), from: day("Earliest date") }),
   ],
   { error: "Date bounds are { kind: \"fixed\", from, to } or { kind: \"since\", from }" },

@@ -1,6 +1,6 @@
 import { Invalid } from "../errors.js";
 import { PERIOD_LABELS, type Period } from "../schemas/stats.js";
-import { addDays, addMonths, daysBetween, eachDay, eachMonth, isRealDay, localDay } from "../dates.js";
+import { addDays, addMonths, daysBetween, eachDay, eachMonth, isRealDay, localDay, MAX_RANGE_DAYS } from "../dates.js";
 
 export type Interval = "hour" | "day" | "month";
 
@@ -21,8 +21,6 @@ export interface ResolvedPeriod extends DayRange {
 /** Postgres has no year 0, and nothing was tracked on the web before this anyway. */
 const EARLIEST = "1970-01-01";
 
-/** Longer custom ranges would only be slow and unreadable; ten years of months is plenty. */
-const MAX_CUSTOM_DAYS = 3660;
 
 export function resolvePeriod(period: Period, timezone: string, now: Date): ResolvedPeriod {
   const today = localDay(now, timezone);
@@ -50,7 +48,7 @@ function custom(period: Period): ResolvedPeriod {
   if (from < EARLIEST || to < EARLIEST) throw new Invalid("Pick dates from 1970 on", from < EARLIEST ? "period.from" : "period.to");
   if (from > to) throw new Invalid("The end date must be on or after the start date", "period.to");
   const days = daysBetween(from, to);
-  if (days > MAX_CUSTOM_DAYS) throw new Invalid("Pick a range of at most 10 years", "period.to");
+  if (days > MAX_RANGE_DAYS) throw new Invalid("Pick a range of at most 10 years", "period.to");
   // Past a year, daily points stop being readable, so long ranges are charted by month.
   const interval: Interval = days === 1 ? "hour" : days > 366 ? "month" : "day";
   const label = from === to ? from : `${from} – ${to}`;

@@ -20,6 +20,7 @@ export function ScopeFields({ values, errors, timezone, editing }: Props) {
   const expiresError = first(errors, "expiresAt");
   const fromError = first(errors, "dateBounds.from", "dateBounds");
   const toError = first(errors, "dateBounds.to");
+  const boundsError = first(errors, "bounds");
   const sectionsError = Object.entries(errors).find(([k]) => k.startsWith("visibleSections"))?.[1]?.[0];
   const originsError = Object.entries(errors).find(([k]) => k.startsWith("embedOrigins"))?.[1]?.[0];
   return (
@@ -56,6 +57,7 @@ export function ScopeFields({ values, errors, timezone, editing }: Props) {
 
       <fieldset className="field scope-group bounds-choice">
         <legend>Dates shown</legend>
+        <FieldError message={boundsError} />
         <label className="choice">
           <input type="radio" name="bounds" value="none" defaultChecked={values.bounds === "none"} />
           All dates (recipients pick the period)
