@@ -118,6 +118,21 @@ describe("the ingestion pipeline", () => {
     }
   });
 
+  it("refuses properties over a limit with the rule they broke, __proto__ included (never stored with it dropped)", async () => {
+    const refusal = async (props: string) => {
+      const { ctx, held } = traced();
+      const error = await ingestBody(ctx, `{"name":"Signup","url":"https://${DOMAIN}/x","domain":"${DOMAIN}","props":${props}}`, visitor).catch((e: unknown) => e);
+      expect(held).toEqual([]);
+      return ((error as { issues?: { message: string }[] }).issues ?? []).map((issue) => issue.message);
+    };
+    expect(await refusal(`{"plan":"pro","__proto__":{"nested":{"deep":1}}}`)).toEqual(["A property cannot be named __proto__"]);
+    expect(await refusal(`{"__proto__":"x"}`)).toEqual(["A property cannot be named __proto__"]);
+    expect(await refusal(`{"${"k".repeat(301)}":"x"}`)).toEqual(["A property name must be at most 300 characters"]);
+    expect(await refusal(`{"":"x"}`)).toEqual(["Property names cannot be empty"]);
+    expect(await refusal(`{"a\\u0000b":"x"}`)).toEqual(["Property names cannot contain control characters"]);
+    expect(await refusal(`["a"]`)).toEqual(["Props must be an object"]);
+  });
+
   it("refuses a client over its limit before any database read", async () => {
     const { ctx, trace } = traced({ wait: 7 });
     const error = await ingestPayload(ctx, pageview(), visitor).catch((e: unknown) => e);

@@ -54,6 +54,25 @@ const propName = z
   .max(300, "A property name must be at most 300 characters")
   .refine(isStorableText, "Property names cannot contain control characters");
 
+/** Which rule a property name broke (a record's own message would only say "invalid key"). */
+const propsError = (issue: { code?: string; issues?: { message: string }[] }) =>
+  issue.code === "invalid_key" ? (issue.issues?.[0]?.message ?? "Property names must be text") : issue.code === "invalid_type" ? "Props must be an object" : undefined;
+
+/**
+ * A `__proto__` property would be dropped on the way into an object (and its contents with it, past
+ * the limits): refused like any other property over a limit, not stored with some cut off.
+ */
+const props = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (value !== null && typeof value === "object" && Object.hasOwn(value, "__proto__")) ctx.addIssue({ code: "custom", message: "A property cannot be named __proto__", abort: true });
+  })
+  .pipe(
+    z
+      .record(propName, propValue, { error: propsError })
+      .refine((p) => Object.keys(p).length <= MAX_PROPS, `Send at most ${MAX_PROPS} properties`),
+  );
+
 /**
  * Plausible's event payload. Unknown keys (screen width, hash mode, revenue…) are ignored rather
  * than rejected, so trackers that send more than we use still work.
@@ -80,10 +99,7 @@ export const eventPayload = z.preprocess(
         .refine(...noControl("Referrer"))
         .nullish()
         .transform((r) => r ?? ""),
-      props: z
-        .record(propName, propValue, { error: "Props must be an object" })
-        .refine((p) => Object.keys(p).length <= MAX_PROPS, `Send at most ${MAX_PROPS} properties`)
-        .optional(),
+      props: props.optional(),
     },
     { error: "The event must be a JSON object" },
   ),
