@@ -1,12 +1,14 @@
 // npm run import -- --site DOMAIN FILE…   and   npm run export -- --site DOMAIN --out FILE
 // Plausible's CSV format both ways, through the API with an API key (GLIMPSE_URL, GLIMPSE_API_KEY).
 import { createWriteStream, openAsBlob } from "node:fs";
+import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { parseArgs } from "node:util";
 import { createGlimpseClient, TRPCClientError } from "../server/client.js";
+import { describeAdded } from "../server/schemas/imports.js";
 
 const HELP = {
   import: `Usage: npm run import -- --site DOMAIN FILE… [--json]
@@ -65,6 +67,8 @@ async function runImport() {
   if (values.help) return console.log(HELP.import);
   if (!values.site || positionals.length === 0) throw new Failure(HELP.import, 2);
   const { url, apiKey } = connection();
+  // Before anything is asked: a Blob of a missing file fails only once fetch reads it, as if Glimpse could not be reached.
+  for (const path of positionals) await checkFile(path);
   const glimpse = createGlimpseClient({ url, apiKey });
   // Asked first, so a wrong site or role is said before a byte of the upload is sent.
   await glimpse.imports.list.query({ site: values.site });
@@ -72,7 +76,7 @@ async function runImport() {
   for (const path of positionals) {
     // A Blob backed by the file: fetch streams it, nothing is read into memory first.
     const blob = await openAsBlob(path).catch(() => {
-      throw new Failure(`${path}: cannot be read`, 2);
+      throw new Failure(`${path}: cannot be read`, 1);
     });
     form.append("files", blob, basename(path));
   }
@@ -86,7 +90,7 @@ async function runImport() {
       if (values.json) console.log(JSON.stringify(item, null, 2));
       if (item.status === "failed") throw new Failure(`Import failed: ${item.error}`, 1);
       if (!values.json) {
-        console.log(`Imported ${item.from} to ${item.to}: ${item.pageviews.toLocaleString("en-US")} pageviews, ${item.rows.toLocaleString("en-US")} rows.`);
+        console.log(item.from ? `Imported ${item.from} to ${item.to}: ${describeAdded(item)}, ${item.rows.toLocaleString("en-US")} rows.` : "Imported no days.");
         if (item.skipped) console.log(`Skipped: ${item.skipped}.`);
       }
       return;
@@ -95,6 +99,13 @@ async function runImport() {
     shown = item.progress;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+}
+
+async function checkFile(path: string): Promise<void> {
+  const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new Failure(error.code === "ENOENT" ? `${path}: the file does not exist` : `${path}: cannot be read (${error.code ?? error.message})`, 1);
+  });
+  if (!found.isFile()) throw new Failure(`${path}: not a file`, 1);
 }
 
 async function runExport() {

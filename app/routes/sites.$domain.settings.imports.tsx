@@ -7,6 +7,9 @@ import { getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formFailure, readForm } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+
+export const headers = refusalHeaders;
 
 const UNDER_WAY = new Set(["uploading", "pending", "running"]);
 

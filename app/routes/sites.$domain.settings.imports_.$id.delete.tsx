@@ -6,6 +6,10 @@ import { getCaller } from "~/lib/caller.server";
 import { setFlash } from "~/lib/cookies.server";
 import { httpError } from "~/lib/errors.server";
 import { formFailure } from "~/lib/forms.server";
+import { refusalHeaders } from "~/lib/refusal-headers";
+import { describeAdded } from "../../server/schemas/imports";
+
+export const headers = refusalHeaders;
 
 export const meta: MetaFunction = ({ params }) => [{ title: `Delete import · ${params.domain} · Glimpse` }];
 
@@ -35,7 +39,7 @@ export default function DeleteImport() {
       <h2 id="delete-import">Delete this import?</h2>
       {item.status === "completed" ? (
         <p className="muted">
-          {item.source}, {range}, {item.pageviews.toLocaleString("en-US")} pageviews. Everything it added leaves every dashboard of {domain} at once,
+          {item.source}, {range}, {describeAdded(item)}. Everything it added leaves every dashboard of {domain} at once,
           shared ones included; the site&rsquo;s own data stays.
         </p>
       ) : item.status === "failed" ? (

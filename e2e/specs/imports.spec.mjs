@@ -224,6 +224,19 @@ describe(`imports and exports, JavaScript ${config.js}`, () => {
     assert.equal(status, 413);
   });
 
+  it("answers an upload cut off inside a file with 400, stays up, and leaves no import behind", async () => {
+    // The body ends inside a file part, with nothing missing from what Content-Length declares.
+    const body = '--zz\r\nContent-Disposition: form-data; name="files"; filename="a.csv"\r\n\r\nx';
+    const headers = { Cookie: admin.cookieHeader(), "Content-Type": "multipart/form-data; boundary=zz", Accept: "application/json", "X-Forwarded-For": "10.71.9.5" };
+    const res = await fetch(`${config.baseUrl}/api/sites/${DOMAIN}/imports`, { method: "POST", body, headers });
+    assert.equal(res.status, 400);
+    assert.match((await res.json()).error, /cut off/);
+    const { imports } = JSON.parse((await admin.get(`/api/trpc/imports.list?input=${encodeURIComponent(JSON.stringify({ site: DOMAIN }))}`)).body).result.data;
+    assert.ok(!imports.some((i) => i.status === "uploading"), "no upload left behind");
+    const again = await fetch(`${config.baseUrl}/api/sites/${DOMAIN}/imports`, { method: "POST", body, headers });
+    assert.equal(again.status, 400, "the server is still up");
+  });
+
   it("fits a phone's width", () => {
     assert.deepEqual(overflows, []);
   });

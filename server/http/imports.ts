@@ -53,36 +53,54 @@ async function admin(services: Services, request: StreamRequest) {
 /** A browser's form post (answered with pages) or a tool (answered with JSON). */
 const wantsJson = (request: StreamRequest) => request.apiKey !== null || (request.headers.accept ?? "").includes("application/json");
 
+/** One of the instance's upload slots; the function gives it back (once, however often it is called). */
+function takeUploadSlot(): () => void {
+  if (running.uploads >= AT_ONCE) throw new TooManyRequests("Other uploads are under way. Please try again in a minute.", 60);
+  running.uploads += 1;
+  let held = true;
+  return () => {
+    if (held) running.uploads -= 1;
+    held = false;
+  };
+}
+
 export async function receiveUpload(services: Services, request: StreamRequest, wake: () => void): Promise<StreamReply> {
   const { db } = services;
   const declared = Number(request.headers["content-length"] ?? NaN);
   // Refused unread: a body declared larger than the limit is never read (the guards say 413 too).
   if (declared > IMPORT_LIMITS.uploadBytes + 64 * 1024) return refusal(request, new UploadTooLarge(IMPORT_LIMITS.uploadBytes));
-  if (running.uploads >= AT_ONCE) return refusal(request, new TooManyRequests("Other uploads are under way. Please try again in a minute.", 60));
-  running.uploads += 1;
+  let release = () => {};
   let writer: UploadWriter | null = null;
   try {
+    // Who asks, and whether they may, before a slot is taken: anyone could hold the slots otherwise.
     const { site, userId, context } = await admin(services, request);
     if (!(request.headers["content-type"] ?? "").toLowerCase().startsWith("multipart/form-data")) {
       throw new Unreadable("Send the files as multipart/form-data (a form with a file field).", 400);
     }
-    // Counted before a byte is read, and refusals paused like every limit's (refusals.ts).
+    release = takeUploadSlot();
+    // Counted before a byte is read, and refusals paused like every limit's (refusals.ts); the
+    // pause is the refused request's alone, so it gives its slot back first.
     const importId = await pauseBeforeRefusing(context, async () => {
-      await takeUploadHit(db, userId, context.client);
-      return createImport(db, site.id, userId);
+      try {
+        await takeUploadHit(db, userId, context.client);
+        return await createImport(db, site.id, userId);
+      } catch (error) {
+        release();
+        throw error;
+      }
     });
     writer = new UploadWriter(db, importId);
     await readParts(request, writer);
     await writer.finish();
+    release();
     wake();
     if (wantsJson(request)) return json(202, { id: writer.importId, status: "pending" });
     return { status: 303, headers: { Location: `${importsPath(site.domain)}?started=${writer.importId}` }, body: "" };
   } catch (error) {
+    release();
     await writer?.abandon().catch(() => {});
     await drainSmall(request);
     return refusal(request, error);
-  } finally {
-    running.uploads -= 1;
   }
 }
 
@@ -106,7 +124,15 @@ async function drainSmall(request: StreamRequest): Promise<void> {
   });
 }
 
-/** Each file part in turn into the writer; the first failure stops reading the body. */
+const cutOff = () => new Unreadable("The upload was cut off before its end. Please send it again.", 400);
+
+/** What busboy's errors mean to the sender: "Unexpected end of form" (or file) is a body cut off. */
+const unreadable = (error: Error) => (/^Unexpected end of (form|file)$/.test(error.message) ? cutOff() : new Unreadable("The upload is not readable multipart/form-data.", 400));
+
+/**
+ * Each file part in turn into the writer; the first failure stops reading the body. Settles only
+ * once the writer is done with every part, so what it wrote can be removed after a failure.
+ */
 function readParts(request: StreamRequest, writer: UploadWriter): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -122,10 +148,16 @@ function readParts(request: StreamRequest, writer: UploadWriter): Promise<void> 
       if (failed) return;
       failed = true;
       request.body.unpipe(parser);
-      reject(error);
+      // Ends the part being read, so the writer stops and the chain settles.
+      parser.destroy();
+      const settled = () => reject(error);
+      chain.then(settled, settled);
     };
     parser.on("file", (_field, stream, info) => {
       const name = (info.filename ?? "").split(/[\\/]/).pop() ?? "";
+      // A part's stream fails when the body ends inside it, possibly before the writer reads it:
+      // without a listener from the start, that 'error' would end the process.
+      stream.on("error", (error: Error) => fail(unreadable(error)));
       chain = chain.then(() => {
         // A file field left empty sends a part with no name and no bytes.
         if (failed || name === "") return void stream.resume();
@@ -137,13 +169,12 @@ function readParts(request: StreamRequest, writer: UploadWriter): Promise<void> 
       });
     });
     parser.on("filesLimit", () => fail(new Unreadable(`Upload at most ${IMPORT_LIMITS.files} files at once; Plausible's export has ten.`, 400)));
-    parser.on("error", () => fail(new Unreadable("The upload is not readable multipart/form-data.", 400)));
+    parser.on("error", (error: Error) => fail(unreadable(error)));
     parser.on("close", () => chain.then(() => !failed && resolve(), fail));
-    const cutOff = () => fail(new Unreadable("The upload was cut off before its end.", 400));
-    request.body.on("error", cutOff);
+    request.body.on("error", () => fail(cutOff()));
     // A client that goes away mid-body: without this the upload would wait for parts that never come.
     request.body.on("close", () => {
-      if ("complete" in request.body && !request.body.complete) cutOff();
+      if ("complete" in request.body && !request.body.complete) fail(cutOff());
     });
     request.body.pipe(parser);
   });

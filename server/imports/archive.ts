@@ -8,6 +8,8 @@ import { parseFileName, type TableName } from "./tables.js";
 export interface CsvSource {
   name: string;
   table: TableName;
+  /** The days its name says it covers. */
+  days: { from: string; to: string };
   /** Its size in bytes (unpacked), for progress. */
   size: number;
   open(): Promise<Readable>;
@@ -43,7 +45,7 @@ export async function openUpload(files: UploadedFile[], open: (path: string) => 
         const parsed = parseFileName(file.name);
         if ("error" in parsed) throw new ImportInputError(parsed.error);
         countUnpacked(unpacked, file.size, file.name);
-        sources.push({ name: file.name, table: parsed.table, size: file.size, open: async () => open(file.path) });
+        sources.push({ name: file.name, table: parsed.table, days: { from: parsed.from, to: parsed.to }, size: file.size, open: async () => open(file.path) });
       }
     }
     if (sources.length === 0) throw new ImportInputError(files.length === 1 ? `${files[0]!.name}: the zip holds no CSV files` : "The upload holds no CSV files");
@@ -88,6 +90,7 @@ async function openZip(file: UploadedFile, unpacked: { bytes: number }): Promise
       sources.push({
         name: `${file.name}/${name}`,
         table: parsed.table,
+        days: { from: parsed.from, to: parsed.to },
         size: entry.uncompressedSize,
         open: () =>
           new Promise<Readable>((resolve, reject) =>

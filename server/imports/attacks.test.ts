@@ -125,6 +125,22 @@ describe("the import and export surface under attack", () => {
     }
   });
 
+  it("a value the database refuses as data (SQLSTATE class 22) fails the import at once, naming the file, instead of being retried as our failure", async () => {
+    const site = await siteOwnedBy(db, owner.user.id);
+    // What the checks might still miss, raised by the database itself for one page.
+    await sql`create function refuse_page() returns trigger language plpgsql as $$
+      begin if new.page = '/refused' then raise exception 'value out of range for the test' using errcode = '22003'; end if; return new; end $$`.execute(db);
+    await sql`create trigger refuse_page before insert on imported_pages for each row execute function refuse_page()`.execute(db);
+    try {
+      const result = await importFiles(db, site.id, owner.user.id, [{ name: "imported_pages_20240101_20240101.csv", data: strToU8("date,page,pageviews\n2024-01-01,/refused,1\n") }]);
+      expect(result).toMatchObject({ status: "failed", error: "imported_pages_20240101_20240101.csv: a value cannot be stored (value out of range for the test)" });
+      expect(await db.selectFrom("imports").select("attempts").where("id", "=", result.id).executeTakeFirstOrThrow()).toEqual({ attempts: 1 });
+    } finally {
+      await sql`drop trigger refuse_page on imported_pages`.execute(db);
+      await sql`drop function refuse_page()`.execute(db);
+    }
+  });
+
   it("a file name with control characters is refused with a 400, not a 500, and leaves no import", async () => {
     const site = await siteOwnedBy(db, owner.user.id);
     const { body, headers } = multipart("imported_visitors\u0000_20240101_20240103.csv", Buffer.from("date,visitors\n2024-01-01,1\n"));
@@ -164,7 +180,8 @@ describe("the import and export surface under attack", () => {
     const site = await siteOwnedBy(db, owner.user.id);
     const id = await createImport(db, site.id, owner.user.id);
     const writer = new UploadWriter(db, id);
-    await writer.addFile(VISITORS, Readable.from([Buffer.from(rows(3000))]));
+    // Pages: a table with many rows a day (imported_visitors has one).
+    await writer.addFile("imported_pages_20240101_20240103.csv", Readable.from([Buffer.from(rows(3000))]));
     await writer.finish();
     const logged: string[] = [];
     let batches = 0;

@@ -6,7 +6,8 @@ import type { Db } from "../../db/client.js";
 import { freshDb } from "../../test/support/db.js";
 import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { fixtureFiles, importFiles } from "../../test/support/imports.js";
-import { createImport } from "./store.js";
+import { runImports } from "./job.js";
+import { createImport, getImport } from "./store.js";
 import { TABLES } from "./tables.js";
 import { UploadTooLarge, UploadWriter } from "./upload.js";
 
@@ -104,6 +105,33 @@ describe("bad input is refused with the file and line, and nothing of it stays",
     await refused([{ name: "imported_visitors_20000101_20321231.csv", data: csv(`date,visitors,pageviews\n${lines.join("\n")}\nnot-a-day,1,2\n`) }], /line 12002: "not-a-day"/);
   });
 
+  it("a second row for a day of imported_visitors (the audit's 8,400 rows that overflowed every dashboard)", async () => {
+    const lines = Array.from({ length: 8400 }, () => "2019-01-01,1,1,1,1099511627776");
+    await refused(
+      [{ name: "imported_visitors_20190101_20190101.csv", data: csv(`date,visitors,visits,pageviews,visit_duration\n${lines.join("\n")}\n`) }],
+      /^imported_visitors_20190101_20190101\.csv, line 2: 1099511627776 in column visit_duration is more than 1,000,000,000,000/,
+    );
+    await refused(
+      [{ name: "imported_visitors_20190101_20190102.csv", data: csv("date,visitors\n2019-01-01,1\n2019-01-02,1\n2019-01-01,1\n") }],
+      /^imported_visitors_20190101_20190102\.csv, line 4: 2019-01-01 is here a second time \(first on line 2\); imported_visitors has one row per day$/,
+    );
+  });
+
+  it("a day whose rows add up to more than a day of any site, naming the column", () =>
+    refused(
+      [{ name: "imported_pages_20190101_20190101.csv", data: csv("date,page,visitors,pageviews\n2019-01-01,/a,1,600000000000\n2019-01-01,/b,1,1\n2019-01-01,/c,1,400000000000\n") }],
+      /^imported_pages_20190101_20190101\.csv, line 4: column pageviews adds up to more than 1,000,000,000,000 for 2019-01-01/,
+    ));
+
+  it("a NUL in a text cell, instead of retrying it as our failure", () =>
+    refused([{ name: "imported_pages_20190101_20190101.csv", data: csv("date,page,pageviews\n2019-01-01,/a\u0000b,1\n") }], /^imported_pages_20190101_20190101\.csv, line 2: the value in column page holds a NUL character/));
+
+  it("a row outside the days of the file's name", () =>
+    refused(
+      [{ name: "imported_visitors_20190101_20190101.csv", data: csv("date,visitors\n2019-01-01,1\n2019-06-01,1\n") }],
+      /^imported_visitors_20190101_20190101\.csv, line 3: 2019-06-01 is outside the days the file's name covers \(2019-01-01 to 2019-01-01\)/,
+    ));
+
   it("an upload past the limit stops reading at the limit and leaves nothing", async () => {
     const site = await siteOwnedBy(db, userId);
     const id = await createImport(db, site.id, userId);
@@ -133,6 +161,31 @@ describe("which days are imported", () => {
     const result = await importFiles(db, site.id, userId, [{ name: VISITORS, data: csv("date,visitors,pageviews\n2024-01-01,1,10\n2024-01-02,2,20\n2024-01-03,3,30\n") }]);
     expect(result).toMatchObject({ status: "completed", from: "2024-01-01", to: "2024-01-01", pageviews: 10 });
     expect(result.skipped).toBe("2 days (2024-01-02 to 2024-01-03) left out: the site has its own data from 2024-01-02");
+  });
+
+  it("only days before today in the site's time zone: today's and later days would count again once its own data comes", async () => {
+    const site = await siteOwnedBy(db, userId);
+    await db.updateTable("sites").set({ timezone: "Pacific/Kiritimati" }).where("id", "=", site.id).execute();
+    const id = await createImport(db, site.id, userId);
+    const writer = new UploadWriter(db, id);
+    await writer.addFile("imported_visitors_20291230_20300102.csv", Readable.from([Buffer.from("date,visitors,pageviews\n2029-12-30,1,10\n2029-12-31,2,20\n2030-01-01,3,30\n2030-01-02,4,40\n")]));
+    await writer.finish();
+    // Noon on 31 December in UTC is already New Year's Day at UTC+14.
+    await runImports(db, { owner: "test", clock: () => new Date("2029-12-31T12:00:00Z") });
+    expect(await getImport(db, site.id, id)).toMatchObject({
+      status: "completed",
+      from: "2029-12-30",
+      to: "2029-12-31",
+      pageviews: 30,
+      skipped: "2 days (2030-01-01 to 2030-01-02) left out: they are not over yet (today is 2030-01-01 in the site's time zone)",
+    });
+  });
+
+  it("none of the audit's future file, and the list says why", async () => {
+    const site = await siteOwnedBy(db, userId);
+    const result = await importFiles(db, site.id, userId, [{ name: "imported_visitors_20300101_29991231.csv", data: csv("date,visitors,pageviews\n2030-01-01,1,10\n2999-12-31,1,10\n") }]);
+    expect(result).toMatchObject({ status: "completed", from: null, to: null, pageviews: 0, tables: [] });
+    expect(result.skipped).toMatch(/^2 days \(2030-01-01 to 2999-12-31, with gaps\) left out: they are not over yet \(today is \d{4}-\d\d-\d\d in the site's time zone\)$/);
   });
 
   it("not the days an earlier import of the site added", async () => {

@@ -1,12 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { freshDb } from "../../test/support/db.js";
-import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
+import { anonymous, signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { fixtureFiles, importFiles } from "../../test/support/imports.js";
 import { createGoal } from "../goals/goals.js";
 import type { StatsSite } from "../stats/dashboard.js";
+import { MAX_DAY_SUM } from "./parse-csv.js";
 import { dashboardAt } from "../../test/support/services.js";
 import type { Period } from "../schemas/stats.js";
+import { renderDashboardMarkup } from "../../test/support/render-dashboard.js";
 
 let db: Db;
 let site: StatsSite;
@@ -48,6 +50,19 @@ describe("imported days on the dashboard", () => {
     expect(rows(stats, "os")).toMatchObject({ Android: [25, 26], "Chrome OS": [1, 1] });
   });
 
+  it("breakdowns of days without imported_visitors rows are shown, not an empty period (Plausible's fixture: visitors in 2011, the rest from 2021-12-30)", async () => {
+    const stats = await view({ key: "custom", from: "2021-12-30", to: "2022-01-06" });
+    expect(stats.totals).toMatchObject({ visitors: 0, pageviews: 0 });
+    // Days with rows in any table the view reads: 2021-12-30, 2021-12-31, 2022-01-01 and 2022-01-06.
+    expect(stats.imported).toEqual({ days: 4, leftOut: false });
+    const html = await renderDashboardMarkup({ stats, basePath: `/sites/${site.domain}`, search: "?period=custom&from=2021-12-30&to=2022-01-06", mode: "member" });
+    expect(html).not.toContain("No visitors in this period yet");
+    expect(html).toContain("Includes 4 days of imported history");
+    expect(html).toContain("The import has no totals for this period (no imported_visitors rows)");
+    expect(html).toContain(">Desktop</a>");
+    expect(html).toContain(">/14776416252794997127</a>");
+  });
+
   it("custom events count toward the goal of the same name", async () => {
     const stats = await view({ key: "custom", from: "2021-12-30", to: "2021-12-31" });
     expect(stats.goals.find((g) => g.name === "Signup")).toMatchObject({ visitors: 3, conversions: 4 });
@@ -73,5 +88,29 @@ describe("imported days on the dashboard", () => {
     } finally {
       await db.updateTable("sites").set({ include_imported: true }).where("id", "=", site.id).execute();
     }
+  });
+});
+
+describe("the largest days an import takes", () => {
+  it("sum over ten years without overflowing, on member and shared dashboards", async () => {
+    const { user, caller } = await signedIn(db, "largest");
+    const row = await siteOwnedBy(db, user.id);
+    const largest: StatsSite = { id: row.id, domain: row.domain, timezone: row.timezone };
+    const days = Array.from({ length: 3660 }, (_, i) => new Date(Date.UTC(2010, 0, 1) + i * 86_400_000).toISOString().slice(0, 10));
+    const last = days.at(-1)!.replaceAll("-", "");
+    const most = MAX_DAY_SUM;
+    const result = await importFiles(db, largest.id, user.id, [
+      { name: `imported_visitors_20100101_${last}.csv`, data: Buffer.from(`date,visitors,visits,pageviews,bounces,visit_duration\n${days.map((d) => `${d},${most},${most},${most},${most},${most}`).join("\n")}\n`) },
+      { name: `imported_pages_20100101_${last}.csv`, data: Buffer.from(`date,page,visitors,pageviews\n${days.map((d) => `${d},/,${most},${most}`).join("\n")}\n`) },
+    ]);
+    expect(result.status).toBe("completed");
+    const period = { key: "custom" as const, from: days[0]!, to: days.at(-1)! };
+    const stats = await dashboardAt(db, largest, { period, filters: [], now: NOW, cache: false, limit: 10 });
+    expect(stats.totals.pageviews).toBe(3660 * most);
+    expect(stats.totals.visitDuration).toBe(1);
+    expect(stats.breakdowns.find((b) => b.dimension === "page")!.rows[0]).toMatchObject({ value: "/", count: 3660 * most });
+    const { slug } = await caller.sharedLinks.create({ site: largest.domain, name: "Largest" });
+    const shared = await anonymous(db, "203.0.113.81").share.stats({ slug, period, filters: [] });
+    expect(shared.totals.pageviews).toBe(3660 * most);
   });
 });

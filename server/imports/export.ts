@@ -97,8 +97,17 @@ const columnsOf = (table: TableName) => {
   return ["date", ...shape.texts, ...metrics];
 };
 
+/**
+ * A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return) as a formula,
+ * and visitors choose paths, UTM tags and event names: such cells get a leading apostrophe, as the
+ * dashboard's CSV does. The importer takes exactly that apostrophe off again (parse-csv.ts);
+ * values that start with apostrophes before such a character get one more, so they survive too.
+ */
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+
 const quote = (value: unknown) => {
-  const text = String(value ?? "");
+  const raw = String(value ?? "");
+  const text = FORMULA_START.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
 

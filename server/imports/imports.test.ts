@@ -6,7 +6,8 @@ import { freshDb } from "../../test/support/db.js";
 import { signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { fixtureFiles, importFiles } from "../../test/support/imports.js";
 import { LEASE_MS, runImports } from "./job.js";
-import { createImport, deleteImport, insertBatch } from "./store.js";
+import { describeAdded } from "../schemas/imports.js";
+import { createImport, deleteImport, getImport, insertBatch } from "./store.js";
 import { TABLES } from "./tables.js";
 import { UploadWriter } from "./upload.js";
 
@@ -33,10 +34,20 @@ describe("importing Plausible's CSV files", () => {
     const result = await importFiles(db, site.id, userId, fixtureFiles());
     expect(result.error).toBeNull();
     expect(result).toMatchObject({ status: "completed", progress: 100, from: "2011-12-25", to: "2022-01-06", pageviews: 99, skipped: "" });
+    expect(result.tables).toEqual(["imported_visitors", "imported_sources", "imported_pages", "imported_entry_pages", "imported_exit_pages", "imported_custom_events", "imported_locations", "imported_devices", "imported_browsers", "imported_operating_systems"]);
+    expect(describeAdded(result)).toBe("99 pageviews");
     const counts = await rowsOf(result.id);
     expect(counts.imported_visitors).toBe(6);
     expect(counts.imported_sources).toBe(5);
     expect(counts.imported_custom_events).toBe(2);
+  });
+
+  it("without imported_visitors, counts no pageviews (dashboards' totals gain none) and says which tables it added", async () => {
+    const site = await siteOwnedBy(db, userId);
+    const result = await importFiles(db, site.id, userId, fixtureFiles((name) => /^imported_(pages|sources)_/.test(name)));
+    expect(result).toMatchObject({ status: "completed", pageviews: 0, tables: ["imported_sources", "imported_pages"] });
+    expect(describeAdded(result)).toBe("no totals (no imported_visitors); breakdowns from sources, pages");
+    expect((await getImport(db, site.id, result.id)).tables).toEqual(["imported_sources", "imported_pages"]);
   });
 });
 
@@ -71,12 +82,14 @@ describe("the import job", () => {
     expect((await rowsOf(id)).imported_visitors).toBe(1);
   });
 
-  it("an upload cut off when its instance stopped is failed after an hour, its bytes removed", async () => {
+  it("an upload cut off when its instance stopped is failed after five minutes, its bytes removed", async () => {
     const site = await siteOwnedBy(db, userId);
     const id = await createImport(db, site.id, userId);
     const writer = new UploadWriter(db, id);
     await writer.addFile("export.zip", Readable.from([Buffer.from("PK")]));
-    await runImports(db, { owner: "alive", clock: () => new Date(Date.now() + 61 * 60_000) });
+    await runImports(db, { owner: "alive", clock: () => new Date(Date.now() + 4 * 60_000) });
+    expect(await db.selectFrom("imports").select("status").where("id", "=", id).executeTakeFirstOrThrow()).toEqual({ status: "uploading" });
+    await runImports(db, { owner: "alive", clock: () => new Date(Date.now() + 6 * 60_000) });
     expect(await db.selectFrom("imports").select(["status", "error"]).where("id", "=", id).executeTakeFirstOrThrow()).toEqual({ status: "failed", error: "The upload did not finish." });
     expect(await db.selectFrom("import_uploads").select("chunk_no").where("import_id", "=", id).execute()).toEqual([]);
   });

@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
-import { addDays } from "../dates.js";
+import { addDays, localDay } from "../dates.js";
 import { openUpload, type UploadedFile } from "./archive.js";
+import { IMPORT_LIMITS } from "./limits.js";
 import { ImportInputError, readTable, type TableResult } from "./parse-csv.js";
 import { deleteRows, insertBatch } from "./store.js";
 
@@ -20,8 +21,6 @@ import { deleteRows, insertBatch } from "./store.js";
  */
 export const LEASE_MS = 2 * 60_000;
 export const MAX_ATTEMPTS = 3;
-/** An upload that has not finished in this long was cut off (its instance stopped mid-upload). */
-const UPLOAD_STALE_MS = 60 * 60_000;
 
 export interface JobOptions {
   owner: string;
@@ -43,7 +42,7 @@ export async function runImports(db: Db, options: JobOptions): Promise<number> {
     .updateTable("imports")
     .set({ status: "failed", error: "The upload did not finish.", updated_at: now })
     .where("status", "=", "uploading")
-    .where("updated_at", "<", new Date(now.getTime() - UPLOAD_STALE_MS))
+    .where("updated_at", "<", new Date(now.getTime() - IMPORT_LIMITS.uploadStaleMs))
     .returning("id")
     .execute();
   if (stale.length > 0) await db.deleteFrom("import_uploads").where("import_id", "in", stale.map((s) => s.id)).execute();
@@ -90,12 +89,12 @@ async function runOne(db: Db, job: Claimed, options: JobOptions): Promise<void> 
     const files = await downloadUpload(db, job.id, dir);
     const { sources, close } = await openUpload(files, (path) => createReadStream(path));
     try {
-      const rule = await dayRule(db, job);
+      const rule = await dayRule(db, job, clock());
       const total = Math.max(1, sources.reduce((n, s) => n + s.size, 0));
       let read = 0;
       let rows = 0;
       const results: TableResult[] = [];
-      const pageviews = new Map<string, number>();
+      let pageviews = 0;
       for (const source of sources) {
         const input = await source.open();
         input.on("data", (chunk: Buffer) => (read += chunk.length));
@@ -104,14 +103,17 @@ async function runOne(db: Db, job: Claimed, options: JobOptions): Promise<void> 
           source.name,
           source.table,
           async (batch) => {
-            await insertBatch(db, job.id, options.owner, batch);
+            await insertBatch(db, job.id, options.owner, batch).catch((error: unknown) => {
+              throw isDataException(error) ? new ImportInputError(`${source.name}: a value cannot be stored (${(error as Error).message})`) : error;
+            });
             rows += batch.dates.length;
             await progress(db, job, options.owner, clock(), Math.min(99, Math.floor((read / total) * 100)), rows);
           },
-          { keep: rule.keep, batchRows: options.batchRows },
+          { days: source.days, keep: rule.keep, batchRows: options.batchRows },
         );
         results.push(result);
-        pageviews.set(source.table, result.pageviews);
+        // What the dashboards' totals gain: only imported_visitors adds to them.
+        if (source.table === "imported_visitors") pageviews = result.pageviews;
       }
       const from = results.map((r) => r.from).filter((d): d is string => d !== null).sort()[0] ?? null;
       const to = results.map((r) => r.to).filter((d): d is string => d !== null).sort().at(-1) ?? null;
@@ -123,8 +125,7 @@ async function runOne(db: Db, job: Claimed, options: JobOptions): Promise<void> 
           rows_read: rows,
           date_from: from,
           date_to: to,
-          // What the dashboards' totals gain: imported_visitors's, or the pages' without it.
-          pageviews: pageviews.get("imported_visitors") ?? pageviews.get("imported_pages") ?? 0,
+          pageviews,
           skipped: rule.describe(),
           lease_until: null,
           completed_at: clock(),
@@ -155,6 +156,9 @@ async function runOne(db: Db, job: Claimed, options: JobOptions): Promise<void> 
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** PostgreSQL's data exceptions (SQLSTATE class 22): a value out of range, text it cannot hold, … */
+const isDataException = (error: unknown) => typeof (error as { code?: unknown })?.code === "string" && (error as { code: string }).code.startsWith("22");
 
 /** True only when the import's row is known to be gone (a database that cannot say is not taken for a delete). */
 async function deletedMeanwhile(db: Db, id: string): Promise<boolean> {
@@ -227,20 +231,28 @@ async function* chunks(db: Db, importId: string, fileNo: number) {
 
 /**
  * Which days an import adds: those before the site's first own event (native data wins, as in
- * Plausible), and not already added by another completed import of the site (they would count
- * twice). The sentence says which were left out and why.
+ * Plausible) and before today in the site's time zone (today's and later days get native data,
+ * which would count on top), and not already added by another completed import of the site
+ * (they would count twice). The sentence says which were left out and why.
  */
-async function dayRule(db: Db, job: Claimed) {
-  const [first, others] = await Promise.all([
+async function dayRule(db: Db, job: Claimed, now: Date) {
+  const [site, first, others] = await Promise.all([
+    db.selectFrom("sites").select("timezone").where("id", "=", job.site_id).executeTakeFirstOrThrow(),
     db.selectFrom("events").select((eb) => eb.fn.min<string>("day").as("day")).where("site_id", "=", job.site_id).executeTakeFirst(),
     db.selectFrom("imports").select(["date_from", "date_to"]).where("site_id", "=", job.site_id).where("status", "=", "completed").where("id", "!=", job.id).execute(),
   ]);
   const firstOwn = first?.day ?? null;
+  const today = localDay(now, site.timezone);
   const covered = others.filter((o): o is { date_from: string; date_to: string } => o.date_from !== null && o.date_to !== null);
   const own = new Set<string>();
+  const notOver = new Set<string>();
   const imported = new Set<string>();
   return {
     keep(day: string): boolean {
+      if (day >= today) {
+        notOver.add(day);
+        return false;
+      }
       if (firstOwn !== null && day >= firstOwn) {
         own.add(day);
         return false;
@@ -253,6 +265,7 @@ async function dayRule(db: Db, job: Claimed) {
     },
     describe(): string {
       const parts: string[] = [];
+      if (notOver.size > 0) parts.push(`${spanOf(notOver)} left out: they are not over yet (today is ${today} in the site's time zone)`);
       if (own.size > 0) parts.push(`${spanOf(own)} left out: the site has its own data from ${firstOwn}`);
       if (imported.size > 0) parts.push(`${spanOf(imported)} left out: an earlier import covers them`);
       return parts.join("; ");

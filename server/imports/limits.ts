@@ -23,6 +23,12 @@ export const IMPORT_LIMITS = {
   perSiteDay: 20,
   perSiteActive: 1,
   /**
+   * An upload still `uploading` after this long lost its instance mid-way (the server's 30 s
+   * request timeout ends every upload long before): it no longer blocks the site's next import,
+   * and the job marks it failed.
+   */
+  uploadStaleMs: 5 * 60_000,
+  /**
    * Uploads one account, and one client network, may start in a day, whatever sites they spread
    * them over: counted before the upload is read, so refused and cut-off uploads count too.
    */

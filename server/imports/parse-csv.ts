@@ -28,13 +28,25 @@ export interface TableResult {
 
 /** A value longer than this is no page, source or browser name. */
 export const MAX_TEXT = 2048;
-/** A count larger than this is no day of a website's traffic (and would lose precision). */
-const MAX_COUNT = 2 ** 40;
-const COUNT = /^\d{1,13}$/;
+/**
+ * What one table's rows of one day may add up to in any column. Dashboards sum days (durations
+ * × 1000, as milliseconds) over ranges of up to ten years: 3,660 such days stay inside PostgreSQL's
+ * int8 (9.2 × 10^18), and a trillion pageviews or seconds of visits in a day is no real site's.
+ */
+export const MAX_DAY_SUM = 10 ** 12;
+const COUNT = /^\d+$/;
 /** Countries are ISO 3166-1 alpha-2 codes ("" for unknown; Plausible writes "ZZ" for unknown, too). */
 const COUNTRY = /^[A-Z]{2}$/;
+/**
+ * A cell our export kept from running as a spreadsheet formula (export.ts): it loses that one
+ * apostrophe again, so an export imports as it was. Apostrophes before the character count, so
+ * that a value which itself starts with one survives the round trip too.
+ */
+const NEUTRALISED = /^'+[=+\-@\t\r]/;
 
 export interface ReadOptions {
+  /** The days the file's name says it covers: a row outside them is an error. */
+  days: { from: string; to: string };
   /** Whether a day's rows are imported; the others are counted as skipped. */
   keep: (day: string) => boolean;
   batchRows?: number;
@@ -42,9 +54,10 @@ export interface ReadOptions {
 
 /**
  * Reads one CSV file of a table as a stream and hands its rows on in batches, validating as it
- * goes: the header (known columns, none twice, a `date`), each row's field count, dates, counts
- * and texts. The first bad line throws an ImportInputError naming the file and the line; rows
- * already handed on belong to an import that is then never completed (see job.ts).
+ * goes: the header (known columns, none twice, a `date`), each row's field count, dates (within
+ * the name's), counts, what a day adds up to, and texts. The first bad line throws an
+ * ImportInputError naming the file and the line; rows already handed on belong to an import that
+ * is then never completed (see job.ts).
  */
 export async function readTable(input: Readable, file: string, table: TableName, sink: (batch: Batch) => Promise<void>, options: ReadOptions): Promise<TableResult> {
   const shape = SHAPES[table];
@@ -61,6 +74,9 @@ export async function readTable(input: Readable, file: string, table: TableName,
   const textCount = shape.texts.length;
   const metricCount = shape.metrics.length;
   let lastDay: string | null = null;
+  /** Each day's sums per column so far, and the line that began it. */
+  const days = new Map<string, { line: number; sums: number[] }>();
+  const { from, to } = options.days;
   const fail = (line: number, reason: string): never => {
     throw new ImportInputError(`${file}, line ${line}: ${reason}`);
   };
@@ -75,13 +91,17 @@ export async function readTable(input: Readable, file: string, table: TableName,
       // Rows come day by day: a day already checked is not parsed again.
       if (date !== lastDay) {
         if (!isDay(date)) fail(line, `"${clip(date)}" in column date is not a day (YYYY-MM-DD)`);
+        if (date < from || date > to) fail(line, `${date} is outside the days the file's name covers (${from} to ${to})`);
         lastDay = date;
       }
       const texts: string[] = new Array(textCount);
       for (let i = 0; i < textCount; i++) {
         const at = header.textAt[i]!;
-        const value = at < 0 ? "" : record[at]!;
+        let value = at < 0 ? "" : record[at]!;
         if (value.length > MAX_TEXT) fail(line, `the value in column ${shape.texts[i]} is longer than ${MAX_TEXT} characters`);
+        // The one character PostgreSQL text cannot hold (decoding turns bytes that are no UTF-8 into U+FFFD).
+        if (value.includes("\u0000")) fail(line, `the value in column ${shape.texts[i]} holds a NUL character, which no page, source or name has`);
+        if (NEUTRALISED.test(value)) value = value.slice(1);
         if (i === countryAt && value !== "" && !COUNTRY.test(value)) fail(line, `"${clip(value)}" in column country is not a two-letter country code (ISO 3166-1, like DE)`);
         texts[i] = value;
       }
@@ -90,9 +110,10 @@ export async function readTable(input: Readable, file: string, table: TableName,
         const at = header.metricAt[i]!;
         const value = at < 0 ? "" : record[at]!;
         if (value === "") metrics[i] = 0;
-        else if (COUNT.test(value) && Number(value) <= MAX_COUNT) metrics[i] = Number(value);
-        else fail(line, `"${clip(value)}" in column ${shape.metrics[i]} is not a whole number of 0 or more`);
+        else if (!COUNT.test(value)) fail(line, `"${clip(value)}" in column ${shape.metrics[i]} is not a whole number of 0 or more`);
+        else if ((metrics[i] = Number(value)) > MAX_DAY_SUM) fail(line, `${clip(value)} in column ${shape.metrics[i]} is more than ${MAX_DAY_SUM.toLocaleString("en-US")}, more than a day of any site`);
       }
+      addToDay(days, date, line, metrics, table, (reason) => fail(line, reason));
       if (!options.keep(date)) {
         result.skippedRows += 1;
         continue;
@@ -116,6 +137,20 @@ export async function readTable(input: Readable, file: string, table: TableName,
   if (!header) throw new ImportInputError(`${file}: the file is empty (it needs at least a header line)`);
   if (batch.dates.length > 0) await sink(batch);
   return result;
+}
+
+/**
+ * Adds a row to its day's sums: imported_visitors holds one row per day (Plausible's export
+ * writes one), and no column of a day may add up to more than MAX_DAY_SUM.
+ */
+function addToDay(days: Map<string, { line: number; sums: number[] }>, date: string, line: number, metrics: number[], table: TableName, fail: (reason: string) => never): void {
+  let day = days.get(date);
+  if (!day) days.set(date, (day = { line, sums: metrics.map(() => 0) }));
+  else if (table === "imported_visitors") fail(`${date} is here a second time (first on line ${day.line}); imported_visitors has one row per day`);
+  for (let i = 0; i < metrics.length; i++) {
+    day.sums[i]! += metrics[i]!;
+    if (day.sums[i]! > MAX_DAY_SUM) fail(`column ${SHAPES[table].metrics[i]} adds up to more than ${MAX_DAY_SUM.toLocaleString("en-US")} for ${date}, more than a day of any site`);
+  }
 }
 
 function newBatch(table: TableName): Batch {

@@ -1,4 +1,6 @@
+import { parse } from "csv-parse/sync";
 import fc from "fast-check";
+import { unzipSync } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { freshDb } from "../../test/support/db.js";
@@ -20,7 +22,10 @@ const FIRST = Date.parse("2026-01-05T00:00:00Z");
 const NOW = new Date("2026-01-20T12:00:00Z");
 const PAGES = ["/", "/pricing", "/docs", "/blog/a,b", '/q"uote', "/signup"];
 const REFERRERS = ["", "https://www.google.com/", "https://news.ycombinator.com/item?id=1", "https://t.co/x"];
-const UTM = ["", "?utm_source=newsletter&utm_medium=email&utm_campaign=launch"];
+// Tags anyone can plant that a spreadsheet would run as formulas, and one that already starts with an apostrophe.
+const UTM = ["", "?utm_source=newsletter&utm_medium=email&utm_campaign=launch", "?utm_source=%3DHYPERLINK(1)&utm_medium=%2Bads&utm_campaign=%40team", "?utm_source=-1&utm_campaign=%27%3Dquoted"];
+/** Custom events besides Signup, on these pages: names that start like formulas. */
+const FORMULA_EVENTS: Record<string, string> = { "/pricing": "=SUM(A1)", "/docs": "'@quoted" };
 const AGENTS = [UA.windowsChrome, UA.iphoneSafari, UA.ipadSafari, UA.androidChrome];
 const COUNTRIES = ["DE", "US", "GB", ""];
 
@@ -28,6 +33,7 @@ let db: Db;
 let a: StatsSite;
 let b: StatsSite;
 let range: { from: string; to: string };
+let exported: Uint8Array;
 
 beforeAll(async () => {
   db = await freshDb();
@@ -35,7 +41,7 @@ beforeAll(async () => {
   const [siteA, siteB] = [await siteOwnedBy(db, user.id), await siteOwnedBy(db, user.id)];
   a = { id: siteA.id, domain: siteA.domain, timezone: "UTC" };
   b = { id: siteB.id, domain: siteB.domain, timezone: "UTC" };
-  for (const site of [a, b]) await createGoal(db, site.id, { kind: "event", eventName: "Signup" });
+  for (const site of [a, b]) for (const eventName of ["Signup", ...Object.values(FORMULA_EVENTS)]) await createGoal(db, site.id, { kind: "event", eventName });
   const random = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { seed: 28, numRuns: 5000 });
   let i = 0;
   const pick = <T>(list: T[]) => list[random[i++ % random.length]! % list.length]!;
@@ -50,6 +56,8 @@ beforeAll(async () => {
         const page = pick(PAGES);
         events.push({ at, who, payload: { name: "pageview", url: `https://${a.domain}${page}${n === 0 ? pick(UTM) : ""}`, domain: a.domain, referrer: n === 0 ? referrer : "" } });
         if (page === "/signup") events.push({ at: at + 1000, who, payload: { name: "Signup", url: `https://${a.domain}/signup`, domain: a.domain, referrer: "" } });
+        const formula = FORMULA_EVENTS[page];
+        if (formula) events.push({ at: at + 1000, who, payload: { name: formula, url: `https://${a.domain}${page}`, domain: a.domain, referrer: "" } });
         at += (10 + (random[i++]! % 600)) * 1000;
       }
       at += pick([2 * 86_400, 3 * 86_400]) * 1000;
@@ -60,7 +68,8 @@ beforeAll(async () => {
   range = await exportRange(db, a, NOW);
   const chunks: Uint8Array[] = [];
   for await (const chunk of exportZip(db, a, range)) chunks.push(chunk);
-  const result = await importFiles(db, b.id, user.id, [{ name: "export.zip", data: Buffer.concat(chunks) }]);
+  exported = Buffer.concat(chunks);
+  const result = await importFiles(db, b.id, user.id, [{ name: "export.zip", data: exported }]);
   expect(result.error).toBeNull();
   expect(result.status).toBe("completed");
 }, 120_000);
@@ -80,6 +89,17 @@ describe("export, then import into an empty site", () => {
     }
     expect(actual.goals.map((g) => [g.name, g.visitors, g.conversions])).toEqual(expected.goals.map((g) => [g.name, g.visitors, g.conversions]));
     expect(actual.imported).toEqual({ days: expect.any(Number), leftOut: false });
+  });
+
+  it("writes no cell a spreadsheet would run as a formula, and imports those values as they were", async () => {
+    const cells = Object.values(unzipSync(exported)).flatMap((file) => parse(Buffer.from(file), { relax_column_count: false }) as string[][]).flat();
+    expect(cells.filter((cell) => /^[=+\-@\t\r]/.test(cell))).toEqual([]);
+    for (const value of ["'=HYPERLINK(1)", "'+ads", "'@team", "'-1", "''=quoted", "'=SUM(A1)", "''@quoted"]) expect(cells).toContain(value);
+    const [expected, actual] = await Promise.all([view(a, range), view(b, range)]);
+    const tags = (stats: typeof actual) => stats.breakdowns.filter((x) => x.dimension.startsWith("utm_")).flatMap((x) => x.rows.map((r) => r.value));
+    expect(tags(actual)).toEqual(expect.arrayContaining(["=HYPERLINK(1)", "+ads", "@team", "'=quoted"]));
+    expect(tags(actual)).toEqual(tags(expected));
+    expect(actual.goals.filter((g) => g.conversions > 0).map((g) => g.name)).toEqual(expect.arrayContaining(["=SUM(A1)", "'@quoted"]));
   });
 
   it("gives the same figures for any part of the range", async () => {

@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { freshDb } from "../../test/support/db.js";
@@ -7,6 +7,7 @@ import { fixtureFiles } from "../../test/support/imports.js";
 import { receiveUpload, sendExport, type StreamRequest } from "../http/imports.js";
 import { servicesFor } from "../../test/support/services.js";
 import { runImports } from "./job.js";
+import { createImport } from "./store.js";
 
 let db: Db;
 let owner: Awaited<ReturnType<typeof signedIn>>;
@@ -89,6 +90,37 @@ describe("imports over the router and the upload endpoint", () => {
     expect(reply.status).toBe(400);
     expect(JSON.parse(reply.body as string).error).toMatch(/cut off/);
     expect((await owner.caller.imports.list({ site: site.domain })).imports.length).toBe(before);
+  });
+
+  it("a body that ends inside a file, already all received, is answered 400 instead of ending the process, and leaves no import", async () => {
+    const before = (await owner.caller.imports.list({ site: site.domain })).imports.length;
+    // The audit's request, as a server holds it once the client has sent it all.
+    const body = '--zz\r\nContent-Disposition: form-data; name="files"; filename="a.csv"\r\n\r\nx';
+    const buffered = () => {
+      const stream = new PassThrough();
+      stream.end(body);
+      return stream;
+    };
+    for (const stream of [buffered(), Readable.from([Buffer.from(body)])]) {
+      const headers = { "content-type": "multipart/form-data; boundary=zz", "content-length": String(body.length), accept: "application/json" };
+      const reply = await receiveUpload(servicesFor(db), { domain: site.domain, headers, query: new URLSearchParams(), body: stream, ip: "10.0.0.1", sessionToken: owner.token, apiKey: null }, () => {});
+      expect(reply.status).toBe(400);
+      expect(JSON.parse(reply.body as string).error).toBe("The upload was cut off before its end. Please send it again.");
+    }
+    expect((await owner.caller.imports.list({ site: site.domain })).imports.length).toBe(before);
+    expect((await upload(owner.token, [{ name: "imported_visitors_20100101_20100101.csv", data: Buffer.from("date,visitors\n2010-01-01,1\n") }])).status).toBe(202);
+    await runImports(db, { owner: "test" });
+  });
+
+  it("an upload left `uploading` by a stopped instance blocks the site's next import for minutes, not for good", async () => {
+    const other = await siteOwnedBy(db, owner.user.id);
+    const stopped = await createImport(db, other.id, owner.user.id);
+    const file = [{ name: "imported_visitors_20100101_20100101.csv", data: Buffer.from("date,visitors\n2010-01-01,1\n") }];
+    expect((await upload(owner.token, file, { domain: other.domain })).status).toBe(409);
+    await db.updateTable("imports").set({ updated_at: new Date(Date.now() - 6 * 60_000) }).where("id", "=", stopped).execute();
+    expect((await upload(owner.token, file, { domain: other.domain })).status).toBe(202);
+    await runImports(db, { owner: "test" });
+    expect(await db.selectFrom("imports").select(["status", "error"]).where("id", "=", stopped).executeTakeFirstOrThrow()).toEqual({ status: "failed", error: "The upload did not finish." });
   });
 
   it("an upload without files is refused and leaves no import", async () => {

@@ -15,16 +15,29 @@ export const SOURCE_PLAUSIBLE = "Plausible CSV";
 
 export async function listImports(db: Db, siteId: string): Promise<ImportSummary[]> {
   const rows = await db.selectFrom("imports").selectAll().where("site_id", "=", siteId).orderBy("created_at", "desc").limit(100).execute();
-  return rows.map(summaryOf);
+  const tables = await tablesOf(db, rows);
+  return rows.map((row) => summaryOf(row, tables.get(row.id) ?? []));
 }
 
 export async function getImport(db: Db, siteId: string, id: string): Promise<ImportSummary> {
   const row = await db.selectFrom("imports").selectAll().where("site_id", "=", siteId).where("id", "=", id).executeTakeFirst();
   if (!row) throw new NotFound("Import not found for this site");
-  return summaryOf(row);
+  return summaryOf(row, (await tablesOf(db, [row])).get(row.id) ?? []);
 }
 
-const summaryOf = (row: Selectable<ImportsTable>): ImportSummary => ({
+/** The tables each completed import added rows to: one index probe per import and table. */
+async function tablesOf(db: Db, imports: Selectable<ImportsTable>[]): Promise<Map<string, string[]>> {
+  const ids = imports.filter((i) => i.status === "completed").map((i) => i.id);
+  const result = new Map<string, string[]>();
+  if (ids.length === 0) return result;
+  const probes = TABLES.map((t) => sql`select i.id, ${t}::text as name from unnest(${ids}::uuid[]) as i(id) where exists (select 1 from ${sql.table(t)} r where r.import_id = i.id)`);
+  const { rows } = await sql<{ id: string; name: string }>`${sql.join(probes, sql` union all `)}`.execute(db);
+  // In the tables' own order, whatever order the union returns them in.
+  for (const table of TABLES) for (const row of rows) if (row.name === table) result.set(row.id, [...(result.get(row.id) ?? []), table]);
+  return result;
+}
+
+const summaryOf = (row: Selectable<ImportsTable>, tables: string[]): ImportSummary => ({
   id: row.id,
   source: row.source,
   files: row.file_names,
@@ -33,6 +46,7 @@ const summaryOf = (row: Selectable<ImportsTable>): ImportSummary => ({
   from: row.date_from,
   to: row.date_to,
   pageviews: row.pageviews,
+  tables,
   rows: row.rows_read,
   skipped: row.skipped,
   error: row.error,
@@ -48,7 +62,13 @@ export async function createImport(db: Db, siteId: string, userId: string, now =
   return db.transaction().execute(async (trx) => {
     // One site's imports are started one at a time, whichever instance takes them.
     await sql`select id from sites where id = ${siteId} for update`.execute(trx);
-    const active = await trx.selectFrom("imports").select("id").where("site_id", "=", siteId).where("status", "in", ["uploading", "pending", "running"]).limit(1).executeTakeFirst();
+    const active = await trx
+      .selectFrom("imports")
+      .select("id")
+      .where("site_id", "=", siteId)
+      .where((eb) => eb.or([eb("status", "in", ["pending", "running"]), eb.and([eb("status", "=", "uploading"), eb("updated_at", ">", new Date(now.getTime() - IMPORT_LIMITS.uploadStaleMs))])]))
+      .limit(1)
+      .executeTakeFirst();
     if (active) throw new Conflict("An import of this site is still running. Wait for it to finish, or delete it, before starting another.");
     const { count } = await trx
       .selectFrom("imports")

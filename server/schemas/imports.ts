@@ -21,7 +21,10 @@ export interface ImportSummary {
   /** The days it added, once completed. */
   from: string | null;
   to: string | null;
+  /** The pageviews dashboards' totals gain: imported_visitors's, 0 without that table. */
   pageviews: number;
+  /** The tables it added rows to (imported_visitors, imported_pages, …). */
+  tables: string[];
   rows: number;
   /** Which days were left out and why ("" when none). */
   skipped: string;
@@ -30,3 +33,13 @@ export interface ImportSummary {
   completedAt: string | null;
 }
 
+
+/**
+ * What a completed import adds, in words: its pageviews when it has imported_visitors (the only
+ * table totals come from); otherwise which breakdowns it holds, without totals.
+ */
+export function describeAdded(item: Pick<ImportSummary, "pageviews" | "tables">): string {
+  if (item.tables.includes("imported_visitors")) return `${item.pageviews.toLocaleString("en-US")} pageviews`;
+  if (item.tables.length === 0) return "no days";
+  return `no totals (no imported_visitors); breakdowns from ${item.tables.map((t) => t.replace(/^imported_/, "").replaceAll("_", " ")).join(", ")}`;
+}

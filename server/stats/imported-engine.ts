@@ -104,6 +104,8 @@ async function importedDays(db: Db, ids: string[], query: RangeQuery): Promise<I
 
 interface Figures {
   days: ImportedDay[];
+  /** Days with imported rows in any table the view reads (breakdowns may have days that totals lack). */
+  dayCount: number;
   groups: { dimension: Dimension; value: string; visitors: number; count: number }[];
   events: { name: string; visitors: number; count: number }[];
 }
@@ -116,14 +118,16 @@ async function importedFigures(db: Db, ids: string[], query: RangeQuery): Promis
       from ${sql.table(s.table)} where ${where} group by ${sql.ref(s.column)}`,
   );
   const eventGoals = query.goals.some((g) => g.kind === "event");
-  const [days, groups, events] = await Promise.all([
+  const tables = new Set(["imported_visitors", ...Object.values(SOURCES).map((s) => s.table), ...(eventGoals ? ["imported_custom_events"] : [])]);
+  const [days, dayCount, groups, events] = await Promise.all([
     importedDays(db, ids, query),
+    sql<{ days: number }>`select count(*)::int8 as days from (${sql.join([...tables].map((t) => sql`select date from ${sql.table(t)} where ${where}`), sql` union `)}) d`.execute(db),
     sql<Figures["groups"][number]>`${sql.join(branches, sql` union all `)}`.execute(db),
     eventGoals
       ? sql<Figures["events"][number]>`select name, sum(visitors)::int8 as visitors, sum(events)::int8 as count from imported_custom_events where ${where} group by name`.execute(db)
       : { rows: [] },
   ]);
-  return { days, groups: groups.rows, events: events.rows };
+  return { days, dayCount: dayCount.rows[0]!.days, groups: groups.rows, events: events.rows };
 }
 
 /** Native figures plus imported ones: sums, each day's point, each breakdown value, and event goals by name. */
@@ -150,5 +154,5 @@ function addImported(native: RangeFigures, imported: Figures, query: RangeQuery)
   for (const event of imported.events) {
     for (const goal of query.goals) if (goal.kind === "event" && goal.match === event.name) addValue(result.goals, goal.id, { visitors: event.visitors, count: event.count });
   }
-  return { ...result, imported: { days: imported.days.length, leftOut: false } };
+  return { ...result, imported: imported.dayCount > 0 ? { days: imported.dayCount, leftOut: false } : undefined };
 }

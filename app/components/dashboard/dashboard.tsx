@@ -45,7 +45,9 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
   if (params.get("background") === "transparent") classes.push("dashboard--bg-transparent");
 
   const { totals, range } = stats;
-  const empty = totals.visitors === 0 && totals.pageviews === 0;
+  const noTotals = totals.visitors === 0 && totals.pageviews === 0;
+  // Imported breakdowns can have days that imported totals lack: a period with rows is not empty.
+  const empty = noTotals && stats.breakdowns.every((b) => b.rows.length === 0);
   const filtered = query.filters.length > 0 || (segment?.filters.length ?? 0) > 0;
   const filterable = !scope || scope.canFilter;
   // A custom range's own label is its raw dates, which the formatted range right after repeats.
@@ -83,7 +85,7 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
 
         <FilterBar query={query} segment={segment} basePath={basePath} />
 
-        <ImportedNote imported={stats.imported ?? null} />
+        <ImportedNote imported={stats.imported ?? null} noTotals={noTotals && !empty} />
 
         {empty ? (
           <section className="dash-card dash-empty" aria-labelledby="dash-empty-heading">
@@ -157,14 +159,18 @@ function ScopeNote({ scope, basePath, query, embed }: { scope: ScopeSummary; bas
   );
 }
 
-/** Imported history says where it is in the figures, and where a filter leaves it out. */
-function ImportedNote({ imported }: { imported: DashboardStats["imported"] }) {
+/**
+ * Imported history says where it is in the figures, and where a filter leaves it out. Totals come
+ * from imported_visitors only: breakdowns without them say so instead of showing bare zeros.
+ */
+function ImportedNote({ imported, noTotals }: { imported: DashboardStats["imported"]; noTotals: boolean }) {
   if (!imported) return null;
   return (
     <p className="dash-imported muted" role="status">
       {imported.leftOut
         ? "Imported data is left out: imported history holds daily totals per table and cannot be filtered, so these figures are this site's own data only."
         : `Includes ${imported.days === 1 ? "1 day" : `${imported.days} days`} of imported history (daily figures: no hours, no goal properties; page goals count own data only).`}
+      {!imported.leftOut && noTotals ? " The import has no totals for this period (no imported_visitors rows), so totals and the chart show none; the sections below show what it has." : null}
     </p>
   );
 }

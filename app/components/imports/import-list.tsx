@@ -1,8 +1,6 @@
 import { Link } from "@remix-run/react";
-import type { ImportSummary } from "../../../server/schemas/imports.js";
+import { describeAdded, type ImportSummary } from "../../../server/schemas/imports.js";
 import { DataTable } from "../data-table";
-
-const formatNumber = (n: number) => n.toLocaleString("en-US");
 
 /** What an import is doing or did, in words (and a progress bar while it runs). */
 function Status({ item }: { item: ImportSummary }) {
@@ -35,7 +33,7 @@ function Status({ item }: { item: ImportSummary }) {
 export function ImportList({ domain, imports }: { domain: string; imports: ImportSummary[] }) {
   if (imports.length === 0) return <p className="empty">No imports yet.</p>;
   return (
-    <DataTable label="Imports" columns={["Source", "Date range", "Pageviews", "Status"]} actions>
+    <DataTable label="Imports" columns={["Source", "Date range", "Adds", "Status"]} actions>
       {imports.map((item) => (
         <tr key={item.id}>
           <td data-label="Source">
@@ -51,7 +49,7 @@ export function ImportList({ domain, imports }: { domain: string; imports: Impor
               <span className="muted">—</span>
             )}
           </td>
-          <td data-label="Pageviews">{item.status === "completed" ? formatNumber(item.pageviews) : <span className="muted">—</span>}</td>
+          <td data-label="Adds">{item.status === "completed" ? describeAdded(item) : <span className="muted">—</span>}</td>
           <td data-label="Status">
             <Status item={item} />
           </td>
