@@ -95,7 +95,7 @@ export default function Account() {
         <div>
           <h1>Account</h1>
           <p>
-            Where you are logged in, and your password. Keys for scripts are under <Link to="/account/api-keys">API keys</Link>.
+            Your address, where you are logged in, your password and two-factor sign-in. Keys for scripts are under <Link to="/account/api-keys">API keys</Link>.
           </p>
         </div>
       </div>

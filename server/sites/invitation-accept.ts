@@ -63,7 +63,7 @@ async function claim(trx: Db, token: string, now: Date) {
     .deleteFrom("site_invitations")
     .where("token_hash", "=", sha256Hex(token))
     .where("expires_at", ">", now)
-    .returning(["site_id", "email", "role"])
+    .returning(["site_id", "email", "role", "sent_at"])
     .executeTakeFirst();
   if (!claimed) return null;
   const site = await trx.selectFrom("sites").select("domain").where("id", "=", claimed.site_id).executeTakeFirstOrThrow();
@@ -109,7 +109,12 @@ export async function acceptWithNewAccount(db: Db, input: { token: string; passw
     return await db.transaction().execute(async (trx) => {
       const claimed = await claim(trx, input.token, now);
       if (!claimed) throw new Invalid(INVITATION_DEAD);
-      const user = await trx.insertInto("users").values({ email: claimed.email, password_hash: passwordHash }).returning(["id", "email"]).executeTakeFirstOrThrow();
+      // A link that was mailed (never shown to the admin) reached the address: it is confirmed.
+      const user = await trx
+        .insertInto("users")
+        .values({ email: claimed.email, password_hash: passwordHash, email_confirmed_at: claimed.sent_at ? now : null })
+        .returning(["id", "email"])
+        .executeTakeFirstOrThrow();
       await trx.insertInto("site_memberships").values({ site_id: claimed.site_id, user_id: user.id, role: claimed.role }).execute();
       const session = await createSession(trx, user.id, new Date(), userAgent);
       return { user: { id: user.id, email: user.email } satisfies SessionUser, ...session, site: claimed.domain, role: claimed.role };

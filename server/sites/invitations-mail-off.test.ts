@@ -27,6 +27,8 @@ describe("invitations without SMTP_URL", () => {
     expect(await visitor.invitations.get({ token: first })).toBeNull();
     const joined = await visitor.invitations.acceptWithPassword({ token: second, password: "colleague's own password" });
     expect(joined).toMatchObject({ site: site.domain, role: "viewer" });
+    // A link the admin passed on proves nothing about the address.
+    expect(await db.selectFrom("users").select("email_confirmed_at").where("id", "=", joined.user.id).executeTakeFirstOrThrow()).toEqual({ email_confirmed_at: null });
     await expectCode(owner.caller.invitations.resend({ site: site.domain, id: created.id }), "NOT_FOUND");
   });
 });

@@ -76,6 +76,8 @@ describe("invitations to a site", () => {
     expect(joined).toMatchObject({ site: site.domain, role: "admin", user: { email: "New.Person@example.test" } });
     expect(await as(joined.token, later(6)).sites.get({ site: site.domain })).toMatchObject({ role: "admin" });
     expect(await at().invitations.list({ site: site.domain })).toEqual([]);
+    // The mailed link reached the address: the new account's address is confirmed (decision 014).
+    expect((await as(joined.token, later(6)).auth.email.status()).confirmed).toBe(true);
 
     expect(await as(null, later(6)).invitations.get({ token })).toBeNull();
     const again = await expectCode(as(null, later(6), "192.0.2.41").invitations.acceptWithPassword({ token, password: "another long password" }), "BAD_REQUEST");
