@@ -111,6 +111,8 @@ describe(`email digests (JavaScript ${config.js})`, () => {
     await page.getByText("Confirmed", { exact: true }).waitFor();
     inbox.splice(0);
     await visit(page, digestPath);
+    // Back where the admin was, with the name they had typed before the refusal.
+    await page.getByLabel("Name (optional)").fill("Ann Client");
   });
 
   it("adds a recipient, who gets only an email asking them to confirm, and a weekly schedule", async () => {
