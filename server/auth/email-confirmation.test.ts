@@ -54,14 +54,17 @@ async function signUp(label: string) {
 const tokenOf = (text: string | undefined) => /\/confirm-email\/([A-Za-z0-9_.-]+)\s/.exec(text ?? "")![1]!;
 
 describe("an account's own address", () => {
-  it("gets no mail on the account's behalf until it is confirmed: no preview to it, no confirmation to recipients", async () => {
+  it("gets no mail on the account's behalf until it is confirmed: no preview to it, no confirmation to recipients, no invitation", async () => {
     const { me, ref, email } = await signUp("spoof");
     expect(await me.auth.email.status()).toEqual({ email, confirmed: false, mailEnabled: true });
     expect((await expectCode(me.sharedLinks.sendDigestPreviewToMe(ref), "CONFLICT")).message).toBe(UNCONFIRMED_SENDER);
     expect((await expectCode(me.sharedLinks.addDigestRecipient({ ...ref, email: "stranger@inbox.test" }), "CONFLICT")).message).toBe(UNCONFIRMED_SENDER);
+    // An invitation names the inviter too.
+    expect((await expectCode(me.invitations.create({ site: ref.site, email: "colleague@inbox.test", role: "viewer" }), "CONFLICT")).message).toBe(UNCONFIRMED_SENDER);
     await new Promise((r) => setTimeout(r, 100));
     expect(smtp.take()).toEqual([]);
     expect(await db.selectFrom("digest_recipients").select("id").execute()).toEqual([]);
+    expect(await db.selectFrom("site_invitations").select("id").execute()).toEqual([]);
   });
 
   it("is confirmed by a mailed link that carries nothing anyone typed, with a button; then mail goes out", async () => {

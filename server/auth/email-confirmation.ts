@@ -18,7 +18,7 @@ export const CONFIRM_LINK_DEAD = "This confirmation link has expired or is not f
 
 /** Why mail on the account's behalf is refused, and what to do. */
 export const UNCONFIRMED_SENDER =
-  "Confirm your own email address first (Account → Email address → Send confirmation link). Until then no digest mail goes out from your account: sign-up takes any address, and mail must not go to strangers in its name.";
+  "Confirm your own email address first (Account → Email address → Send confirmation link). Until then no mail goes out in your account's name (invitations, digest confirmations, previews): sign-up takes any address, and mail must not reach strangers in its name.";
 
 const sign = (body: string, secret: string) => createHmac("sha256", secret).update(`email-confirmation\n${body}`).digest("base64url");
 
@@ -110,7 +110,7 @@ export async function confirmEmail(db: Db, token: string, now: Date): Promise<{ 
   return user;
 }
 
-/** Refuses mail on the account's behalf (recipients' confirmations, previews) while its address is unconfirmed. */
+/** Refuses mail on the account's behalf (invitations, recipients' confirmations, previews) while its address is unconfirmed. */
 export async function requireConfirmedEmail(db: Db, userId: string): Promise<void> {
   const user = await db.selectFrom("users").select("email_confirmed_at").where("id", "=", userId).executeTakeFirst();
   if (!user?.email_confirmed_at) throw new Conflict(UNCONFIRMED_SENDER);

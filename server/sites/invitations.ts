@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { generateToken, sha256Hex } from "../auth/tokens.js";
+import { requireConfirmedEmail } from "../auth/email-confirmation.js";
 import { configuredMailer } from "../mail/mailer.js";
 import { env } from "../env.js";
 import { Conflict, Invalid, isUniqueViolation, NotFound, TooManyRequests, Unavailable } from "../errors.js";
@@ -130,8 +131,10 @@ export async function inviteToSite(db: Db, site: Site, input: { email: string; r
   const email = input.email.trim();
   await refuseMember(db, site.id, email);
   await refusePending(db, site.id, email, now);
-  const release = await takeInviteHit(db, inviter, email, now);
   const mail = configuredMailer(env().mail);
+  // The mail names the inviter: only an account whose address is proven may send it.
+  if (mail) await requireConfirmedEmail(db, inviter.userId);
+  const release = await takeInviteHit(db, inviter, email, now);
   const token = generateToken();
   const expiresAt = new Date(now.getTime() + INVITE_DAYS * DAY_MS);
   let row;
@@ -181,6 +184,7 @@ export async function resendInvitation(db: Db, site: Site, id: string, inviter: 
     .executeTakeFirst();
   if (!row) throw new NotFound("Invitation not found; it may have been accepted or revoked");
   const mail = configuredMailer(env().mail);
+  if (mail) await requireConfirmedEmail(db, inviter.userId);
   const wait = mail && row.sent_at ? row.sent_at.getTime() + INVITE_RESEND_MINUTES * 60_000 - now.getTime() : 0;
   if (wait > 0) throw new TooManyRequests(`An invitation went to ${row.email} less than ${INVITE_RESEND_MINUTES} minutes ago`, Math.ceil(wait / 1000));
   const release = await takeInviteHit(db, inviter, row.email, now);
