@@ -122,10 +122,14 @@ export function ErrorBoundary() {
               ? "Something is not right"
               : "Something went wrong";
   // Our own 4xx and 503 answers carry a sentence written for people; other 5xx do not.
+  // A method a page does not take (POST where it has no form, OPTIONS): the framework's own words
+  // about routes and actions are not for people.
   const detail =
     status === 404
       ? "This page does not exist, or you do not have access to it."
-      : isRouteErrorResponse(error) && (status < 500 || status === 503)
+      : status === 405
+        ? "This page does not take that kind of request."
+        : isRouteErrorResponse(error) && (status < 500 || status === 503)
         ? String(error.data || error.statusText)
         : "An unexpected error happened on our side. Please try again in a moment.";
   return (

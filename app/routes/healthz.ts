@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { getCaller } from "~/lib/caller.server";
+import { getOnly } from "~/lib/get-only.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
@@ -9,3 +10,5 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     return Response.json({ db: "unavailable" }, { status: 503, headers: { "Cache-Control": "no-store" } });
   }
 }
+
+export const action = getOnly;

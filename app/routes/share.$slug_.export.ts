@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { getCaller } from "~/lib/caller.server";
+import { getOnly } from "~/lib/get-only.server";
 import { toCsv, toZip } from "~/lib/csv.server";
 import { parseDashboardQuery } from "~/lib/dashboard-query";
 import { toFormError } from "~/lib/errors.server";
@@ -45,3 +46,5 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     });
   }
 }
+
+export const action = getOnly;
