@@ -22,6 +22,8 @@ export const DIGESTS_OFF = "Digests are off on this server: it has no mail serve
 export async function sendPreview(stats: StatsServices, siteId: string, linkId: string, recipientId: string, sender: MailSender) {
   const { db } = stats;
   if (!configuredMailer(env().mail)) throw new Invalid(DIGESTS_OFF);
+  // The preview carries what the sender typed (the link's name) to whoever confirmed: only from a proven account.
+  await requireConfirmedEmail(db, sender.userId);
   const row = await db
     .selectFrom("digest_recipients as r")
     .innerJoin("shared_links as l", "l.id", "r.link_id")
