@@ -14,19 +14,19 @@ const WRONG_ATTEMPTS = { max: 10, windowMinutes: 15 };
 /**
  * Runs `check` (the password, and a code where one is asked for) counted against the account's
  * budget: an attempt is taken before anything is checked and given back when every check passes.
- * `check` answers false for a wrong attempt, which is refused with `wrong` as the message.
+ * `check` answers null when all is right, or the refusal of a wrong attempt, which keeps its hit.
  */
-export async function withCurrentPassword(db: Db, userId: string, now: Date, check: (passwordIs: (password: string) => Promise<boolean>) => Promise<boolean>, wrong: Invalid): Promise<void> {
+export async function withCurrentPassword(db: Db, userId: string, now: Date, check: (passwordIs: (password: string) => Promise<boolean>) => Promise<Invalid | null>): Promise<void> {
   const release = await takeHit(db, [{ key: limitKey("current-password:user", userId), ...WRONG_ATTEMPTS, message: "Too many wrong attempts for this account." }], now);
-  let ok: boolean;
+  let wrong: Invalid | null;
   try {
     const { password_hash } = await db.selectFrom("users").select("password_hash").where("id", "=", userId).executeTakeFirstOrThrow();
-    ok = await check((password) => verifyPassword(password_hash, password, forUser(userId)));
+    wrong = await check((password) => verifyPassword(password_hash, password, forUser(userId)));
   } catch (error) {
     // Busy hashing (too many at once) says nothing about the password: the attempt is given back.
     if (error instanceof TooManyRequests) await release();
     throw error;
   }
-  if (!ok) throw wrong;
+  if (wrong) throw wrong;
   await release();
 }

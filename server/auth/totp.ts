@@ -78,19 +78,25 @@ export async function startTwoFactorSetup(db: Db, userId: string): Promise<void>
  * A first code from the app proves it holds the secret, and the password proves the person is the
  * account's owner, not someone at an unattended browser (who could otherwise lock the owner out
  * with a secret of their own): then two-factor sign-in is on, and the ten recovery codes are made
- * and returned, the only time they are seen. Wrong passwords count against the account's budget.
+ * and returned, the only time they are seen. Wrong passwords and codes count against the account's budget.
  */
 export async function confirmTwoFactor(db: Db, userId: string, input: { password: string; code: string }, now: Date): Promise<{ recoveryCodes: string[] }> {
   const user = await db.selectFrom("users").select(["totp_secret", "totp_pending_secret"]).where("id", "=", userId).executeTakeFirstOrThrow();
   if (user.totp_secret) throw new Conflict("Two-factor sign-in is already on.");
   if (!user.totp_pending_secret) throw new NotFound("Start setting up two-factor sign-in first.");
-  await withCurrentPassword(db, userId, now, (passwordIs) => passwordIs(input.password), new Invalid("The password is not right", "password"));
-  const step = await stepOf(openSecret(user.totp_pending_secret, userId).plain, input.code.replace(/\s+/g, ""), now);
-  if (step === null) throw new Invalid("That code is not right. Enter the 6-digit code your app shows now.", "code");
+  const pendingSecret = openSecret(user.totp_pending_secret, userId).plain;
+  let step: number | null = null;
+  // A wrong code counts like a wrong password: both are the account's budget.
+  await withCurrentPassword(db, userId, now, async (passwordIs) => {
+    if (!(await passwordIs(input.password))) return new Invalid("The password is not right", "password");
+    step = await stepOf(pendingSecret, input.code.replace(/\s+/g, ""), now);
+    return step === null ? new Invalid("That code is not right. Enter the 6-digit code your app shows now.", "code") : null;
+  });
+  const acceptedStep = step!;
   return db.transaction().execute(async (trx) => {
     const on = await trx
       .updateTable("users")
-      .set({ totp_secret: user.totp_pending_secret, totp_pending_secret: null, totp_last_step: step })
+      .set({ totp_secret: user.totp_pending_secret, totp_pending_secret: null, totp_last_step: acceptedStep })
       .where("id", "=", userId)
       .where("totp_pending_secret", "=", user.totp_pending_secret)
       .where("totp_secret", "is", null)
@@ -111,7 +117,9 @@ export async function disableTwoFactor(db: Db, userId: string, input: { password
   const user = await db.selectFrom("users").select(["totp_secret"]).where("id", "=", userId).executeTakeFirstOrThrow();
   if (!user.totp_secret) throw new Conflict("Two-factor sign-in is already off.");
   const secret = user.totp_secret;
-  await withCurrentPassword(db, userId, now, async (passwordIs) => (await passwordIs(input.password)) && acceptSecondFactor(db, userId, secret, input.code, now), new Invalid(WRONG_PASSWORD_OR_CODE));
+  await withCurrentPassword(db, userId, now, async (passwordIs) =>
+    (await passwordIs(input.password)) && (await acceptSecondFactor(db, userId, secret, input.code, now)) ? null : new Invalid(WRONG_PASSWORD_OR_CODE),
+  );
   await db.transaction().execute(async (trx) => {
     await trx.updateTable("users").set({ totp_secret: null, totp_pending_secret: null }).where("id", "=", userId).execute();
     await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();

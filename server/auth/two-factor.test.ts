@@ -82,6 +82,20 @@ describe("a session alone cannot turn two-factor sign-in on", () => {
   });
 });
 
+describe("wrong codes when turning it on", () => {
+  it("count against the account's budget like wrong passwords", async () => {
+    const person = await signedIn(db, "code-guesser");
+    const me = withSession(person.token);
+    await me.auth.twoFactor.start();
+    const { setup } = await me.auth.twoFactor.status();
+    const right = await totpCodeAt(setup!.secret, T0);
+    const wrong = right === "000000" ? "111111" : "000000";
+    for (let i = 0; i < 10; i++) await expectCode(me.auth.twoFactor.confirm({ code: wrong, password: PASSWORD }), "BAD_REQUEST");
+    await expectCode(me.auth.twoFactor.confirm({ code: right, password: PASSWORD }), "TOO_MANY_REQUESTS");
+    expect((await me.auth.twoFactor.status()).enabled).toBe(false);
+  });
+});
+
 describe("signing in with two-factor on", () => {
   it("gives no session for the password alone, then one for a right code", async () => {
     const person = await withTwoFactor("login");
