@@ -9,8 +9,13 @@ export interface ColumnarOptions {
   /** DuckDB's memory limit: beyond it, queries spill to disk next to the file or fail. */
   memoryMb: number;
   threads: number;
+  /** How long a view's query may take before the process is taken for hung (ended, and started again). */
+  answerMs?: number;
   log?: (line: string) => void;
 }
+
+/** A view's query at 10M events takes a few seconds at most: one that takes this long is a process that hangs. */
+const ANSWER_MS = 10_000;
 
 /**
  * Version of the copy's layout. A file of another version is deleted and rebuilt from the source:
@@ -195,20 +200,38 @@ export class Columnar {
     return child;
   }
 
-  private send(child: ChildProcess, op: string, input: Record<string, unknown> = {}): Promise<unknown> {
+  /**
+   * One message to the child and its answer. With `answerMs`, a process that has not answered by
+   * then (stopped, stuck) is ended: what it was asked fails now, so views are answered from the
+   * tables instead of waiting, and the next one starts a new process.
+   */
+  private send(child: ChildProcess, op: string, input: Record<string, unknown> = {}, answerMs?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      this.pending.set(id, { resolve, reject });
+      const timer = answerMs
+        ? setTimeout(() => {
+            if (!this.pending.has(id)) return;
+            this.failure = `The column store did not answer within ${answerMs / 1000} s`;
+            this.options.log?.(`${this.failure}; its process is ended and started again`);
+            child.kill("SIGKILL");
+          }, answerMs)
+        : null;
+      const settle = () => timer && clearTimeout(timer);
+      this.pending.set(id, {
+        resolve: (value) => (settle(), resolve(value)),
+        reject: (error) => (settle(), reject(error)),
+      });
       child.send({ id, op, ...input }, (error) => {
         if (!error) return;
         this.pending.delete(id);
+        settle();
         reject(error);
       });
     });
   }
 
   private async call(op: string, input: Record<string, unknown> = {}): Promise<unknown> {
-    return this.send(await this.process(), op, input);
+    return this.send(await this.process(), op, input, this.options.answerMs ?? ANSWER_MS);
   }
 
   query(sql: string, values: (string | number)[] = []): Promise<Row[]> {

@@ -93,8 +93,8 @@ afterEach(async () => {
 });
 
 /** An engine on an in-memory copy, every finished day copied, whose database queries `point` watches. */
-async function engineWith(point: KillPoint, syncedAt: Date | null = NOW) {
-  const engine = await openColumnarEngine(db.withPlugin(point), { path: "memory", memoryMb: 128, threads: 1 });
+async function engineWith(point: KillPoint, syncedAt: Date | null = NOW, answerMs?: number) {
+  const engine = await openColumnarEngine(db.withPlugin(point), { path: "memory", memoryMb: 128, threads: 1, answerMs });
   engines.push(engine);
   if (syncedAt) await engine.sync(site, syncedAt);
   return engine;
@@ -216,6 +216,27 @@ describe("a column store process that ends unasked", () => {
     expect(engine.health()).toEqual({ state: "degraded", reason: expect.stringMatching(/process ended \(SIGKILL\); views are answered from the database tables/) });
     for (let i = 0; i < 400 && engine.processId() === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 25));
     expect(engine.processId()).toBeDefined();
+    expect(engine.health()).toEqual({ state: "ok" });
+  });
+
+  it("that hangs (stopped) is ended after its answer time: the view gives the tables' figures instead of waiting", async () => {
+    const engine = await engineWith(new KillPoint(), NOW, 1500);
+    const filters: Filter[] = [{ dimension: "country", operator: "is_not", values: ["FR"] }];
+    const expected = await view(null, { key: "30d" }, filters);
+    const pid = engine.processId()!;
+    process.kill(pid, "SIGSTOP");
+    try {
+      const began = performance.now();
+      expect(await view(engine, { key: "30d" }, filters)).toEqual(expected);
+      expect(performance.now() - began).toBeLessThan(20_000);
+    } finally {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+    // The stopped process was ended, and a new one runs.
+    for (let i = 0; i < 400 && (engine.processId() === undefined || engine.processId() === pid); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(engine.processId()).not.toBe(pid);
     expect(engine.health()).toEqual({ state: "ok" });
   });
 });
