@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createCaller } from "../root.js";
-import { expectCode, sessionOf } from "../../test/support/actors.js";
+import { expectCode, sessionOf, signedIn } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import { testContext } from "../../test/support/services.js";
-import { type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js";
+import { confirmTokenOf, type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js";
 import { CONFIRM_EMAIL_SUBJECT } from "./confirm-email-message.js";
 import { CONFIRM_LINK_DEAD, UNCONFIRMED_SENDER } from "./email-confirmation.js";
 
@@ -65,6 +65,22 @@ describe("an account's own address", () => {
     expect(smtp.take()).toEqual([]);
     expect(await db.selectFrom("digest_recipients").select("id").execute()).toEqual([]);
     expect(await db.selectFrom("site_invitations").select("id").execute()).toEqual([]);
+  });
+
+  it("sends no preview from an unconfirmed admin even to recipients who confirmed (it carries the link's name)", async () => {
+    const owner = await signedIn(db, "confirmed-owner");
+    const domain = `shared-${++signups}.example`;
+    await owner.caller.sites.create({ domain, timezone: "UTC" });
+    const link = await owner.caller.sharedLinks.create({ site: domain, name: "Board" });
+    const ref = { site: domain, id: link.id };
+    const { id: recipientId } = await owner.caller.sharedLinks.addDigestRecipient({ ...ref, email: "reader@inbox.test" });
+    await createCaller(testContext({ db, ip: "203.0.113.12" })).digests.confirm({ token: confirmTokenOf(smtp.take()[0]!) });
+    const { me, email } = await signUp("co-admin");
+    await owner.caller.sites.members.add({ site: domain, email, role: "admin" });
+    await me.sharedLinks.update({ ...ref, name: PHISHING });
+    expect((await expectCode(me.sharedLinks.sendDigestPreview({ ...ref, recipientId }), "CONFLICT")).message).toBe(UNCONFIRMED_SENDER);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(smtp.take()).toEqual([]);
   });
 
   it("is confirmed by a mailed link that carries nothing anyone typed, with a button; then mail goes out", async () => {
