@@ -2,7 +2,7 @@ import type { Db } from "../../db/client.js";
 import type { Env } from "../env.js";
 import { openClickHouseEngine } from "./clickhouse/engine.js";
 import { openColumnarEngine } from "./columnar/engine.js";
-import type { StatsEngine } from "./engine.js";
+import type { EngineHealth, StatsEngine } from "./engine.js";
 import { withImported } from "./imported-engine.js";
 import { keepFinishedDays } from "./kept-engine.js";
 import { sourceEngine } from "./source-engine.js";
@@ -20,9 +20,7 @@ export function sourceStats(db: Db): StatsEngine {
   return served(db, sourceEngine(db));
 }
 
-/** How an engine that can be away (ClickHouse) is doing; engines that cannot be away say nothing. */
-import type { EngineHealth } from "./engine.js";
-
+/** How an engine that can be away (the column store's process, ClickHouse) is doing; the tables say nothing. */
 export type { EngineHealth };
 
 export interface StartedEngine {

@@ -108,13 +108,14 @@ const CHILD_HEAP_MB = 128;
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
-/**
- * The copy lives in DuckDB in a child process (see duckdb-process.mjs). If the child dies (a
- * query beyond every limit, a kill), what was in flight fails, and the next request starts it
- * again on the same file.
- */
+/** After the process ends unasked, how soon a new one starts (whether or not a view asks). */
 const RESTART_AFTER_MS = 1000;
 
+/**
+ * The copy lives in DuckDB in a child process (see duckdb-process.mjs). If the child dies (a
+ * query beyond every limit, a kill, a hang past `answerMs`), what was in flight fails, and a new
+ * process starts on the same file a second later.
+ */
 export class Columnar {
   /**
    * DuckDB runs each query on a thread of its own besides its `threads` workers, so concurrent
