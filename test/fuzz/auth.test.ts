@@ -137,7 +137,9 @@ describe("auth and system procedures answer any input with data or a 4xx, and ne
   it("auth.twoFactor.status", () => run({ path: "auth.twoFactor.status", mutation: false, runs: 200, input: wild }));
   it("auth.twoFactor.start", () => run({ path: "auth.twoFactor.start", mutation: true, runs: 100, input: wild }));
   it("auth.twoFactor.confirm", () =>
-    run({ path: "auth.twoFactor.confirm", mutation: true, runs: 300, input: inputs(fc.record({ code, password }), { code: nastyString, password: passwordEdge }) }));
+    // Each well-formed try checks a password and counts against the account (10 in 15 minutes):
+    // past them every answer is a paused refusal (seconds each).
+    run({ path: "auth.twoFactor.confirm", mutation: true, runs: 40, input: inputs(fc.record({ code, password }), { code: nastyString, password: passwordEdge }) }));
   it("auth.twoFactor.disable", () =>
     run({
       path: "auth.twoFactor.disable",
