@@ -1,10 +1,10 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Db } from "../../db/client.js";
 import { env } from "../env.js";
 import { Conflict, Invalid, Unavailable } from "../errors.js";
 import { configuredMailer } from "../mail/mailer.js";
 import { limitKey } from "../net/client-address.js";
 import { takeHit } from "../rate-limit.js";
+import { readNote, signNote } from "../signed-note.js";
 import { composeEmailConfirmation } from "./confirm-email-message.js";
 
 const HOURS = 24;
@@ -20,33 +20,20 @@ export const CONFIRM_LINK_DEAD = "This confirmation link has expired or is not f
 export const UNCONFIRMED_SENDER =
   "Confirm your own email address first (Account → Email address → Send confirmation link). Until then no mail goes out in your account's name (invitations, digest confirmations, previews): sign-up takes any address, and mail must not reach strangers in its name.";
 
-const sign = (body: string, secret: string) => createHmac("sha256", secret).update(`email-confirmation\n${body}`).digest("base64url");
-
 /**
  * The link's token: who, which address, until when, signed. Nothing is stored: confirming twice
  * is harmless, and a token for an address the account no longer has confirms nothing.
  */
 function confirmationToken(userId: string, email: string, expiresAt: number): string {
-  const body = Buffer.from(JSON.stringify([userId, email.toLowerCase(), expiresAt])).toString("base64url");
-  return `${body}.${sign(body, env().sessionSecrets[0]!)}`;
+  return signNote("email-confirmation", [userId, email.toLowerCase(), expiresAt]);
 }
 
 function readToken(token: string, now: Date): { userId: string; email: string } | null {
-  const [body, mac, extra] = token.split(".");
-  if (!body || !mac || extra !== undefined) return null;
-  const given = Buffer.from(mac, "base64url");
-  const ours = env().sessionSecrets.some((secret) => {
-    const expected = Buffer.from(sign(body, secret), "base64url");
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
-  if (!ours) return null;
-  try {
-    const [userId, email, expiresAt] = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as [unknown, unknown, unknown];
-    if (typeof userId !== "string" || typeof email !== "string" || typeof expiresAt !== "number" || expiresAt <= now.getTime()) return null;
-    return { userId, email };
-  } catch {
-    return null;
-  }
+  const note = readNote("email-confirmation", token);
+  if (!Array.isArray(note)) return null;
+  const [userId, email, expiresAt] = note as unknown[];
+  if (typeof userId !== "string" || typeof email !== "string" || typeof expiresAt !== "number" || expiresAt <= now.getTime()) return null;
+  return { userId, email };
 }
 
 export interface EmailStatus {

@@ -1,8 +1,9 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { env } from "../env.js";
 import type { Filter } from "../schemas/filters.js";
 import { EMBED_MAX_MINUTES } from "../schemas/link-scope.js";
 import type { Period } from "../schemas/stats.js";
+import { readNote, signNote } from "../signed-note.js";
 import { fingerprint, type ShareLink } from "./access.js";
 
 
@@ -25,8 +26,6 @@ interface Payload {
   q?: Filter[];
 }
 
-const sign = (secret: string, body: string) => createHmac("sha256", secret).update(`embed\n${body}`).digest("base64url");
-
 /**
  * A signed token for one link (HMAC with the first SESSION_SECRET; every configured secret
  * verifies, like the unlock cookie). Not encrypted: the period and filters it locks are what the
@@ -42,27 +41,13 @@ export function mintEmbedToken(link: Pick<ShareLink, "id" | "passwordHash" | "re
     ...(claims.period && { p: claims.period }),
     ...(claims.filters?.length && { q: claims.filters }),
   };
-  const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
-  return `${body}.${sign(secret, body)}`;
+  return signNote("embed", payload);
 }
 
 /** The claims of a genuine, unexpired token, or null: a bad token is simply no access. */
 export function readEmbedToken(token: string, now: Date): EmbedClaims | null {
   if (token.length > 4096) return null;
-  const [body, mac, extra] = token.split(".");
-  if (!body || !mac || extra !== undefined) return null;
-  const given = Buffer.from(mac);
-  const genuine = env().sessionSecrets.some((secret) => {
-    const expected = Buffer.from(sign(secret, body));
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
-  if (!genuine) return null;
-  let payload: Payload;
-  try {
-    payload = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Payload;
-  } catch {
-    return null;
-  }
+  const payload = readNote("embed", token) as Payload | null;
   if (payload?.v !== 1 || typeof payload.l !== "string" || typeof payload.f !== "string" || typeof payload.e !== "number") return null;
   const seconds = now.getTime() / 1000;
   // A token minted for longer than the maximum (an older secret's, say) is not honoured either.
