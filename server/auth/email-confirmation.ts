@@ -45,7 +45,7 @@ export interface EmailStatus {
 
 export async function emailStatus(db: Db, userId: string): Promise<EmailStatus> {
   const user = await db.selectFrom("users").select(["email", "email_confirmed_at"]).where("id", "=", userId).executeTakeFirstOrThrow();
-  return { email: user.email, confirmed: user.email_confirmed_at !== null, mailEnabled: configuredMailer(env().mail) !== null };
+  return { email: user.email, confirmed: user.email_confirmed_at !== null, mailEnabled: env().mail !== null };
 }
 
 /** Mails the account's own address a link that confirms it (counted per account and network first). */
