@@ -58,7 +58,7 @@ export async function startStatsEngine(db: Db, config: Env, log: (line: string) 
     return tables;
   }
   try {
-    const engine = await openColumnarEngine(db, { ...config.stats, log });
+    const engine = await openColumnarEngine(db, { ...config.stats, ingestFlushMs: config.ingestBuffer.flushMs, log });
     engine.startSyncing();
     log(`Stats: columnar copy in ${config.stats.path === "memory" ? "memory" : config.stats.path} (memory limit ${config.stats.memoryMb} MB)`);
     return { engine: served(db, engine), health: () => engine.health(), close: () => engine.close() };

@@ -5,7 +5,11 @@ import { sourceEngine } from "../source-engine.js";
 import { Columnar, type ColumnarOptions } from "./duckdb.js";
 import { rangeFigures, rangeTotals } from "./queries.js";
 import { keepCopy } from "./keeper.js";
+import { liveOverlapMs } from "./live.js";
 import { type SyncSite, syncState, unsettledFrom } from "./sync.js";
+
+/** The ingest buffer's default flush interval (INGEST_FLUSH_MS), for engines opened without one. */
+const DEFAULT_FLUSH_MS = 1_000;
 
 /** A `through` before any day: nothing of the site is in the copy (or it is being rebuilt). */
 const NOTHING_COPIED = "0000-01-01";
@@ -41,11 +45,12 @@ export interface ColumnarEngine extends StatsEngine {
  * hold yet from the source tables. Figures of a range are sums of its days' figures, so the parts
  * add up to exactly what the source alone would say.
  */
-export async function openColumnarEngine(db: Db, options: ColumnarOptions & { log?: (line: string) => void }): Promise<ColumnarEngine> {
+export async function openColumnarEngine(db: Db, options: ColumnarOptions & { log?: (line: string) => void; ingestFlushMs?: number }): Promise<ColumnarEngine> {
   const columnar = await Columnar.open(options);
   const source = sourceEngine(db);
   const log = options.log ?? (() => {});
-  const keeper = keepCopy(columnar, db, log);
+  // Events reach the tables within the ingest buffer's flush interval (ingest/buffer.ts).
+  const keeper = keepCopy(columnar, db, log, liveOverlapMs(options.ingestFlushMs ?? DEFAULT_FLUSH_MS));
   const sync = keeper.sync;
   /**
    * The days [from, through) come from the copy's flagged rows, the rest from its plain rows or

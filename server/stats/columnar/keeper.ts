@@ -39,7 +39,8 @@ export interface CopyKeeper {
   close(): Promise<void>;
 }
 
-export function keepCopy(columnar: Columnar, db: Db, log: (line: string) => void): CopyKeeper {
+/** `liveOverlapMs`: how far back each refresh of the unfinished days reads again (see ./live.ts). */
+export function keepCopy(columnar: Columnar, db: Db, log: (line: string) => void, liveOverlapMs: number): CopyKeeper {
   const queues = new Map<string, Promise<unknown>>();
   const pending = new Map<string, Promise<void>>();
   /** Per site: what its rows of unfinished days hold, and the refresh on its way. */
@@ -90,7 +91,7 @@ export function keepCopy(columnar: Columnar, db: Db, log: (line: string) => void
       if (!running) {
         const generation = columnar.generation;
         running = serially(siteId, async () => {
-          const result = await refreshLive(columnar, db, site, through, valid ? live : null);
+          const result = await refreshLive(columnar, db, site, through, valid ? live : null, liveOverlapMs);
           lives.set(siteId, { ...result, generation, version, through });
         }).finally(() => refreshing.delete(siteId));
         refreshing.set(siteId, running);

@@ -8,11 +8,26 @@ import { addPaths, between, createStage, cutsBetween, dropStage, EVENT_TYPES, ev
  * Days from `through` on (today, and yesterday while it settles) are not final, so they have no
  * flags: they are kept as plain rows, every one marked as if its visitor had several visits, so
  * that every count over them is a distinct count. A refresh reads, from one snapshot, the events
- * stamped since the last one (with an overlap for events committed a little after they were
- * stamped) and the visits those events belong to (a visit only changes with an event). The copy
- * then holds exactly as many events as the snapshot counted, or the days are read whole again.
+ * stamped since the newest one the copy holds and the visits those events belong to (a visit only
+ * changes with an event). The copy then holds exactly as many events as the snapshot counted, or
+ * the refresh is rolled back and tried again further back:
+ *
+ *   1. from the newest stamp the copy holds: enough while events are committed in the order they
+ *      were stamped (one instance's buffer writes them so);
+ *   2. from an overlap before it, for events committed a little after newer ones (another
+ *      instance's buffer, written a moment later): its flush interval and a write (WRITE_MS);
+ *   3. the days whole (a database outage's backlog, a clock far behind).
+ *
+ * Each refresh reads again what it starts from, so the first try starts as late as it can: on a
+ * site taking 1,000 events a second, a refresh that always read a minute back took over a second
+ * for every view of today.
  */
-export const LIVE_OVERLAP_MS = 60_000;
+const WRITE_MS = 10_000;
+
+/** How far back the second try reads, for ingest buffers that write every `flushMs`. */
+export function liveOverlapMs(flushMs: number): number {
+  return flushMs + WRITE_MS;
+}
 
 export interface LiveRefresh {
   /** The site's events from `through` on, in the snapshot the rows were read from. */
@@ -27,10 +42,12 @@ export async function liveEventCount(db: Db, siteId: string, through: string): P
   return Number(row?.n ?? 0);
 }
 
-export async function refreshLive(columnar: Columnar, db: Db, site: SyncSite, through: string, since: LiveRefresh | null): Promise<LiveRefresh> {
-  const result = since ? await applyLive(columnar, db, site, through, new Date(since.newest - LIVE_OVERLAP_MS)) : null;
-  // An event stamped before the overlap (a clock far behind) is caught here: the days are read whole.
-  return result ?? (await applyLive(columnar, db, site, through, null))!;
+export async function refreshLive(columnar: Columnar, db: Db, site: SyncSite, through: string, since: LiveRefresh | null, overlapMs: number): Promise<LiveRefresh> {
+  for (const from of since ? [since.newest, since.newest - overlapMs] : []) {
+    const result = await applyLive(columnar, db, site, through, new Date(from));
+    if (result) return result;
+  }
+  return (await applyLive(columnar, db, site, through, null))!;
 }
 
 /**
