@@ -61,6 +61,15 @@ describe("Dashboard", () => {
     expect(html).toContain("No visitors in this period yet");
     expect(html).not.toContain("dash-chart");
   });
+
+  it("is not empty when imported custom events are all a period has", async () => {
+    const goals = emptyDashboardFixture.goals.map((g) => (g.kind === "event" && g.name === "Signup" ? { ...g, visitors: 12, conversions: 15 } : g));
+    const imported = { days: 6, leftOut: false };
+    const html = await render("", { stats: { ...emptyDashboardFixture, goals, imported } });
+    expect(html).not.toContain("No visitors in this period yet");
+    expect(html).toContain("Signup");
+    expect(html).toContain("The import has no totals for this period");
+  });
 });
 
 describe("formatting", () => {

@@ -46,8 +46,9 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
 
   const { totals, range } = stats;
   const noTotals = totals.visitors === 0 && totals.pageviews === 0;
-  // Imported breakdowns can have days that imported totals lack: a period with rows is not empty.
-  const empty = noTotals && stats.breakdowns.every((b) => b.rows.length === 0);
+  // Imported breakdowns and custom events can have days that imported totals lack: a period with
+  // rows or conversions is not empty.
+  const empty = noTotals && stats.breakdowns.every((b) => b.rows.length === 0) && stats.goals.every((g) => g.conversions === 0);
   const filtered = query.filters.length > 0 || (segment?.filters.length ?? 0) > 0;
   const filterable = !scope || scope.canFilter;
   // A custom range's own label is its raw dates, which the formatted range right after repeats.
