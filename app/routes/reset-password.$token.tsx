@@ -23,8 +23,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const values = textFields(form, ["password"]);
   const caller = await getCaller(request, context);
   try {
-    await caller.auth.resetPassword({ token: params.token ?? "", password: values.password });
-    const message = "Your password was changed and every session of your account was logged out. Log in with the new password.";
+    const { unprovenCleared } = await caller.auth.resetPassword({ token: params.token ?? "", password: values.password });
+    const message = unprovenCleared
+      ? "Your password was changed and every session of your account was logged out. This link was the first proof that the address is yours, so the API keys and two-factor sign-in set up before it were removed: set up your own after you log in."
+      : "Your password was changed and every session of your account was logged out. Log in with the new password.";
     return redirect("/login", { headers: { "Set-Cookie": await setFlash(message) } });
   } catch (error) {
     return formFailure(error, {});

@@ -8,6 +8,7 @@ import { type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js"
 import { RESET_LINK_DEAD } from "./password-reset.js";
 import { RESET_SUBJECT } from "./reset-email.js";
 import { sha256Hex } from "./tokens.js";
+import { totpCodeAt } from "./totp.js";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a brand new long password";
@@ -73,7 +74,7 @@ describe("password reset by mail", () => {
     const person = await signedIn(db, "reset");
     const other = await sessionOf(anonymous(db, "192.0.2.30").auth.login({ email: person.user.email, password: PASSWORD }));
     const token = await requestLink(person.user.email, "192.0.2.2");
-    expect(await visitor("192.0.2.2").auth.resetPassword({ token, password: NEW_PASSWORD })).toEqual({ email: person.user.email });
+    expect(await visitor("192.0.2.2").auth.resetPassword({ token, password: NEW_PASSWORD })).toEqual({ email: person.user.email, unprovenCleared: false });
     expect(await person.caller.auth.me()).toBeNull();
     expect(await createCaller(testContext({ db, sessionToken: other.token })).auth.me()).toBeNull();
     expect(await db.selectFrom("sessions").select("id").where("user_id", "=", person.user.id).execute()).toEqual([]);
@@ -131,4 +132,31 @@ describe("password reset by mail", () => {
     expect(perNetwork.message).toMatch(/from your network/);
   });
 
+  it("takes an account back from whoever signed up with the address first: their API keys and two-factor sign-in end", async () => {
+    // Someone signs up with a stranger's address (never confirmed), makes a key and turns on two-factor with their own phone.
+    const email = `squatted-${Date.now()}@example.test`;
+    const { token: squatterSession } = await sessionOf(anonymous(db, "203.0.113.70").auth.signup({ email, password: PASSWORD }));
+    const squatter = createCaller(testContext({ db, sessionToken: squatterSession, ip: "203.0.113.70", pauses: false }));
+    const { key } = await squatter.auth.apiKeys.create({ name: "kept" });
+    await squatter.auth.twoFactor.start();
+    const { setup } = await squatter.auth.twoFactor.status();
+    await squatter.auth.twoFactor.confirm({ code: await totpCodeAt(setup!.secret, new Date()), password: PASSWORD });
+    const byKey = () => createCaller(testContext({ db, apiKey: key })).auth.me();
+    expect(await byKey()).toMatchObject({ email });
+
+    // The owner of the address resets the password from the mailed link: the first proof that the address is theirs.
+    const token = await requestLink(email, "192.0.2.40");
+    expect(await visitor("192.0.2.40").auth.resetPassword({ token, password: NEW_PASSWORD })).toEqual({ email, unprovenCleared: true });
+    expect(await byKey()).toBeNull();
+    const login = await anonymous(db, "192.0.2.41").auth.login({ email, password: NEW_PASSWORD });
+    expect(login.twoFactor).toBe(false);
+    expect(await db.selectFrom("recovery_codes").select("user_id").where("user_id", "=", login.twoFactor ? "" : login.user.id).execute()).toEqual([]);
+
+    // Once the address is proven, a later reset leaves the owner's own keys and two-factor sign-in alone.
+    const owner = createCaller(testContext({ db, sessionToken: (await sessionOf(anonymous(db, "192.0.2.41").auth.login({ email, password: NEW_PASSWORD }))).token, pauses: false }));
+    const { key: ownKey } = await owner.auth.apiKeys.create({ name: "mine" });
+    const again = await requestLink(email, "192.0.2.42");
+    expect(await visitor("192.0.2.42").auth.resetPassword({ token: again, password: "the third long password" })).toEqual({ email, unprovenCleared: false });
+    expect(await createCaller(testContext({ db, apiKey: ownKey })).auth.me()).toMatchObject({ email });
+  });
 });

@@ -83,7 +83,7 @@ export async function resetTarget(db: Db, token: string, now: Date): Promise<{ e
  * that changes the password, so two submissions of one link change it once. Every session and
  * every other reset link of the account ends with it.
  */
-export async function resetPassword(db: Db, input: { token: string; password: string }, client: string, now: Date): Promise<{ email: string }> {
+export async function resetPassword(db: Db, input: { token: string; password: string }, client: string, now: Date): Promise<{ email: string; unprovenCleared: boolean }> {
   await takeHit(db, [{ key: limitKey("reset-set:client", client), ...RESETS_PER_NETWORK, message: "Too many new passwords from your network." }], now);
   if (!(await resetTarget(db, input.token, now))) throw new Invalid(RESET_LINK_DEAD);
   const hash = await hashPassword(input.password, client);
@@ -96,11 +96,32 @@ export async function resetPassword(db: Db, input: { token: string; password: st
       .executeTakeFirst();
     if (!claimed) return null;
     // The link came by mail to the account's address (or from the operator): that address is theirs.
-    await trx.updateTable("users").set({ email_confirmed_at: now }).where("id", "=", claimed.user_id).where("email_confirmed_at", "is", null).execute();
-    return setPassword(trx, claimed.user_id, hash, now);
+    const proven = await trx.updateTable("users").set({ email_confirmed_at: now }).where("id", "=", claimed.user_id).where("email_confirmed_at", "is", null).executeTakeFirst();
+    const unprovenCleared = Number(proven.numUpdatedRows) > 0 && (await dropUnprovenCredentials(trx, claimed.user_id, now));
+    return { ...(await setPassword(trx, claimed.user_id, hash, now)), unprovenCleared };
   });
   if (!changed) throw new Invalid(RESET_LINK_DEAD);
   return changed;
+}
+
+/**
+ * Sign-up takes any address, so until a mailed link proves it, whoever signed up may not be its
+ * owner: someone can take a stranger's address first, make API keys and turn on two-factor sign-in
+ * with a phone of their own, and wait for the owner to be invited. When the owner then takes the
+ * account back through a reset link (the first proof of the address), those keys are revoked and
+ * two-factor sign-in is turned off with its recovery codes; the owner sets up their own. True when
+ * there was something to drop.
+ */
+async function dropUnprovenCredentials(trx: Db, userId: string, now: Date): Promise<boolean> {
+  const keys = await trx.updateTable("api_keys").set({ revoked_at: now }).where("user_id", "=", userId).where("revoked_at", "is", null).executeTakeFirst();
+  const twoFactor = await trx
+    .updateTable("users")
+    .set({ totp_secret: null, totp_pending_secret: null })
+    .where("id", "=", userId)
+    .where((eb) => eb.or([eb("totp_secret", "is not", null), eb("totp_pending_secret", "is not", null)]))
+    .executeTakeFirst();
+  await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+  return Number(keys.numUpdatedRows) > 0 || Number(twoFactor.numUpdatedRows) > 0;
 }
 
 /**

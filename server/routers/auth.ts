@@ -63,10 +63,13 @@ export const authRouter = router({
   /** Whom a reset link is for, or null once it is dead (expired, used, password changed). */
   resetTarget: publicProcedure.input(resetTokenInput).query(({ ctx, input }) => resetTarget(ctx.db, input.token, ctx.clock.now())),
 
-  /** Sets the new password from a live link and ends every session of the account. */
+  /**
+   * Sets the new password from a live link and ends every session of the account; where the link
+   * is the first proof of the address, API keys and two-factor sign-in set up before it end too.
+   */
   resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {
-    const { email } = await pauseBeforeRefusing(ctx, () => resetPassword(ctx.db, input, ctx.client, ctx.clock.now()));
-    return { email };
+    const { email, unprovenCleared } = await pauseBeforeRefusing(ctx, () => resetPassword(ctx.db, input, ctx.client, ctx.clock.now()));
+    return { email, unprovenCleared };
   }),
 
   /** The account's own address: whether it is proven, and the mailed link that proves it. */
