@@ -9,6 +9,8 @@ import { RESET_LINK_DEAD } from "./password-reset.js";
 import { RESET_SUBJECT } from "./reset-email.js";
 import { sha256Hex } from "./tokens.js";
 import { totpCodeAt } from "./totp.js";
+import { TOO_MANY_CODES_FOR_ACCOUNT } from "./users.js";
+import { WRONG_CODE_SUBJECT } from "./wrong-code-email.js";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a brand new long password";
@@ -135,7 +137,7 @@ describe("password reset by mail", () => {
   it("takes an account back from whoever signed up with the address first: their API keys and two-factor sign-in end", async () => {
     // Someone signs up with a stranger's address (never confirmed), makes a key and turns on two-factor with their own phone.
     const email = `squatted-${Date.now()}@example.test`;
-    const { token: squatterSession } = await sessionOf(anonymous(db, "203.0.113.70").auth.signup({ email, password: PASSWORD }));
+    const { token: squatterSession } = await anonymous(db, "203.0.113.70").auth.signup({ email, password: PASSWORD });
     const squatter = createCaller(testContext({ db, sessionToken: squatterSession, ip: "203.0.113.70", pauses: false }));
     const { key } = await squatter.auth.apiKeys.create({ name: "kept" });
     await squatter.auth.twoFactor.start();
@@ -158,5 +160,45 @@ describe("password reset by mail", () => {
     const again = await requestLink(email, "192.0.2.42");
     expect(await visitor("192.0.2.42").auth.resetPassword({ token: again, password: "the third long password" })).toEqual({ email, unprovenCleared: false });
     expect(await createCaller(testContext({ db, apiKey: ownKey })).auth.me()).toMatchObject({ email });
+  });
+});
+
+describe("wrong two-factor codes after a right password", () => {
+  it("are limited to twenty per account from everywhere, tell the owner once, and end with a new password", async () => {
+    const person = await signedIn(db, "guessed-code");
+    const me = createCaller(testContext({ db, sessionToken: person.token, pauses: false }));
+    await me.auth.twoFactor.start();
+    const secret = (await me.auth.twoFactor.status()).setup!.secret;
+    await me.auth.twoFactor.confirm({ code: await totpCodeAt(secret, new Date()), password: PASSWORD });
+    const pendingFrom = async (ip: string, password = PASSWORD) => {
+      const result = await visitor(ip).auth.login({ email: person.user.email, password });
+      if (!result.twoFactor) throw new Error("expected a request for a code");
+      return result.pending;
+    };
+    const wrong = async () => {
+      const right = await totpCodeAt(secret, new Date());
+      return ["000001", "000002"].find((c) => c !== right)!;
+    };
+    // Someone with the password guesses from two networks, ten each: each network's own limit.
+    for (const ip of ["203.0.113.81", "203.0.113.82"]) {
+      const pending = await pendingFrom(ip);
+      for (let i = 0; i < 10; i++) await expectCode(visitor(ip).auth.loginCode({ pending, code: await wrong() }), "UNAUTHORIZED");
+    }
+    // The account's own ceiling is reached: a third network is refused too.
+    const third = await pendingFrom("203.0.113.83");
+    const refused = await expectCode(visitor("203.0.113.83").auth.loginCode({ pending: third, code: await wrong() }), "TOO_MANY_REQUESTS");
+    expect(refused.message).toBe(TOO_MANY_CODES_FOR_ACCOUNT);
+    const notices = await mailsAfterAMoment(1);
+    expect(notices.map((m) => m.subject)).toEqual([WRONG_CODE_SUBJECT]);
+    expect(recipientsOf(notices[0]!)).toEqual([person.user.email]);
+    expect(notices[0]!.text).toContain("/forgot-password");
+
+    // The owner takes the hint: a new password by mail ends the guessers' sign-ins and the count.
+    const token = await requestLink(person.user.email, "192.0.2.90");
+    await visitor("192.0.2.90").auth.resetPassword({ token, password: NEW_PASSWORD });
+    await expectCode(visitor("203.0.113.83").auth.loginCode({ pending: third, code: await totpCodeAt(secret, new Date()) }), "UNAUTHORIZED");
+    const own = await pendingFrom("192.0.2.91", NEW_PASSWORD);
+    const signedInAgain = await visitor("192.0.2.91").auth.loginCode({ pending: own, code: await totpCodeAt(secret, new Date(Date.now() + 30_000)) });
+    expect(signedInAgain.user.email).toBe(person.user.email);
   });
 });

@@ -5,6 +5,7 @@ import { Invalid } from "../errors.js";
 import { limitKey } from "../net/client-address.js";
 import { takeHit } from "../rate-limit.js";
 import { hashPassword } from "./password.js";
+import { clearCodeAttempts } from "./users.js";
 import { composeResetEmail } from "./reset-email.js";
 import { generateToken, sha256Hex } from "./tokens.js";
 
@@ -126,7 +127,7 @@ async function dropUnprovenCredentials(trx: Db, userId: string, now: Date): Prom
 
 /**
  * Stores a new password hash and kills what the old password opened: reset links, pending
- * sign-ins, and sessions (all of them, or all but the asking one's SHA-256 in `keepSession`;
+ * sign-ins (and the count of wrong codes given after them), and sessions (all of them, or all but the asking one's SHA-256 in `keepSession`;
  * none with `keepOthers`, when the person changing it chose so).
  */
 export async function setPassword(trx: Db, userId: string, passwordHash: string, now: Date, sessions: { keepSession?: string; keepOthers?: boolean } = {}): Promise<{ email: string }> {
@@ -137,6 +138,7 @@ export async function setPassword(trx: Db, userId: string, passwordHash: string,
     .returning("email")
     .executeTakeFirstOrThrow();
   await trx.deleteFrom("password_resets").where("user_id", "=", userId).execute();
+  await clearCodeAttempts(trx, userId);
   if (!sessions.keepOthers) {
     let ending = trx.deleteFrom("sessions").where("user_id", "=", userId);
     if (sessions.keepSession) ending = ending.where("id", "!=", sessions.keepSession);

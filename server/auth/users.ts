@@ -1,4 +1,6 @@
 import type { Db } from "../../db/client.js";
+import { env } from "../env.js";
+import { configuredMailer } from "../mail/mailer.js";
 import { limitKey } from "../net/client-address.js";
 import { Conflict, isUniqueViolation, TooManyRequests, Unauthorized } from "../errors.js";
 import { type Budget, takeHit } from "../rate-limit.js";
@@ -6,6 +8,7 @@ import { hashPassword, verifyAgainstNothing, verifyPassword } from "./password.j
 import { PENDING_MINUTES, readPendingLogin, signPendingLogin } from "./pending-login.js";
 import { createSession, type SessionUser } from "./sessions.js";
 import { acceptSecondFactor, WRONG_CODE } from "./totp.js";
+import { composeWrongCodeNotice } from "./wrong-code-email.js";
 
 const WINDOW = 15;
 /** Wrong passwords for one account from one network: the limit a person at the keyboard meets. */
@@ -17,6 +20,16 @@ const LOGIN_LIMIT_PER_NETWORK = 50;
  * together reach it, and one address's failures never lock the owner out.
  */
 const LOGIN_LIMIT_PER_ACCOUNT = 200;
+/**
+ * Wrong two-factor codes for one account from everywhere. Whoever gets this far has the password,
+ * and a code is 1 in a million (three time steps are taken, so 3 in a million a guess): 200 a
+ * quarter-hour would be a one-in-two chance within two weeks from twenty addresses. At 20 it is
+ * about 0.6% a day, the owner is mailed at the first wrong code (once an hour), and a new password
+ * ends the guessing and this count at once (`clearCodeAttempts`).
+ */
+const CODE_LIMIT_PER_ACCOUNT = 20;
+/** One notice an hour per account about wrong codes after a right password. */
+const WRONG_CODE_NOTICE = { max: 1, windowMinutes: 60 };
 const SIGNUP_LIMIT_PER_NETWORK = { max: 20, windowMinutes: 60 };
 
 export async function signup(db: Db, input: { email: string; password: string }, client: string, userAgent = "") {
@@ -92,7 +105,7 @@ export async function loginWithCode(db: Db, input: { pending: string; code: stri
   const budgets: Budget[] = [
     { key: limitKey("code:account+client", pending.userId, client), max: LOGIN_LIMIT_PER_CLIENT, windowMinutes: WINDOW, message: tooManyCodes("for this account from your network") },
     { key: limitKey("code:client", client), max: LOGIN_LIMIT_PER_NETWORK, windowMinutes: WINDOW, message: tooManyCodes("from your network") },
-    { key: limitKey("code:account", pending.userId), max: LOGIN_LIMIT_PER_ACCOUNT, windowMinutes: WINDOW, message: tooManyCodes("for this account") },
+    { key: codeAttemptsKey(pending.userId), max: CODE_LIMIT_PER_ACCOUNT, windowMinutes: WINDOW, message: TOO_MANY_CODES_FOR_ACCOUNT },
   ];
   const release = await takeHit(db, budgets, now);
   const user = await db.selectFrom("users").select(["id", "email", "totp_secret", "password_changed_at"]).where("id", "=", pending.userId).executeTakeFirst();
@@ -100,13 +113,45 @@ export async function loginWithCode(db: Db, input: { pending: string; code: stri
     await release();
     throw new Unauthorized(PENDING_GONE);
   }
-  if (!(await acceptSecondFactor(db, user.id, user.totp_secret, input.code, now))) throw new Unauthorized(WRONG_CODE);
+  if (!(await acceptSecondFactor(db, user.id, user.totp_secret, input.code, now))) {
+    await noticeWrongCode(db, user, now);
+    throw new Unauthorized(WRONG_CODE);
+  }
   await release();
   const session = await createSession(db, user.id, new Date(), userAgent);
   return { user: { id: user.id, email: user.email } satisfies SessionUser, ...session };
 }
 
 const tooManyCodes = (scope: string) => `Too many wrong codes ${scope}.`;
+
+export const TOO_MANY_CODES_FOR_ACCOUNT =
+  "Too many wrong codes for this account. If they were not all yours, someone knows your password: choose a new one (Forgot your password?), which ends this at once.";
+
+const codeAttemptsKey = (userId: string) => limitKey("code:account", userId);
+
+/** A new password ends the guessing (pending sign-ins die with the old one), so the owner is not kept out by its count. */
+export async function clearCodeAttempts(trx: Db, userId: string): Promise<void> {
+  await trx.deleteFrom("rate_limit_hits").where("key", "=", codeAttemptsKey(userId)).execute();
+}
+
+/**
+ * Mails the owner (once an hour at most) that someone gave the right password and a wrong code.
+ * Sent after the answer, like a reset mail; without mail there is no one to tell.
+ */
+async function noticeWrongCode(db: Db, user: { id: string; email: string }, now: Date): Promise<void> {
+  const config = env();
+  const mailer = configuredMailer(config.mail);
+  if (!mailer) return;
+  try {
+    await takeHit(db, [{ key: limitKey("code-notice:account", user.id), ...WRONG_CODE_NOTICE, message: "" }], now);
+  } catch (error) {
+    if (error instanceof TooManyRequests) return;
+    throw error;
+  }
+  const host = new URL(config.publicUrl).host;
+  const message = composeWrongCodeNotice({ to: user.email, forgotUrl: `${config.publicUrl}/forgot-password`, host, sentAt: now, id: user.id.slice(0, 8) });
+  void mailer.send(message).catch(() => {});
+}
 
 const tooMany = (scope: string) => `Too many failed logins ${scope}.`;
 
