@@ -18,11 +18,11 @@ export const sitesRouter = router({
       .mutation(({ ctx, input }) => addMemberByEmail(ctx.db, ctx.site.id, input)),
     remove: siteProcedure("admin")
       .input(removeMemberInput)
-      .mutation(({ ctx, input }) => removeMember(ctx.db, ctx.site.id, input.userId)),
+      .mutation(({ ctx, input }) => removeMember(ctx.db, ctx.site.id, input.userId, ctx.user.id)),
     /** Viewer or admin; an owner's role stays, and so does the last admin's. */
     setRole: siteProcedure("admin")
       .input(setMemberRoleInput)
-      .mutation(({ ctx, input }) => setMemberRole(ctx.db, ctx.site.id, input)),
+      .mutation(({ ctx, input }) => setMemberRole(ctx.db, ctx.site.id, input, ctx.user.id)),
   }),
   create: authedProcedure.input(createSiteInput).mutation(async ({ ctx, input }) => {
     const { site, role } = await createSite(ctx.db, ctx.user.id, input);

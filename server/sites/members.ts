@@ -35,12 +35,18 @@ export async function addMemberByEmail(db: Db, siteId: string, input: { email: s
 
 export const LAST_ADMIN = "A site needs at least one admin: make someone else an admin first.";
 
+export const NO_LONGER_ADMIN = "You need the admin role on this site to change its members (your role changed meanwhile).";
+
 /**
  * Membership changes on one site wait for each other (the site's row is locked), so two admins
- * demoting each other at once cannot leave the site without one. Owners and admins both manage.
+ * demoting each other at once cannot leave the site without one. Owners and admins both manage:
+ * the one asking is checked again under the lock, so an admin demoted a moment earlier, whose
+ * request was already on its way past the router's check, changes nothing.
  */
-async function lockedMember(trx: Db, siteId: string, userId: string) {
+async function lockedMember(trx: Db, siteId: string, userId: string, actorId: string) {
   await trx.selectFrom("sites").select("id").where("id", "=", siteId).forUpdate().execute();
+  const actor = await trx.selectFrom("site_memberships").select("role").where("site_id", "=", siteId).where("user_id", "=", actorId).executeTakeFirst();
+  if (actor?.role !== "owner" && actor?.role !== "admin") throw new Forbidden(NO_LONGER_ADMIN);
   const row = await trx
     .selectFrom("site_memberships as m")
     .innerJoin("users as u", "u.id", "m.user_id")
@@ -64,9 +70,9 @@ async function refuseLastAdmin(trx: Db, siteId: string, userId: string) {
 }
 
 /** Owners stay: a site must never be left without one, and admins may not remove them. Nor the last admin. */
-export async function removeMember(db: Db, siteId: string, userId: string) {
+export async function removeMember(db: Db, siteId: string, userId: string, actorId: string) {
   return db.transaction().execute(async (trx) => {
-    const row = await lockedMember(trx, siteId, userId);
+    const row = await lockedMember(trx, siteId, userId, actorId);
     if (row.role === "owner") throw new Forbidden("Owners cannot be removed");
     if (row.role === "admin") await refuseLastAdmin(trx, siteId, userId);
     await trx.deleteFrom("site_memberships").where("site_id", "=", siteId).where("user_id", "=", userId).execute();
@@ -75,9 +81,9 @@ export async function removeMember(db: Db, siteId: string, userId: string) {
 }
 
 /** Makes a member a viewer or an admin; an owner stays an owner, and the last admin stays one. */
-export async function setMemberRole(db: Db, siteId: string, input: { userId: string; role: Exclude<Role, "owner"> }) {
+export async function setMemberRole(db: Db, siteId: string, input: { userId: string; role: Exclude<Role, "owner"> }, actorId: string) {
   return db.transaction().execute(async (trx) => {
-    const row = await lockedMember(trx, siteId, input.userId);
+    const row = await lockedMember(trx, siteId, input.userId, actorId);
     if (row.role === "owner") throw new Forbidden("An owner's role cannot be changed");
     if (row.role === input.role) return { email: row.email, role: input.role, changed: false };
     if (row.role === "admin") await refuseLastAdmin(trx, siteId, input.userId);
