@@ -144,7 +144,8 @@ export default function General() {
           <code>{snippet}</code>
         </pre>
       </section>
-      <MembersCard members={members} canManage={canManage} message={messageFor("members")}>
+      {/* A viewer sees no invite form: a refusal of one (a page kept open while their role changed) shows here. */}
+      <MembersCard members={members} canManage={canManage} message={messageFor("members") ?? (!canManage && result ? result.message : null)}>
         {canManage ? (
           <InvitationsSection
             invitations={invitations}
