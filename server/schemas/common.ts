@@ -3,6 +3,14 @@ import { z } from "zod";
 // Postgres text cannot hold NUL, and control characters in names only cause confusion.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/**
+ * Characters that change how the text around them is shown without being seen: C1 controls, line
+ * and paragraph separators, and the direction marks, embeddings, overrides and isolates. A name
+ * with a right-to-left override (U+202E) reads backwards in lists and mail subjects, so names
+ * refuse them. Joiners (U+200C, U+200D), which scripts and emoji need, stay.
+ */
+const INVISIBLE_FORMATTING = /[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
 /** A UTF-16 half without its other half cannot be stored as UTF-8; Postgres refuses it. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -21,6 +29,7 @@ export function text(label: string, max: number) {
     .min(1, `${label} is required`)
     .refine((s) => charLength(s) <= max, `${label} must be at most ${max} characters`)
     .refine((s) => !CONTROL.test(s), `${label} cannot contain control characters`)
+    .refine((s) => !INVISIBLE_FORMATTING.test(s), `${label} cannot contain invisible formatting characters (such as a right-to-left override)`)
     .refine(isWellFormed, `${label} contains characters that are not valid text`);
 }
 

@@ -44,6 +44,14 @@ describe("creating shared links", () => {
     expect(await create("é".repeat(100))).toMatchObject({ name: "é".repeat(100) });
   });
 
+  it("refuses characters that change how a name reads without being seen, and keeps joiners", async () => {
+    for (const hidden of ["\u202e", "\u2066", "\u200f", "\u2028", "\u0085"]) {
+      const refused = await expectCode(create(`Board${hidden}evil`), "BAD_REQUEST");
+      expect(refused.message).toBe("Name cannot contain invisible formatting characters (such as a right-to-left override)");
+    }
+    expect(await create("Team 👩\u200d💻 report")).toMatchObject({ name: "Team 👩\u200d💻 report" });
+  });
+
   it("rejects a slug in the input", async () => {
     const error = await expectCode(create("With slug", { slug: "my-own-slug-000000000" }), "BAD_REQUEST");
     expect(error.message).toMatch(/slug/);
