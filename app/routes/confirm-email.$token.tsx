@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { redirect } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
@@ -20,7 +20,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
   const target = await caller.auth.email.target({ token: params.token ?? "" }).catch((error) => httpError(error, request));
   const signedIn = (await caller.auth.me()) !== null;
-  return { target, signedIn };
+  // A dead link's page says so, as 410 Gone.
+  return data({ target, signedIn }, { status: target ? 200 : 410 });
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

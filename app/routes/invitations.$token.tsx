@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { redirect } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Field, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
@@ -17,7 +17,11 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   // A token of the wrong shape is a dead link like any other.
   const invitation = await caller.invitations.get({ token: params.token ?? "" }).catch(() => null);
   const here = new URL(request.url).pathname;
-  return { invitation: invitation && { ...invitation, expires: formatDate(invitation.expiresAt) }, here, loginUrl: `/login?redirectTo=${encodeURIComponent(here)}` };
+  // A dead link's page says so, as 410 Gone.
+  return data(
+    { invitation: invitation && { ...invitation, expires: formatDate(invitation.expiresAt) }, here, loginUrl: `/login?redirectTo=${encodeURIComponent(here)}` },
+    { status: invitation ? 200 : 410 },
+  );
 }
 
 const roleText = (role: string) => (role === "admin" ? "an admin: you will see its dashboard and manage its shared links, segments and people" : "a viewer: you will see its dashboard");

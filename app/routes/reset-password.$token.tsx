@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { redirect } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Field, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
@@ -15,7 +15,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
   // A token of the wrong shape is a dead link like any other.
   const target = await caller.auth.resetTarget({ token: params.token ?? "" }).catch(() => null);
-  return { email: target?.email ?? null };
+  // A dead link's page says so, as 410 Gone.
+  return data({ email: target?.email ?? null }, { status: target ? 200 : 410 });
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

@@ -89,7 +89,7 @@ describe(`accounts (JavaScript ${config.js})`, () => {
     await page.getByRole("status").getByText("Your password was changed").waitFor();
     const old = await earlier.request("/account");
     assert.equal(old.status, 302, "the session from before the reset is gone");
-    await visit(page, path);
+    assert.equal((await visit(page, path)).status(), 410);
     await page.getByText("This reset link has expired or was already used.").waitFor();
   });
 

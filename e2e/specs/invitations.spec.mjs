@@ -172,7 +172,7 @@ describe(`invitations (JavaScript ${config.js})`, () => {
     await submit(owner, owner.getByRole("button", { name: `Revoke the invitation to ${third}` }));
     await owner.getByRole("status").getByText(`Invitation to ${third} revoked`).waitFor();
     const stranger = await (await newContext(browser)).newPage();
-    await visit(stranger, path);
+    assert.equal((await visit(stranger, path)).status(), 410);
     await stranger.getByRole("heading", { name: "This invitation no longer works" }).waitFor();
     await screenshot(stranger, "invitation-dead");
     await stranger.context().close();

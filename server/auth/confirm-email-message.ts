@@ -15,6 +15,6 @@ export function composeEmailConfirmation(c: { to: string; confirmUrl: string; ho
     link: { label: "Yes, this is my account", url: c.confirmUrl },
     then: `The link opens a page where you confirm with a button; it works for ${c.hours} hours. If you have no such account, ignore this email: nothing is sent to you on its behalf unless the address is confirmed.`,
     host: c.host,
-    messageId: `<confirm-${c.id}.${c.sentAt.getTime()}@${c.host}>`,
+    messageId: { kind: "confirm", id: c.id, sentAt: c.sentAt },
   });
 }

@@ -5,7 +5,15 @@ import type { MailMessage } from "../mail/message.js";
  * sentence of what happened, our one link, what to do if it was not them. Only our words and the
  * account's address go in, so such a mail cannot carry anyone else's text.
  */
-export function composeNotice(c: { to: string; subject: string; says: string; link: { label: string; url: string }; then: string; host: string; messageId: string }): MailMessage {
+export function composeNotice(c: {
+  to: string;
+  subject: string;
+  says: string;
+  link: { label: string; url: string };
+  then: string;
+  host: string;
+  messageId: { kind: string; id: string; sentAt: Date };
+}): MailMessage {
   const footer = `Sent by Glimpse at ${c.host}. Glimpse never asks for a password by email.`;
   const text = ["Hello,", "", c.says, "", `${c.link.label}: ${c.link.url}`, "", c.then, "", "--", footer, ""].join("\n");
   const html = `<!doctype html>
@@ -16,7 +24,10 @@ export function composeNotice(c: { to: string; subject: string; says: string; li
 <p>${escape(c.then)}</p>
 <p style="color:#6b7280;font-size:13px;">${escape(footer)}</p>
 </body></html>`;
-  return { to: { name: "", address: c.to }, subject: c.subject, text, html, headers: {}, messageId: c.messageId };
+  // A Message-ID's right side is a domain: the host without its port.
+  const domain = c.host.replace(/:\d+$/, "");
+  const messageId = `<${c.messageId.kind}-${c.messageId.id}.${c.messageId.sentAt.getTime()}@${domain}>`;
+  return { to: { name: "", address: c.to }, subject: c.subject, text, html, headers: {}, messageId };
 }
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

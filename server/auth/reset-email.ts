@@ -12,6 +12,6 @@ export function composeResetEmail(c: { to: string; resetUrl: string; minutes: nu
     link: { label: "Choose a new password", url: c.resetUrl },
     then: `The link works once, for ${c.minutes} minutes. If you did not ask for it, ignore this email: your password stays as it is.`,
     host: c.host,
-    messageId: `<reset-${c.id}.${c.sentAt.getTime()}@${c.host}>`,
+    messageId: { kind: "reset", id: c.id, sentAt: c.sentAt },
   });
 }

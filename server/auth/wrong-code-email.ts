@@ -15,6 +15,6 @@ export function composeWrongCodeNotice(c: { to: string; forgotUrl: string; host:
     link: { label: "Choose a new password", url: c.forgotUrl },
     then: "If that was not you, your password is known to someone else: choose a new one now. That ends their attempts at once. If it was you, nothing needs doing.",
     host: c.host,
-    messageId: `<wrong-code-${c.id}.${c.sentAt.getTime()}@${c.host}>`,
+    messageId: { kind: "wrong-code", id: c.id, sentAt: c.sentAt },
   });
 }
