@@ -42,6 +42,13 @@ export async function invalidateStats(db: Db, siteId: string): Promise<void> {
 
 export interface DaysRequest extends DayRange {
   site: { id: string; timezone: string };
+  /**
+   * The site's stats version the view began with: kept days are kept under it. `invalidateStats`
+   * clears this process's memory and the shared rows, but another instance's memory, or a day
+   * computed from the tables just before a rewrite and stored just after, would otherwise answer
+   * for the rewritten day until it aged out.
+   */
+  version: number;
   filters: Filter[];
   goals: GoalDefinition[];
   now: Date;
@@ -117,7 +124,7 @@ export async function loadDays(db: Db, request: DaysRequest): Promise<DayStats[]
   const days = eachDay(request.from, request.to);
   const settled = settledDay(site.timezone, request.now);
   const useCache = request.cache !== false;
-  const key = filterKey(filters, site.timezone, goals);
+  const key = createHash("sha256").update(`${filterKey(filters, site.timezone, goals)}\nversion ${request.version}`).digest("hex");
   const memoryKey = (day: string) => `${site.id}\n${key}\n${day}`;
   const known = new Map<string, DayStats>();
   if (useCache) {

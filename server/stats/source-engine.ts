@@ -25,7 +25,7 @@ export function sourceEngine(db: Db): StatsEngine {
   return {
 
     async range(query) {
-      const days = await loadDays(db, { site: query.site, from: query.from, to: query.to, filters: query.filters, goals: query.goals, now: query.now, cache: query.keep === "bounded" });
+      const days = await loadDays(db, { site: query.site, version: query.version, from: query.from, to: query.to, filters: query.filters, goals: query.goals, now: query.now, cache: query.keep === "bounded" });
       const sums = sumDays(days);
       let day = query.from;
       const points = days.map((stats) => {
@@ -37,7 +37,7 @@ export function sourceEngine(db: Db): StatsEngine {
     },
 
     async totals(query) {
-      if (query.keep === "bounded") return sumDays(await loadDays(db, { site: query.site, from: query.from, to: query.to, filters: query.filters, goals: query.goals, now: query.now, cache: true }));
+      if (query.keep === "bounded") return sumDays(await loadDays(db, { site: query.site, version: query.version, from: query.from, to: query.to, filters: query.filters, goals: query.goals, now: query.now, cache: true }));
       return computeTotals(db, scopeOf(query));
     },
 

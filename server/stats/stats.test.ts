@@ -180,3 +180,20 @@ describe("access", () => {
     expect(date.message).toBe("Use a real start date like 2026-01-31");
   });
 });
+
+describe("a rewrite of finished days by another instance", () => {
+  it("shows at once: kept days are kept per stats version, not only until this process clears them", async () => {
+    const input = { period: TWO_DAYS, filters: [], now: NOW };
+    const before = await dashboardAt(db, site, input);
+    // What invalidateStats does in the database, from another process: this one's memory is not told.
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("events").where("site_id", "=", site.id).where("day", "=", "2026-03-10").execute();
+      await trx.deleteFrom("visits").where("site_id", "=", site.id).where("day", "=", "2026-03-10").execute();
+      await trx.updateTable("sites").set((eb) => ({ stats_version: eb("stats_version", "+", 1) })).where("id", "=", site.id).execute();
+      await trx.deleteFrom("stats_day_cache").where("site_id", "=", site.id).execute();
+    });
+    const after = await dashboardAt(db, site, input);
+    expect(after).toEqual(await dashboardAt(db, site, { ...input, cache: false }));
+    expect(after.totals.pageviews).toBeLessThan(before.totals.pageviews);
+  });
+});
