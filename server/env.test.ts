@@ -42,6 +42,16 @@ describe("configuration", () => {
     expect(() => parseEnv({ STATS_MEMORY_MB: "16" })).toThrow(/STATS_MEMORY_MB: must be at least 64/);
   });
 
+  it("takes a ClickHouse URL that names one database, and says what is wrong with one that does not", () => {
+    const clickhouse = (url: string) => parseEnv({ STATS_ENGINE: "clickhouse", CLICKHOUSE_URL: url }).stats.clickhouseUrl;
+    expect(clickhouse("http://glimpse:p%25ss@clickhouse:8123/glimpse")).toBe("http://glimpse:p%25ss@clickhouse:8123/glimpse");
+    expect(() => clickhouse("http://us%ZZer:pw@clickhouse:8123/glimpse")).toThrow(/CLICKHOUSE_URL: has a % that is not followed by two hex digits/);
+    expect(() => clickhouse("http://u:p%@clickhouse:8123/glimpse")).toThrow(/CLICKHOUSE_URL: has a %/);
+    expect(() => clickhouse("http://clickhouse:8123/a/b")).toThrow(/CLICKHOUSE_URL: must name one database/);
+    expect(() => clickhouse("http://clickhouse:8123/glimpse?x=1")).toThrow(/CLICKHOUSE_URL: must end with the database name/);
+    expect(() => clickhouse("ftp://clickhouse/glimpse")).toThrow(/CLICKHOUSE_URL: must be a ClickHouse HTTP URL/);
+  });
+
   it("bounds the events held in memory by count and by megabytes", () => {
     expect(parseEnv({}).ingestBuffer).toEqual({ flushMs: 1000, maxEvents: 20_000, maxBytes: 24 * 1024 * 1024 });
     expect(parseEnv({ INGEST_BUFFER_MB: "8" }).ingestBuffer.maxBytes).toBe(8 * 1024 * 1024);

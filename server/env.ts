@@ -41,6 +41,10 @@ const schema = z
     STATS_ENGINE: z.enum(["columnar", "source", "clickhouse"], { error: "must be columnar, source or clickhouse" }).default("columnar"),
     CLICKHOUSE_URL: z
       .url({ protocol: /^https?$/, error: "must be a ClickHouse HTTP URL such as http://user:password@clickhouse:8123/glimpse" })
+      .superRefine((value, ctx) => {
+        const problem = clickhouseUrlProblem(value);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
       .optional(),
     STATS_FILE: z.string().min(1).optional(),
     STATS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64").max(1_000_000).default(96),
@@ -147,6 +151,24 @@ const schema = z
   });
 
 export type Env = z.output<typeof schema>;
+
+/** What the URL parser lets through but a ClickHouse URL cannot mean: one database, escapes that decode, nothing after. */
+function clickhouseUrlProblem(value: string): string | null {
+  const url = new URL(value);
+  if (url.search || url.hash) return "must end with the database name: no ?query or #fragment (http://user:password@host:8123/database)";
+  const decodes = (part: string) => {
+    try {
+      decodeURIComponent(part);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (![url.username, url.password, url.pathname].every(decodes)) return "has a % that is not followed by two hex digits: write a % in a user name or password as %25";
+  const database = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ""));
+  if (database.includes("/")) return "must name one database after the port (http://user:password@host:8123/database), not a path";
+  return null;
+}
 
 export class ConfigError extends Error {
   override name = "ConfigError";

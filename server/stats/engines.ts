@@ -34,8 +34,8 @@ export interface StartedEngine {
 /**
  * The one place that decides which engine answers the server's views, as configured: the shared
  * ClickHouse copy, the columnar copy, or the source tables. A copy is a cache: if it cannot be
- * opened (ClickHouse refuses the credentials, another process holds the file, the disk is full),
- * the server says so and answers from the source tables.
+ * opened (another process holds the file, the disk is full), the server says so and answers from
+ * the source tables; a ClickHouse that is away or refuses is asked again until it answers.
  */
 export async function startStatsEngine(db: Db, config: Env, log: (line: string) => void): Promise<StartedEngine> {
   const tables: StartedEngine = { engine: sourceStats(db), health: () => null, close: async () => {} };
@@ -44,12 +44,13 @@ export async function startStatsEngine(db: Db, config: Env, log: (line: string) 
       const engine = await openClickHouseEngine(db, { url: config.stats.clickhouseUrl, log });
       engine.startSyncing();
       const url = new URL(config.stats.clickhouseUrl);
-      log(`Stats: shared ClickHouse copy at ${url.host}${url.pathname} (${engine.health().state === "ok" ? "connected" : "not reachable yet; answering from the database tables"})`);
+      const health = engine.health();
+      // Away or refusing (credentials, grants), it is asked again every few seconds; the tables answer meanwhile.
+      log(`Stats: shared ClickHouse copy at ${url.host}${url.pathname} (${health.state === "ok" ? "connected" : `not usable yet: ${health.reason}; answering from the database tables until it is`})`);
       return { engine: served(db, engine), health: () => engine.health(), close: () => engine.close() };
     } catch (error) {
-      // ClickHouse answered but refused (credentials, permissions): the tables answer, and /healthz says why.
       const reason = error instanceof Error ? error.message.slice(0, 300) : String(error);
-      log(`Stats: ClickHouse refused the shared copy (${reason}); answering from the database tables`);
+      log(`Stats: could not open the shared ClickHouse copy (${reason}); answering from the database tables`);
       return { ...tables, health: () => ({ state: "degraded", reason }) };
     }
   }

@@ -28,7 +28,7 @@ export interface Coverage {
 }
 
 export async function listCopies(store: Store, siteId: string): Promise<Copy[]> {
-  const rows = await store.rows(
+  const rows = await store.answer(
     `SELECT copy, version, toString(from_day) AS from, toString(to_day) AS to, toString(copied_at) AS copied_at, visits, events FROM copies WHERE site_id = {site:String}`,
     { site: siteId },
   );

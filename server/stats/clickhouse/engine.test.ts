@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createServer, request, type Server } from "node:http";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
@@ -105,6 +106,52 @@ async function expected(site: StatsSite) {
   const visits = await db.selectFrom("visits").select((eb) => eb.fn.countAll<number>().as("n")).where("site_id", "=", site.id).where("day", "<", through).executeTakeFirstOrThrow();
   const events = await db.selectFrom("events").select((eb) => eb.fn.countAll<number>().as("n")).where("site_id", "=", site.id).where("day", "<", through).executeTakeFirstOrThrow();
   return { visits: Number(visits.n), events: Number(events.n) };
+}
+
+/**
+ * ClickHouse behind a switch: passing requests on, taking them and never answering (a server that
+ * hangs, a network that drops packets), or refusing the credentials as ClickHouse does.
+ */
+async function proxyTo(target: string): Promise<{ url: string; mode: "pass" | "hang" | "refuse"; close(): Promise<void> }> {
+  const to = new URL(target);
+  const held = new Set<import("node:http").ServerResponse>();
+  const state = { mode: "pass" as "pass" | "hang" | "refuse" };
+  const server: Server = createServer((req, res) => {
+    if (state.mode === "hang") {
+      held.add(res);
+      return;
+    }
+    if (state.mode === "refuse") {
+      req.resume();
+      res.writeHead(516, { "Content-Type": "text/plain", "X-ClickHouse-Exception-Code": "516" });
+      res.end("Code: 516. DB::Exception: glimpse: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED) (version 26.7.1.1)\n");
+      return;
+    }
+    const upstream = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  const url = new URL(target);
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    get mode() {
+      return state.mode;
+    },
+    set mode(mode) {
+      state.mode = mode;
+    },
+    async close() {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 describe.skipIf(!available)("the ClickHouse engine", () => {
@@ -247,7 +294,7 @@ describe.skipIf(!available)("the ClickHouse engine", () => {
       await expectSourceFigures(engine, site);
       await expectSourceFigures(engine, site, tomorrow);
       expect(engine.health().state).toBe("degraded");
-      expect(lines.some((line) => line.includes("ClickHouse cannot be reached"))).toBe(true);
+      expect(lines.some((line) => line.includes("ClickHouse cannot be used"))).toBe(true);
       await expect(engine.sync(site, tomorrow)).rejects.toThrow();
     } finally {
       await available!.start();
@@ -276,6 +323,55 @@ describe.skipIf(!available)("the ClickHouse engine", () => {
     expect(await engine.copiedThrough(site.id)).toBe(unsettledFrom(site, NOW));
     expect(await held(site.id)).toEqual(await expected(site));
     await expectSourceFigures(engine, site);
+  }, 120_000);
+
+  it("neither starts nor answers a view slowly when ClickHouse takes connections and never answers", async () => {
+    const site = await seededSite("hung.test", "UTC");
+    const proxy = await proxyTo(available!.url);
+    try {
+      proxy.mode = "hang";
+      const began = Date.now();
+      const engine = await openClickHouseEngine(db, { url: proxy.url, log: (line) => lines.push(line), answerMs: 1_500 });
+      engines.push(engine);
+      expect(Date.now() - began).toBeLessThan(4_000);
+      expect(engine.health()).toEqual({ state: "degraded", reason: "No answer within 2 s" });
+      await expectSourceFigures(engine, site);
+      // Answering, then hanging while a view reads the copy: the view gives up after answerMs and the tables answer.
+      proxy.mode = "pass";
+      for (let i = 0; i < 40 && engine.health().state !== "ok"; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+      await engine.sync(site, NOW);
+      proxy.mode = "hang";
+      const viewBegan = Date.now();
+      await expectSourceFigures(engine, site);
+      expect(Date.now() - viewBegan).toBeLessThan(6_000);
+      expect(engine.health().state).toBe("degraded");
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
+
+  it("asks again when ClickHouse refused it at start, and reads the copy once it accepts", async () => {
+    const site = await seededSite("refused.test", "UTC");
+    const proxy = await proxyTo(available!.url);
+    try {
+      proxy.mode = "refuse";
+      const engine = await openClickHouseEngine(db, { url: proxy.url, log: (line) => lines.push(line) });
+      engines.push(engine);
+      expect(engine.health()).toMatchObject({ state: "degraded", reason: expect.stringMatching(/Authentication failed/) });
+      await expectSourceFigures(engine, site);
+      proxy.mode = "pass";
+      for (let i = 0; i < 60 && engine.health().state !== "ok"; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(engine.health()).toEqual({ state: "ok" });
+      await engine.sync(site, NOW);
+      expect(await engine.copiedThrough(site.id)).toBe(unsettledFrom(site, NOW));
+      // Refusing again while it runs (a password changed on the server): /healthz says so within a probe.
+      proxy.mode = "refuse";
+      for (let i = 0; i < 60 && engine.health().state === "ok"; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(engine.health()).toMatchObject({ state: "degraded", reason: expect.stringMatching(/Authentication failed/) });
+      await expectSourceFigures(engine, site);
+    } finally {
+      await proxy.close();
+    }
   }, 120_000);
 
   it("is chosen by STATS_ENGINE=clickhouse, and /healthz says when ClickHouse is away", async () => {

@@ -25,8 +25,10 @@ export interface ClickHouseOptions {
   log?: (line: string) => void;
   /** How long a site's copy lease lasts unless renewed (renewed after each day copied). */
   leaseMs?: number;
-  /** Per request to ClickHouse. */
+  /** Per request to ClickHouse (copying, creating tables). */
   timeoutMs?: number;
+  /** How long a view's read may take before the tables answer it (10 s). */
+  answerMs?: number;
   /** This instance's name in the leases (random by default). */
   holder?: string;
   /** For tests: how copies are cut into reads and inserts. */
@@ -65,7 +67,7 @@ const NOTHING_COPIED = "0000-01-01";
  * answer, the tables answer everything, and the engine says it is degraded until it is back.
  */
 export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): Promise<ClickHouseEngine> {
-  const store = new Store({ url: options.url, timeoutMs: options.timeoutMs });
+  const store = new Store({ url: options.url, timeoutMs: options.timeoutMs, answerMs: options.answerMs });
   const source = sourceEngine(db);
   const log = options.log ?? (() => {});
   const ctx = { store, db, holder: options.holder ?? randomUUID(), leaseMs: options.leaseMs ?? 60_000, copySizes: options.copySizes };
@@ -82,6 +84,8 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
     return copies;
   }
   let prepared = false;
+  /** Why the server refused to create the database or tables (credentials, grants); null when it did not. */
+  let refused: string | null = null;
   let closed = false;
   /** The server's engine copies every site in the background; tests and scripts copy what they ask for. */
   let syncing = false;
@@ -98,7 +102,7 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
     }
     const reason = store.failure ?? (error === undefined ? null : describe(error));
     if (!reason || store.failure === null) return;
-    if (said !== reason) log(`Stats: ClickHouse cannot be reached (${reason}); answering from the database tables`);
+    if (said !== reason) log(`Stats: ClickHouse cannot be used (${reason}); answering from the database tables`);
     said = reason;
   }
 
@@ -109,9 +113,11 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
   async function check() {
     try {
       if (!(await store.ping())) return noteFailure();
+      const wasRefused = refused;
       if (!prepared) await prepare();
-      if (said === null) return;
-      log("Stats: ClickHouse answers again; reading the shared copy and copying where it stopped");
+      if (wasRefused !== null) log("Stats: ClickHouse accepts the shared copy now; reading it and copying");
+      else if (said === null) return;
+      else log("Stats: ClickHouse answers again; reading the shared copy and copying where it stopped");
       said = null;
       if (syncing && !closed) void loop(false);
     } catch (error) {
@@ -120,8 +126,19 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
   }
 
   async function prepare() {
-    await store.prepare();
+    try {
+      await store.prepare();
+    } catch (error) {
+      // Answered but refused (credentials, grants): asked again with every check until it accepts.
+      if (store.failure === null) {
+        const reason = describe(error);
+        if (refused !== reason) log(`Stats: ClickHouse refused the shared copy (${reason}); answering from the database tables until it accepts`);
+        refused = reason;
+      }
+      throw error;
+    }
     prepared = true;
+    refused = null;
   }
 
   function sync(site: SyncSite, now = new Date(), beforeRegister?: BeforeRegister): Promise<void> {
@@ -201,11 +218,12 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
   }
 
   try {
-    await prepare();
+    // A server that accepts connections and never answers must not hold the start for a request's timeout.
+    if (await store.ping()) await prepare();
+    else noteFailure();
   } catch (error) {
-    // The server may come later: views use the tables meanwhile.
+    // The server may come later, or accept later: views use the tables meanwhile.
     noteFailure(error);
-    if (store.failure === null) throw error;
   }
 
   let checking = false;
@@ -265,7 +283,7 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
 
     processId: () => undefined,
 
-    health: () => (store.failure === null ? { state: "ok" } : { state: "degraded", reason: store.failure }),
+    health: () => (store.failure !== null ? { state: "degraded", reason: store.failure } : refused !== null ? { state: "degraded", reason: refused } : { state: "ok" }),
 
     async close() {
       closed = true;

@@ -82,7 +82,7 @@ export async function rangeFigures(store: Store, scope: ClickHouseScope, timezon
  */
 async function dayValueRows(store: Store, scope: ClickHouseScope): Promise<[Row[], Row[]]> {
   const p = new Params();
-  const rows = await store.rows(
+  const rows = await store.answer(
     `SELECT g, if(g < 0, toString(day), '') AS d, value, sum(visitors) AS v, sum(n) AS c, sum(bounces) AS b, sum(duration) AS t
     FROM day_values WHERE ${within(scope, p)} GROUP BY g, d, value`,
     p.values,
@@ -106,7 +106,7 @@ async function visitRows(store: Store, scope: ClickHouseScope, timezone: string,
   const p = new Params();
   const where = visitsWhere(scope, p);
   const sets = ["(day)", ...(hours ? ["(day, hour)"] : []), ...VISIT_DIMENSION_COLUMNS.map((c) => `(${c})`)];
-  return store.rows(
+  return store.answer(
     `SELECT grouping(day) AS g_day, ${hours ? "grouping(hour)" : "1"} AS g_hour, ${VISIT_DIMENSION_COLUMNS.map((c, i) => `grouping(${c}) AS g${i}`).join(", ")},
       day, ${hours ? "hour" : "0"} AS h, ${VISIT_DIMENSION_COLUMNS.join(", ")},
       ${visitorsIf()} AS visitors, count() AS n, countIf(pageviews <= 1) AS bounces, sum(duration) AS total_duration
@@ -120,7 +120,7 @@ async function pageviewRows(store: Store, scope: ClickHouseScope, timezone: stri
   const p = new Params();
   const where = pageviewsWhere(scope, p);
   const sets = ["(day)", ...(hours ? ["(day, hour)"] : []), "(page)"];
-  return store.rows(
+  return store.answer(
     `SELECT grouping(day) AS g_day, ${hours ? "grouping(hour)" : "1"} AS g_hour, day, ${hours ? "hour" : "0"} AS h, page, ${visitorsIf("first = 1")} AS visitors, count() AS n
     FROM (SELECT day, visitor_id, multi, page, first, ${hours ? hourOf("ts", timezone, p) : "0"} AS hour
       FROM visits ARRAY JOIN pages AS page, ${hours ? "page_ts AS ts, " : ""}arrayEnumerateUniq(pages) AS first WHERE ${where})
@@ -137,7 +137,7 @@ async function goalFigures(store: Store, scope: ClickHouseScope): Promise<RangeF
   const counts = scope.goals.map((goal, i) => `${conversions(goal, p)} AS c${i}`);
   const where = visitsWhere(scope, p);
   const aggregates = scope.goals.map((_, i) => `${visitorsIf(`c${i} > 0`)} AS v${i}, sum(c${i}) AS n${i}`);
-  const [row] = await store.rows(`SELECT ${aggregates.join(", ")} FROM (SELECT day, visitor_id, multi, ${counts.join(", ")} FROM visits WHERE ${where})`, p.values);
+  const [row] = await store.answer(`SELECT ${aggregates.join(", ")} FROM (SELECT day, visitor_id, multi, ${counts.join(", ")} FROM visits WHERE ${where})`, p.values);
   scope.goals.forEach((goal, i) => {
     const count = n(row?.[`n${i}`]);
     if (count > 0) result.set(goal.id, { visitors: n(row![`v${i}`]), count });
@@ -149,7 +149,7 @@ async function goalFigures(store: Store, scope: ClickHouseScope): Promise<RangeF
 export async function rangeTotals(store: Store, scope: ClickHouseScope): Promise<Sums> {
   if (scope.filters.length === 0) {
     const p = new Params();
-    const [row] = await store.rows(
+    const [row] = await store.answer(
       `SELECT sumIf(visitors, g = ${DAY_TOTALS}) AS total_visitors, sumIf(n, g = ${DAY_TOTALS}) AS total_visits, sumIf(bounces, g = ${DAY_TOTALS}) AS total_bounces,
         sumIf(duration, g = ${DAY_TOTALS}) AS total_duration, sumIf(n, g = ${DAY_PAGEVIEWS}) AS total_pageviews
       FROM day_values WHERE ${within(scope, p)} AND g IN (${DAY_TOTALS}, ${DAY_PAGEVIEWS})`,
@@ -158,7 +158,7 @@ export async function rangeTotals(store: Store, scope: ClickHouseScope): Promise
     return { visitors: n(row?.total_visitors), visits: n(row?.total_visits), bounces: n(row?.total_bounces), duration: n(row?.total_duration), pageviews: n(row?.total_pageviews) };
   }
   const p = new Params();
-  const [row] = await store.rows(
+  const [row] = await store.answer(
     `SELECT ${visitorsIf()} AS total_visitors, count() AS total_visits, countIf(pageviews <= 1) AS total_bounces, sum(duration) AS total_duration,
       sum(${keptPageviews(scope, p)}) AS total_pageviews
     FROM visits WHERE ${visitsWhere(scope, p)}`,

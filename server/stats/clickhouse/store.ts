@@ -55,9 +55,20 @@ export type Params = Record<string, unknown>;
 export interface StoreOptions {
   /** http(s)://user:password@host:8123/database */
   url: string;
-  /** Per request; a view waits at most this long before the tables answer it. */
+  /** Per request (copying, creating tables); a view's read waits at most `answerMs` of it. */
   timeoutMs?: number;
+  /** How long a view's read may take before the server is taken for gone and the tables answer. */
+  answerMs?: number;
 }
+
+/**
+ * A view's read at 10M events takes a few seconds at most: a server that has not answered in 10 s
+ * is taken for gone (one that accepts connections and never answers would otherwise hold each
+ * view for the whole request timeout).
+ */
+const ANSWER_MS = 10_000;
+/** Whether the server answers, asked every few seconds: a second or two is plenty. */
+const PING_MS = 2_000;
 
 /**
  * The ClickHouse server, through the official client: credentials and database from the URL.
@@ -69,8 +80,10 @@ export class Store {
   private readonly server: ClickHouseClient;
   /** Null while the server answers; what went wrong otherwise. */
   failure: string | null = null;
+  private readonly answerMs: number;
 
   constructor(options: StoreOptions) {
+    this.answerMs = options.answerMs ?? ANSWER_MS;
     const url = new URL(options.url);
     this.database = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, "")) || "default";
     const config = {
@@ -107,6 +120,19 @@ export class Store {
     return this.tracked(async () => (await this.client.query({ query, query_params: params, format: "JSONEachRow" })).json<Row>());
   }
 
+  /** A view's read: given up after `answerMs`, when the tables answer instead (and the server counts as gone until it answers a ping). */
+  answer(query: string, params: Params = {}): Promise<Row[]> {
+    return this.tracked(async () => {
+      const abort_signal = AbortSignal.timeout(this.answerMs);
+      try {
+        return await (await this.client.query({ query, query_params: params, format: "JSONEachRow", abort_signal })).json<Row>();
+      } catch (error) {
+        if (abort_signal.aborted) throw new Error(`No answer within ${this.answerMs / 1000} s`);
+        throw error;
+      }
+    });
+  }
+
   command(query: string, params: Params = {}): Promise<void> {
     return this.tracked(async () => void (await this.client.command({ query, query_params: params })));
   }
@@ -133,8 +159,17 @@ export class Store {
     });
   }
 
+  /**
+   * Whether the server answers a query with these credentials within PING_MS: a server that
+   * accepts connections and never answers, or that now refuses the credentials, is not there.
+   */
   async ping(): Promise<boolean> {
-    const result = await this.client.ping();
+    const abort_signal = AbortSignal.timeout(PING_MS);
+    const result = await this.client.ping({ select: true, abort_signal }).catch((error: unknown) => ({ success: false as const, error }));
+    if (!result.success && abort_signal.aborted) {
+      this.failure = `No answer within ${PING_MS / 1000} s`;
+      return false;
+    }
     if (result.success) this.failure = null;
     else this.failure = describe(result.error);
     return result.success;
