@@ -165,7 +165,20 @@ export function startLocalServer({ port, path, host }) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const opts = options(process.argv.slice(2));
-  const local = await startLocalServer(opts);
+  let local;
+  try {
+    local = await startLocalServer(opts);
+  } catch (error) {
+    // A person's mistake (a port in use, a folder another server holds) in one line, not a stack.
+    const reason =
+      error?.code === "EADDRINUSE"
+        ? `port ${opts.port} on ${opts.host} is in use (another clickhouse:local?); choose another with --port`
+        : error?.code === "EACCES"
+          ? `port ${opts.port} needs privileges; choose one above 1023 with --port`
+          : `${error instanceof Error ? error.message.split("\n")[0] : error} (is another clickhouse:local using --path ${resolve(opts.path)}?)`;
+    process.stderr.write(`clickhouse:local could not start: ${reason}\n`);
+    process.exit(1);
+  }
   process.stdout.write(`clickhouse:local listening on http://${opts.host}:${local.port} (data in ${resolve(opts.path)}); for trying, not for production\n`);
   const stop = async () => {
     await local.close();
