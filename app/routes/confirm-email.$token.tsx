@@ -19,24 +19,27 @@ export const meta: MetaFunction = () => [{ title: "Confirm your email address ·
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
   const target = await caller.auth.email.target({ token: params.token ?? "" }).catch((error) => httpError(error, request));
-  const signedIn = (await caller.auth.me()) !== null;
+  const me = await caller.auth.me();
+  const signedIn = me !== null;
+  // Only the account itself confirms its address: signed out, the page asks to log in first.
+  const mine = signedIn && target !== null && me.email.toLowerCase() === target.email.toLowerCase();
+  const loginUrl = `/login?redirectTo=${encodeURIComponent(new URL(request.url).pathname)}`;
   // A dead link's page says so, as 410 Gone.
-  return data({ target, signedIn }, { status: target ? 200 : 410 });
+  return data({ target, signedIn, mine, loginUrl }, { status: target ? 200 : 410 });
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const caller = await getCaller(request, context);
   try {
     const { email } = await caller.auth.email.confirm({ token: params.token ?? "" });
-    const to = (await caller.auth.me()) ? "/account" : "/login";
-    return redirect(to, { headers: { "Set-Cookie": await setFlash(`${email} is confirmed.`) } });
+    return redirect("/account", { headers: { "Set-Cookie": await setFlash(`${email} is confirmed.`) } });
   } catch (error) {
     return formFailure(error, {});
   }
 }
 
 export default function ConfirmEmail() {
-  const { target, signedIn } = useLoaderData<typeof loader>();
+  const { target, signedIn, mine, loginUrl } = useLoaderData<typeof loader>();
   const failed = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
   const back = signedIn ? <Link to="/account">Your account</Link> : <Link to="/login">Log in</Link>;
@@ -63,13 +66,28 @@ export default function ConfirmEmail() {
             <h1>Confirm your email address</h1>
             <p>
               Confirm that <strong>{target.email}</strong> is the address of your Glimpse account. Digest mail on your behalf (confirmations to new
-              recipients, previews) goes out only from confirmed accounts.
+              recipients, previews), API keys and two-factor sign-in need a confirmed address.
             </p>
-            <Form method="post" className="form-actions">
-              <button type="submit" className="button" disabled={busy}>
-                {busy ? "Confirming…" : "Yes, this is my address"}
-              </button>
-            </Form>
+            {mine ? (
+              <Form method="post" className="form-actions">
+                <button type="submit" className="button" disabled={busy}>
+                  {busy ? "Confirming…" : "Yes, this is my address"}
+                </button>
+              </Form>
+            ) : signedIn ? (
+              <p>
+                You are logged in to another account. Log out, then log in as <strong>{target.email}</strong> and open this link again.
+              </p>
+            ) : (
+              <>
+                <p>Only the account itself can confirm its address: log in first. If you did not sign up for Glimpse, ignore this: nothing changes.</p>
+                <p className="form-actions">
+                  <Link className="button" to={loginUrl}>
+                    Log in to confirm
+                  </Link>
+                </p>
+              </>
+            )}
           </>
         )}
       </div>

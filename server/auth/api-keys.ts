@@ -1,5 +1,6 @@
 import type { Db } from "../../db/client.js";
-import { NotFound } from "../errors.js";
+import { sql } from "kysely";
+import { NotFound, Unauthorized } from "../errors.js";
 import type { SessionUser } from "./sessions.js";
 import { generateToken, sha256Hex } from "./tokens.js";
 
@@ -12,19 +13,26 @@ export interface ApiKeyAuth {
   apiKey: { id: string; integration: boolean };
 }
 
-export async function createApiKey(db: Db, userId: string, input: { name: string; integration?: boolean }) {
+export const SESSION_ENDED = "Your session has ended (was the password changed?). Log in again.";
+
+/**
+ * A new key for the account. `sessionId` (the SHA-256 of the asking session's token): the key is
+ * made only while that session exists, in one statement that locks its row, so a request that
+ * passed the session check just before a reset ended every session cannot add a key just after.
+ */
+export async function createApiKey(db: Db, userId: string, input: { name: string; integration?: boolean }, sessionId?: string) {
   const key = generateToken(KEY_PREFIX);
-  const row = await db
-    .insertInto("api_keys")
-    .values({
-      user_id: userId,
-      name: input.name,
-      key_hash: sha256Hex(key),
-      prefix: key.slice(0, KEY_PREFIX.length + 6),
-      integration: input.integration ?? false,
-    })
-    .returning(["id", "name", "prefix", "integration", "created_at"])
-    .executeTakeFirstOrThrow();
+  const values = { name: input.name, key_hash: sha256Hex(key), prefix: key.slice(0, KEY_PREFIX.length + 6), integration: input.integration ?? false };
+  const row = sessionId
+    ? (
+        await sql<{ id: string; name: string; prefix: string; integration: boolean; created_at: Date }>`
+          insert into api_keys (user_id, name, key_hash, prefix, integration)
+          select s.user_id, ${values.name}, ${values.key_hash}, ${values.prefix}, ${values.integration}
+          from (select user_id from sessions where id = ${sessionId} and user_id = ${userId} for share) s
+          returning id, name, prefix, integration, created_at`.execute(db)
+      ).rows[0]
+    : await db.insertInto("api_keys").values({ user_id: userId, ...values }).returning(["id", "name", "prefix", "integration", "created_at"]).executeTakeFirstOrThrow();
+  if (!row) throw new Unauthorized(SESSION_ENDED);
   return { key, apiKey: toDto({ ...row, last_used_at: null, revoked_at: null }) };
 }
 

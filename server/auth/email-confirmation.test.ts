@@ -6,7 +6,7 @@ import { freshDb } from "../../test/support/db.js";
 import { testContext } from "../../test/support/services.js";
 import { confirmTokenOf, type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js";
 import { CONFIRM_EMAIL_SUBJECT } from "./confirm-email-message.js";
-import { CONFIRM_LINK_DEAD, UNCONFIRMED_SENDER } from "./email-confirmation.js";
+import { CONFIRM_LINK_DEAD, CONFIRM_OTHER_ACCOUNT, UNCONFIRMED_SENDER } from "./email-confirmation.js";
 
 /**
  * Sign-up takes any address, so an account's address is a stranger's until its owner proves it by
@@ -75,8 +75,11 @@ describe("an account's own address", () => {
     const ref = { site: domain, id: link.id };
     const { id: recipientId } = await owner.caller.sharedLinks.addDigestRecipient({ ...ref, email: "reader@inbox.test" });
     await createCaller(testContext({ db, ip: "203.0.113.12" })).digests.confirm({ token: confirmTokenOf(smtp.take()[0]!) });
-    const { me, email } = await signUp("co-admin");
-    await owner.caller.sites.members.add({ site: domain, email, role: "admin" });
+    const { me } = await signUp("co-admin");
+    // An unconfirmed admin (added before mail was on: now the API invites such accounts instead).
+    const { id: siteId } = await owner.caller.sites.get({ site: domain });
+    const { id: meId } = (await me.auth.me())!;
+    await db.insertInto("site_memberships").values({ site_id: siteId, user_id: meId, role: "admin" }).execute();
     await me.sharedLinks.update({ ...ref, name: PHISHING });
     expect((await expectCode(me.sharedLinks.sendDigestPreview({ ...ref, recipientId }), "CONFLICT")).message).toBe(UNCONFIRMED_SENDER);
     await new Promise((r) => setTimeout(r, 100));
@@ -95,7 +98,12 @@ describe("an account's own address", () => {
     // Opening the page changes nothing; the button does.
     expect(await anyone.auth.email.target({ token })).toEqual({ email, confirmed: false });
     expect((await me.auth.email.status()).confirmed).toBe(false);
-    expect(await anyone.auth.email.confirm({ token })).toEqual({ email });
+    // Only the account itself confirms: not whoever has the link, nor another account.
+    await expectCode(anyone.auth.email.confirm({ token }), "UNAUTHORIZED");
+    const { me: other } = await signUp("bystander");
+    expect((await expectCode(other.auth.email.confirm({ token }), "FORBIDDEN")).message).toBe(CONFIRM_OTHER_ACCOUNT);
+    expect((await me.auth.email.status()).confirmed).toBe(false);
+    expect(await me.auth.email.confirm({ token })).toEqual({ email });
     expect(await anyone.auth.email.target({ token })).toEqual({ email, confirmed: true });
     expect((await me.auth.email.status()).confirmed).toBe(true);
     await expectCode(me.auth.email.sendConfirmation(), "CONFLICT");
@@ -105,7 +113,7 @@ describe("an account's own address", () => {
   });
 
   it("refuses forged, altered and expired links", async () => {
-    const { me } = await signUp("forger");
+    const { me, ip, token: session } = await signUp("forger");
     await me.auth.email.sendConfirmation();
     const token = tokenOf(smtp.take()[0]!.text);
     const [body, mac] = token.split(".");
@@ -114,12 +122,23 @@ describe("an account's own address", () => {
     const anyone = createCaller(testContext({ db, ip: "203.0.113.10" }));
     for (const bad of [forged, `${body}.${mac!.slice(1)}A`, `${token}=`, "x", `${token}.x`]) {
       expect(await anyone.auth.email.target({ token: bad })).toBeNull();
-      expect((await expectCode(anyone.auth.email.confirm({ token: bad }), "BAD_REQUEST")).message).toBe(CONFIRM_LINK_DEAD);
+      expect((await expectCode(me.auth.email.confirm({ token: bad }), "BAD_REQUEST")).message).toBe(CONFIRM_LINK_DEAD);
     }
     const tomorrow = createCaller(testContext({ db, ip: "203.0.113.10", now: new Date(Date.now() + 25 * 3_600_000) }));
     expect(await tomorrow.auth.email.target({ token })).toBeNull();
-    await expectCode(tomorrow.auth.email.confirm({ token }), "BAD_REQUEST");
+    const meTomorrow = createCaller(testContext({ db, ip, sessionToken: session, now: new Date(Date.now() + 25 * 3_600_000) }));
+    expect((await expectCode(meTomorrow.auth.email.confirm({ token }), "BAD_REQUEST")).message).toBe(CONFIRM_LINK_DEAD);
     expect((await me.auth.email.status()).confirmed).toBe(false);
+  });
+
+  it("keeps an unconfirmed account from joining a site at once through the API: it is invited instead", async () => {
+    const { email } = await signUp("newcomer");
+    const owner = await signedIn(db, "adder");
+    const domain = `adder-${Date.now()}.example`;
+    await owner.caller.sites.create({ domain, timezone: "UTC" });
+    const refused = await expectCode(owner.caller.sites.members.add({ site: domain, email, role: "admin" }), "CONFLICT");
+    expect(refused.message).toMatch(/has not confirmed that address yet: invite them instead/);
+    expect((await owner.caller.sites.members.list({ site: domain })).map((m) => m.email)).toEqual([owner.user.email]);
   });
 
   it("sends a few links a day per account, whatever it tries", async () => {

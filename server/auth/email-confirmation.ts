@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { env } from "../env.js";
-import { Conflict, Invalid, Unavailable } from "../errors.js";
+import { Conflict, Forbidden, Invalid, Unavailable } from "../errors.js";
 import { configuredMailer } from "../mail/mailer.js";
 import { limitKey } from "../net/client-address.js";
 import { takeHit } from "../rate-limit.js";
@@ -83,9 +83,17 @@ export async function confirmationTarget(db: Db, token: string, now: Date): Prom
   return { email: user.email, confirmed: user.email_confirmed_at !== null };
 }
 
-export async function confirmEmail(db: Db, token: string, now: Date): Promise<{ email: string }> {
+export const CONFIRM_OTHER_ACCOUNT = "This link confirms the address of another account. Log out, then log in as that account to confirm it.";
+
+/**
+ * Only the account itself confirms its address: the link goes to the address, and someone who
+ * signed up with a stranger's address could otherwise ask for one and have the stranger click it,
+ * making the stranger vouch for the account that took their address.
+ */
+export async function confirmEmail(db: Db, token: string, now: Date, userId: string): Promise<{ email: string }> {
   const claim = readToken(token, now);
   if (!claim) throw new Invalid(CONFIRM_LINK_DEAD);
+  if (claim.userId !== userId) throw new Forbidden(CONFIRM_OTHER_ACCOUNT);
   const user = await db
     .updateTable("users")
     .set((eb) => ({ email_confirmed_at: eb.fn.coalesce("email_confirmed_at", eb.val(now)) }))
@@ -95,6 +103,20 @@ export async function confirmEmail(db: Db, token: string, now: Date): Promise<{ 
     .executeTakeFirst();
   if (!user) throw new Invalid(CONFIRM_LINK_DEAD);
   return user;
+}
+
+export const UNPROVEN_ADDRESS =
+  "Confirm your email address first (Account → Email address → Send confirmation link): sign-up takes any address, so API keys and two-factor sign-in wait until the address is proven yours.";
+
+/**
+ * Refuses what would outlive the owner taking the account back (API keys, two-factor sign-in)
+ * while its address is unproven: whoever signed up may not own it. Without mail no address can be
+ * proven, and accounts there come from people the operator knows: nothing is refused.
+ */
+export async function requireProvenAddress(db: Db, userId: string): Promise<void> {
+  if (!env().mail) return;
+  const user = await db.selectFrom("users").select("email_confirmed_at").where("id", "=", userId).executeTakeFirst();
+  if (!user?.email_confirmed_at) throw new Conflict(UNPROVEN_ADDRESS);
 }
 
 /** Refuses mail on the account's behalf (invitations, recipients' confirmations, previews) while its address is unconfirmed. */

@@ -8,7 +8,10 @@ import { type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js"
 import { RESET_LINK_DEAD } from "./password-reset.js";
 import { RESET_SUBJECT } from "./reset-email.js";
 import { sha256Hex } from "./tokens.js";
-import { totpCodeAt } from "./totp.js";
+import { confirmTwoFactor, startTwoFactorSetup, totpCodeAt } from "./totp.js";
+import { createApiKey, SESSION_ENDED } from "./api-keys.js";
+import { UNPROVEN_ADDRESS } from "./email-confirmation.js";
+import { createSession, PASSWORD_CHANGED_MEANWHILE } from "./sessions.js";
 import { TOO_MANY_CODES_FOR_ACCOUNT } from "./users.js";
 import { WRONG_CODE_SUBJECT } from "./wrong-code-email.js";
 
@@ -134,15 +137,18 @@ describe("password reset by mail", () => {
     expect(perNetwork.message).toMatch(/from your network/);
   });
 
-  it("takes an account back from whoever signed up with the address first: their API keys and two-factor sign-in end", async () => {
-    // Someone signs up with a stranger's address (never confirmed), makes a key and turns on two-factor with their own phone.
+  it("takes an account back from whoever signed up with the address first: no keys or two-factor before it is proven, and any from before end", async () => {
+    // Someone signs up with a stranger's address: until the address is proven, no key and no two-factor sign-in.
     const email = `squatted-${Date.now()}@example.test`;
-    const { token: squatterSession } = await anonymous(db, "203.0.113.70").auth.signup({ email, password: PASSWORD });
+    const { token: squatterSession, user } = await anonymous(db, "203.0.113.70").auth.signup({ email, password: PASSWORD });
     const squatter = createCaller(testContext({ db, sessionToken: squatterSession, ip: "203.0.113.70", pauses: false }));
-    const { key } = await squatter.auth.apiKeys.create({ name: "kept" });
-    await squatter.auth.twoFactor.start();
+    expect((await expectCode(squatter.auth.apiKeys.create({ name: "kept" }), "CONFLICT")).message).toBe(UNPROVEN_ADDRESS);
+    expect((await expectCode(squatter.auth.twoFactor.start(), "CONFLICT")).message).toBe(UNPROVEN_ADDRESS);
+    // An account that got them before this rule (or before mail was on): a key and two-factor sign-in with the squatter's phone.
+    const { key } = await createApiKey(db, user.id, { name: "kept" });
+    await startTwoFactorSetup(db, user.id);
     const { setup } = await squatter.auth.twoFactor.status();
-    await squatter.auth.twoFactor.confirm({ code: await totpCodeAt(setup!.secret, new Date()), password: PASSWORD });
+    await confirmTwoFactor(db, user.id, { code: await totpCodeAt(setup!.secret, new Date()), password: PASSWORD }, new Date());
     const byKey = () => createCaller(testContext({ db, apiKey: key })).auth.me();
     expect(await byKey()).toMatchObject({ email });
 
@@ -150,16 +156,28 @@ describe("password reset by mail", () => {
     const token = await requestLink(email, "192.0.2.40");
     expect(await visitor("192.0.2.40").auth.resetPassword({ token, password: NEW_PASSWORD })).toEqual({ email, unprovenCleared: true });
     expect(await byKey()).toBeNull();
+    expect(await createCaller(testContext({ db, sessionToken: squatterSession })).auth.me()).toBeNull();
     const login = await anonymous(db, "192.0.2.41").auth.login({ email, password: NEW_PASSWORD });
     expect(login.twoFactor).toBe(false);
-    expect(await db.selectFrom("recovery_codes").select("user_id").where("user_id", "=", login.twoFactor ? "" : login.user.id).execute()).toEqual([]);
+    expect(await db.selectFrom("recovery_codes").select("user_id").where("user_id", "=", user.id).execute()).toEqual([]);
 
-    // Once the address is proven, a later reset leaves the owner's own keys and two-factor sign-in alone.
+    // Proven now: the owner makes keys, and a later reset leaves them alone.
     const owner = createCaller(testContext({ db, sessionToken: (await sessionOf(anonymous(db, "192.0.2.41").auth.login({ email, password: NEW_PASSWORD }))).token, pauses: false }));
     const { key: ownKey } = await owner.auth.apiKeys.create({ name: "mine" });
     const again = await requestLink(email, "192.0.2.42");
     expect(await visitor("192.0.2.42").auth.resetPassword({ token: again, password: "the third long password" })).toEqual({ email, unprovenCleared: false });
     expect(await createCaller(testContext({ db, apiKey: ownKey })).auth.me()).toMatchObject({ email });
+  });
+
+  it("gives no session to a sign-in that checked the password before a reset, nor a key to a session the reset ended", async () => {
+    const person = await signedIn(db, "in-flight");
+    const { password_changed_at: seen } = await db.selectFrom("users").select("password_changed_at").where("id", "=", person.user.id).executeTakeFirstOrThrow();
+    const token = await requestLink(person.user.email, "192.0.2.50");
+    await visitor("192.0.2.50").auth.resetPassword({ token, password: NEW_PASSWORD });
+    // What the sign-in does after its password check, once the reset has committed.
+    expect((await createSession(db, person.user.id, new Date(), "", seen).catch((error: Error) => error)) as Error).toMatchObject({ message: PASSWORD_CHANGED_MEANWHILE });
+    expect((await createApiKey(db, person.user.id, { name: "late" }, sha256Hex(person.token)).catch((error: Error) => error)) as Error).toMatchObject({ message: SESSION_ENDED });
+    expect(await db.selectFrom("api_keys").select("id").where("user_id", "=", person.user.id).execute()).toEqual([]);
   });
 });
 

@@ -98,8 +98,10 @@ export async function resetPassword(db: Db, input: { token: string; password: st
     if (!claimed) return null;
     // The link came by mail to the account's address (or from the operator): that address is theirs.
     const proven = await trx.updateTable("users").set({ email_confirmed_at: now }).where("id", "=", claimed.user_id).where("email_confirmed_at", "is", null).executeTakeFirst();
-    const unprovenCleared = Number(proven.numUpdatedRows) > 0 && (await dropUnprovenCredentials(trx, claimed.user_id, now));
-    return { ...(await setPassword(trx, claimed.user_id, hash, now)), unprovenCleared };
+    // Sessions end first: a key being added by one of them waits for this and is then revoked too.
+    const changed = await setPassword(trx, claimed.user_id, hash, now);
+    const unprovenCleared = Number(proven.numUpdatedRows) > 0 && env().mail !== null && (await dropUnprovenCredentials(trx, claimed.user_id, now));
+    return { ...changed, unprovenCleared };
   });
   if (!changed) throw new Invalid(RESET_LINK_DEAD);
   return changed;
@@ -107,11 +109,11 @@ export async function resetPassword(db: Db, input: { token: string; password: st
 
 /**
  * Sign-up takes any address, so until a mailed link proves it, whoever signed up may not be its
- * owner: someone can take a stranger's address first, make API keys and turn on two-factor sign-in
- * with a phone of their own, and wait for the owner to be invited. When the owner then takes the
- * account back through a reset link (the first proof of the address), those keys are revoked and
- * two-factor sign-in is turned off with its recovery codes; the owner sets up their own. True when
- * there was something to drop.
+ * owner. With mail on, an unproven account gets no API keys and no two-factor sign-in
+ * (`requireProvenAddress`); accounts that had them before (made before that rule, or before mail
+ * was turned on) lose them when the owner takes the account back through a mailed reset link, the
+ * first proof of the address: the keys are revoked and two-factor sign-in is turned off with its
+ * recovery codes, and the owner sets up their own. True when there was something to drop.
  */
 async function dropUnprovenCredentials(trx: Db, userId: string, now: Date): Promise<boolean> {
   const keys = await trx.updateTable("api_keys").set({ revoked_at: now }).where("user_id", "=", userId).where("revoked_at", "is", null).executeTakeFirst();

@@ -1,4 +1,6 @@
+import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
+import { Unauthorized } from "../errors.js";
 import { generateToken, sha256Hex } from "./tokens.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -13,13 +15,30 @@ export interface SessionUser {
   email: string;
 }
 
-export async function createSession(db: Db, userId: string, now = new Date(), userAgent = ""): Promise<{ token: string; expiresAt: Date }> {
+export const PASSWORD_CHANGED_MEANWHILE = "The password changed while you were logging in. Log in again with the new one.";
+
+/**
+ * A new session. `passwordSeen`: the account's password_changed_at when its password (and code)
+ * were checked; the session is made only if it is still that, in one statement that locks the
+ * account's row, so a sign-in that checked the old password just before a reset cannot make a
+ * session just after the reset ended them all.
+ */
+export async function createSession(db: Db, userId: string, now = new Date(), userAgent = "", passwordSeen?: Date): Promise<{ token: string; expiresAt: Date }> {
   const token = generateToken();
   const expiresAt = new Date(now.getTime() + SESSION_DAYS * DAY);
-  await db
-    .insertInto("sessions")
-    .values({ id: sha256Hex(token), user_id: userId, expires_at: expiresAt, user_agent: userAgent.slice(0, USER_AGENT_MAX), last_seen_at: now, created_at: now })
-    .execute();
+  const id = sha256Hex(token);
+  const agent = userAgent.slice(0, USER_AGENT_MAX);
+  if (!passwordSeen) {
+    await db.insertInto("sessions").values({ id, user_id: userId, expires_at: expiresAt, user_agent: agent, last_seen_at: now, created_at: now }).execute();
+    return { token, expiresAt };
+  }
+  const { rows } = await sql<{ id: string }>`
+    insert into sessions (id, user_id, expires_at, user_agent, last_seen_at, created_at)
+    select ${id}, u.id, ${expiresAt}, ${agent}, ${now}, ${now} from (
+      select id from users where id = ${userId} and date_trunc('milliseconds', password_changed_at) = ${passwordSeen} for share
+    ) u
+    returning id`.execute(db);
+  if (rows.length === 0) throw new Unauthorized(PASSWORD_CHANGED_MEANWHILE);
   return { token, expiresAt };
 }
 

@@ -86,7 +86,7 @@ export async function login(db: Db, input: { email: string; password: string }, 
     const pending = signPendingLogin({ userId: user.id, passwordChangedAt: user.password_changed_at.getTime(), expiresAt: now.getTime() + PENDING_MINUTES * 60_000 });
     return { twoFactor: true, pending };
   }
-  const session = await createSession(db, user.id, new Date(), userAgent);
+  const session = await createSession(db, user.id, new Date(), userAgent, user.password_changed_at);
   return { twoFactor: false, user: { id: user.id, email: user.email } satisfies SessionUser, ...session };
 }
 
@@ -108,17 +108,17 @@ export async function loginWithCode(db: Db, input: { pending: string; code: stri
     { key: codeAttemptsKey(pending.userId), max: CODE_LIMIT_PER_ACCOUNT, windowMinutes: WINDOW, message: TOO_MANY_CODES_FOR_ACCOUNT },
   ];
   const release = await takeHit(db, budgets, now);
-  const user = await db.selectFrom("users").select(["id", "email", "totp_secret", "password_changed_at"]).where("id", "=", pending.userId).executeTakeFirst();
+  const user = await db.selectFrom("users").select(["id", "email", "totp_secret", "password_changed_at", "email_confirmed_at"]).where("id", "=", pending.userId).executeTakeFirst();
   if (!user || !user.totp_secret || user.password_changed_at.getTime() !== pending.passwordChangedAt) {
     await release();
     throw new Unauthorized(PENDING_GONE);
   }
   if (!(await acceptSecondFactor(db, user.id, user.totp_secret, input.code, now))) {
-    await noticeWrongCode(db, user, now);
+    if (user.email_confirmed_at) await noticeWrongCode(db, user, now);
     throw new Unauthorized(WRONG_CODE);
   }
   await release();
-  const session = await createSession(db, user.id, new Date(), userAgent);
+  const session = await createSession(db, user.id, new Date(), userAgent, user.password_changed_at);
   return { user: { id: user.id, email: user.email } satisfies SessionUser, ...session };
 }
 
@@ -136,7 +136,8 @@ export async function clearCodeAttempts(trx: Db, userId: string): Promise<void> 
 
 /**
  * Mails the owner (once an hour at most) that someone gave the right password and a wrong code.
- * Sent after the answer, like a reset mail; without mail there is no one to tell.
+ * Sent after the answer, like a reset mail; only to a confirmed address (sign-up takes any, and
+ * no mail goes to a stranger in an account's name); without mail there is no one to tell.
  */
 async function noticeWrongCode(db: Db, user: { id: string; email: string }, now: Date): Promise<void> {
   const config = env();

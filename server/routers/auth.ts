@@ -1,7 +1,8 @@
 import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys.js";
 import { requestPasswordReset, resetPassword, resetTarget } from "../auth/password-reset.js";
 import { changePassword } from "../auth/change-password.js";
-import { confirmationTarget, confirmEmail, emailStatus, sendEmailConfirmation } from "../auth/email-confirmation.js";
+import { confirmationTarget, confirmEmail, emailStatus, requireProvenAddress, sendEmailConfirmation } from "../auth/email-confirmation.js";
+import { sha256Hex } from "../auth/tokens.js";
 import { endOtherSessions, listSessions } from "../auth/session-list.js";
 import { deleteSession } from "../auth/sessions.js";
 import { confirmTwoFactor, disableTwoFactor, startTwoFactorSetup, twoFactorStatus } from "../auth/totp.js";
@@ -78,7 +79,8 @@ export const authRouter = router({
     sendConfirmation: sessionProcedure.mutation(({ ctx }) => pauseBeforeRefusing(ctx, () => sendEmailConfirmation(ctx.db, ctx.user.id, ctx.client, ctx.clock.now()))),
     /** What a link would confirm, or null once it is dead; for the page that asks before confirming. */
     target: publicProcedure.input(emailConfirmationInput).query(({ ctx, input }) => confirmationTarget(ctx.db, input.token, ctx.clock.now())),
-    confirm: publicProcedure.input(emailConfirmationInput).mutation(({ ctx, input }) => confirmEmail(ctx.db, input.token, ctx.clock.now())),
+    /** By the account itself, signed in: see confirmEmail. */
+    confirm: sessionProcedure.input(emailConfirmationInput).mutation(({ ctx, input }) => confirmEmail(ctx.db, input.token, ctx.clock.now(), ctx.user.id)),
   }),
 
   sessions: router({
@@ -96,11 +98,15 @@ export const authRouter = router({
     status: sessionProcedure.query(({ ctx }) => twoFactorStatus(ctx.db, ctx.user.id)),
     /** A new secret to scan; nothing changes for sign-in until a first code confirms it. */
     start: sessionProcedure.mutation(async ({ ctx }) => {
+      await requireProvenAddress(ctx.db, ctx.user.id);
       await startTwoFactorSetup(ctx.db, ctx.user.id);
       return { ok: true as const };
     }),
     /** Turns it on (a code from the app and the password); the ten recovery codes are in this answer and nowhere else. */
-    confirm: sessionProcedure.input(confirmTwoFactorInput).mutation(({ ctx, input }) => pauseBeforeRefusing(ctx, () => confirmTwoFactor(ctx.db, ctx.user.id, input, ctx.clock.now()))),
+    confirm: sessionProcedure.input(confirmTwoFactorInput).mutation(async ({ ctx, input }) => {
+      await requireProvenAddress(ctx.db, ctx.user.id);
+      return pauseBeforeRefusing(ctx, () => confirmTwoFactor(ctx.db, ctx.user.id, input, ctx.clock.now()));
+    }),
     disable: sessionProcedure.input(disableTwoFactorInput).mutation(async ({ ctx, input }) => {
       await pauseBeforeRefusing(ctx, () => disableTwoFactor(ctx.db, ctx.user.id, input, ctx.clock.now()));
       return { ok: true as const };
@@ -109,7 +115,11 @@ export const authRouter = router({
 
   apiKeys: router({
     list: sessionProcedure.query(({ ctx }) => listApiKeys(ctx.db, ctx.user.id)),
-    create: sessionProcedure.input(createApiKeyInput).mutation(({ ctx, input }) => createApiKey(ctx.db, ctx.user.id, input)),
+    create: sessionProcedure.input(createApiKeyInput).mutation(async ({ ctx, input }) => {
+      // A session's key needs a proven address: sign-up takes any address (see requireProvenAddress).
+      await requireProvenAddress(ctx.db, ctx.user.id);
+      return createApiKey(ctx.db, ctx.user.id, input, sha256Hex(ctx.sessionToken!));
+    }),
     revoke: sessionProcedure.input(revokeApiKeyInput).mutation(({ ctx, input }) => revokeApiKey(ctx.db, ctx.user.id, input.id)),
   }),
 });

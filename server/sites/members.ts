@@ -1,5 +1,6 @@
 import type { Db } from "../../db/client.js";
 import type { Role } from "../../db/schema.js";
+import { env } from "../env.js";
 import { Conflict, Forbidden, isUniqueViolation, NotFound } from "../errors.js";
 
 export async function listMembers(db: Db, siteId: string) {
@@ -20,10 +21,12 @@ export async function listMembers(db: Db, siteId: string) {
 export async function addMemberByEmail(db: Db, siteId: string, input: { email: string; role: Exclude<Role, "owner"> }) {
   const user = await db
     .selectFrom("users")
-    .select(["id", "email"])
+    .select(["id", "email", "email_confirmed_at"])
     .where((eb) => eb(eb.fn("lower", ["email"]), "=", input.email.toLowerCase()))
     .executeTakeFirst();
   if (!user) throw new NotFound("No Glimpse account uses that email. Ask them to sign up first, then add them here.", "email");
+  // Sign-up takes any address: with mail on, an account joins at once only once its address is proven (an invitation proves it).
+  if (env().mail && !user.email_confirmed_at) throw new Conflict(`${user.email} has not confirmed that address yet: invite them instead (Site settings → General).`, "email");
   try {
     await db.insertInto("site_memberships").values({ site_id: siteId, user_id: user.id, role: input.role }).execute();
   } catch (error) {
