@@ -37,6 +37,18 @@ export function httpError(error: unknown, request: Request): never {
   });
 }
 
+/**
+ * For pages of a link's token (reset, invitation): a token of the wrong shape is a dead link like
+ * any other (null), while anything else (a busy database, a refusal with Retry-After) is that
+ * error's page, not "this link no longer works".
+ */
+export function deadLinkOr(request: Request) {
+  return (error: unknown): null => {
+    if (error instanceof TRPCError && error.code === "BAD_REQUEST") return null;
+    return httpError(error, request);
+  };
+}
+
 /** An expired or paused shared link's refusal (410) with its reason, as a response; null for any other error. */
 export function goneResponse(error: unknown): Response | null {
   if (!(error instanceof TRPCError) || !(error.cause instanceof Gone)) return null;

@@ -3,6 +3,7 @@ import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Field, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
+import { deadLinkOr } from "~/lib/errors.server";
 import { sessionCookie, setFlash } from "~/lib/cookies.server";
 import { formatDate } from "~/lib/format";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
@@ -15,7 +16,7 @@ export const meta: MetaFunction = () => [{ title: "Invitation · Glimpse" }, { n
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
   // A token of the wrong shape is a dead link like any other.
-  const invitation = await caller.invitations.get({ token: params.token ?? "" }).catch(() => null);
+  const invitation = await caller.invitations.get({ token: params.token ?? "" }).catch(deadLinkOr(request));
   const here = new URL(request.url).pathname;
   // A dead link's page says so, as 410 Gone.
   return data(

@@ -3,6 +3,7 @@ import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Field, FormError } from "~/components/form";
 import { getCaller } from "~/lib/caller.server";
+import { deadLinkOr } from "~/lib/errors.server";
 import { setFlash } from "~/lib/cookies.server";
 import { formFailure, readForm, textFields } from "~/lib/forms.server";
 import { refusalHeaders } from "~/lib/refusal-headers";
@@ -14,7 +15,7 @@ export const meta: MetaFunction = () => [{ title: "Choose a new password · Glim
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const caller = await getCaller(request, context);
   // A token of the wrong shape is a dead link like any other.
-  const target = await caller.auth.resetTarget({ token: params.token ?? "" }).catch(() => null);
+  const target = await caller.auth.resetTarget({ token: params.token ?? "" }).catch(deadLinkOr(request));
   // A dead link's page says so, as 410 Gone.
   return data({ email: target?.email ?? null }, { status: target ? 200 : 410 });
 }
