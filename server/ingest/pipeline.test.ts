@@ -133,6 +133,13 @@ describe("the ingestion pipeline", () => {
     expect(await refusal(`["a"]`)).toEqual(["Props must be an object"]);
   });
 
+  it("takes event names in right-to-left text with their direction marks (names people give refuse them)", async () => {
+    const { ctx, held } = traced();
+    const name = "\u200fהרשמה\u200f";
+    await ingestBody(ctx, JSON.stringify({ ...pageview(), name }), visitor);
+    expect(held[0]).toMatchObject({ name, pageview: false });
+  });
+
   it("refuses a client over its limit before any database read", async () => {
     const { ctx, trace } = traced({ wait: 7 });
     const error = await ingestPayload(ctx, pageview(), visitor).catch((e: unknown) => e);

@@ -81,7 +81,7 @@ export const eventPayload = z.preprocess(
   expandShortKeys,
   z.object(
     {
-      name: text("Event name", 120),
+      name: text("Event name", 120, "sent"),
       url: z
         .string({ error: "URL is required" })
         .max(2000, "URL must be at most 2000 characters")

@@ -16,7 +16,7 @@ export const pagePath = z
   .refine(isStorableText, "A page path cannot contain control characters");
 
 /** As custom events arrive: the `name` of the tracker's payload. */
-export const eventName = text("Event name", 120).refine((s) => s !== "pageview", "“pageview” is every page view: add a pageview goal with a path instead");
+export const eventName = text("Event name", 120, "sent").refine((s) => s !== "pageview", "“pageview” is every page view: add a pageview goal with a path instead");
 
 const goalName = text("Name", 120);
 

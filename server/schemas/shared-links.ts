@@ -7,8 +7,9 @@ import { MAX_VIEW_FILTERS, period } from "./stats.js";
 /** Names reserved for links that integrations create through the API. Compared case-insensitively. */
 export const RESERVED_LINK_NAMES = ["WordPress - Shared Dashboard"] as const;
 
+/** Compared as people read them: compatibility forms folded (full-width letters), then case. */
 export function isReservedLinkName(name: string): boolean {
-  const folded = name.trim().toLowerCase();
+  const folded = name.normalize("NFKC").trim().toLowerCase();
   return RESERVED_LINK_NAMES.some((r) => r.toLowerCase() === folded);
 }
 

@@ -45,11 +45,13 @@ describe("creating shared links", () => {
   });
 
   it("refuses characters that change how a name reads without being seen, and keeps joiners", async () => {
-    for (const hidden of ["\u202e", "\u2066", "\u200f", "\u2028", "\u0085"]) {
+    for (const hidden of ["\u202e", "\u2066", "\u200f", "\u2028", "\u0085", "\u200b", "\ufeff", "\u3164"]) {
       const refused = await expectCode(create(`Board${hidden}evil`), "BAD_REQUEST");
       expect(refused.message).toBe("Name cannot contain invisible formatting characters (such as a right-to-left override)");
     }
     expect(await create("Team 👩\u200d💻 report")).toMatchObject({ name: "Team 👩\u200d💻 report" });
+    // Nor does a reserved name pass in full-width letters.
+    await expectCode(create("ＷｏｒｄＰｒｅｓｓ - Shared Dashboard"), "BAD_REQUEST");
   });
 
   it("rejects a slug in the input", async () => {
