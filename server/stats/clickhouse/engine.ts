@@ -20,6 +20,8 @@ const BUSY_BACKOFF_MS = 10_000;
  */
 const LISTED_MS = 3_000;
 
+export const REFUSED_REASON = "ClickHouse refused this server's queries (credentials or grants): the server log says why";
+
 export interface ClickHouseOptions {
   url: string;
   log?: (line: string) => void;
@@ -164,7 +166,8 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
   async function split(query: Pick<RangeQuery, "site" | "now" | "version">): Promise<Split> {
     if (store.failure !== null) return { through: NOTHING_COPIED, segments: [] };
     if (!prepared) {
-      if (!closed) sync(query.site, query.now).catch((error) => log(`Stats: copying site ${query.site.id} to ClickHouse failed: ${describe(error)}`));
+      // While it refuses, the checks every few seconds ask again: a view would only add a log line.
+      if (!closed && refused === null) sync(query.site, query.now).catch((error) => log(`Stats: copying site ${query.site.id} to ClickHouse failed: ${describe(error)}`));
       return { through: NOTHING_COPIED, segments: [] };
     }
     try {
@@ -283,7 +286,13 @@ export async function openClickHouseEngine(db: Db, options: ClickHouseOptions): 
 
     processId: () => undefined,
 
-    health: () => (store.failure !== null ? { state: "degraded", reason: store.failure } : refused !== null ? { state: "degraded", reason: refused } : { state: "ok" }),
+    // /healthz is public: a refusal's own words (the user, the grants) stay in the log.
+    health: () =>
+      store.failure !== null && !store.refusing
+        ? { state: "degraded", reason: store.failure }
+        : store.failure !== null || refused !== null
+          ? { state: "degraded", reason: REFUSED_REASON }
+          : { state: "ok" },
 
     async close() {
       closed = true;

@@ -78,8 +78,10 @@ export class Store {
   readonly client: ClickHouseClient;
   readonly database: string;
   private readonly server: ClickHouseClient;
-  /** Null while the server answers; what went wrong otherwise. */
+  /** Null while the server answers; what went wrong otherwise (for the log: it may name the user). */
   failure: string | null = null;
+  /** The server answered the ping with a refusal (credentials, grants), not that it is away. */
+  refusing = false;
   private readonly answerMs: number;
 
   constructor(options: StoreOptions) {
@@ -120,15 +122,40 @@ export class Store {
     return this.tracked(async () => (await this.client.query({ query, query_params: params, format: "JSONEachRow" })).json<Row>());
   }
 
-  /** A view's read: given up after `answerMs`, when the tables answer instead (and the server counts as gone until it answers a ping). */
+  /**
+   * A view's read, rows and all, given up after `answerMs`: the tables answer instead, and the
+   * server counts as gone until it answers a ping. ClickHouse is asked to stop the query at the
+   * same time (`max_execution_time`) and when the client goes, so a slow query ends as that
+   * query's error (the tables answer that one view) and does not run on.
+   */
   answer(query: string, params: Params = {}): Promise<Row[]> {
     return this.tracked(async () => {
-      const abort_signal = AbortSignal.timeout(this.answerMs);
+      const controller = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(new Error(`No answer within ${this.answerMs / 1000} s`));
+        }, this.answerMs);
+      });
+      const read = (async () => {
+        const result = await this.client.query({
+          query,
+          query_params: params,
+          format: "JSONEachRow",
+          abort_signal: controller.signal,
+          // ClickHouse stops first (0.8 of the wait): a query that is only slow ends as its own error, not as a server gone.
+          clickhouse_settings: { max_execution_time: Math.max(1, Math.floor((this.answerMs * 0.8) / 1000)), cancel_http_readonly_queries_on_client_close: 1 },
+        });
+        // The signal stops covering the request once its headers came: a body that trickles is closed here.
+        controller.signal.addEventListener("abort", () => result.close(), { once: true });
+        return result.json<Row>();
+      })();
+      read.catch(() => {});
       try {
-        return await (await this.client.query({ query, query_params: params, format: "JSONEachRow", abort_signal })).json<Row>();
-      } catch (error) {
-        if (abort_signal.aborted) throw new Error(`No answer within ${this.answerMs / 1000} s`);
-        throw error;
+        return await Promise.race([read, late]);
+      } finally {
+        clearTimeout(timer);
       }
     });
   }
@@ -164,12 +191,19 @@ export class Store {
    * accepts connections and never answers, or that now refuses the credentials, is not there.
    */
   async ping(): Promise<boolean> {
-    const abort_signal = AbortSignal.timeout(PING_MS);
-    const result = await this.client.ping({ select: true, abort_signal }).catch((error: unknown) => ({ success: false as const, error }));
-    if (!result.success && abort_signal.aborted) {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // Raced, not only aborted: the client stops watching its signal once the headers came.
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), PING_MS)));
+    const asked = this.client.ping({ select: true, abort_signal: controller.signal }).catch((error: unknown) => ({ success: false as const, error }));
+    const result = await Promise.race([asked, late]).finally(() => clearTimeout(timer));
+    if (result === null) {
+      controller.abort();
       this.failure = `No answer within ${PING_MS / 1000} s`;
+      this.refusing = false;
       return false;
     }
+    this.refusing = !result.success && isServerError(result.error);
     if (result.success) this.failure = null;
     else this.failure = describe(result.error);
     return result.success;
