@@ -15,7 +15,7 @@ export const sitesRouter = router({
       .query(({ ctx }) => listMembers(ctx.db, ctx.site.id)),
     add: siteProcedure("admin")
       .input(addMemberInput)
-      .mutation(({ ctx, input }) => addMemberByEmail(ctx.db, ctx.site.id, input)),
+      .mutation(({ ctx, input }) => addMemberByEmail(ctx.db, ctx.site.id, input, ctx.user.id)),
     remove: siteProcedure("admin")
       .input(removeMemberInput)
       .mutation(({ ctx, input }) => removeMember(ctx.db, ctx.site.id, input.userId, ctx.user.id)),

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { generateToken, sha256Hex } from "../auth/tokens.js";
 import { requireConfirmedEmail } from "../auth/email-confirmation.js";
+import { lockAsManager } from "./members.js";
 import { configuredMailer } from "../mail/mailer.js";
 import { env } from "../env.js";
 import { Conflict, Invalid, isUniqueViolation, NotFound, TooManyRequests, Unavailable } from "../errors.js";
@@ -140,8 +141,9 @@ export async function inviteToSite(db: Db, site: Site, input: { email: string; r
   let row;
   try {
     row = await db.transaction().execute(async (trx) => {
-      // One site's invitations and memberships change one at a time, so every cap and check holds.
-      await trx.selectFrom("sites").select("id").where("id", "=", site.id).forUpdate().execute();
+      // One site's invitations and memberships change one at a time, so every cap and check holds,
+      // and an admin demoted while this was on its way invites no one.
+      await lockAsManager(trx, site.id, inviter.userId);
       await refuseMember(trx, site.id, email);
       await refusePending(trx, site.id, email, now);
       // An expired invitation to the address gives way to the new one.

@@ -18,7 +18,7 @@ export async function listMembers(db: Db, siteId: string) {
  * Adds an existing account at once, for internal tools over the API. The settings page invites
  * instead (invitations.ts): the person then accepts, and may not have an account yet.
  */
-export async function addMemberByEmail(db: Db, siteId: string, input: { email: string; role: Exclude<Role, "owner"> }) {
+export async function addMemberByEmail(db: Db, siteId: string, input: { email: string; role: Exclude<Role, "owner"> }, actorId: string) {
   const user = await db
     .selectFrom("users")
     .select(["id", "email", "email_confirmed_at"])
@@ -28,7 +28,10 @@ export async function addMemberByEmail(db: Db, siteId: string, input: { email: s
   // Sign-up takes any address: with mail on, an account joins at once only once its address is proven (an invitation proves it).
   if (env().mail && !user.email_confirmed_at) throw new Conflict(`${user.email} has not confirmed that address yet: invite them instead (Site settings → General).`, "email");
   try {
-    await db.insertInto("site_memberships").values({ site_id: siteId, user_id: user.id, role: input.role }).execute();
+    await db.transaction().execute(async (trx) => {
+      await lockAsManager(trx, siteId, actorId);
+      await trx.insertInto("site_memberships").values({ site_id: siteId, user_id: user.id, role: input.role }).execute();
+    });
   } catch (error) {
     if (isUniqueViolation(error)) throw new Conflict(`${user.email} already has access to this site`, "email");
     throw error;
@@ -37,6 +40,13 @@ export async function addMemberByEmail(db: Db, siteId: string, input: { email: s
 }
 
 export const LAST_ADMIN = "A site needs at least one admin: make someone else an admin first.";
+
+/** Locks the site's row for a change of its people, and checks again, under the lock, that the one asking still manages it. */
+export async function lockAsManager(trx: Db, siteId: string, actorId: string): Promise<void> {
+  await trx.selectFrom("sites").select("id").where("id", "=", siteId).forUpdate().execute();
+  const actor = await trx.selectFrom("site_memberships").select("role").where("site_id", "=", siteId).where("user_id", "=", actorId).executeTakeFirst();
+  if (actor?.role !== "owner" && actor?.role !== "admin") throw new Forbidden(NO_LONGER_ADMIN);
+}
 
 export const NO_LONGER_ADMIN = "You need the admin role on this site to change its members (your role changed meanwhile).";
 
@@ -47,9 +57,7 @@ export const NO_LONGER_ADMIN = "You need the admin role on this site to change i
  * request was already on its way past the router's check, changes nothing.
  */
 async function lockedMember(trx: Db, siteId: string, userId: string, actorId: string) {
-  await trx.selectFrom("sites").select("id").where("id", "=", siteId).forUpdate().execute();
-  const actor = await trx.selectFrom("site_memberships").select("role").where("site_id", "=", siteId).where("user_id", "=", actorId).executeTakeFirst();
-  if (actor?.role !== "owner" && actor?.role !== "admin") throw new Forbidden(NO_LONGER_ADMIN);
+  await lockAsManager(trx, siteId, actorId);
   const row = await trx
     .selectFrom("site_memberships as m")
     .innerJoin("users as u", "u.id", "m.user_id")
