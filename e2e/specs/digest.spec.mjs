@@ -102,6 +102,13 @@ describe(`email digests (JavaScript ${config.js})`, () => {
     assert.equal(mail.to.value[0].address, ADMIN);
     assert.doesNotMatch(mail.text, /Client digest|digest-js/, "nothing the admin typed is in it");
     const confirmUrl = new URL(/(http:\/\/\S+\/confirm-email\/\S+)\s/.exec(mail.text)[1]);
+    // Someone else who reads the link (signed out) is asked to log in: only the account confirms.
+    const reader = await (await newContext(browser)).newPage();
+    await visit(reader, confirmUrl.pathname);
+    await reader.getByRole("link", { name: "Log in to confirm" }).waitFor();
+    assert.equal(await reader.getByRole("button", { name: "Yes, this is my address" }).count(), 0);
+    await screenshot(reader, "confirm-email-signed-out");
+    await reader.context().close();
     await visit(page, confirmUrl.pathname);
     await page.getByRole("heading", { name: "Confirm your email address" }).waitFor();
     await screenshot(page, "confirm-email");
