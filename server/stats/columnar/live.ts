@@ -12,21 +12,24 @@ import { addPaths, between, createStage, cutsBetween, dropStage, EVENT_TYPES, ev
  * changes with an event). The copy then holds exactly as many events as the snapshot counted, or
  * the refresh is rolled back and tried again further back:
  *
- *   1. from the newest stamp the copy holds: enough while events are committed in the order they
- *      were stamped (one instance's buffer writes them so);
- *   2. from an overlap before it, for events committed a little after newer ones (another
- *      instance's buffer, written a moment later): its flush interval and a write (WRITE_MS);
+ *   1. from the newest stamp the copy holds: enough while events are committed in about the
+ *      order they were stamped (one instance's buffer, most of the time);
+ *   2. from an overlap before it, for events committed after newer ones (another instance's
+ *      buffer written a moment later, an event that entered the buffer just after a write began,
+ *      a buffer behind a flood): a minute, or the flush interval and a write if longer;
  *   3. the days whole (a database outage's backlog, a clock far behind).
  *
  * Each refresh reads again what it starts from, so the first try starts as late as it can: on a
  * site taking 1,000 events a second, a refresh that always read a minute back took over a second
- * for every view of today.
+ * for every view of today. The second keeps the minute: a buffer behind a flood of large events
+ * commits some tens of seconds after their stamps, and a narrower window then read the days whole.
  */
 const WRITE_MS = 10_000;
+const MIN_OVERLAP_MS = 60_000;
 
 /** How far back the second try reads, for ingest buffers that write every `flushMs`. */
 export function liveOverlapMs(flushMs: number): number {
-  return flushMs + WRITE_MS;
+  return Math.max(MIN_OVERLAP_MS, flushMs + WRITE_MS);
 }
 
 export interface LiveRefresh {
