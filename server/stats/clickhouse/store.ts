@@ -130,33 +130,22 @@ export class Store {
    */
   answer(query: string, params: Params = {}): Promise<Row[]> {
     return this.tracked(async () => {
-      const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          controller.abort();
-          reject(new Error(`No answer within ${this.answerMs / 1000} s`));
-        }, this.answerMs);
-      });
-      const read = (async () => {
+      const rows = await within(this.answerMs, async (signal) => {
         const result = await this.client.query({
           query,
           query_params: params,
           format: "JSONEachRow",
-          abort_signal: controller.signal,
+          abort_signal: signal,
           // ClickHouse stops first (0.8 of the wait): a query that is only slow ends as its own error, not as a server gone.
           clickhouse_settings: { max_execution_time: Math.max(1, Math.floor((this.answerMs * 0.8) / 1000)), cancel_http_readonly_queries_on_client_close: 1 },
         });
         // The signal stops covering the request once its headers came: a body that trickles is closed here.
-        controller.signal.addEventListener("abort", () => result.close(), { once: true });
+        if (signal.aborted) result.close();
+        else signal.addEventListener("abort", () => result.close(), { once: true });
         return result.json<Row>();
-      })();
-      read.catch(() => {});
-      try {
-        return await Promise.race([read, late]);
-      } finally {
-        clearTimeout(timer);
-      }
+      });
+      if (rows === LATE) throw new Error(`No answer within ${this.answerMs / 1000} s`);
+      return rows;
     });
   }
 
@@ -191,14 +180,8 @@ export class Store {
    * accepts connections and never answers, or that now refuses the credentials, is not there.
    */
   async ping(): Promise<boolean> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    // Raced, not only aborted: the client stops watching its signal once the headers came.
-    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), PING_MS)));
-    const asked = this.client.ping({ select: true, abort_signal: controller.signal }).catch((error: unknown) => ({ success: false as const, error }));
-    const result = await Promise.race([asked, late]).finally(() => clearTimeout(timer));
-    if (result === null) {
-      controller.abort();
+    const result = await within(PING_MS, (signal) => this.client.ping({ select: true, abort_signal: signal }).catch((error: unknown) => ({ success: false as const, error })));
+    if (result === LATE) {
       this.failure = `No answer within ${PING_MS / 1000} s`;
       this.refusing = false;
       return false;
@@ -223,6 +206,27 @@ export class Store {
 
   async close(): Promise<void> {
     await Promise.all([this.client.close(), this.server.close()]);
+  }
+}
+
+const LATE = Symbol("late");
+
+/**
+ * `work`'s result if it comes within `ms`, LATE otherwise (and its signal aborted). Raced, not only
+ * aborted: the client stops watching its signal once an answer's headers came.
+ */
+async function within<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T | typeof LATE> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), ms)));
+  const done = work(controller.signal);
+  done.catch(() => {});
+  try {
+    const result = await Promise.race([done, late]);
+    if (result === LATE) controller.abort();
+    return result;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
