@@ -15,7 +15,7 @@ const PLAIN = { "Content-Type": "text/plain; charset=utf-8" };
  * @param {object} options
  * @param {object} options.http the backend's HTTP guards and event endpoint (app/lib/http.server.ts)
  * @param {(address: string, hop: number) => boolean} options.trust Express's compiled "trust proxy" function
- * @param {(res: import("node:http").ServerResponse) => void} options.baseHeaders the headers every answer gets
+ * @param {() => string[]} options.baseHeaders the headers every answer gets, as a flat list of names and values
  * @param {((line: string) => void) | null} options.log the request log, when it is on
  * @returns {(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => boolean}
  *   true when it took the request
@@ -31,9 +31,12 @@ export function eventFastPath({ http, trust, baseHeaders, log }) {
 
     const started = log ? process.hrtime.bigint() : 0n;
     const finish = (status, headers, body) => {
-      baseHeaders(res);
+      // One list for writeHead: no header is set on its own, and no route's header can clash.
+      const head = baseHeaders();
+      for (const name in headers) head.push(name, headers[name]);
       // A declared length: without it the answer goes chunked, in several writes instead of one.
-      res.writeHead(status, { ...headers, "Content-Length": Buffer.byteLength(body) });
+      head.push("Content-Length", String(Buffer.byteLength(body)));
+      res.writeHead(status, head);
       res.end(body);
       if (log) log(http.requestLogLine("POST", PATH, status, started));
     };

@@ -33,6 +33,21 @@ describe("traffic sources", () => {
     }
   });
 
+  it("tells the page's own origin from hosts that only start like it", () => {
+    for (const referrer of ["https://shop.example/", "https://shop.example/a?b=c", "https://shop.example/#top"]) {
+      expect(at(referrer, "https://shop.example/landing?x=1")).toMatchObject({ referrer_source: "", referrer: "" });
+    }
+    expect(at("https://shop.example.evil.test/x")).toMatchObject({ referrer_source: "shop.example.evil.test", referrer: "shop.example.evil.test/x" });
+    expect(at("https://shop.example@evil.test/x")).toMatchObject({ referrer_source: "evil.test", referrer: "evil.test/x" });
+    expect(at("https://shop.example:8443/x")).toMatchObject({ referrer_source: "", referrer: "" });
+    expect(at("http://shop.example/x")).toMatchObject({ referrer_source: "", referrer: "" });
+  });
+
+  it("names a host the same however often it is asked", () => {
+    for (let i = 0; i < 1_500; i++) expect(at(`https://site-${i % 1_200}.test/`).referrer_source).toBe(`site-${i % 1_200}.test`);
+    expect(at("https://www.google.com/").referrer_source).toBe("Google");
+  });
+
   it("lets utm_source (or ref) override the referrer, with common spellings named", () => {
     expect(at("https://www.google.com/", "https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=may")).toEqual({
       referrer_source: "newsletter",

@@ -53,9 +53,18 @@ export const clean = (value: string, max = MAX_LENGTH) => value.replace(CONTROL,
 
 const bareHost = (host: string) => host.toLowerCase().replace(/^(www|m|mobile)\./, "");
 
+/** Sources of hosts seen lately: a few hosts send most visits, and each unknown one is tested against every pattern. */
+const sources = new Map<string, string>();
+
 export function sourceOfHost(host: string): string {
-  const bare = bareHost(host);
-  return HOSTS.find(([pattern]) => pattern.test(bare))?.[1] ?? bare;
+  let source = sources.get(host);
+  if (source === undefined) {
+    const bare = bareHost(host);
+    source = HOSTS.find(([pattern]) => pattern.test(bare))?.[1] ?? bare;
+    if (sources.size >= 1_000) sources.clear();
+    sources.set(host, source);
+  }
+  return source;
 }
 
 export interface Acquisition {
@@ -77,21 +86,31 @@ const sameSite = (host: string, pageHost: string, siteDomain: string) => {
  * tagged the link on purpose.
  */
 export function acquisitionOf(pageUrl: URL, referrer: string, siteDomain: string): Acquisition {
-  const params = pageUrl.searchParams;
+  // Most page URLs carry no query, and reading searchParams builds a parser for it.
+  const params = pageUrl.search ? pageUrl.searchParams : null;
   const utm = {
-    utm_source: clean(params.get("utm_source") ?? ""),
-    utm_medium: clean(params.get("utm_medium") ?? ""),
-    utm_campaign: clean(params.get("utm_campaign") ?? ""),
+    utm_source: params ? clean(params.get("utm_source") ?? "") : "",
+    utm_medium: params ? clean(params.get("utm_medium") ?? "") : "",
+    utm_campaign: params ? clean(params.get("utm_campaign") ?? "") : "",
   };
-  let ref: URL | null = null;
-  try {
-    ref = referrer ? new URL(referrer) : null;
-  } catch {
-    ref = null;
-  }
-  const external = ref && /^https?:$/.test(ref.protocol) && !sameSite(ref.hostname, pageUrl.hostname, siteDomain) ? ref : null;
-  const tagged = utm.utm_source || clean(params.get("ref") ?? "");
+  const external = externalReferrer(referrer, pageUrl, siteDomain);
+  const tagged = utm.utm_source || (params ? clean(params.get("ref") ?? "") : "");
   const source = tagged ? (NAMES[tagged.toLowerCase()] ?? tagged) : external ? sourceOfHost(external.hostname) : "";
   const path = external && external.pathname !== "/" ? external.pathname.replace(/\/$/, "") : "";
   return { ...utm, referrer_source: source, referrer: external ? clean(`${bareHost(external.hostname)}${path}`, 2000) : "" };
+}
+
+/** The referrer when it is another site's web page, else null (none, not a URL, or this site). */
+function externalReferrer(referrer: string, pageUrl: URL, siteDomain: string): URL | null {
+  if (!referrer) return null;
+  // Navigation within the page's own origin is most referrers, and needs no parsing: the origin
+  // followed by "/" cannot be the start of another host's URL.
+  if (referrer.startsWith(pageUrl.origin) && referrer.charCodeAt(pageUrl.origin.length) === 47) return null;
+  let ref: URL;
+  try {
+    ref = new URL(referrer);
+  } catch {
+    return null;
+  }
+  return /^https?:$/.test(ref.protocol) && !sameSite(ref.hostname, pageUrl.hostname, siteDomain) ? ref : null;
 }

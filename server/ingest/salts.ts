@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
+import * as crypto from "node:crypto";
 import { sql } from "kysely";
 import type { Db } from "../../db/client.js";
 import { json } from "../../db/json.js";
@@ -45,13 +46,17 @@ async function readOrCreateSalt(db: Db, day: string): Promise<string> {
 
 const MAX_SAFE = (1n << 53n) - 1n;
 
+// The one-shot hash (Node 20.12 and later) makes no Hash object per event.
+const sha256: (text: string) => Buffer =
+  typeof crypto.hash === "function" ? (text) => crypto.hash("sha256", text, "buffer") : (text) => createHash("sha256").update(text).digest();
+
 /**
  * 53 bits of SHA-256, not 64: both drivers read bigint columns as JS numbers, and an id must
  * survive that round trip exactly. Collisions stay negligible (about 1 in 10^5 for a million
  * visitors of one site on one day).
  */
 export function visitorId(salt: string, siteId: string, ip: string, userAgent: string): number {
-  const digest = createHash("sha256").update(`${salt}\n${siteId}\n${ip}\n${userAgent}`).digest();
+  const digest = sha256(`${salt}\n${siteId}\n${ip}\n${userAgent}`);
   return Number(digest.readBigUInt64BE(0) & MAX_SAFE);
 }
 
