@@ -1,24 +1,13 @@
 import type { GoalDefinition } from "../../goals/goals.js";
-import { DIMENSIONS, type Dimension } from "../../schemas/filters.js";
+import type { Dimension } from "../../schemas/filters.js";
 import { eachDay } from "../../dates.js";
 import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
+import { complementable, complementRows, complementTotals } from "./complement.js";
 import type { Columnar } from "./duckdb.js";
+import { DAY, dayTotals, dayValueRows, groupingSets, groupOf, HOURS, hourOf, type Row, TOTALS, VISIT_DIMENSIONS, VISITOR_KEY, valueOf } from "./grouping.js";
 import { DAY_PAGEVIEWS, DAY_TOTALS, DIMENSIONS as FLAGGED_COLUMNS, PAGES } from "./sync.js";
 import { type ColumnarScope, conversions, keptPageviews, onlyPageFilters, pageviewsWhere, Params, type PathSets, pathSets, pathSumsWhere, visitsWhere } from "./where.js";
-
-const VISIT_DIMENSIONS = DIMENSIONS.filter((d): d is Exclude<Dimension, "page"> => d !== "page");
-
-/**
- * A visitor id is salted per day, so (day, visitor) is one visitor. As one number, it hashes fast:
- * ids stay below 2^53.
- */
-const VISITOR_KEY = `(day - date '1970-01-01')::hugeint * 9007199254740992 + visitor_id`;
-
-type Row = { g: number; value: string | null; visitors: number; n: number; bounces: number; duration: number };
-
-const TOTALS = -1;
-const HOURS = -2;
 
 /**
  * `exact`: the rows have no flags (the days not final yet, see refreshLive), so every visitor is
@@ -29,7 +18,9 @@ export async function rangeFigures(columnar: Columnar, scope: ColumnarScope, tim
   const [[visits, pageviews], goals] = await Promise.all([
     scope.filters.length === 0 && !hours && !exact
       ? dayValueRows(columnar, scope)
-      : Promise.all([visitRows(columnar, scope, sets, timezone, hours, exact), pageviewRows(columnar, scope, sets, timezone, hours, exact)]),
+      : (await complementable(columnar, scope, exact, hours))
+        ? complementRows(columnar, scope)
+        : countedRows(columnar, scope, sets, timezone, hours, exact),
     goalFigures(columnar, scope, sets),
   ]);
   const days = new Map<string, DayPoint>(eachDay(scope.from, scope.to).map((day) => [day, { day, visitors: 0, pageviews: 0, ...(hours && { hourVisitors: Array(24).fill(0), hourPageviews: Array(24).fill(0) }) }]));
@@ -75,43 +66,9 @@ export async function rangeFigures(columnar: Columnar, scope: ColumnarScope, tim
   return figures;
 }
 
-const DAY = `strftime(day, '%Y-%m-%d')`;
-const hourOf = (column: string, p: Params, timezone: string) => `${DAY} || ' ' || hour(timezone(${p.add(timezone)}, ${column}))::varchar`;
-
-/** Which grouping set a row of `group by grouping sets` belongs to: TOTALS, HOURS or a column's index. */
-function groupOf(columns: string[], hours: boolean): string {
-  const cases = [`when grouping(day) = 0 then ${TOTALS}`, ...(hours ? [`when grouping(hour_key) = 0 then ${HOURS}`] : []), ...columns.map((c, i) => `when grouping(${c}) = 0 then ${i}`)];
-  return `case ${cases.join(" ")} end`;
-}
-
-/** A grouping-sets row's value: the day is grouped as a date and written out per group, not per row. */
-const valueOf = (columns: string[], hours: boolean) => `coalesce(${DAY}, ${hours ? "hour_key, " : ""}${columns.join(", ")})`;
-
-const groupingSets = (columns: string[], hours: boolean) => ["(day)", ...(hours ? ["(hour_key)"] : []), ...columns.map((c) => `(${c})`)].join(", ");
-
-/** Where a visit dimension's rows go: its index among the visit dimensions, by its column's bit in the copy. */
-const GROUP_OF_FLAGGED = FLAGGED_COLUMNS.map((column) => VISIT_DIMENSIONS.findIndex((d) => VISIT_COLUMNS[d] === column));
-
-/**
- * A view without filters, from each day's unfiltered figures summed when the day was copied: a
- * few hundred rows a day instead of every visit and view.
- */
-async function dayValueRows(columnar: Columnar, scope: ColumnarScope): Promise<[Row[], Row[]]> {
-  const p = new Params();
-  const rows = (await columnar.query(
-    `select g, value, sum(visitors)::double as visitors, sum(n)::double as n, sum(bounces)::double as bounces, sum(duration)::double as duration
-    from day_values where site_id = ${p.add(scope.siteId)} and day between ${p.add(scope.from)}::date and ${p.add(scope.to)}::date group by g, value`,
-    p.values,
-  )) as Row[];
-  const visits: Row[] = [];
-  const pageviews: Row[] = [];
-  for (const row of rows) {
-    if (row.g === DAY_PAGEVIEWS) pageviews.push({ ...row, g: TOTALS });
-    else if (row.g === PAGES) pageviews.push({ ...row, g: 0 });
-    else if (row.g === DAY_TOTALS) visits.push({ ...row, g: TOTALS });
-    else visits.push({ ...row, g: GROUP_OF_FLAGGED[row.g]! });
-  }
-  return [visits, pageviews];
+/** The visit rows and pageview rows of `rangeFigures`, counted from the rows the filters keep. */
+export function countedRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean): Promise<[Row[], Row[]]> {
+  return Promise.all([visitRows(columnar, scope, sets, timezone, hours, exact), pageviewRows(columnar, scope, sets, timezone, hours, exact)]);
 }
 
 /**
@@ -286,17 +243,8 @@ async function goalFigures(columnar: Columnar, scope: ColumnarScope, sets: PathS
 }
 
 export async function rangeTotals(columnar: Columnar, scope: ColumnarScope, exact = false): Promise<Sums> {
-  if (scope.filters.length === 0 && !exact) {
-    const p = new Params();
-    const [row] = await columnar.query(
-      `select sum(visitors) filter (where g = ${DAY_TOTALS})::double as visitors, sum(n) filter (where g = ${DAY_TOTALS})::double as visits,
-        sum(bounces) filter (where g = ${DAY_TOTALS})::double as bounces, sum(duration) filter (where g = ${DAY_TOTALS})::double as duration,
-        sum(n) filter (where g = ${DAY_PAGEVIEWS})::double as pageviews
-      from day_values where site_id = ${p.add(scope.siteId)} and day between ${p.add(scope.from)}::date and ${p.add(scope.to)}::date and g in (${DAY_TOTALS}, ${DAY_PAGEVIEWS})`,
-      p.values,
-    );
-    return { visitors: Number(row?.visitors ?? 0), visits: Number(row?.visits ?? 0), bounces: Number(row?.bounces ?? 0), duration: Number(row?.duration ?? 0), pageviews: Number(row?.pageviews ?? 0) };
-  }
+  if (scope.filters.length === 0 && !exact) return dayTotals(columnar, scope);
+  if (await complementable(columnar, scope, exact, false)) return complementTotals(columnar, scope);
   // Single-visit visitors are one each; only the multi-visit minority needs a distinct count.
   const sets = await pathSets(columnar, scope);
   const p = new Params();

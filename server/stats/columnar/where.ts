@@ -1,7 +1,7 @@
 import type { GoalDefinition } from "../../goals/goals.js";
 import type { Dimension, Filter } from "../../schemas/filters.js";
 import { escapeLike, goalLikePattern, namedGoals, VISIT_COLUMNS } from "../filters.js";
-import { PAGE_BITS } from "./rows.js";
+import { DIMENSIONS, PAGE_BITS } from "./rows.js";
 
 /**
  * The columnar copy's twin of ../filters.ts: the same conditions, written for DuckDB. Identifiers
@@ -40,13 +40,25 @@ function condition(target: string, filter: Filter, p: Params): string {
   }
 }
 
-const within = (alias: string, scope: ColumnarScope, p: Params) =>
+export const within = (alias: string, scope: ColumnarScope, p: Params) =>
   `${alias}.site_id = ${p.add(scope.siteId)} and ${alias}.day between ${p.add(scope.from)}::date and ${p.add(scope.to)}::date`;
 
 const visitLevel = (alias: string, filters: Filter[], p: Params) =>
   filters
     .filter((f) => !isPage(f) && !isGoal(f))
     .map((f) => condition(`${alias}.${VISIT_COLUMNS[f.dimension as Exclude<Dimension, "page">]}`, f, p));
+
+/** The view's filters on visit dimensions, all at once (`true` without any). */
+export const visitFilter = (alias: string, scope: ColumnarScope, p: Params) => and(visitLevel(alias, scope.filters, p));
+
+/** Every filter of the view is on a visit dimension (none on pages or goals), and there is one. */
+export const onlyVisitFilters = (scope: ColumnarScope) => scope.filters.length > 0 && scope.filters.every((f) => !isPage(f) && !isGoal(f));
+
+/** A visit filter's dimension as `day_values` groups it (the index of its column's bit). */
+export const flaggedIndexOf = (filter: Filter) => DIMENSIONS.indexOf(VISIT_COLUMNS[filter.dimension as Exclude<Dimension, "page">]);
+
+/** Whether a `day_values` row's value is one a visit filter keeps. */
+export const keptValue = (alias: string, filter: Filter, p: Params) => condition(`${alias}.value`, filter, p);
 
 const pageLevel = (alias: string, filters: Filter[], p: Params) => filters.filter(isPage).map((f) => condition(`${alias}.pathname`, f, p));
 
