@@ -91,7 +91,7 @@ const droppedKeys = (scope: ColumnarScope, key: string, p: Params) => `select ${
 const COLUMNS = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
 
 /** What dropped visits add to each breakdown: single-visit visitors one each, every visit's counts. */
-export async function droppedVisitRows(columnar: Columnar, scope: ColumnarScope): Promise<Row[]> {
+async function droppedVisitRows(columnar: Columnar, scope: ColumnarScope): Promise<Row[]> {
   const p = new Params();
   return (await columnar.query(
     `select ${groupOf(COLUMNS, false)} as g, ${valueOf(COLUMNS, false)} as value,
@@ -107,7 +107,7 @@ export async function droppedVisitRows(columnar: Columnar, scope: ColumnarScope)
  * value was dropped. Read from all visits of the visitors that had one dropped (`daysOnly`: for
  * the totals, each day's visitors alone).
  */
-export async function removedMultiVisitors(columnar: Columnar, scope: ColumnarScope, daysOnly = false): Promise<Row[]> {
+async function removedMultiVisitors(columnar: Columnar, scope: ColumnarScope, daysOnly = false): Promise<Row[]> {
   const p = new Params();
   const key = rangeKey(scope, p);
   const branches = [{ code: TOTALS, column: "day", value: DAY }, ...(daysOnly ? [] : COLUMNS.map((column, code) => ({ code, column, value: column })))];
@@ -120,7 +120,7 @@ export async function removedMultiVisitors(columnar: Columnar, scope: ColumnarSc
 }
 
 /** What dropped visits' pageviews add: every view, and each single-visit visitor's first view of a path. */
-export async function droppedPageviewRows(columnar: Columnar, scope: ColumnarScope): Promise<Row[]> {
+async function droppedPageviewRows(columnar: Columnar, scope: ColumnarScope): Promise<Row[]> {
   const p = new Params();
   return (await columnar.query(
     `select ${groupOf(["pathname"], false)} as g, ${valueOf(["pathname"], false)} as value,
@@ -132,7 +132,7 @@ export async function droppedPageviewRows(columnar: Columnar, scope: ColumnarSco
 }
 
 /** Multi-visit visitors no longer counted for a page: they viewed it only in visits that were dropped. */
-export async function removedPageVisitors(columnar: Columnar, scope: ColumnarScope): Promise<Row[]> {
+async function removedPageVisitors(columnar: Columnar, scope: ColumnarScope): Promise<Row[]> {
   const p = new Params();
   const key = rangeKey(scope, p);
   return (await columnar.query(
