@@ -7,7 +7,7 @@ import { type ColumnarScope, flaggedIndexOf, keptValue, onlyVisitFilters, Params
 
 /**
  * Filters on visit dimensions that drop few visits (`country is not DE`) keep most rows, and
- * counting what they keep read nearly every visit and view of the range. Each copied day's
+ * counting what they keep reads nearly every visit and view of the range. Each copied day's
  * unfiltered figures are already summed (`day_values`), so such a view is those sums minus what
  * the dropped visits add: counts, bounces and durations subtract as they are; a single-visit
  * visitor dropped is one visitor less; a visitor of the multi-visit minority is one less for a
@@ -144,7 +144,10 @@ async function removedPageVisitors(columnar: Columnar, scope: ColumnarScope): Pr
   )) as Row[];
 }
 
-/** All rows minus the dropped ones, by breakdown and value; values left with no visit or view are gone. */
+/**
+ * All rows minus the dropped ones, by breakdown and value; values left with no visit or view are
+ * gone. (Bounces and durations are figures of the days' totals: breakdowns show visitors and counts.)
+ */
 function subtract(all: Row[], dropped: Row[]): Row[] {
   const key = (row: Row) => `${row.g}\u0000${row.value === null ? "\u0001" : row.value}`;
   const rows = new Map(all.map((row) => [key(row), { ...row }]));

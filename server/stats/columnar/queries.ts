@@ -6,7 +6,7 @@ import { VISIT_COLUMNS } from "../filters.js";
 import { complementable, complementRows, complementTotals } from "./complement.js";
 import type { Columnar } from "./duckdb.js";
 import { DAY, dayTotals, dayValueRows, groupingSets, groupOf, HOURS, hourOf, type Row, TOTALS, VISIT_DIMENSIONS, VISITOR_KEY, valueOf } from "./grouping.js";
-import { DAY_PAGEVIEWS, DAY_TOTALS, DIMENSIONS as FLAGGED_COLUMNS, PAGES } from "./sync.js";
+import { DAY_TOTALS, DIMENSIONS as FLAGGED_COLUMNS, PAGES } from "./sync.js";
 import { type ColumnarScope, conversions, keptPageviews, onlyPageFilters, pageviewsWhere, Params, type PathSets, pathSets, pathSumsWhere, visitsWhere } from "./where.js";
 
 /**
