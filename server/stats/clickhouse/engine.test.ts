@@ -54,7 +54,7 @@ async function seededSite(domain: string, timezone: string): Promise<StatsSite> 
   const { site } = await createSite(db, user.id, { domain, timezone });
   await createGoal(db, site.id, { kind: "event", eventName: "Signup" });
   await createGoal(db, site.id, { kind: "page", pagePath: "/docs*" });
-  const pages = ["/", "/pricing", "/docs", "/docs/install", "/blog/100%", "/café"];
+  const pages = ["/", "/pricing", "/docs", "/docs/install", "/blog/100%", "/café", "/İstanbul"];
   for (let i = 0; i < 120; i++) {
     const at = new Date(Date.parse("2026-02-22T00:00:00Z") + ((i * 7919) % (21 * 86_400)) * 1000 + i);
     const who = { ip: `198.51.100.${1 + (i % 37)}`, userAgent: [UA.windowsChrome, UA.iphoneSafari, UA.androidChrome][i % 3]!, country: ["DE", "US", "NZ", ""][i % 4]! };
@@ -81,6 +81,9 @@ const VIEWS: { period: Period; filters: Filter[]; segmentFilters: Filter[] }[] =
   { period: { key: "custom", from: "2026-02-22", to: "2026-03-02" }, filters: [{ dimension: "page", operator: "contains", values: ["DOC", "%"] }], segmentFilters: [] },
   { period: { key: "30d" }, filters: [{ dimension: "goal", operator: "is", values: ["Signup"] }], segmentFilters: [{ dimension: "device", operator: "is_not", values: ["Mobile"] }] },
   { period: { key: "today" }, filters: [], segmentFilters: [] },
+  // Case folds as in PostgreSQL, İ included (ClickHouse alone lowers it to two characters).
+  { period: { key: "30d" }, filters: [{ dimension: "page", operator: "contains", values: ["istanbul"] }], segmentFilters: [] },
+  { period: { key: "30d" }, filters: [{ dimension: "page", operator: "contains", values: ["İSTANBUL", "CAFÉ"] }], segmentFilters: [] },
 ];
 
 const view = (engine: StatsEngine, site: StatsSite, input: (typeof VIEWS)[number], now = NOW) => dashboardAt(db, site, { ...input, now, cache: false, limit: 100 }, engine);

@@ -42,7 +42,9 @@ function condition(target: string, filter: Filter, p: Params): string {
     case "is_not":
       return `${target} NOT IN ${p.add(filter.values, "Array(String)")}`;
     case "contains":
-      return or(filter.values.map((v) => `${target} ILIKE ${p.add(`%${escapeLike(v)}%`, "String")}`));
+      // ClickHouse lowers İ to i and a combining dot, where PostgreSQL and DuckDB lower it to i
+      // ("/İstanbul" would not contain "istanbul"): as I on both sides, it folds alike in all three.
+      return or(filter.values.map((v) => `replaceAll(${target}, 'İ', 'I') ILIKE ${p.add(`%${escapeLike(v.replaceAll("İ", "I"))}%`, "String")}`));
   }
 }
 
