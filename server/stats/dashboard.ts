@@ -57,19 +57,19 @@ export function getDashboardStats(stats: StatsServices, site: StatsSite, input: 
 
 /**
  * The figures of one view. Requests go through a short in-memory cache; callers with a fixed
- * clock always compute, so tests see every event they just wrote.
+ * clock always compute, so tests see every event they just wrote. What the figures are counted
+ * against (goals, imported days, the stats version that a rewrite or a deleted import moves) is
+ * read first and is part of the cache's key, so such a change shows at once, not seconds later.
  */
-export function dashboardOf(stats: StatsServices, query: StatsQuery): Promise<DashboardStats> {
+export async function dashboardOf(stats: StatsServices, query: StatsQuery): Promise<DashboardStats> {
   const { db, engine } = stats;
   const computing = stats.limits.computing;
-  const compute = async () => {
-    const facts = await siteFacts(db, query.site.id);
-    if (query.empty) return planView(NOTHING, query, facts);
-    return madeUp(engine, query, (engine) => planView(engine, query, facts));
-  };
+  const facts = await siteFacts(db, query.site.id);
+  const compute = () => (query.empty ? planView(NOTHING, query, facts) : madeUp(engine, query, (engine) => planView(engine, query, facts)));
   if (query.clocked || query.keep === "none") return compute();
   const includesToday = query.range.to >= localDay(query.now, query.site.timezone);
-  return stats.recent.get(queryKey(query, "dashboard"), () => computing(compute), query.now.getTime(), includesToday ? LIVE_TTL_MS : TTL_MS);
+  const key = `${queryKey(query, "dashboard")}${JSON.stringify(facts)}`;
+  return stats.recent.get(key, () => computing(compute), query.now.getTime(), includesToday ? LIVE_TTL_MS : TTL_MS);
 }
 
 /**

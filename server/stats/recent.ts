@@ -2,7 +2,8 @@
  * A few seconds of memory in front of the dashboard: a shared link that many people open at once
  * (or one person clicking around) is computed once per key and interval, not once per request.
  * Access checks happen before this, so a deleted link or a changed password still takes effect at
- * once; the segment's filters are part of the key, so an edited segment shows at once as well.
+ * once; the segment's filters are part of the key, so an edited segment shows at once as well,
+ * and so are the site's goals, imports and stats version (./dashboard.ts).
  * Only the figures may be up to TTL_MS old; those of a period that includes today (where new
  * events land) only LIVE_TTL_MS, so an event shows on a dashboard within 5 s of being sent
  * (flush interval 1 s, this, and the share-page cache's 1 s).

@@ -197,3 +197,22 @@ describe("a rewrite of finished days by another instance", () => {
     expect(after.totals.pageviews).toBeLessThan(before.totals.pageviews);
   });
 });
+
+describe("a view kept a few seconds", () => {
+  it("is asked again at once after a goal is added or finished days are rewritten", async () => {
+    // The wall clock: views are kept for seconds, as for every request.
+    const input = { period: TWO_DAYS, filters: [] };
+    const before = await dashboardAt(db, site, input);
+    expect(await dashboardAt(db, site, input)).toBe(before);
+    await owner.caller.goals.create({ site: site.domain, kind: "page", pagePath: "/" });
+    const withGoal = await dashboardAt(db, site, input);
+    expect(withGoal.goals.length).toBe(before.goals.length + 1);
+    await db.deleteFrom("events").where("site_id", "=", site.id).where("day", "=", "2026-03-11").execute();
+    await db.deleteFrom("visits").where("site_id", "=", site.id).where("day", "=", "2026-03-11").execute();
+    await invalidateStats(db, site.id);
+    const rewritten = await dashboardAt(db, site, input);
+    expect(rewritten.totals.pageviews).toBeLessThan(withGoal.totals.pageviews);
+    expect(rewritten).toEqual(await dashboardAt(db, site, { ...input, cache: false }));
+  });
+});
+
