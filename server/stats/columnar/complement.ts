@@ -111,7 +111,7 @@ async function removedMultiVisitors(columnar: Columnar, scope: ColumnarScope, da
   const p = new Params();
   const key = rangeKey(scope, p);
   const branches = [{ code: TOTALS, column: "day", value: DAY }, ...(daysOnly ? [] : COLUMNS.map((column, code) => ({ code, column, value: column })))];
-  const every = `select ${key} as k, day, coalesce(${visitFilter("v", scope, p)}, false) as kept, ${COLUMNS.join(", ")}
+  const every = `select ${key} as k, day, coalesce(${visitFilter("v", scope, p)}, false) as kept${daysOnly ? "" : `, ${COLUMNS.join(", ")}`}
     from visits v where ${within("v", scope, p)} and v.multi and ${key} in (${droppedKeys(scope, key, p)})`;
   const branch = ({ code, column, value }: (typeof branches)[number]) =>
     `select ${code} as g, ${value} as value, count(*)::double as visitors, 0::double as n, 0::double as bounces, 0::double as duration
