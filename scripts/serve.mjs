@@ -67,32 +67,35 @@ app.use((req, res, next) => {
   next();
 });
 
-const REFERRER_POLICY = "strict-origin-when-cross-origin";
-// Pages can show things meant for one person (a new API key): nothing is stored unless a route
-// says it may be (static files do).
-const NO_STORE = "no-store";
-const HSTS = "max-age=31536000; includeSubDomains";
-
-/** The headers every answer gets, where its route did not set its own. */
-function baseHeaders(res, nonce, isSecret) {
-  res.setHeader("X-Content-Type-Options", "nosniff");
-  if (!res.hasHeader("Content-Security-Policy")) res.setHeader("Content-Security-Policy", runtime.contentSecurityPolicy(nonce));
-  // Share and unsubscribe URLs are bearer secrets: they must never leak through Referer.
-  if (isSecret) res.setHeader("Referrer-Policy", "no-referrer");
-  else if (!res.hasHeader("Referrer-Policy")) res.setHeader("Referrer-Policy", REFERRER_POLICY);
-  if (isSecret) res.setHeader("X-Robots-Tag", "noindex, nofollow");
-  if (!res.hasHeader("Cache-Control")) res.setHeader("Cache-Control", NO_STORE);
-  if (config.production) res.setHeader("Strict-Transport-Security", HSTS);
+/**
+ * The headers every answer gets, as a flat list of names and values: written in one writeHead by
+ * the event fast path, set one by one (where its route did not set its own) by baseHeaders.
+ */
+function baseHeaderList(nonce, isSecret = false) {
+  const list = [
+    "X-Content-Type-Options", "nosniff",
+    "Content-Security-Policy", runtime.contentSecurityPolicy(nonce),
+    // Share and unsubscribe URLs are bearer secrets: they must never leak through Referer.
+    "Referrer-Policy", isSecret ? "no-referrer" : "strict-origin-when-cross-origin",
+    // Pages can show things meant for one person (a new API key): nothing is stored unless a
+    // route says it may be (static files do).
+    "Cache-Control", "no-store",
+  ];
+  if (isSecret) list.push("X-Robots-Tag", "noindex, nofollow");
+  if (config.production) list.push("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+  return list;
 }
 
-/**
- * The same headers as a flat list of names and values, for an answer on a path that is no secret
- * and whose route sets none of these (the event fast path's): written in one writeHead.
- */
-function baseHeaderList(nonce) {
-  const list = ["X-Content-Type-Options", "nosniff", "Content-Security-Policy", runtime.contentSecurityPolicy(nonce), "Referrer-Policy", REFERRER_POLICY, "Cache-Control", NO_STORE];
-  if (config.production) list.push("Strict-Transport-Security", HSTS);
-  return list;
+/** Set even where a route set its own, as is a secret path's Referrer-Policy; the rest only where it did not. */
+const ALWAYS = new Set(["X-Content-Type-Options", "X-Robots-Tag", "Strict-Transport-Security"]);
+
+/** The base headers on an answer Express or Remix writes. */
+function baseHeaders(res, nonce, isSecret) {
+  const list = baseHeaderList(nonce, isSecret);
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i];
+    if (ALWAYS.has(name) || (isSecret && name === "Referrer-Policy") || !res.hasHeader(name)) res.setHeader(name, list[i + 1]);
+  }
 }
 
 const logLine = (line) => process.stdout.write(`${line}\n`);
