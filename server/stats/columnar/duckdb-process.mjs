@@ -22,6 +22,51 @@ async function connected(work) {
 
 const read = (connection, sql, values) => connection.runAndReadAll(sql, values).then((reader) => reader.getRowObjectsJS());
 
+/**
+ * Reads outside transactions go to readers: a connection each, kept with the statements it has
+ * prepared. Views ask the same few statements again and again with other values (every filter
+ * value is a parameter), and parsing and planning them anew took about a sixth of their time
+ * (30 days at 1M events, page filter: 179 ms for the view's statements, 150 prepared). DuckDB
+ * plans a kept statement again by itself when the tables it reads have changed shape.
+ */
+const PREPARED_PER_READER = 64;
+const idleReaders = [];
+
+async function withReader(work) {
+  const reader = idleReaders.pop() ?? { connection: await instance.connect(), prepared: new Map() };
+  let result;
+  try {
+    result = await work(reader);
+  } catch (error) {
+    // A failed statement may leave its connection in any state: the next read gets a new one.
+    closeReader(reader);
+    throw error;
+  }
+  idleReaders.push(reader);
+  return result;
+}
+
+function closeReader({ connection, prepared }) {
+  for (const statement of prepared.values()) statement.destroySync();
+  prepared.clear();
+  connection.closeSync();
+}
+
+async function preparedRead(reader, sql, values) {
+  let statement = reader.prepared.get(sql);
+  // Map order is use order: the statement goes to the end, the least recently used is first.
+  if (statement) reader.prepared.delete(sql);
+  else statement = await reader.connection.prepare(sql);
+  reader.prepared.set(sql, statement);
+  if (reader.prepared.size > PREPARED_PER_READER) {
+    const [oldest, unused] = reader.prepared.entries().next().value;
+    reader.prepared.delete(oldest);
+    unused.destroySync();
+  }
+  statement.bind(values);
+  return (await statement.runAndReadAll()).getRowObjectsJS();
+}
+
 /** True for a new, empty file or one written with this layout. */
 async function current(layout) {
   try {
@@ -90,7 +135,7 @@ function transaction(id) {
 
 const operations = {
   open,
-  query: ({ sql, values }) => connected((c) => read(c, sql, values)),
+  query: ({ sql, values }) => withReader((reader) => preparedRead(reader, sql, values)),
   run: ({ sql, values }) => connected(async (c) => void (await c.run(sql, values))),
   async begin() {
     const connection = await instance.connect();
@@ -116,6 +161,7 @@ const operations = {
   close() {
     for (const connection of transactions.values()) connection.closeSync();
     transactions.clear();
+    for (const reader of idleReaders.splice(0)) closeReader(reader);
     instance?.closeSync();
     instance = null;
     setImmediate(() => process.exit(0));
