@@ -100,7 +100,8 @@ export async function resetPassword(db: Db, input: { token: string; password: st
     const proven = await trx.updateTable("users").set({ email_confirmed_at: now }).where("id", "=", claimed.user_id).where("email_confirmed_at", "is", null).executeTakeFirst();
     // Sessions end first: a key being added by one of them waits for this and is then revoked too.
     const changed = await setPassword(trx, claimed.user_id, hash, now);
-    const unprovenCleared = Number(proven.numUpdatedRows) > 0 && env().mail !== null && (await dropUnprovenCredentials(trx, claimed.user_id, now));
+    // With mail off too: sign-up is open there as well, and the operator's link is then the proof.
+    const unprovenCleared = Number(proven.numUpdatedRows) > 0 && (await dropUnprovenCredentials(trx, claimed.user_id, now));
     return { ...changed, unprovenCleared };
   });
   if (!changed) throw new Invalid(RESET_LINK_DEAD);
@@ -108,12 +109,13 @@ export async function resetPassword(db: Db, input: { token: string; password: st
 }
 
 /**
- * Sign-up takes any address, so until a mailed link proves it, whoever signed up may not be its
- * owner. With mail on, an unproven account gets no API keys and no two-factor sign-in
- * (`requireProvenAddress`); accounts that had them before (made before that rule, or before mail
- * was turned on) lose them when the owner takes the account back through a mailed reset link, the
- * first proof of the address: the keys are revoked and two-factor sign-in is turned off with its
- * recovery codes, and the owner sets up their own. True when there was something to drop.
+ * Sign-up takes any address, so until a link proves it, whoever signed up may not be its owner.
+ * With mail on, an unproven account gets no API keys and no two-factor sign-in
+ * (`requireProvenAddress`); accounts that had them before (made before that rule, or while mail
+ * was off, where nothing is refused) lose them when the owner takes the account back through a
+ * reset link (mailed, or printed by the operator), the first proof of the address: the keys are
+ * revoked and two-factor sign-in is turned off with its recovery codes, and the owner sets up
+ * their own. True when there was something to drop.
  */
 async function dropUnprovenCredentials(trx: Db, userId: string, now: Date): Promise<boolean> {
   const keys = await trx.updateTable("api_keys").set({ revoked_at: now }).where("user_id", "=", userId).where("revoked_at", "is", null).executeTakeFirst();
