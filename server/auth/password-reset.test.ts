@@ -187,7 +187,7 @@ describe("wrong two-factor codes after a right password", () => {
     const me = createCaller(testContext({ db, sessionToken: person.token, pauses: false }));
     await me.auth.twoFactor.start();
     const secret = (await me.auth.twoFactor.status()).setup!.secret;
-    await me.auth.twoFactor.confirm({ code: await totpCodeAt(secret, new Date()), password: PASSWORD });
+    const { recoveryCodes } = await me.auth.twoFactor.confirm({ code: await totpCodeAt(secret, new Date()), password: PASSWORD });
     const pendingFrom = async (ip: string, password = PASSWORD) => {
       const result = await visitor(ip).auth.login({ email: person.user.email, password });
       if (!result.twoFactor) throw new Error("expected a request for a code");
@@ -210,6 +210,12 @@ describe("wrong two-factor codes after a right password", () => {
     expect(notices.map((m) => m.subject)).toEqual([WRONG_CODE_SUBJECT]);
     expect(recipientsOf(notices[0]!)).toEqual([person.user.email]);
     expect(notices[0]!.text).toContain("/forgot-password");
+
+    // The owner, from a network of their own, is not kept out: recovery codes have a count of their own.
+    const owners = await pendingFrom("192.0.2.89");
+    await expectCode(visitor("192.0.2.89").auth.loginCode({ pending: owners, code: "aaaaa-aaaaa" }), "UNAUTHORIZED");
+    const byRecovery = await visitor("192.0.2.89").auth.loginCode({ pending: owners, code: recoveryCodes[0]! });
+    expect(byRecovery.user.email).toBe(person.user.email);
 
     // The owner takes the hint: a new password by mail ends the guessers' sign-ins and the count.
     const token = await requestLink(person.user.email, "192.0.2.90");

@@ -28,6 +28,12 @@ const LOGIN_LIMIT_PER_ACCOUNT = 200;
  * ends the guessing and this count at once (`clearCodeAttempts`).
  */
 const CODE_LIMIT_PER_ACCOUNT = 20;
+/**
+ * Wrong recovery codes for one account from everywhere, counted apart: ten codes of about 50 bits
+ * each are out of reach at login's own ceiling, and someone who has the password and burns the
+ * account's twenty six-digit guesses does not keep its owner from signing in with a recovery code.
+ */
+const RECOVERY_LIMIT_PER_ACCOUNT = LOGIN_LIMIT_PER_ACCOUNT;
 /** One notice an hour per account about wrong codes after a right password. */
 const WRONG_CODE_NOTICE = { max: 1, windowMinutes: 60 };
 const SIGNUP_LIMIT_PER_NETWORK = { max: 20, windowMinutes: 60 };
@@ -105,7 +111,9 @@ export async function loginWithCode(db: Db, input: { pending: string; code: stri
   const budgets: Budget[] = [
     { key: limitKey("code:account+client", pending.userId, client), max: LOGIN_LIMIT_PER_CLIENT, windowMinutes: WINDOW, message: tooManyCodes("for this account from your network") },
     { key: limitKey("code:client", client), max: LOGIN_LIMIT_PER_NETWORK, windowMinutes: WINDOW, message: tooManyCodes("from your network") },
-    { key: codeAttemptsKey(pending.userId), max: CODE_LIMIT_PER_ACCOUNT, windowMinutes: WINDOW, message: TOO_MANY_CODES_FOR_ACCOUNT },
+    isAppCode(input.code)
+      ? { key: codeAttemptsKey(pending.userId), max: CODE_LIMIT_PER_ACCOUNT, windowMinutes: WINDOW, message: TOO_MANY_CODES_FOR_ACCOUNT }
+      : { key: recoveryAttemptsKey(pending.userId), max: RECOVERY_LIMIT_PER_ACCOUNT, windowMinutes: WINDOW, message: tooManyCodes("for this account") },
   ];
   const release = await takeHit(db, budgets, now);
   const user = await db.selectFrom("users").select(["id", "email", "totp_secret", "password_changed_at", "email_confirmed_at"]).where("id", "=", pending.userId).executeTakeFirst();
@@ -125,13 +133,17 @@ export async function loginWithCode(db: Db, input: { pending: string; code: stri
 const tooManyCodes = (scope: string) => `Too many wrong codes ${scope}.`;
 
 export const TOO_MANY_CODES_FOR_ACCOUNT =
-  "Too many wrong codes for this account. If they were not all yours, someone knows your password: choose a new one (Forgot your password?), which ends this at once.";
+  "Too many wrong codes for this account. A recovery code still works. If the wrong codes were not all yours, someone knows your password: choose a new one (Forgot your password?), which ends this at once.";
+
+/** Six digits (spaces aside) is a code from the app; anything else is taken as a recovery code (see acceptSecondFactor). */
+const isAppCode = (code: string) => /^\d{6}$/.test(code.replace(/\s+/g, ""));
 
 const codeAttemptsKey = (userId: string) => limitKey("code:account", userId);
+const recoveryAttemptsKey = (userId: string) => limitKey("recovery:account", userId);
 
 /** A new password ends the guessing (pending sign-ins die with the old one), so the owner is not kept out by its count. */
 export async function clearCodeAttempts(trx: Db, userId: string): Promise<void> {
-  await trx.deleteFrom("rate_limit_hits").where("key", "=", codeAttemptsKey(userId)).execute();
+  await trx.deleteFrom("rate_limit_hits").where("key", "in", [codeAttemptsKey(userId), recoveryAttemptsKey(userId)]).execute();
 }
 
 /**
