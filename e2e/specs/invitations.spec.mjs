@@ -169,8 +169,17 @@ describe(`invitations (JavaScript ${config.js})`, () => {
     assert.equal(resend.status(), 429);
     await ready(owner);
     await owner.getByRole("alert").getByText(`An invitation went to ${third} less than 10 minutes ago`).waitFor();
+    // A second tab of the same admin, open on the list before the revoke.
+    const otherTab = await owner.context().newPage();
+    await visit(otherTab, GENERAL);
     await submit(owner, owner.getByRole("button", { name: `Revoke the invitation to ${third}` }));
     await owner.getByRole("status").getByText(`Invitation to ${third} revoked`).waitFor();
+    // Revoked already: the other tab's Revoke says so, whether or not other invitations are pending.
+    const again = await submit(otherTab, otherTab.getByRole("button", { name: `Revoke the invitation to ${third}` }));
+    assert.equal(again.status(), 404);
+    await ready(otherTab);
+    await otherTab.getByRole("alert").getByText("Invitation not found; it may have been accepted or revoked").waitFor();
+    await otherTab.close();
     const stranger = await (await newContext(browser)).newPage();
     assert.equal((await visit(stranger, path)).status(), 410);
     await stranger.getByRole("heading", { name: "This invitation no longer works" }).waitFor();

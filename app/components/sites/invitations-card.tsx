@@ -45,6 +45,10 @@ export function InvitationsSection({ invitations, newLink, mailEnabled, errors, 
   const busy = useNavigation().formData?.get("intent") === "invite";
   return (
     <>
+      {invitations.length === 0 ? (
+        // A Resend or Revoke from a page that was open elsewhere, for an invitation already gone.
+        <FormError message={listMessage} />
+      ) : null}
       {invitations.length > 0 ? (
         <>
           <h3 className="subheading">Pending invitations</h3>
