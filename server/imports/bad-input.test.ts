@@ -124,7 +124,23 @@ describe("bad input is refused with the file and line, and nothing of it stays",
     ));
 
   it("a NUL in a text cell, instead of retrying it as our failure", () =>
-    refused([{ name: "imported_pages_20190101_20190101.csv", data: csv("date,page,pageviews\n2019-01-01,/a\u0000b,1\n") }], /^imported_pages_20190101_20190101\.csv, line 2: the value in column page holds a NUL character/));
+    refused([{ name: "imported_pages_20190101_20190101.csv", data: csv("date,page,pageviews\n2019-01-01,/a\u0000b,1\n") }], /^imported_pages_20190101_20190101\.csv, line 2: the value in column page holds a control character/));
+
+  it("a line break or a tab in a text cell, which no page has and no filter could name", async () => {
+    await refused([{ name: "imported_pages_20190101_20190101.csv", data: csv('date,page,pageviews\n2019-01-01,"/multi\nline",1\n') }], /^imported_pages_20190101_20190101\.csv, line 3: the value in column page holds a control character/);
+    await refused([{ name: "imported_sources_20190101_20190101.csv", data: csv("date,source,visitors\n2019-01-01,Goo\tgle,1\n") }], /^imported_sources_20190101_20190101\.csv, line 2: the value in column source holds a control character/);
+  });
+
+  it("more bounces than visits (entrances, exits) in a row: a bounce rate over 100%", async () => {
+    await refused(
+      [{ name: "imported_visitors_20200101_20200101.csv", data: csv("date,visitors,pageviews,bounces,visits,visit_duration\n2020-01-01,10,3,5,1,60\n") }],
+      /^imported_visitors_20200101_20200101\.csv, line 2: 5 bounces are more than the row's 1 visits: a bounce is one of them$/,
+    );
+    await refused(
+      [{ name: "imported_entry_pages_20200101_20200101.csv", data: csv("date,entry_page,visitors,entrances,bounces\n2020-01-01,/,3,3,3\n2020-01-01,/a,1,1,2\n") }],
+      /^imported_entry_pages_20200101_20200101\.csv, line 3: 2 bounces are more than the row's 1 entrances/,
+    );
+  });
 
   it("a row outside the days of the file's name", () =>
     refused(

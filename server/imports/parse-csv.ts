@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { CsvError, parse } from "csv-parse";
+import { isStorableText } from "../schemas/common.js";
 import { isDay, SHAPES, type TableName } from "./tables.js";
 
 /** Bad input: the message names the file and, where there is one, the line. */
@@ -71,6 +72,7 @@ export async function readTable(input: Readable, file: string, table: TableName,
   let batch = newBatch(table);
   const pageviewsAt = shape.metrics.indexOf("pageviews");
   const countryAt = shape.texts.indexOf("country");
+  const boundedAt = bouncesBound(table);
   const textCount = shape.texts.length;
   const metricCount = shape.metrics.length;
   let lastDay: string | null = null;
@@ -99,8 +101,9 @@ export async function readTable(input: Readable, file: string, table: TableName,
         const at = header.textAt[i]!;
         let value = at < 0 ? "" : record[at]!;
         if (value.length > MAX_TEXT) fail(line, `the value in column ${shape.texts[i]} is longer than ${MAX_TEXT} characters`);
-        // The one character PostgreSQL text cannot hold (decoding turns bytes that are no UTF-8 into U+FFFD).
-        if (value.includes("\u0000")) fail(line, `the value in column ${shape.texts[i]} holds a NUL character, which no page, source or name has`);
+        // NUL, which PostgreSQL text cannot hold, and the other controls, which the rest of the
+        // product refuses (a page with a line break in it could never be filtered on).
+        if (!isStorableText(value)) fail(line, `the value in column ${shape.texts[i]} holds a control character (a line break, a tab, NUL…), which no page, source or name has`);
         if (NEUTRALISED.test(value)) value = value.slice(1);
         if (i === countryAt && value !== "" && !COUNTRY.test(value)) fail(line, `"${clip(value)}" in column country is not a two-letter country code (ISO 3166-1, like DE)`);
         texts[i] = value;
@@ -112,6 +115,9 @@ export async function readTable(input: Readable, file: string, table: TableName,
         if (value === "") metrics[i] = 0;
         else if (!COUNT.test(value)) fail(line, `"${clip(value)}" in column ${shape.metrics[i]} is not a whole number of 0 or more`);
         else if ((metrics[i] = Number(value)) > MAX_DAY_SUM) fail(line, `${clip(value)} in column ${shape.metrics[i]} is more than ${MAX_DAY_SUM.toLocaleString("en-US")}, more than a day of any site`);
+      }
+      if (boundedAt && metrics[boundedAt.bounces]! > metrics[boundedAt.by]!) {
+        fail(line, `${metrics[boundedAt.bounces]} bounces are more than the row's ${metrics[boundedAt.by]} ${shape.metrics[boundedAt.by]}: a bounce is one of them`);
       }
       addToDay(days, date, line, metrics, table, (reason) => fail(line, reason));
       if (!options.keep(date)) {
@@ -151,6 +157,17 @@ function addToDay(days: Map<string, { line: number; sums: number[] }>, date: str
     day.sums[i]! += metrics[i]!;
     if (day.sums[i]! > MAX_DAY_SUM) fail(`column ${SHAPES[table].metrics[i]} adds up to more than ${MAX_DAY_SUM.toLocaleString("en-US")} for ${date}, more than a day of any site`);
   }
+}
+
+/**
+ * A bounce is a visit of one page: a row's bounces are among its visits (its entrances on an
+ * entry page, its exits on an exit page). Past them, bounce rates go over 100%.
+ */
+function bouncesBound(table: TableName): { bounces: number; by: number } | null {
+  const metrics = SHAPES[table].metrics;
+  const bounces = metrics.indexOf("bounces");
+  const by = ["visits", "entrances", "exits"].map((name) => metrics.indexOf(name)).find((at) => at >= 0);
+  return bounces >= 0 && by !== undefined ? { bounces, by } : null;
 }
 
 function newBatch(table: TableName): Batch {
