@@ -10,6 +10,8 @@ import { runImports } from "./job.js";
 import { createImport, getImport } from "./store.js";
 import { TABLES } from "./tables.js";
 import { UploadTooLarge, UploadWriter } from "./upload.js";
+import { TooManyRequests } from "../errors.js";
+import { IMPORT_LIMITS } from "./limits.js";
 
 let db: Db;
 let userId: string;
@@ -214,4 +216,18 @@ describe("which days are imported", () => {
 
 describe("found by the fuzz", () => {
   it("an empty date on the first row", () => refused([{ name: VISITORS, data: csv("date,visitors\n,1\n") }], /line 2: "" in column date is not a day/));
+
+  it("a site's starts in 24 hours are limited, and the refusal says when the next is free, as its Retry-After does", async () => {
+    const site = await siteOwnedBy(db, userId);
+    const start = Date.parse("2026-03-01T08:00:00Z");
+    for (let i = 0; i < IMPORT_LIMITS.perSiteDay; i++) {
+      const id = await createImport(db, site.id, userId, new Date(start + i * 60_000));
+      await db.updateTable("imports").set({ status: "failed" }).where("id", "=", id).execute();
+    }
+    const refusal = await createImport(db, site.id, userId, new Date(start + 90 * 60_000)).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(TooManyRequests);
+    // The first start ages out of the window 22.5 hours later.
+    expect((refusal as TooManyRequests).retryAfterSeconds).toBe(22.5 * 3600);
+    expect((refusal as TooManyRequests).message).toBe(`A site can start ${IMPORT_LIMITS.perSiteDay} imports in 24 hours. Try again in 23 hours.`);
+  });
 });

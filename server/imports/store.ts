@@ -9,6 +9,14 @@ import { IMPORT_LIMITS } from "./limits.js";
 import type { Batch } from "./parse-csv.js";
 import { SHAPES, TABLES } from "./tables.js";
 
+const DAY_MS = 24 * 3600_000;
+
+/** "3 hours", "12 minutes": how long until a refused start is free, rounded up. */
+function inWords(seconds: number): string {
+  const [n, unit] = seconds >= 3600 ? [Math.ceil(seconds / 3600), "hour"] : [Math.ceil(seconds / 60), "minute"];
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
 export type { ImportSummary };
 
 export const SOURCE_PLAUSIBLE = "Plausible CSV";
@@ -70,14 +78,20 @@ export async function createImport(db: Db, siteId: string, userId: string, now =
       .limit(1)
       .executeTakeFirst();
     if (active) throw new Conflict("An import of this site is still running. Wait for it to finish, or delete it, before starting another.");
-    const { count } = await trx
+    const recent = await trx
       .selectFrom("imports")
-      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .select("created_at")
       .where("site_id", "=", siteId)
-      .where("created_at", ">", new Date(now.getTime() - 24 * 3600_000))
-      .executeTakeFirstOrThrow();
-    if (Number(count) >= IMPORT_LIMITS.perSiteDay) throw new TooManyRequests(`A site can start ${IMPORT_LIMITS.perSiteDay} imports a day. Try again tomorrow.`, 3600);
-    const row = await trx.insertInto("imports").values({ site_id: siteId, source: SOURCE_PLAUSIBLE, created_by: userId }).returning("id").executeTakeFirstOrThrow();
+      .where("created_at", ">", new Date(now.getTime() - DAY_MS))
+      .orderBy("created_at", "desc")
+      .limit(IMPORT_LIMITS.perSiteDay)
+      .execute();
+    if (recent.length >= IMPORT_LIMITS.perSiteDay) {
+      // The window is the last 24 hours: the next start is free once the oldest of them is older.
+      const seconds = Math.max(1, Math.ceil((recent.at(-1)!.created_at.getTime() + DAY_MS - now.getTime()) / 1000));
+      throw new TooManyRequests(`A site can start ${IMPORT_LIMITS.perSiteDay} imports in 24 hours. Try again in ${inWords(seconds)}.`, seconds);
+    }
+    const row = await trx.insertInto("imports").values({ site_id: siteId, source: SOURCE_PLAUSIBLE, created_by: userId, created_at: now, updated_at: now }).returning("id").executeTakeFirstOrThrow();
     return row.id;
   });
 }
