@@ -18,11 +18,12 @@ export interface ExportRange {
   to: string;
 }
 
-/** Every day with the site's own data, up to yesterday (today is not over); null when there is none yet. */
-export async function exportRange(db: Db, site: { id: string; timezone: string }, now = new Date()): Promise<ExportRange | null> {
+/** Every day with the site's own data, up to yesterday (today is not over). */
+export async function exportRange(db: Db, site: { id: string; timezone: string }, now = new Date()): Promise<ExportRange> {
   const row = await db.selectFrom("events").select((eb) => eb.fn.min<string>("day").as("first")).where("site_id", "=", site.id).executeTakeFirst();
   const to = addDays(localDay(now, site.timezone), -1);
-  return row?.first && row.first <= to ? { from: row.first, to } : null;
+  const from = row?.first && row.first <= to ? row.first : to;
+  return { from, to };
 }
 
 export const exportFileName = (domain: string, range: ExportRange) => `${domain}_${range.from.replaceAll("-", "")}_${range.to.replaceAll("-", "")}.zip`;
