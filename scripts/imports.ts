@@ -120,6 +120,9 @@ async function runExport() {
   if (!res.ok || !res.body) throw await refusal(res);
   await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(values.out));
   console.log(`Wrote ${values.out} (${/filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? "export"}).`);
+  // The export is allowed, so the key may list the site's imports: say when the zip holds no day.
+  const { exportDays } = await createGlimpseClient({ url, apiKey }).imports.list.query({ site: values.site });
+  if (!exportDays) console.log(`The site has no data of its own before today yet, so its ten tables hold no rows (imported days are not exported).`);
 }
 
 (command === "export" ? runExport() : runImport()).catch((error: unknown) => {

@@ -2,6 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { data, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Flash, FormError } from "~/components/form";
+import { formatRange } from "~/components/dashboard/format";
 import { ImportList } from "~/components/imports/import-list";
 import { getCaller } from "~/lib/caller.server";
 import { setFlash, takeFlash } from "~/lib/cookies.server";
@@ -43,7 +44,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 export default function Imports() {
-  const { domain, imports, includeImported, uploadLimitBytes, flash } = useLoaderData<typeof loader>();
+  const { domain, imports, includeImported, uploadLimitBytes, exportDays, flash } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const limit = `${Math.round(uploadLimitBytes / 1024 / 1024)} MB`;
@@ -102,6 +103,15 @@ export default function Imports() {
         <p className="muted">
           All of {domain}&rsquo;s own data as Plausible&rsquo;s ten CSV tables of daily figures, in one zip: import it into Plausible or another Glimpse.
           Imported days are not part of it.
+        </p>
+        <p>
+          {exportDays ? (
+            <>
+              It holds {formatRange(exportDays.from, exportDays.to)}: today is not over yet.
+            </>
+          ) : (
+            <>Nothing to export yet: {domain} has no data of its own before today, so the zip would hold the ten tables without a row.</>
+          )}
         </p>
         <p>
           <a className="button button-secondary" href={`/api/sites/${domain}/export.zip`} download>

@@ -151,7 +151,9 @@ describe(`imports and exports, JavaScript ${config.js}`, () => {
     await page.getByText("Dashboards include imported data").waitFor();
   });
 
-  it("exports the ten tables as a zip", async () => {
+  it("exports the ten tables as a zip, and says when they hold no day of the site's own", async () => {
+    await visit(page, SETTINGS);
+    await page.getByText(`Nothing to export yet: ${DOMAIN} has no data of its own before today`).waitFor();
     const res = await fetch(`${config.baseUrl}/api/sites/${DOMAIN}/export.zip`, { headers: { Cookie: admin.cookieHeader(), "X-Forwarded-For": "10.71.9.1" } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), "application/zip");
@@ -183,6 +185,7 @@ describe(`imports and exports, JavaScript ${config.js}`, () => {
     const out = join(scratch, "export.zip");
     const exported = await run("npx", ["tsx", "scripts/imports.ts", "export", "--site", DOMAIN, "--out", out], { cwd: config.root, env });
     assert.match(exported.stdout, /Wrote/);
+    assert.match(exported.stdout, /no data of its own before today yet, so its ten tables hold no rows/);
     assert.equal(Object.keys(unzipSync(new Uint8Array(readFileSync(out)))).length, 10);
   });
 

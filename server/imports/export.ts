@@ -18,12 +18,20 @@ export interface ExportRange {
   to: string;
 }
 
-/** Every day with the site's own data, up to yesterday (today is not over). */
-export async function exportRange(db: Db, site: { id: string; timezone: string }, now = new Date()): Promise<ExportRange> {
+/** The days of the site's own data up to yesterday (today is not over); null when it has none yet. */
+export async function ownDays(db: Db, site: { id: string; timezone: string }, now = new Date()): Promise<ExportRange | null> {
   const row = await db.selectFrom("events").select((eb) => eb.fn.min<string>("day").as("first")).where("site_id", "=", site.id).executeTakeFirst();
   const to = addDays(localDay(now, site.timezone), -1);
-  const from = row?.first && row.first <= to ? row.first : to;
-  return { from, to };
+  return row?.first && row.first <= to ? { from: row.first, to } : null;
+}
+
+/**
+ * What an export covers: the site's own days, or yesterday alone while it has none (the ten
+ * tables then hold no rows; the settings page and the command line say so).
+ */
+export async function exportRange(db: Db, site: { id: string; timezone: string }, now = new Date()): Promise<ExportRange> {
+  const yesterday = addDays(localDay(now, site.timezone), -1);
+  return (await ownDays(db, site, now)) ?? { from: yesterday, to: yesterday };
 }
 
 export const exportFileName = (domain: string, range: ExportRange) => `${domain}_${range.from.replaceAll("-", "")}_${range.to.replaceAll("-", "")}.zip`;

@@ -8,6 +8,7 @@ import { receiveUpload, sendExport, type StreamRequest } from "../http/imports.j
 import { servicesFor } from "../../test/support/services.js";
 import { runImports } from "./job.js";
 import { createImport } from "./store.js";
+import { ingestEvent } from "../../test/support/reference-ingest.js";
 
 let db: Db;
 let owner: Awaited<ReturnType<typeof signedIn>>;
@@ -67,6 +68,17 @@ describe("imports over the router and the upload endpoint", () => {
     expect((await upload(null, fixtureFiles())).status).toBe(401);
     const exported = await sendExport(servicesFor(db), { domain: site.domain, headers: {}, query: new URLSearchParams(), body: Readable.from([]), ip: "10.0.0.1", sessionToken: viewer.token, apiKey: null });
     expect(exported.status).toBe(403);
+  });
+
+  it("says which days an export holds: none while the site has only imported data, then its own up to yesterday", async () => {
+    const fresh = await siteOwnedBy(db, owner.user.id);
+    expect((await owner.caller.imports.list({ site: fresh.domain })).exportDays).toBeNull();
+    const first = new Date(Date.now() - 3 * 86_400_000);
+    first.setUTCHours(12, 0, 0, 0);
+    await ingestEvent(db, { name: "pageview", url: `https://${fresh.domain}/`, domain: fresh.domain, referrer: "" }, { ip: "198.51.100.9", userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", country: "DE", now: first });
+    const { exportDays } = await owner.caller.imports.list({ site: fresh.domain });
+    expect(exportDays?.from).toBe(first.toISOString().slice(0, 10));
+    expect(exportDays!.to >= exportDays!.from).toBe(true);
   });
 
   it("refuses a declared body past the limit unread, and a second import while one runs", async () => {
