@@ -39,7 +39,7 @@ export default function DeleteImport() {
       <h2 id="delete-import">Delete this import?</h2>
       {item.status === "completed" ? (
         <p className="muted">
-          {item.source}, {range}, {describeAdded(item)}. Everything it added leaves every dashboard of {domain} at once,
+          {[item.source, range, describeAdded(item)].filter(Boolean).join(", ")}. Everything it added leaves every dashboard of {domain} at once,
           shared ones included; the site&rsquo;s own data stays.
         </p>
       ) : item.status === "failed" ? (
