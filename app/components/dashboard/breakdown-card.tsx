@@ -10,10 +10,12 @@ interface Props {
   basePath: string;
   /** False where a shared link allows no filters: values are plain text, not links. */
   filterable?: boolean;
+  /** False when the period has no visitors in its totals (imported breakdowns without imported totals): no value has a share. */
+  shares?: boolean;
 }
 
 /** One "top N" table; each value is a link that narrows the whole dashboard to it. */
-export function BreakdownCard({ breakdown, query, basePath, filterable = true }: Props) {
+export function BreakdownCard({ breakdown, query, basePath, filterable = true, shares = true }: Props) {
   const { dimension, rows, more } = breakdown;
   const title = BREAKDOWN_TITLES[dimension];
   const headingId = `dash-breakdown-${dimension}`;
@@ -65,7 +67,7 @@ export function BreakdownCard({ breakdown, query, basePath, filterable = true }:
                   <td className="dash-num" title={formatExact(row.visitors)}>
                     {formatCount(row.visitors)}
                   </td>
-                  <td className="dash-num dash-muted">{formatPercent(row.percentage)}</td>
+                  <td className="dash-num dash-muted">{shares ? formatPercent(row.percentage) : <span title="The period has no total to take a share of">–</span>}</td>
                 </tr>
               );
             })}

@@ -70,6 +70,13 @@ describe("Dashboard", () => {
     expect(html).toContain("Signup");
     expect(html).toContain("The import has no totals for this period");
   });
+
+  it("gives imported breakdowns without imported totals no share (there is no total to take it of)", async () => {
+    const breakdowns = emptyDashboardFixture.breakdowns.map((b) => (b.dimension === "page" ? { ...b, rows: [{ value: "/pricing", visitors: 32, count: 40, percentage: 0 }] } : b));
+    const html = await render("", { stats: { ...emptyDashboardFixture, breakdowns, imported: { days: 6, leftOut: false } } });
+    expect(html).toContain("/pricing");
+    expect(html).toMatch(/title="32">32<\/td><td class="dash-num dash-muted"><span title="The period has no total to take a share of">–<\/span>/);
+  });
 });
 
 describe("formatting", () => {

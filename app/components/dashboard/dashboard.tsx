@@ -111,7 +111,7 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
             />
             <div className="dash-grid">
               {breakdowns.map((b) => (
-                <BreakdownCard key={b.dimension} breakdown={b} query={query} basePath={basePath} filterable={filterable} />
+                <BreakdownCard key={b.dimension} breakdown={b} query={query} basePath={basePath} filterable={filterable} shares={!noTotals} />
               ))}
             </div>
           </>
