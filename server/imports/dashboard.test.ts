@@ -68,10 +68,39 @@ describe("imported days on the dashboard", () => {
     expect(stats.goals.find((g) => g.name === "Signup")).toMatchObject({ visitors: 3, conversions: 4 });
   });
 
-  it("a filter leaves imported days out, and the view says so", async () => {
-    const stats = await view({ key: "custom", from: "2011-12-25", to: "2011-12-30" }, [{ dimension: "country", operator: "is", values: ["AU"] }]);
-    expect(stats.totals.pageviews).toBe(0);
-    expect(stats.imported).toEqual({ days: 0, leftOut: true });
+  it("a filter on the dimensions of one imported table takes that table's rows that pass it: totals, series and its own breakdowns", async () => {
+    const stats = await view({ key: "custom", from: "2021-12-30", to: "2022-01-06" }, [{ dimension: "country", operator: "is", values: ["AU"] }]);
+    // imported_locations, AU on 2021-12-30: two rows of 1 and 3 visitors, 1 and 4 visits, 43 and 211 s, 0 and 3 bounces.
+    expect(stats.totals).toMatchObject({ visitors: 4, visits: 5, bounceRate: Math.round((3 / 5) * 100), visitDuration: Math.round(254 / 5) });
+    expect(stats.series!.find((p) => p.bucket === "2021-12-30")).toMatchObject({ visitors: 4 });
+    expect(rows(stats, "country")).toEqual({ AU: [4, 5] });
+    // Other tables cannot tell which of their rows were Australians': their sections are the site's own data.
+    expect(rows(stats, "device")).toEqual({});
+    expect(stats.imported).toEqual({ days: 1, leftOut: false, sections: ["country"] });
+    const html = await renderDashboardMarkup({ stats, basePath: `/sites/${site.domain}`, search: "?period=custom&from=2021-12-30&to=2022-01-06&f=country,is,AU", mode: "member" });
+    expect(html).toContain("Includes 1 day of imported history in the totals, the chart and Countries");
+
+    // A source and a UTM medium are both in imported_sources: its breakdowns answer them together.
+    const google = await view({ key: "custom", from: "2021-12-30", to: "2022-01-06" }, [
+      { dimension: "source", operator: "is", values: ["Google"] },
+      { dimension: "utm_medium", operator: "contains", values: ["ORGAN"] },
+    ]);
+    expect(google.totals).toMatchObject({ visitors: 20, visits: 22 });
+    expect(rows(google, "utm_medium")).toEqual({ organic: [20, 22] });
+    expect(google.imported).toMatchObject({ leftOut: false, sections: ["source", "referrer", "utm_source", "utm_medium", "utm_campaign"] });
+  });
+
+  it("filters of two imported tables, or on pages or goals, leave imported days out, and the view says so", async () => {
+    for (const filters of [
+      [{ dimension: "country", operator: "is", values: ["AU"] }, { dimension: "device", operator: "is", values: ["Mobile"] }],
+      [{ dimension: "page", operator: "is", values: ["/14776416252794997127"] }],
+      [{ dimension: "goal", operator: "is", values: ["Signup"] }],
+    ] as Parameters<typeof view>[1][]) {
+      const stats = await view({ key: "custom", from: "2021-12-30", to: "2022-01-06" }, filters);
+      expect(stats.totals.visitors).toBe(0);
+      expect(stats.breakdowns.every((b) => b.rows.length === 0)).toBe(true);
+      expect(stats.imported).toEqual({ days: 0, leftOut: true });
+    }
   });
 
   it("periods without imported days say nothing", async () => {

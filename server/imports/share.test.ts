@@ -38,12 +38,26 @@ describe("imported days on shared links", () => {
     expect(stats.series!.map((p) => p.pageviews)).toEqual([30, 8, 1]);
   });
 
-  it("a segment leaves them out, and the page says so", async () => {
-    const segment = await owner.caller.segments.create({ site: domain, name: "Germany", filters: [{ dimension: "country", operator: "is", values: ["DE"] }] });
+  it("a segment of two imported tables leaves them out, and the page says so", async () => {
+    const segment = await owner.caller.segments.create({ site: domain, name: "German phones", filters: [{ dimension: "country", operator: "is", values: ["DE"] }, { dimension: "device", operator: "is", values: ["Mobile"] }] });
     const { slug } = await link({ name: "Segmented", segmentId: segment.id });
     const stats = await recipient().share.stats({ slug, period: DAYS, filters: [] });
     expect(stats.totals.pageviews).toBe(0);
     expect(stats.imported).toEqual({ days: 0, leftOut: true });
+  });
+
+  it("a segment one imported table answers takes its rows, and a recipient's filter narrows it the same way", async () => {
+    const segment = await owner.caller.segments.create({ site: domain, name: "Phones", filters: [{ dimension: "device", operator: "is", values: ["Mobile"] }] });
+    const { slug } = await link({ name: "Phones only", segmentId: segment.id });
+    const period = { key: "custom" as const, from: "2021-12-30", to: "2021-12-31" };
+    const stats = await recipient().share.stats({ slug, period, filters: [] });
+    expect(stats.totals.visitors).toBe(99);
+    expect(stats.breakdowns.find((b) => b.dimension === "device")!.rows.map((r) => [r.value, r.visitors])).toEqual([["Mobile", 99]]);
+    expect(stats.imported).toMatchObject({ leftOut: false, sections: ["device"] });
+    // A country on top is a second table: the recipient sees the site's own data only, never more than the segment.
+    const narrowed = await recipient().share.stats({ slug, period, filters: [{ dimension: "country", operator: "is", values: ["AU"] }] });
+    expect(narrowed.totals.visitors).toBe(0);
+    expect(narrowed.imported).toEqual({ days: 0, leftOut: true });
   });
 
   it("hidden sections stay hidden", async () => {

@@ -1,3 +1,4 @@
+import type { Db } from "../../db/client.js";
 import type { GoalDefinition } from "../goals/goals.js";
 import type { Dimension, Filter } from "../schemas/filters.js";
 import type { ImportedRange } from "./imported-engine.js";
@@ -62,7 +63,18 @@ export interface RangeFigures extends Sums {
   /** Each day of the range, in order. */
   days: DayPoint[];
   /** Imported days: how many were added, or that the view's filters left them out. */
-  imported?: { days: number; leftOut: boolean };
+  imported?: ImportedPart;
+}
+
+/**
+ * What imported history a view's figures hold: `days` added (0 when `leftOut`, the filters being
+ * ones the imported tables cannot answer). With filters that one imported table answers, only the
+ * breakdowns of that table's dimensions (`sections`) have imported rows; without, every one does.
+ */
+export interface ImportedPart {
+  days: number;
+  leftOut: boolean;
+  sections?: Dimension[];
 }
 
 export interface DayPoint {
@@ -94,6 +106,12 @@ export interface StatsEngine {
    * up: an engine whose work on such a view could take every core bounds it here.
    */
   madeUp<T>(work: (engine: StatsEngine) => Promise<T>): Promise<T>;
+  /**
+   * The database connection the engine reads through, when it is not the app's pool: bounded work
+   * on the tables runs in a transaction, and on the embedded database a read outside it would wait
+   * for it forever.
+   */
+  reader?: Db;
 }
 
 export const emptyFigures = (): RangeFigures => ({ visitors: 0, visits: 0, bounces: 0, duration: 0, pageviews: 0, groups: new Map(), goals: new Map(), days: [] });

@@ -34,7 +34,8 @@ const column = (alias: string, name: string) => sql.ref(`${alias}.${name}`);
 export const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 const likePattern = (value: string) => `%${escapeLike(value)}%`;
 
-function condition(target: RawBuilder<unknown>, filter: Filter): RawBuilder<boolean> {
+/** A filter's test of one column (`target`); every value a bound parameter. */
+export function condition(target: RawBuilder<unknown>, filter: Filter): RawBuilder<boolean> {
   const values = filter.values.map((v) => sql`${v}`);
   switch (filter.operator) {
     case "is":

@@ -52,6 +52,7 @@ export function keepFinishedDays(engine: StatsEngine): StatsEngine {
       currentVisitors: (query, since) => inner.currentVisitors(query, since),
       goalProperties: (query, goal) => inner.goalProperties(query, goal),
       madeUp: (work) => inner.madeUp((bounded) => work(bounded === inner ? self : wrap(bounded))),
+      ...(inner.reader && { reader: inner.reader }),
     };
   }
 

@@ -23,6 +23,7 @@ const scopeOf = (query: Pick<RangeQuery, "site" | "from" | "to" | "filters" | "g
  */
 export function sourceEngine(db: Db): StatsEngine {
   return {
+    reader: db,
 
     async range(query) {
       const days = await loadDays(db, { site: query.site, version: query.version, from: query.from, to: query.to, filters: query.filters, goals: query.goals, now: query.now, cache: query.keep === "bounded" });

@@ -1,5 +1,6 @@
 import type { Dimension, Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
+import type { ImportedPart } from "./engine.js";
 
 /**
  * The contract between the stats domain and the dashboard component: everything one dashboard
@@ -25,10 +26,11 @@ export interface DashboardStats {
   /** When the view is narrowed to one goal: its conversions by custom property. */
   goalProperties: GoalProperties | null;
   /**
-   * Imported history in the period: how many imported days the figures include, or that the
-   * view's filters left them out (imported tables answer no filter). Null: none in the period.
+   * Imported history in the period: how many imported days the figures include (with filters one
+   * imported table answers, in its sections only), or that the view's filters left them out. Null:
+   * none in the period.
    */
-  imported?: { days: number; leftOut: boolean } | null;
+  imported?: ImportedPart | null;
 }
 
 export interface GoalStat {

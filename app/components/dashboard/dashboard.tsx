@@ -5,7 +5,7 @@ import { type DashboardQuery, parseDashboardQuery, toSearch, withParam } from ".
 import { BreakdownCard } from "./breakdown-card.js";
 import { FilterBar, type DashboardSegment } from "./filter-bar.js";
 import { GoalsCard } from "./goals-card.js";
-import { formatDay, formatExact, formatRange } from "./format.js";
+import { BREAKDOWN_TITLES, formatDay, formatExact, formatRange } from "./format.js";
 import { PeriodPicker } from "./period-picker.js";
 import { SeriesChart } from "./series-chart.js";
 import { TotalsRow } from "./totals.js";
@@ -169,8 +169,10 @@ function ImportedNote({ imported, noTotals }: { imported: DashboardStats["import
   return (
     <p className="dash-imported muted" role="status">
       {imported.leftOut
-        ? "Imported data is left out: imported history holds daily totals per table and cannot be filtered, so these figures are this site's own data only."
-        : `Includes ${imported.days === 1 ? "1 day" : `${imported.days} days`} of imported history (daily figures: no hours, no goal properties; page goals count own data only).`}
+        ? "Imported data is left out: imported history holds daily figures one table at a time, and no table of it can answer these filters together (pages and goals, or dimensions of two tables), so these figures are this site's own data only."
+        : imported.sections
+          ? `Includes ${imported.days === 1 ? "1 day" : `${imported.days} days`} of imported history in the totals, the chart and ${imported.sections.map((d) => BREAKDOWN_TITLES[d]).join(", ")}: the imported table of ${imported.sections.length === 1 ? "that section" : "those sections"} answers these filters; the other sections and goals show this site's own data only.`
+          : `Includes ${imported.days === 1 ? "1 day" : `${imported.days} days`} of imported history (daily figures: no hours, no goal properties; page goals count own data only).`}
       {!imported.leftOut && noTotals ? " The import has no totals for this period (no imported_visitors rows), so totals and the chart show none; the sections below show what it has." : null}
     </p>
   );
