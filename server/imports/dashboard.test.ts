@@ -90,6 +90,14 @@ describe("imported days on the dashboard", () => {
     expect(google.imported).toMatchObject({ leftOut: false, sections: ["source", "referrer", "utm_source", "utm_medium", "utm_campaign"] });
   });
 
+  it("a filter whose table has no rows in the period leaves imported days out, naming the table's sections", async () => {
+    const stats = await view({ key: "custom", from: "2011-12-25", to: "2011-12-30" }, [{ dimension: "country", operator: "is", values: ["DE"] }]);
+    expect(stats.totals.pageviews).toBe(0);
+    expect(stats.imported).toEqual({ days: 0, leftOut: true, sections: ["country"] });
+    const html = await renderDashboardMarkup({ stats, basePath: `/sites/${site.domain}`, search: "?period=custom&from=2011-12-25&to=2011-12-30&f=country,is,DE", mode: "member" });
+    expect(html).toContain("Imported data is left out: the imported table that answers these filters has no rows that pass them in this period");
+  });
+
   it("filters of two imported tables, or on pages or goals, leave imported days out, and the view says so", async () => {
     for (const filters of [
       [{ dimension: "country", operator: "is", values: ["AU"] }, { dimension: "device", operator: "is", values: ["Mobile"] }],

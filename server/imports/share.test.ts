@@ -58,6 +58,11 @@ describe("imported days on shared links", () => {
     const narrowed = await recipient().share.stats({ slug, period, filters: [{ dimension: "country", operator: "is", values: ["AU"] }] });
     expect(narrowed.totals.visitors).toBe(0);
     expect(narrowed.imported).toEqual({ days: 0, leftOut: true });
+    // With the devices hidden, the note does not name them.
+    const hidden = await link({ name: "Phones, no devices", segmentId: segment.id, visibleSections: ["series", "page"] });
+    const quiet = await recipient().share.stats({ slug: hidden.slug, period, filters: [] });
+    expect(quiet.totals.visitors).toBe(99);
+    expect(quiet.imported).toEqual({ days: 2, leftOut: false, sections: [] });
   });
 
   it("hidden sections stay hidden", async () => {

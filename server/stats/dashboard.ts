@@ -4,7 +4,7 @@ import type { createLimiter } from "../concurrency.js";
 import { goalDefinitions } from "../goals/goals.js";
 import { DIMENSIONS, type Dimension, type Filter } from "../schemas/filters.js";
 import type { Period } from "../schemas/stats.js";
-import { emptyFigures, type RangeFigures, type StatsEngine, type StatsSite, type Sums } from "./engine.js";
+import { emptyFigures, type ImportedPart, type RangeFigures, type StatsEngine, type StatsSite, type Sums } from "./engine.js";
 import { focusedGoal, goalStats } from "./goals.js";
 import { type ResolvedPeriod, bucketsOf } from "./period.js";
 import { statsVersion } from "./cache.js";
@@ -113,9 +113,13 @@ async function planView(engine: StatsEngine, query: StatsQuery, facts: SiteFacts
     // A page goal's pattern is a path: with the pages hidden, recipients get its figures, not the path.
     goals: goalStats(goals, figures).map((g) => (g.kind === "page" && !shows(query, "page") ? { ...g, match: "" } : g)),
     goalProperties: properties,
-    imported: figures.imported ?? null,
+    imported: figures.imported ? visibleImported(query, figures.imported) : null,
   };
 }
+
+/** The note about imported days names only the sections the view shows (a link's hidden ones stay unnamed). */
+const visibleImported = (query: StatsQuery, imported: ImportedPart): ImportedPart =>
+  imported.sections ? { ...imported, sections: imported.sections.filter((d) => shows(query, d)) } : imported;
 
 /** One dimension with a larger limit, for the "more" view; percentages stay shares of all visitors. */
 export function getBreakdown(stats: StatsServices, site: StatsSite, input: StatsInput & { dimension: Dimension; limit: number }): Promise<Breakdown> {

@@ -218,5 +218,7 @@ function addImported(native: RangeFigures, imported: Figures, query: RangeQuery)
   for (const event of imported.events) {
     for (const goal of query.goals) if (goal.kind === "event" && goal.match === event.name) addValue(result.goals, goal.id, { visitors: event.visitors, count: event.count });
   }
-  return { ...result, imported: imported.dayCount > 0 ? { days: imported.dayCount, leftOut: false, ...(imported.sections && { sections: imported.sections }) } : undefined };
+  // Under filters, a table without rows in the range still says so: the imports are there, their table has nothing for these filters.
+  const part = imported.dayCount > 0 ? { days: imported.dayCount, leftOut: false } : imported.sections ? { days: 0, leftOut: true } : null;
+  return { ...result, imported: part ? { ...part, ...(imported.sections && { sections: imported.sections }) } : undefined };
 }

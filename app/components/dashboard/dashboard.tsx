@@ -168,10 +168,12 @@ function ImportedNote({ imported, noTotals }: { imported: DashboardStats["import
   if (!imported) return null;
   return (
     <p className="dash-imported muted" role="status">
-      {imported.leftOut
+      {imported.leftOut && imported.sections
+        ? "Imported data is left out: the imported table that answers these filters has no rows that pass them in this period, so these figures are this site's own data only."
+        : imported.leftOut
         ? "Imported data is left out: imported history holds daily figures one table at a time, and no table of it can answer these filters together (pages and goals, or dimensions of two tables), so these figures are this site's own data only."
         : imported.sections
-          ? `Includes ${imported.days === 1 ? "1 day" : `${imported.days} days`} of imported history in the totals, the chart and ${imported.sections.map((d) => BREAKDOWN_TITLES[d]).join(", ")}: the imported table of ${imported.sections.length === 1 ? "that section" : "those sections"} answers these filters; the other sections and goals show this site's own data only.`
+          ? `Includes ${imported.days === 1 ? "1 day" : `${imported.days} days`} of imported history in the totals${imported.sections.length ? `, the chart and ${imported.sections.map((d) => BREAKDOWN_TITLES[d]).join(", ")}` : " and the chart"}: one imported table answers these filters; the other sections and goals show this site's own data only.`
           : `Includes ${imported.days === 1 ? "1 day" : `${imported.days} days`} of imported history (daily figures: no hours, no goal properties; page goals count own data only).`}
       {!imported.leftOut && noTotals ? " The import has no totals for this period (no imported_visitors rows), so totals and the chart show none; the sections below show what it has." : null}
     </p>
