@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client.js";
 import { createCaller } from "../root.js";
-import { CONFIRMATIONS_PER_ADDRESS_DAY } from "../schemas/digests.js";
+import { CONFIRMATIONS_PER_ADDRESS_DAY, RESEND_AFTER_MINUTES } from "../schemas/digests.js";
 import { createSite } from "../sites/sites.js";
 import { confirmTokenOf, type Inbox, recipientsOf, startSmtp } from "../../test/support/smtp.js";
 import { expectCode, signedIn } from "../../test/support/actors.js";
@@ -127,5 +127,26 @@ describe("mail sent on demand", () => {
     expect(smtp.take()).toHaveLength(1);
     await late.add(minutes(start, 24 * 60 + 1), target);
     await createCaller(testContext({ db, ip: "203.0.113.1" })).digests.confirm({ token: confirmTokenOf(smtp.take()[0]!) });
+  });
+
+  it("counts one mailbox however its address is tagged (victim+a@, victim+b@), and removing and adding it again to a link sends no second email within the hour", async () => {
+    const start = new Date();
+    const sender = await account("198.51.100.60");
+    const { id } = await sender.add(start, "again@inbox.test");
+    expect(smtp.take()).toHaveLength(1);
+    await sender.at(start).sharedLinks.removeDigestRecipient({ ...sender.ref, recipientId: id });
+    const again = await expectCode(sender.add(minutes(start, 5), "Again+x@inbox.test"), "TOO_MANY_REQUESTS");
+    expect(again.message).toBe(`A confirmation email went to this address for this link less than ${RESEND_AFTER_MINUTES} minutes ago`);
+    expect(smtp.take()).toEqual([]);
+    // After the hour it may; another link may at once (the daily count per mailbox bounds those).
+    await sender.add(minutes(start, RESEND_AFTER_MINUTES + 1), "again@inbox.test");
+    const other = await sender.elsewhere();
+    await other(minutes(start, 6), "again+other@inbox.test");
+    expect(smtp.take()).toHaveLength(2);
+    // The daily count is the mailbox's: tags do not make new ones.
+    const tagged = "tagged@inbox.test";
+    for (let i = 0; i < CONFIRMATIONS_PER_ADDRESS_DAY; i++) await (await account(`198.51.100.${70 + i}`)).add(start, tagged.replace("@", `+${i}@`));
+    const refused = await expectCode((await account("198.51.100.90")).add(start, "tagged+fresh@inbox.test"), "TOO_MANY_REQUESTS");
+    expect(refused.message).toBe("No more confirmation emails go to this address today");
   });
 });

@@ -2,7 +2,7 @@ import type { Db } from "../../db/client.js";
 import { env } from "../env.js";
 import { limitKey } from "../net/client-address.js";
 import { type Budget, takeHit } from "../rate-limit.js";
-import { CONFIRMATIONS_PER_ADDRESS_DAY } from "../schemas/digests.js";
+import { CONFIRMATIONS_PER_ADDRESS_DAY, RESEND_AFTER_MINUTES } from "../schemas/digests.js";
 
 /** Who asks for mail to go out now: the account, and the client network it asks from (an IPv4 address or an IPv6 /64). */
 export interface MailSender {
@@ -34,18 +34,38 @@ function senderBudgets(sender: MailSender): Budget[] {
 }
 
 /**
- * Counts one confirmation email before it is sent. Last, and shared by everyone: one address gets
- * only a few a day from this server, whoever adds it. The message does not say whether others
- * asked too.
+ * The mailbox an address reaches, for counting what it gets: case and spaces aside, and without a
+ * `+tag` (most mail services deliver victim+a@ and victim+b@ to one inbox).
  */
-export function takeConfirmationHit(db: Db, sender: MailSender, address: string, now: Date) {
+export function mailboxOf(address: string): string {
+  const lower = address.trim().toLowerCase();
+  const at = lower.lastIndexOf("@");
+  if (at < 0) return lower;
+  const local = lower.slice(0, at);
+  const plus = local.indexOf("+");
+  return `${plus > 0 ? local.slice(0, plus) : local}${lower.slice(at)}`;
+}
+
+/**
+ * Counts one confirmation email before it is sent. Last, and shared by everyone: one mailbox gets
+ * one an hour for a link (removing and adding it again does not send another) and only a few a
+ * day from this server, whoever adds it. The messages do not say whether others asked too.
+ */
+export function takeConfirmationHit(db: Db, sender: MailSender, address: string, linkId: string, now: Date) {
+  const mailbox = mailboxOf(address);
+  const perLink: Budget = {
+    key: limitKey("digest-confirm-link-address", linkId, mailbox),
+    max: 1,
+    windowMinutes: RESEND_AFTER_MINUTES,
+    message: `A confirmation email went to this address for this link less than ${RESEND_AFTER_MINUTES} minutes ago`,
+  };
   const perAddress: Budget = {
-    key: limitKey("digest-confirm-address", address.trim().toLowerCase()),
+    key: limitKey("digest-confirm-address", mailbox),
     max: CONFIRMATIONS_PER_ADDRESS_DAY,
     windowMinutes: DAY,
     message: "No more confirmation emails go to this address today",
   };
-  return takeHit(db, [...senderBudgets(sender), perAddress], now);
+  return takeHit(db, [...senderBudgets(sender), perLink, perAddress], now);
 }
 
 /** Counts one preview before it is built: the sender's budgets, then the site's. */

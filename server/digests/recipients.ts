@@ -36,7 +36,9 @@ export async function addRecipient(db: Db, site: Site, linkId: string, input: { 
   const mail = configuredMailer(env().mail);
   // The confirmation names the account that asks: only an account whose address is proven may.
   if (mail) await requireConfirmedEmail(db, sender.userId);
-  const release = mail ? await takeConfirmationHit(db, sender, email, now) : async () => {};
+  // Known or declined addresses are refused as such before any mail budget is counted (and again under the locks below).
+  await refuseKnown(db, site.id, link.id, email);
+  const release = mail ? await takeConfirmationHit(db, sender, email, link.id, now) : async () => {};
   const token = newToken();
   let added;
   try {
@@ -140,7 +142,7 @@ export async function resendConfirmation(db: Db, site: Site, linkId: string, rec
   const wait = row.confirm_sent_at ? row.confirm_sent_at.getTime() + RESEND_MS - now.getTime() : 0;
   if (wait > 0) throw new TooManyRequests(`A confirmation email went to ${row.email} less than ${RESEND_AFTER_MINUTES} minutes ago`, Math.ceil(wait / 1000));
   await requireConfirmedEmail(db, sender.userId);
-  const release = await takeConfirmationHit(db, sender, row.email, now);
+  const release = await takeConfirmationHit(db, sender, row.email, link.id, now);
   const token = newToken();
   // Claimed with the old values as the condition, so two requests at once send one email.
   const claimed = await db
