@@ -68,7 +68,7 @@ async function ingest(baseUrl, domain) {
 
 /** The dashboard's totals as rendered: exact numbers from the title attribute when it is abbreviated. */
 export function totalsOf(html) {
-  if (/No visitors in this period yet/.test(html)) return { visitors: 0, pageviews: 0, empty: true };
+  if (/No visitors in this period yet|Nothing to show for this period/.test(html)) return { visitors: 0, pageviews: 0, empty: true };
   const metric = (label) => {
     const m = new RegExp(`<dt[^>]*>${label}</dt><dd[^>]*?(?:title="([^"]*)")?[^>]*>([^<]*)</dd>`).exec(html);
     if (!m) throw new Error(`no “${label}” on the page`);

@@ -234,8 +234,11 @@ describe(`link scope over HTTP (${config.label})`, () => {
     const since = addDays(today, 5);
     const res = await visitor().get(share("sinceFuture", "?period=30d"));
     assert.equal(res.status, 200);
-    assert.deepEqual(notices(res.body), [`Last 30 days ends before ${since}, the earliest date this link shows, so there is nothing to show.`]);
+    assert.deepEqual(notices(res.body), [`Last 30 days ends before ${longDay(since)}, the earliest date this link shows, so there is nothing to show.`]);
     assert.ok(totalsOf(res.body).empty || totalsOf(res.body).visitors === 0);
+    // No advice to wait for visits or to try a longer period: only a period from that day on can show anything.
+    has(textOf(res.body), new RegExp(`Nothing to show for this period.*from ${longDay(since)} on: choose a period that ends on or after that day`, "s"));
+    lacks(visibleHtml(res.body), /Visits will appear here|Try a longer period/);
     lacks(visibleHtml(res.body), /current visitors?/);
     const api = await stats(visitor(), links.sinceFuture.slug, { key: "7d" });
     assert.deepEqual([api.data.range.from, api.data.range.to, api.data.totals.pageviews, api.data.currentVisitors], [addDays(today, -6), today, 0, null]);
@@ -245,7 +248,7 @@ describe(`link scope over HTTP (${config.label})`, () => {
     const before = await visitor().get(share("sincePast", `?period=custom&from=${from}&to=${to}`));
     assert.equal(before.status, 200);
     assert.equal(notices(before.body).length, 1);
-    has(notices(before.body)[0], new RegExp(`ends before ${addDays(today, -2)}, the earliest date this link shows, so there is nothing to show\\.$`));
+    has(notices(before.body)[0], new RegExp(`ends before ${longDay(addDays(today, -2))}, the earliest date this link shows, so there is nothing to show\\.$`));
     assert.ok(totalsOf(before.body).empty || totalsOf(before.body).visitors === 0);
     const custom = await stats(visitor(), links.sincePast.slug, { key: "custom", from, to });
     assert.deepEqual([custom.data.range.from, custom.data.range.to, custom.data.totals.visitors, custom.data.totals.pageviews], [from, to, 0, 0]);

@@ -11,6 +11,7 @@ import { addDays } from "../dates.js";
 import { expectCode, signedIn, siteOwnedBy } from "../../test/support/actors.js";
 import { freshDb } from "../../test/support/db.js";
 import type { Unlocks } from "./access.js";
+import { formatDay, formatRange } from "../schemas/display.js";
 import { flushEvents, testContext } from "../../test/support/services.js";
 
 /**
@@ -625,7 +626,7 @@ describe("period clamping", () => {
     const asked = { key: "custom" as const, from: ago(30), to: ago(12) };
     const before = await rangeOf(link.slug, asked);
     expect(before.range).toMatchObject({ from: asked.from, to: asked.to });
-    expect(before.scope.notice).toContain(`ends before ${SINCE.from}, the earliest date this link shows, so there is nothing to show`);
+    expect(before.scope.notice).toBe(`${formatRange(asked.from, asked.to)} ends before ${formatDay(SINCE.from)}, the earliest date this link shows, so there is nothing to show.`);
     checkStats(before, { ...open, keep: () => false, range: { from: asked.from, to: asked.to }, live: false, noPrevious: true }, "since, period before it");
     const pages = await visitor().share.breakdown({ slug: link.slug, period: asked, filters: [], dimension: "page" });
     expect(pages.rows).toEqual([]);

@@ -5,6 +5,7 @@ import { DIMENSION_LABELS, type Dimension, type Filter } from "../schemas/filter
 import { type DateBounds, type ScopeSummary, type Section, SECTION_LABELS } from "../schemas/link-scope.js";
 import { DEFAULT_PERIOD, PERIOD_LABELS, type Period } from "../schemas/stats.js";
 import { localDay } from "../dates.js";
+import { formatDay, formatRange } from "../schemas/display.js";
 import { CURRENT_VISITOR_WINDOW_MS } from "../stats/dashboard.js";
 import { type DayRange, resolvePeriod } from "../stats/period.js";
 import { type StatsQuery, statsQuery } from "../stats/query.js";
@@ -211,7 +212,7 @@ function periodIn(link: ShareLink, requested: Period, now: Date): { period: Peri
   // Wholly before the earliest date: the period asked for, with nothing in it (its first day
   // moved to the since-date would show that day's figures as if they were the period's).
   if (range.to < bounds.from) {
-    return { period, previous: false, notice: `${range.label} ends before ${bounds.from}, the earliest date this link shows, so there is nothing to show.`, empty: true };
+    return { period, previous: false, notice: `${range.key === "custom" ? formatRange(range.from, range.to) : range.label} ends before ${formatDay(bounds.from)}, the earliest date this link shows, so there is nothing to show.`, empty: true };
   }
   // Clamped, never widened: the part before the earliest date is cut off.
   return {

@@ -50,6 +50,8 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
   // rows or conversions is not empty.
   const empty = noTotals && stats.breakdowns.every((b) => b.rows.length === 0) && stats.goals.every((g) => g.conversions === 0);
   const filtered = query.filters.length > 0 || (segment?.filters.length ?? 0) > 0;
+  // A since-date link asked for a period that ends before its date: no later visit can fill it.
+  const beforeBounds = !!scope?.since && range.to < scope.since;
   const filterable = !scope || scope.canFilter;
   // A custom range's own label is its raw dates, which the formatted range right after repeats.
   const rangeLabel = range.key !== "custom" ? range.label : scope?.fixedPeriod ? "Fixed period" : "Custom range";
@@ -90,12 +92,21 @@ export function Dashboard({ stats, basePath, search, segment = null, mode, embed
 
         {empty ? (
           <section className="dash-card dash-empty" aria-labelledby="dash-empty-heading">
-            <h2 id="dash-empty-heading">No visitors in this period yet</h2>
-            <p>
-              {filtered
-                ? "Nothing matches these filters in this period. Try a longer period or remove a filter."
-                : "Visits will appear here as soon as they are recorded. Try a longer period to see earlier traffic."}
-            </p>
+            {beforeBounds ? (
+              <>
+                <h2 id="dash-empty-heading">Nothing to show for this period</h2>
+                <p>This link shows {stats.site.domain} from {formatDay(scope!.since!)} on: choose a period that ends on or after that day.</p>
+              </>
+            ) : (
+              <>
+                <h2 id="dash-empty-heading">No visitors in this period yet</h2>
+                <p>
+                  {filtered
+                    ? "Nothing matches these filters in this period. Try a longer period or remove a filter."
+                    : "Visits will appear here as soon as they are recorded. Try a longer period to see earlier traffic."}
+                </p>
+              </>
+            )}
           </section>
         ) : (
           <>
