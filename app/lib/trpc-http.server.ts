@@ -42,6 +42,13 @@ export async function handleTrpcRequest(request: Request, context: AppLoadContex
   if (tooMany) {
     return Response.json({ error: { message: tooMany, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } }, { status: 400, headers: { "Cache-Control": "no-store" } });
   }
+  // No procedure takes a form or a stream: tRPC would hand either to the input's schema as an
+  // object, and the refusal would list that object's methods as unknown keys.
+  const type = request.headers.get("Content-Type")?.split(";")[0]!.trim().toLowerCase();
+  if (request.method === "POST" && (type === "multipart/form-data" || type === "application/octet-stream")) {
+    const message = "Send the input as JSON (Content-Type: application/json): no procedure takes a form or a file.";
+    return Response.json({ error: { message, code: -32415, data: { code: "UNSUPPORTED_MEDIA_TYPE", httpStatus: 415 } } }, { status: 415, headers: { "Cache-Control": "no-store" } });
+  }
   return fetchRequestHandler({
     endpoint: TRPC_ENDPOINT,
     req: request,

@@ -79,6 +79,22 @@ describe("tRPC over HTTP with API keys", () => {
     for (const error of [conflict, invalid, slug]) assert.equal(error.data?.stack, undefined);
   });
 
+  it("refuses a form or a stream as a procedure's input with 415 and words a person reads", async () => {
+    const form = new FormData();
+    form.append("a", "b");
+    const bodies = [
+      { body: form, headers: {} },
+      { body: "abc", headers: { "Content-Type": "application/octet-stream" } },
+    ];
+    for (const { body, headers } of bodies) {
+      const res = await fetch(`${baseUrl}/api/trpc/share.unlock`, { method: "POST", body, headers: { Authorization: `Bearer ${ownerKey.key}`, ...headers } });
+      assert.equal(res.status, 415);
+      const { error } = await res.json();
+      assert.equal(error.message, "Send the input as JSON (Content-Type: application/json): no procedure takes a form or a file.");
+      assert.doesNotMatch(error.message, /getReader|append/);
+    }
+  });
+
   it("answers NOT_FOUND for a site the key's owner is not a member of", async () => {
     const theirs = await createKey(stranger, "Stranger key");
     const other = createGlimpseClient({ url: baseUrl, apiKey: theirs.key });
