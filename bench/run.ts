@@ -44,7 +44,7 @@ const { values } = parseArgs({
     "server-profile": { type: "string" },
     // The columnar engine's memory limit, in the bench and in the server under test (the server's default).
     "stats-memory-mb": { type: "string", default: "96" },
-    "stats-threads": { type: "string", default: "1" },
+    "stats-threads": { type: "string", default: "2" },
     // "ingest": the ingestion scenario alone, quickly (no query timings, views or page scenarios);
     // "abuse": the attacks alone, the same way; "views": the columnar engine's views alone.
     only: { type: "string", default: "all" },

@@ -30,13 +30,13 @@ describe("configuration", () => {
   });
 
   it("keeps one columnar stats copy per port under DATA_DIR unless told otherwise", () => {
-    expect(parseEnv({}).stats).toEqual({ engine: "columnar", path: "./.data/stats/columnar-3000.duckdb", memoryMb: 96, threads: 1 });
+    expect(parseEnv({}).stats).toEqual({ engine: "columnar", path: "./.data/stats/columnar-3000.duckdb", memoryMb: 96, threads: 2 });
     expect(parseEnv({ DATA_DIR: "/var/lib/glimpse/", PORT: "8080" }).stats.path).toBe("/var/lib/glimpse/stats/columnar-8080.duckdb");
-    expect(parseEnv({ STATS_ENGINE: "source", STATS_FILE: "/tmp/copy.duckdb", STATS_MEMORY_MB: "512", STATS_THREADS: "2" }).stats).toEqual({
+    expect(parseEnv({ STATS_ENGINE: "source", STATS_FILE: "/tmp/copy.duckdb", STATS_MEMORY_MB: "512", STATS_THREADS: "1" }).stats).toEqual({
       engine: "source",
       path: "/tmp/copy.duckdb",
       memoryMb: 512,
-      threads: 2,
+      threads: 1,
     });
     expect(() => parseEnv({ STATS_ENGINE: "duckdb" })).toThrow(/STATS_ENGINE: must be columnar, source or clickhouse/);
     expect(() => parseEnv({ STATS_MEMORY_MB: "16" })).toThrow(/STATS_MEMORY_MB: must be at least 64/);

@@ -48,7 +48,7 @@ const schema = z
       .optional(),
     STATS_FILE: z.string().min(1).optional(),
     STATS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64").max(1_000_000).default(96),
-    STATS_THREADS: z.coerce.number().int().min(1).max(256).default(1),
+    STATS_THREADS: z.coerce.number().int().min(1).max(256).default(2),
     SMTP_URL: z
       .url({ protocol: /^smtps?$/, error: "must be an SMTP URL such as smtps://user:password@smtp.example.com:465" })
       .optional(),

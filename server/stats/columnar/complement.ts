@@ -2,8 +2,7 @@ import type { Sums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";
 import { DAY, dayTotals, dayValueRows, groupingSets, groupOf, type Row, TOTALS, VISIT_DIMENSIONS, VISITOR_KEY, valueOf } from "./grouping.js";
-import { DAY_TOTALS } from "./sync.js";
-import { type ColumnarScope, flaggedIndexOf, keptValue, onlyVisitFilters, Params, visitFilter, within } from "./where.js";
+import { type ColumnarScope, Params, visitFilter, within } from "./where.js";
 
 /**
  * Filters on visit dimensions that drop few visits (`country is not DE`) keep most rows, and
@@ -13,29 +12,8 @@ import { type ColumnarScope, flaggedIndexOf, keptValue, onlyVisitFilters, Params
  * visitor dropped is one visitor less; a visitor of the multi-visit minority is one less for a
  * value only when none of their visits with that value is kept, which is read from the visits of
  * the visitors that had a visit dropped. Only finished days (their flags and sums are final) and
- * views without hours (one day's view) take this way.
+ * views without hours (one day's view) take this way (see `planRange` in ./plan.ts).
  */
-
-/** Dropped visits at most this share of the range's visits: past it, counting the kept ones reads less. */
-const MAX_DROPPED_SHARE = 1 / 3;
-
-/**
- * Whether a view is figured by subtraction: every filter on a visit dimension, and the visits the
- * filters drop (bounded above by the sum of each filter's drops, from the days' sums per value)
- * are few.
- */
-export async function complementable(columnar: Columnar, scope: ColumnarScope, exact: boolean, hours: boolean): Promise<boolean> {
-  if (exact || hours || !onlyVisitFilters(scope)) return false;
-  const p = new Params();
-  const d = within("d", scope, p);
-  const kept = scope.filters.map(
-    (filter, i) => `(select coalesce(sum(n), 0) from day_values d where ${d} and d.g = ${flaggedIndexOf(filter)} and ${keptValue("d", filter, p)})::double as kept${i}`,
-  );
-  const [row] = await columnar.query(`select (select coalesce(sum(n), 0) from day_values d where ${d} and d.g = ${DAY_TOTALS})::double as total, ${kept.join(", ")}`, p.values);
-  const total = Number(row?.total ?? 0);
-  const dropped = scope.filters.reduce((sum, _, i) => sum + total - Number(row?.[`kept${i}`] ?? 0), 0);
-  return total > 0 && dropped <= total * MAX_DROPPED_SHARE;
-}
 
 /** The visit rows and pageview rows of `rangeFigures` for a complementable view. */
 export async function complementRows(columnar: Columnar, scope: ColumnarScope): Promise<[Row[], Row[]]> {

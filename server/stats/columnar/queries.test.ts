@@ -12,7 +12,8 @@ import { freshDb } from "../../../test/support/db.js";
 import { UA } from "../../../test/support/ingest.js";
 import { servicesFor } from "../../../test/support/services.js";
 import { Columnar } from "./duckdb.js";
-import { complementable, complementRows, complementTotals } from "./complement.js";
+import { complementRows, complementTotals } from "./complement.js";
+import { planRange } from "./plan.js";
 import type { Row } from "./grouping.js";
 import { countedRows, multiVisitRows } from "./queries.js";
 import { syncSite } from "./sync.js";
@@ -147,10 +148,10 @@ describe("figures by subtraction", () => {
         const to = "2026-03-14";
         const from = new Date(Date.parse(to) - (days - 1) * 86_400_000).toISOString().slice(0, 10);
         const scope = { siteId, from, to, filters, goals };
-        if (!(await complementable(columnar, scope, false, false))) return;
+        if (!(await planRange(columnar, scope, false, false)).complement) return;
         subtracted++;
         const [visits, pageviews] = await complementRows(columnar, scope);
-        const [countedVisits, countedPageviews] = await countedRows(columnar, scope, await pathSets(columnar, scope), "UTC", false, false);
+        const [countedVisits, countedPageviews] = await countedRows(columnar, scope, await pathSets(columnar, scope), "UTC", false, false, "shared");
         expect(byValue(visits)).toEqual(byValue(countedVisits));
         expect(byValue(pageviews).map(([key, [visitors, n]]) => [key, key.startsWith("-1 ") ? 0 : visitors, n])).toEqual(
           byValue(countedPageviews).map(([key, [visitors, n]]) => [key, key.startsWith("-1 ") ? 0 : visitors, n]),
@@ -173,19 +174,19 @@ describe("figures by subtraction", () => {
 
   it("hold over ranges of years, whose visitor keys need more than 64 bits", async () => {
     const scope = { siteId, from: "2023-01-01", to: "2026-03-14", filters: [{ dimension: "country", operator: "is_not", values: ["DE"] }] as Filter[], goals };
-    expect(await complementable(columnar, scope, false, false)).toBe(true);
+    expect((await planRange(columnar, scope, false, false)).complement).toBe(true);
     const [visits, pageviews] = await complementRows(columnar, scope);
-    const [countedVisits, countedPageviews] = await countedRows(columnar, scope, await pathSets(columnar, scope), "UTC", false, false);
+    const [countedVisits, countedPageviews] = await countedRows(columnar, scope, await pathSets(columnar, scope), "UTC", false, false, "shared");
     expect(byValue(visits)).toEqual(byValue(countedVisits));
     expect(byValue(pageviews).filter(([key]) => !key.startsWith("-1 "))).toEqual(byValue(countedPageviews).filter(([key]) => !key.startsWith("-1 ")));
   });
 
   it("are not taken where the filters drop most visits, hours are asked or today's rows are read", async () => {
     const scope = (filters: Filter[]) => ({ siteId, from: "2026-03-01", to: "2026-03-14", filters, goals });
-    expect(await complementable(columnar, scope([{ dimension: "country", operator: "is_not", values: ["DE"] }]), false, false)).toBe(true);
-    expect(await complementable(columnar, scope([{ dimension: "country", operator: "is", values: ["DE"] }]), false, false)).toBe(false);
-    expect(await complementable(columnar, scope([{ dimension: "country", operator: "is_not", values: ["DE"] }]), false, true)).toBe(false);
-    expect(await complementable(columnar, scope([{ dimension: "country", operator: "is_not", values: ["DE"] }]), true, false)).toBe(false);
-    expect(await complementable(columnar, scope([{ dimension: "page", operator: "is_not", values: ["/"] }]), false, false)).toBe(false);
+    expect((await planRange(columnar, scope([{ dimension: "country", operator: "is_not", values: ["DE"] }]), false, false)).complement).toBe(true);
+    expect((await planRange(columnar, scope([{ dimension: "country", operator: "is", values: ["DE"] }]), false, false)).complement).toBe(false);
+    expect((await planRange(columnar, scope([{ dimension: "country", operator: "is_not", values: ["DE"] }]), false, true)).complement).toBe(false);
+    expect((await planRange(columnar, scope([{ dimension: "country", operator: "is_not", values: ["DE"] }]), true, false)).complement).toBe(false);
+    expect((await planRange(columnar, scope([{ dimension: "page", operator: "is_not", values: ["/"] }]), false, false)).complement).toBe(false);
   });
 });

@@ -3,10 +3,11 @@ import type { Dimension } from "../../schemas/filters.js";
 import { eachDay } from "../../dates.js";
 import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
-import { complementable, complementRows, complementTotals } from "./complement.js";
+import { complementRows, complementTotals } from "./complement.js";
+import { type MultiVisitPlan, planRange } from "./plan.js";
 import type { Columnar } from "./duckdb.js";
 import { DAY, dayTotals, dayValueRows, groupingSets, groupOf, HOURS, hourOf, type Row, TOTALS, VISIT_DIMENSIONS, VISITOR_KEY, valueOf } from "./grouping.js";
-import { DAY_TOTALS, DIMENSIONS as FLAGGED_COLUMNS, PAGES } from "./sync.js";
+import { DIMENSIONS as FLAGGED_COLUMNS, PAGES } from "./sync.js";
 import { type ColumnarScope, conversions, keptPageviews, onlyPageFilters, pageviewsWhere, Params, type PathSets, pathSets, pathSumsWhere, visitsWhere } from "./where.js";
 
 /**
@@ -14,13 +15,14 @@ import { type ColumnarScope, conversions, keptPageviews, onlyPageFilters, pagevi
  * counted distinctly, as under filters.
  */
 export async function rangeFigures(columnar: Columnar, scope: ColumnarScope, timezone: string, hours: boolean, exact = false): Promise<RangeFigures> {
-  const sets = await pathSets(columnar, scope);
+  const counted = scope.filters.length > 0 || exact;
+  const [sets, plan] = await Promise.all([pathSets(columnar, scope), counted ? planRange(columnar, scope, exact, hours) : null]);
   const [[visits, pageviews], goals] = await Promise.all([
     scope.filters.length === 0 && !hours && !exact
       ? dayValueRows(columnar, scope)
-      : (await complementable(columnar, scope, exact, hours))
+      : plan?.complement
         ? complementRows(columnar, scope)
-        : countedRows(columnar, scope, sets, timezone, hours, exact),
+        : countedRows(columnar, scope, sets, timezone, hours, exact, plan?.multi ?? "shared"),
     goalFigures(columnar, scope, sets),
   ]);
   const days = new Map<string, DayPoint>(eachDay(scope.from, scope.to).map((day) => [day, { day, visitors: 0, pageviews: 0, ...(hours && { hourVisitors: Array(24).fill(0), hourPageviews: Array(24).fill(0) }) }]));
@@ -67,8 +69,8 @@ export async function rangeFigures(columnar: Columnar, scope: ColumnarScope, tim
 }
 
 /** The visit rows and pageview rows of `rangeFigures`, counted from the rows the filters keep. */
-export function countedRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean): Promise<[Row[], Row[]]> {
-  return Promise.all([visitRows(columnar, scope, sets, timezone, hours, exact), pageviewRows(columnar, scope, sets, timezone, hours, exact)]);
+export function countedRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean, multi: MultiVisitPlan): Promise<[Row[], Row[]]> {
+  return Promise.all([visitRows(columnar, scope, sets, timezone, hours, exact, multi), pageviewRows(columnar, scope, sets, timezone, hours, exact)]);
 }
 
 /**
@@ -80,10 +82,10 @@ export function countedRows(columnar: Columnar, scope: ColumnarScope, sets: Path
  * grouping sets as the single visits, 30 days of most visits took 70 ms instead of 93, but
  * today's rows 30 instead of 15.)
  */
-async function visitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean): Promise<Row[]> {
+async function visitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSets, timezone: string, hours: boolean, exact: boolean, plan: MultiVisitPlan): Promise<Row[]> {
   const columns = VISIT_DIMENSIONS.map((d) => VISIT_COLUMNS[d]);
   if (scope.filters.length === 0 && !exact) return unfilteredVisitRows(columnar, scope, sets, timezone, hours, columns);
-  const repeated = multiVisitPlan(columnar, scope, exact).then((plan) => multiVisitRows(columnar, scope, sets, timezone, hours, plan));
+  const repeated = multiVisitRows(columnar, scope, sets, timezone, hours, plan);
   // Rows without flags are all marked multi-visit: there are no single visits to count.
   if (exact) return repeated;
   const plain = new Params();
@@ -96,41 +98,6 @@ async function visitRows(columnar: Columnar, scope: ColumnarScope, sets: PathSet
   );
   const [first, second] = await Promise.all([single, repeated]);
   return [...first, ...second] as Row[];
-}
-
-/**
- * How the multi-visit rows are read: once into a CTE that every breakdown counts in a branch of
- * its own ("shared"), by each branch for itself ("per-branch"), or unpivoted into (breakdown,
- * value, visitor) rows counted in one group by ("unpivot"). The CTE spills to disk past the column
- * store's memory: 12 months at 10M events (788,000 rows) took 3.8 s shared and 2.0 s per branch,
- * while 30 days at 1M took 330 ms shared and 450 ms per branch (a page filter's test, read again
- * by every branch). Each branch's distinct count costs about a millisecond however few its rows,
- * so few rows go faster in one group by: today's 1,568 rows at 1M events 5 ms unpivoted against
- * 15 in branches, 7,300 kept rows of 30 days 18 against 26; 26,000 took 55 against 49.
- */
-export type MultiVisitPlan = "shared" | "per-branch" | "unpivot";
-
-/** Up to this many multi-visit rows, one group by is faster than a branch per breakdown. */
-const UNPIVOT_ROWS = 10_000;
-
-/**
- * "unpivot" for few rows, "shared" while the range's multi-visit rows fit in the column store's
- * memory, "per-branch" past it. Finished days are judged by their visits (each day's count is
- * kept in `day_values`): about a fifth are multi-visit ones (22% in the bench's data), and a kept
- * row takes about 200 bytes, so about 40 bytes a visit; the counts group by a breakdown's values
- * and need little beside. Rows without flags (today's) are all counted distinctly; `day_values`
- * has no count of them, so they are counted (a day's rows at most: they always fit).
- */
-async function multiVisitPlan(columnar: Columnar, scope: ColumnarScope, exact: boolean): Promise<MultiVisitPlan> {
-  const p = new Params();
-  const within = `site_id = ${p.add(scope.siteId)} and day between ${p.add(scope.from)}::date and ${p.add(scope.to)}::date`;
-  const [row] = await columnar.query(
-    exact ? `select count(*)::double as visits from visits where ${within}` : `select coalesce(sum(n), 0)::double as visits from day_values where ${within} and g = ${DAY_TOTALS}`,
-    p.values,
-  );
-  const visits = Number(row?.visits ?? 0);
-  if ((exact ? visits : visits / 4) <= UNPIVOT_ROWS) return "unpivot";
-  return exact || visits * 40 <= columnar.memoryMb * 2 ** 20 ? "shared" : "per-branch";
 }
 
 /** The multi-visit visitors' rows of `visitRows`: each breakdown's values with distinct visitors; every plan gives the same rows. */
@@ -244,9 +211,11 @@ async function goalFigures(columnar: Columnar, scope: ColumnarScope, sets: PathS
 
 export async function rangeTotals(columnar: Columnar, scope: ColumnarScope, exact = false): Promise<Sums> {
   if (scope.filters.length === 0 && !exact) return dayTotals(columnar, scope);
-  if (await complementable(columnar, scope, exact, false)) return complementTotals(columnar, scope);
+  // Totals need the paths only to test page and goal filters (no goal's conversions are counted).
+  const tested = scope.filters.some((f) => f.dimension === "page" || f.dimension === "goal");
+  const [sets, plan] = await Promise.all([tested ? pathSets(columnar, scope) : { pages: null, goals: new Map() }, planRange(columnar, scope, exact, false)]);
+  if (plan.complement) return complementTotals(columnar, scope);
   // Single-visit visitors are one each; only the multi-visit minority needs a distinct count.
-  const sets = await pathSets(columnar, scope);
   const p = new Params();
   const pageviews = onlyPageFilters(scope) && !exact ? `(select coalesce(sum(n), 0) from day_values d where ${pathSumsWhere(scope, PAGES, p)})` : `sum(${keptPageviews("v", scope, sets, p)})`;
   const [row] = await columnar.query(
