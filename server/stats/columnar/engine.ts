@@ -62,7 +62,7 @@ export async function openColumnarEngine(db: Db, options: ColumnarOptions & { lo
     const dropped = keeper.drops(query.site.id);
     const [state, site] = await Promise.all([
       // A copy that cannot say what it holds is not used: the tables answer.
-      syncState(columnar, query.site.id).catch((error) => {
+      syncState(columnar, query.site.id, true).catch((error) => {
         log(`Stats copy could not answer (${error instanceof Error ? error.message : error}); answering from the tables`);
         return null;
       }),

@@ -23,8 +23,10 @@ export interface SyncState {
 /** The first day that may still change (days before it are final). */
 export const unsettledFrom = (site: SyncSite, now: Date) => settledDay(site.timezone, now);
 
-export async function syncState(columnar: Columnar, siteId: string): Promise<SyncState | null> {
-  const rows = await columnar.query(`select strftime(through, '%Y-%m-%d') as through, version from synced where site_id = $1`, [siteId]);
+/** `kept`: as a lookup kept until the copy is next written (for views; a sync reads it afresh). */
+export async function syncState(columnar: Columnar, siteId: string, kept = false): Promise<SyncState | null> {
+  const sql = `select strftime(through, '%Y-%m-%d') as through, version from synced where site_id = $1`;
+  const rows = await (kept ? columnar.lookup(sql, [siteId]) : columnar.query(sql, [siteId]));
   return rows[0] ? { through: (rows[0].through as string | null) ?? null, version: Number(rows[0].version) } : null;
 }
 

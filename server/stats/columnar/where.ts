@@ -73,7 +73,7 @@ export interface PathSets {
   goals: Map<string, number[]>;
 }
 
-export async function pathSets(columnar: { query(sql: string, values: (string | number)[]): Promise<Record<string, unknown>[]> }, scope: ColumnarScope): Promise<PathSets> {
+export async function pathSets(columnar: { lookup(sql: string, values: (string | number)[]): Promise<Record<string, unknown>[]> }, scope: ColumnarScope): Promise<PathSets> {
   const sets: PathSets = { pages: null, goals: new Map() };
   const pages = scope.filters.filter(isPage);
   const goals = scope.goals.filter((g) => g.kind === "page");
@@ -84,7 +84,7 @@ export async function pathSets(columnar: { query(sql: string, values: (string | 
     ...(pages.length ? [`select 'pages' as k, list(id) as ids from paths where site_id = ${site} and ${and(pages.map((f) => condition("pathname", f, p)))}`] : []),
     ...goals.map((g) => `select ${p.add(g.id)} as k, list(id) as ids from paths where site_id = ${site} and pathname like ${p.add(goalLikePattern(g))} escape '\\'`),
   ];
-  for (const row of await columnar.query(parts.join(" union all "), p.values)) {
+  for (const row of await columnar.lookup(parts.join(" union all "), p.values)) {
     const ids = ((row.ids as number[] | null) ?? []).map(Number);
     if (row.k === "pages") sets.pages = ids;
     else sets.goals.set(row.k as string, ids);
