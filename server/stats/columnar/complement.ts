@@ -1,7 +1,6 @@
-import type { Sums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
 import type { Columnar } from "./duckdb.js";
-import { DAY, dayTotals, dayValueRows, groupingSets, groupOf, type Row, TOTALS, VISIT_DIMENSIONS, VISITOR_KEY, valueOf } from "./grouping.js";
+import { DAY, dayValueRows, groupingSets, groupOf, type Row, TOTALS, VISIT_DIMENSIONS, VISITOR_KEY, valueOf } from "./grouping.js";
 import { type ColumnarScope, Params, visitFilter, within } from "./where.js";
 
 /**
@@ -25,29 +24,6 @@ export async function complementRows(columnar: Columnar, scope: ColumnarScope): 
     removedPageVisitors(columnar, scope),
   ]);
   return [subtract(visits, [...droppedVisits, ...removedVisitors]), subtract(pageviews, [...droppedPageviews, ...removedViewers])];
-}
-
-/** The range's totals (`rangeTotals`) for a complementable view. */
-export async function complementTotals(columnar: Columnar, scope: ColumnarScope): Promise<Sums> {
-  const p = new Params();
-  const [all, [lost], removed] = await Promise.all([
-    dayTotals(columnar, scope),
-    columnar.query(
-      `select count(*) filter (where not multi)::double as visitors, count(*)::double as visits, count(*) filter (where pageviews <= 1)::double as bounces,
-        coalesce(sum(duration), 0)::double as duration, coalesce(sum(len(pages)), 0)::double as pageviews
-      from visits v where ${droppedRows("v", scope, p)}`,
-      p.values,
-    ),
-    removedMultiVisitors(columnar, scope, true),
-  ]);
-  const removedVisitors = removed.reduce((sum, row) => sum + row.visitors, 0);
-  return {
-    visitors: all.visitors - Number(lost?.visitors ?? 0) - removedVisitors,
-    visits: all.visits - Number(lost?.visits ?? 0),
-    bounces: all.bounces - Number(lost?.bounces ?? 0),
-    duration: all.duration - Number(lost?.duration ?? 0),
-    pageviews: all.pageviews - Number(lost?.pageviews ?? 0),
-  };
 }
 
 /** Rows of the range that the filters drop. */
@@ -82,14 +58,13 @@ async function droppedVisitRows(columnar: Columnar, scope: ColumnarScope): Promi
 
 /**
  * Multi-visit visitors who are no longer counted for a value: every visit of theirs with that
- * value was dropped. Read from all visits of the visitors that had one dropped (`daysOnly`: for
- * the totals, each day's visitors alone).
+ * value was dropped. Read from all visits of the visitors that had one dropped.
  */
-async function removedMultiVisitors(columnar: Columnar, scope: ColumnarScope, daysOnly = false): Promise<Row[]> {
+async function removedMultiVisitors(columnar: Columnar, scope: ColumnarScope): Promise<Row[]> {
   const p = new Params();
   const key = rangeKey(scope, p);
-  const branches = [{ code: TOTALS, column: "day", value: DAY }, ...(daysOnly ? [] : COLUMNS.map((column, code) => ({ code, column, value: column })))];
-  const every = `select ${key} as k, day, coalesce(${visitFilter("v", scope, p)}, false) as kept${daysOnly ? "" : `, ${COLUMNS.join(", ")}`}
+  const branches = [{ code: TOTALS, column: "day", value: DAY }, ...COLUMNS.map((column, code) => ({ code, column, value: column }))];
+  const every = `select ${key} as k, day, coalesce(${visitFilter("v", scope, p)}, false) as kept, ${COLUMNS.join(", ")}
     from visits v where ${within("v", scope, p)} and v.multi and ${key} in (${droppedKeys(scope, key, p)})`;
   const branch = ({ code, column, value }: (typeof branches)[number]) =>
     `select ${code} as g, ${value} as value, count(*)::double as visitors, 0::double as n, 0::double as bounces, 0::double as duration

@@ -3,7 +3,7 @@ import type { Dimension } from "../../schemas/filters.js";
 import { eachDay } from "../../dates.js";
 import { addValue, type DayPoint, type RangeFigures, type Sums } from "../engine.js";
 import { VISIT_COLUMNS } from "../filters.js";
-import { complementRows, complementTotals } from "./complement.js";
+import { complementRows } from "./complement.js";
 import { type MultiVisitPlan, planRange } from "./plan.js";
 import type { Columnar } from "./duckdb.js";
 import { DAY, dayTotals, dayValueRows, groupingSets, groupOf, HOURS, hourOf, type Row, TOTALS, VISIT_DIMENSIONS, VISITOR_KEY, valueOf } from "./grouping.js";
@@ -209,12 +209,16 @@ async function goalFigures(columnar: Columnar, scope: ColumnarScope, sets: PathS
   return result;
 }
 
+/**
+ * Totals are counted from the kept rows, whatever the filters drop: one statement, where the days'
+ * sums minus the dropped visits took three and more CPU (`country is not DE`, the previous 30
+ * days: 18 against 34 ms at 1M events, 73 against 110 at 10M).
+ */
 export async function rangeTotals(columnar: Columnar, scope: ColumnarScope, exact = false): Promise<Sums> {
   if (scope.filters.length === 0 && !exact) return dayTotals(columnar, scope);
   // Totals need the paths only to test page and goal filters (no goal's conversions are counted).
   const tested = scope.filters.some((f) => f.dimension === "page" || f.dimension === "goal");
-  const [sets, plan] = await Promise.all([tested ? pathSets(columnar, scope) : { pages: null, goals: new Map() }, planRange(columnar, scope, exact, false)]);
-  if (plan.complement) return complementTotals(columnar, scope);
+  const sets = tested ? await pathSets(columnar, scope) : { pages: null, goals: new Map() };
   // Single-visit visitors are one each; only the multi-visit minority needs a distinct count.
   const p = new Params();
   const pageviews = onlyPageFilters(scope) && !exact ? `(select coalesce(sum(n), 0) from day_values d where ${pathSumsWhere(scope, PAGES, p)})` : `sum(${keptPageviews("v", scope, sets, p)})`;
